@@ -1,0 +1,5 @@
+"""`python -m backupshare`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,182 @@
+"""What every command shares: the common options, the invocation's state, settings and client."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+
+from ..config import OUTPUT_FORMATS, Flags
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..config import Settings
+    from ..output import Output
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Invocation:
+    """The state of this run: the global options, and what was built from them."""
+
+    flags: Flags = field(default_factory=Flags)
+    no_color: bool = False
+    quiet: bool = False
+    settings: Settings | None = None
+    output: Output | None = None
+
+    def out(self) -> Output:
+        """The renderer; before settings are known it follows -o or BACKUPSHARE_OUTPUT."""
+        if self.output is None:
+            from ..output import Output
+
+            fmt = self.settings.output if self.settings else self.flags.output
+            fmt = fmt or os.environ.get("BACKUPSHARE_OUTPUT") or "table"
+            if fmt not in OUTPUT_FORMATS:
+                fmt = "table"
+            self.output = Output(fmt, quiet=self.quiet, no_color=self.no_color)
+        return self.output
+
+
+STATE = Invocation()
+
+
+def complete_profiles(incomplete: str) -> list[str]:
+    """Profile names from the config file alone (no network in completion)."""
+    from ..config import config_path, read_config_file
+
+    try:
+        path, _ = config_path(None, os.environ)
+        profiles = read_config_file(path).get("profiles") or {}
+    except Exception:  # completion must never fail loudly
+        return []
+    return [name for name in profiles if str(name).startswith(incomplete)]
+
+
+def complete_output(incomplete: str) -> list[str]:
+    return [fmt for fmt in OUTPUT_FORMATS if fmt.startswith(incomplete)]
+
+
+GLOBAL_PANEL = "Global options"
+
+
+def _common_parameters() -> list[inspect.Parameter]:
+    def option(name: str, annotation: Any, *decls: str, **kwargs: Any) -> inspect.Parameter:
+        info = typer.Option(None, *decls, rich_help_panel=GLOBAL_PANEL, **kwargs)
+        return inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation
+        )
+
+    def flag(name: str, *decls: str, **kwargs: Any) -> inspect.Parameter:
+        info = typer.Option(False, *decls, rich_help_panel=GLOBAL_PANEL, **kwargs)
+        return inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=bool
+        )
+
+    return [
+        option(
+            "profile",
+            str | None,
+            "--profile",
+            "-p",
+            help="Profile to use.",
+            metavar="NAME",
+            autocompletion=complete_profiles,
+        ),
+        option("config", str | None, "--config", help="Config file to read.", metavar="FILE"),
+        option(
+            "output",
+            str | None,
+            "--output",
+            "-o",
+            metavar="FORMAT",
+            help="table, json, jsonl, yaml, csv or ids.",
+            autocompletion=complete_output,
+        ),
+        option("endpoint", str | None, "--endpoint", help="VBS endpoint URL.", metavar="URL"),
+        option("project_id", str | None, "--project-id", help="Project id (32 hex).", metavar="ID"),
+        option("region", str | None, "--region", help="Region, e.g. eu-de.", metavar="NAME"),
+        option(
+            "timeout", float | None, "--timeout", help="Read timeout, seconds.", metavar="SECONDS"
+        ),
+        option(
+            "retries",
+            int | None,
+            "--retries",
+            help="Extra attempts for safe requests.",
+            metavar="N",
+        ),
+        flag("debug", "--debug", help="Log requests (secrets redacted) and show tracebacks."),
+        flag("no_color", "--no-color", help="No colour or rich tables."),
+        flag("quiet", "--quiet", "-q", help="Only what -o asks for on stdout; no notices."),
+    ]
+
+
+COMMON_PARAMETERS = _common_parameters()
+COMMON_NAMES = tuple(p.name for p in COMMON_PARAMETERS)
+FLAG_NAMES = {f.name for f in fields(Flags)}
+
+
+def remember(values: dict[str, Any]) -> None:
+    """Merges options given at this level into the invocation (later levels win)."""
+    if values.get("output") is not None and values["output"] not in OUTPUT_FORMATS:
+        raise UsageError(
+            f"invalid --output {values['output']!r}: choose one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    given = {k: v for k, v in values.items() if k in FLAG_NAMES and v not in (None, False)}
+    STATE.flags = replace(STATE.flags, **given)
+    STATE.no_color = STATE.no_color or bool(values.get("no_color"))
+    STATE.quiet = STATE.quiet or bool(values.get("quiet"))
+    STATE.output = None
+
+
+def with_common_options(func: F) -> F:
+    """Adds the global options to a command, so they are accepted after its name too."""
+    signature = inspect.signature(func, eval_str=True)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        remember({name: kwargs.pop(name) for name in COMMON_NAMES})
+        return func(*args, **kwargs)
+
+    parameters = list(signature.parameters.values()) + COMMON_PARAMETERS
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def settings() -> Settings:
+    if STATE.settings is None:
+        from ..config import load_settings
+
+        STATE.settings = load_settings(STATE.flags)
+        STATE.output = None
+        for warning in STATE.settings.warnings:
+            STATE.out().warning(warning)
+    return STATE.settings
+
+
+def client(pool_size: int = 8) -> Client:
+    from ..client import Client
+
+    current = settings()
+    log = debug_logger() if current.debug else None
+    return Client(current, log=log, pool_size=pool_size)
+
+
+def debug_logger() -> Callable[[str], None]:
+    def log(line: str) -> None:
+        print(f"debug: {line}", file=sys.stderr)
+
+    return log
+
+
+def is_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()

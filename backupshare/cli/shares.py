@@ -1,0 +1,316 @@
+"""share, list-shares, show and cancel: flags → a typed request → commands.py → output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ..errors import UsageError
+from .common import STATE, client, is_terminal, settings, with_common_options
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..commands import CancelOutcome, CancelPlan
+    from ..models import Result, Share
+
+SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
+
+
+def complete_sort_key(incomplete: str) -> list[str]:
+    return [key for key in SORT_KEYS if key.startswith(incomplete)]
+
+
+def complete_sort_dir(incomplete: str) -> list[str]:
+    return [d for d in ("asc", "desc") if d.startswith(incomplete)]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("share", epilog=SHARE_EXAMPLES)(share)
+    app.command("list-shares", epilog=LIST_EXAMPLES)(list_shares)
+    app.command("show", epilog=SHOW_EXAMPLES)(show)
+    app.command("cancel", epilog=CANCEL_EXAMPLES)(cancel)
+
+
+SHARE_EXAMPLES = (
+    "Examples:  backupshare share 066b1e37-9305-4057-97e5-2e99b21fc71d "
+    "722513ed0a324dadaabe5b2d0fe848c9  ·  "
+    "backupshare share BACKUP_ID --projects-file targets.txt --dry-run"
+)
+LIST_EXAMPLES = (
+    "Examples:  backupshare list-shares --backup-id BACKUP_ID  ·  "
+    "backupshare list-shares --shared-with-me -o json  ·  backupshare list-shares --count"
+)
+SHOW_EXAMPLES = "Example:  backupshare show SHARE_ID -o yaml"
+CANCEL_EXAMPLES = (
+    "Examples:  backupshare cancel SHARE_ID SHARE_ID  ·  "
+    "backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID  ·  "
+    "backupshare cancel --backup-id BACKUP_ID --yes"
+)
+
+
+@with_common_options
+def share(
+    backup_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="BACKUP_ID", help="The backup to share (a UUID).", show_default=False
+        ),
+    ],
+    project_ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PROJECT_ID]...",
+            help="Projects to share it with (32 hex each).",
+            show_default=False,
+        ),
+    ] = None,
+    projects_file: Annotated[
+        str | None,
+        typer.Option("--projects-file", metavar="FILE|-", help="One project id a line; - = stdin."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
+    ] = False,
+) -> None:
+    """Share a backup with one or more projects (safe to re-run: it converges)."""
+    from .. import commands
+
+    backup = commands.backup_id_arg(backup_id)
+    from_file = commands.read_projects_file(projects_file) if projects_file else []
+    own = settings().project_id
+    targets = commands.share_targets(project_ids or [], from_file, own)
+    with client() as api:
+        outcome = commands.share(api, backup, targets, dry_run=dry_run)
+    out = STATE.out()
+    if dry_run:
+        out.notice("dry run: nothing was changed")
+        if outcome.request:
+            out.notice(f"would send: POST …/os-vendor-backup-sharing {_json(outcome.request)}")
+        else:
+            out.notice("would send nothing: every target is already shared")
+    out.results(outcome.results, outcome.changed)
+    error = outcome.error()
+    if error:
+        raise error
+
+
+def _json(value: object) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+@with_common_options
+def list_shares(
+    shared_with_me: Annotated[
+        bool, typer.Option("--shared-with-me", help="Sharings made to this project.")
+    ] = False,
+    backup_id: Annotated[str | None, typer.Option("--backup-id", metavar="ID")] = None,
+    to_project: Annotated[str | None, typer.Option("--to-project", metavar="ID")] = None,
+    from_project: Annotated[str | None, typer.Option("--from-project", metavar="ID")] = None,
+    volume_id: Annotated[str | None, typer.Option("--volume-id", metavar="ID")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="TEXT", help="Backup name (fuzzy).")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATUS", help="Backup status.")
+    ] = None,
+    availability_zone: Annotated[
+        str | None, typer.Option("--availability-zone", metavar="AZ")
+    ] = None,
+    sort_key: Annotated[
+        str | None,
+        typer.Option(
+            "--sort-key", metavar="KEY", autocompletion=complete_sort_key, help=", ".join(SORT_KEYS)
+        ),
+    ] = None,
+    sort_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--sort-dir", metavar="asc|desc", autocompletion=complete_sort_dir, help="asc or desc"
+        ),
+    ] = None,
+    count: Annotated[bool, typer.Option("--count", help="Print only the number.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
+    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+) -> None:
+    """List sharings made by this project (or, with --shared-with-me, made to it)."""
+    from .. import commands
+    from ..client import ListQuery
+    from ..models import BACKUP_STATUSES
+
+    filters = []
+    for option, value, check in (
+        ("backup_id", backup_id, commands.backup_id_arg),
+        ("to_project_id", to_project, commands.project_id_arg),
+        ("from_project_id", from_project, commands.project_id_arg),
+        ("volume_id", volume_id, lambda v: commands.backup_id_arg(v, "volume id")),
+        ("name", name, str),
+        ("status", status, _status_arg(BACKUP_STATUSES)),
+        ("availability_zone", availability_zone, str),
+    ):
+        if value is not None:
+            filters.append((option, check(value)))
+    _check_choice("--sort-key", sort_key, SORT_KEYS)
+    _check_choice("--sort-dir", sort_dir, ("asc", "desc"))
+    if limit is not None and limit < 1:
+        raise UsageError(f"invalid --limit {limit}: must be at least 1")
+    if not 1 <= page_size <= 1000:
+        raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
+    query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
+    out = STATE.out()
+    with client() as api:
+        if count:
+            out.count(commands.count_shares(api, query))
+            return
+        pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
+        with out.progress("listing sharings") as advance:
+            out.shares(_counted(pages, advance), shared_with_me=shared_with_me)
+
+
+def _counted(pages: Iterator[list[Share]], advance: Callable[[int], None]) -> Iterator[list[Share]]:
+    for page in pages:
+        advance(len(page))
+        yield page
+
+
+def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        _check_choice("--status", value, statuses)
+        return value
+
+    return check
+
+
+def _check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise UsageError(f"invalid {option} {value!r}: choose one of {', '.join(choices)}")
+
+
+@with_common_options
+def show(
+    share_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="SHARE_ID", help="The sharing to show (a UUID).", show_default=False
+        ),
+    ],
+) -> None:
+    """Show one sharing with its backup's details."""
+    from .. import commands
+
+    sid = commands.backup_id_arg(share_id, "sharing id")
+    with client() as api:
+        STATE.out().share_detail(commands.show_share(api, sid))
+
+
+@with_common_options
+def cancel(
+    share_ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[SHARE_ID]...", help="Sharings to end (UUIDs).", show_default=False
+        ),
+    ] = None,
+    backup_id: Annotated[
+        str | None, typer.Option("--backup-id", metavar="ID", help="End this backup's sharings.")
+    ] = None,
+    to_project: Annotated[
+        list[str] | None,
+        typer.Option("--to-project", metavar="ID", help="With --backup-id: only with these."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would end.")] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", metavar="N", help="Parallel requests.")
+    ] = 8,
+) -> None:
+    """End sharings: by sharing id, or every (or some) sharing of one backup."""
+    from .. import commands
+
+    ids = [commands.backup_id_arg(s, "sharing id") for s in share_ids or []]
+    backup = commands.backup_id_arg(backup_id) if backup_id else None
+    projects = [commands.project_id_arg(p) for p in to_project or []]
+    if ids and backup:
+        raise UsageError("give SHARE_IDs or --backup-id, not both")
+    if not ids and not backup:
+        raise UsageError(
+            "nothing to cancel: give SHARE_IDs or --backup-id",
+            hint="example: backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID",
+        )
+    if projects and not backup:
+        raise UsageError("--to-project needs --backup-id")
+    if not 1 <= concurrency <= 64:
+        raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
+    terminal = is_terminal()
+    if backup and not projects and not yes and not dry_run and not terminal:
+        raise UsageError(
+            f"refusing to end every sharing of backup {backup} without --yes",
+            hint="add --yes to confirm (there is no terminal to ask on)",
+        )
+    settings()
+    out = STATE.out()
+    with client(pool_size=concurrency) as api:
+        plan = commands.plan_cancel(api, ids, backup, projects)
+        if dry_run:
+            out.notice("dry run: nothing was changed")
+            out.results(_would_cancel(plan), False)
+            return
+        if not plan.empty and not yes and terminal and not _confirm(plan):
+            out.notice("cancelled nothing")
+            raise typer.Exit(0)
+        with out.progress("cancelling sharings", total=len(plan.share_ids)) as advance:
+            outcome = _run_cancel(api, plan, concurrency, advance)
+    out.results(outcome.results, outcome.changed)
+    error = outcome.error()
+    if error:
+        raise error
+
+
+def _run_cancel(
+    api: Client, plan: CancelPlan, concurrency: int, advance: Callable[[int], None]
+) -> CancelOutcome:
+    from .. import commands
+    from ..errors import Interrupted
+
+    try:
+        return commands.cancel(api, plan, concurrency=concurrency, progress=advance)
+    except Interrupted as exc:
+        cause = exc.__cause__
+        if isinstance(cause, commands.BatchInterrupted):
+            STATE.out().results(plan.absent + cause.results, True)
+        raise
+
+
+def _would_cancel(plan: CancelPlan) -> list[Result]:
+    from ..models import Result
+
+    results: list[Result] = list(plan.absent)
+    for item in plan.describe():
+        if isinstance(item, str):
+            results.append(Result(None, None, item, "would cancel"))
+        else:
+            results.append(Result(item.backup_id, item.to_project_id, item.id, "would cancel"))
+    return results
+
+
+def _confirm(plan: CancelPlan) -> bool:
+    count = len(plan.share_ids)
+    print(f"About to end {count} sharing{'s' if count != 1 else ''}:", file=sys.stderr)
+    for item in plan.describe()[:20]:
+        if isinstance(item, str):
+            print(f"  {item}", file=sys.stderr)
+        else:
+            print(
+                f"  {item.id}  backup {item.backup_id} → project {item.to_project_id}",
+                file=sys.stderr,
+            )
+    if count > 20:
+        print(f"  … and {count - 20} more", file=sys.stderr)
+    sys.stderr.write("Proceed? [y/N] ")  # the prompt goes to stderr: stdout is data
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")

@@ -1,0 +1,271 @@
+"""config, doctor, emulator and completion: the commands around the four that share."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ..errors import ConfigError, UsageError
+from .common import STATE, settings, with_common_options
+
+SHELLS = ("bash", "zsh", "fish", "powershell")
+COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
+
+config_app = typer.Typer(
+    help="Create, inspect and check configuration profiles.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")
+    app.command("doctor", epilog="Example:  backupshare -p prod doctor")(doctor)
+    app.command(
+        "emulator",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+        add_help_option=False,
+        epilog="Example:  backupshare emulator --port 8776",
+    )(emulator)
+    app.command(
+        "completion",
+        epilog="Example:  backupshare completion bash > ~/.bash_completion.d/backupshare",
+    )(completion)
+
+
+# -- config --------------------------------------------------------------------------------------
+@config_app.command("path", epilog="Example:  backupshare config path")
+@with_common_options
+def config_path_cmd() -> None:
+    """Print the config file in use."""
+    from ..config import config_path
+
+    path, _ = config_path(STATE.flags.config, os.environ)
+    print(path)
+
+
+@config_app.command("profiles", epilog="Example:  backupshare config profiles -o json")
+@with_common_options
+def config_profiles() -> None:
+    """List the profile names of the config file."""
+    from ..config import config_path, read_config_file
+
+    path, _ = config_path(STATE.flags.config, os.environ)
+    data = read_config_file(path)
+    profiles = data.get("profiles") or {}
+    default = data.get("default_profile") or "default"
+    records = [{"profile": str(name), "default": name == default} for name in profiles]
+    STATE.out().documents(records, ["profile", "default"])
+
+
+@config_app.command("show", epilog="Example:  backupshare -p prod config show")
+@with_common_options
+def config_show() -> None:
+    """Print the effective settings of a profile (secrets masked) and where each came from."""
+    current = settings()
+    auth = current.auth
+    values: list[tuple[str, Any, str]] = [
+        ("profile", current.profile, "selected"),
+        ("config_file", current.config_path or "(none)", "discovered"),
+    ]
+    for key in (
+        "cloud",
+        "region",
+        "endpoint",
+        "project_id",
+        "timeout",
+        "retries",
+        "ca_bundle",
+        "proxy",
+        "output",
+    ):
+        values.append((key, getattr(current, key), current.sources.get(key, "default")))
+    values.append(("auth.method", auth.method, current.sources.get("auth.method", "")))
+    for key in ("username", "domain", "iam_endpoint", "access_key"):
+        if getattr(auth, key):
+            values.append((f"auth.{key}", getattr(auth, key), current.sources.get(key, "")))
+    for key in ("token", "password", "secret_key", "security_token"):
+        if getattr(auth, key) is not None:
+            values.append((f"auth.{key}", "***", current.sources.get(key, "")))
+    records = [{"key": k, "value": v, "source": s} for k, v, s in values if v is not None]
+    STATE.out().documents(records, ["key", "value", "source"])
+
+
+@config_app.command(
+    "validate", epilog="Example:  backupshare config validate --config ./config.yaml"
+)
+@with_common_options
+def config_validate() -> None:
+    """Check a config file; list every problem (exit 0 when valid, 3 when not)."""
+    from ..config import config_path, read_config_file, validate_file
+
+    path, _ = config_path(STATE.flags.config, os.environ)
+    problems = validate_file(read_config_file(path), path)
+    out = STATE.out()
+    if problems:
+        for problem in problems:
+            print(f"problem: {problem}", file=sys.stderr)
+        raise ConfigError(f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}")
+    out.notice(f"{path}: valid")
+
+
+@config_app.command(
+    "init",
+    epilog=(
+        "Examples:  backupshare config init  (asks on a terminal)  ·  "
+        "backupshare -p prod config init --cloud otc --region eu-de --project-id ID "
+        "--auth-method aksk --access-key AK --secret-key-env PROD_SK"
+    ),
+)
+@with_common_options
+def config_init(
+    cloud: Annotated[str | None, typer.Option("--cloud", help="otc or huaweicloud.")] = None,
+    auth_method: Annotated[
+        str | None, typer.Option("--auth-method", help="token, password or aksk.")
+    ] = None,
+    username: Annotated[str | None, typer.Option("--username")] = None,
+    domain: Annotated[str | None, typer.Option("--domain", help="Account name.")] = None,
+    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
+    secret_env: Annotated[
+        str | None,
+        typer.Option(
+            "--secret-env",
+            metavar="VAR",
+            help="Env var that holds the token, password or secret key.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
+) -> None:
+    """Write a profile (asks on a terminal; never takes a secret on the command line)."""
+    from ..config import config_path, write_profile
+
+    flags = STATE.flags
+    name = flags.profile or os.environ.get("BACKUPSHARE_PROFILE") or "default"
+    ask = sys.stdin.isatty() and sys.stderr.isatty()
+    profile = build_profile(
+        ask,
+        cloud=cloud,
+        region=flags.region,
+        endpoint=flags.endpoint,
+        project_id=flags.project_id,
+        method=auth_method,
+        username=username,
+        domain=domain,
+        access_key=access_key,
+        secret_env=secret_env,
+    )
+    path, _ = config_path(flags.config, os.environ)
+    write_profile(path, name, profile, force=force)
+    STATE.out().notice(f"wrote profile {name!r} to {path} (mode 600)")
+
+
+def _prompt(question: str, default: str | None = None, *, secret: bool = False) -> str:
+    suffix = f" [{default}]" if default else ""
+    if secret:
+        import getpass
+
+        answer = getpass.getpass(f"{question}{suffix}: ", stream=sys.stderr)
+    else:
+        sys.stderr.write(f"{question}{suffix}: ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline()
+        if not answer:
+            raise EOFError
+    return answer.strip() or (default or "")
+
+
+def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
+    """The profile mapping from flags, asking on a terminal for what is missing."""
+    from ..config import AUTH_METHODS, CLOUDS
+
+    def value(key: str, question: str, default: str | None = None) -> str | None:
+        if given.get(key):
+            return given[key]
+        return _prompt(question, default) or None if ask else default
+
+    profile: dict[str, Any] = {}
+    endpoint = given.get("endpoint")
+    if endpoint:
+        profile["endpoint"] = endpoint
+    else:
+        cloud = value("cloud", f"Cloud ({' or '.join(CLOUDS)})", "otc")
+        region = value("region", "Region", "eu-de")
+        if cloud not in CLOUDS:
+            raise UsageError(f"invalid cloud {cloud!r}: choose one of {', '.join(CLOUDS)}")
+        profile.update(cloud=cloud, region=region)
+    project_id = value("project_id", "Project id (32 hex)")
+    if not project_id:
+        raise UsageError("a profile needs --project-id")
+    from ..commands import project_id_arg
+
+    profile["project_id"] = project_id_arg(project_id)
+    method = value("method", f"Auth method ({', '.join(AUTH_METHODS)})", "aksk")
+    if method not in AUTH_METHODS:
+        raise UsageError(
+            f"invalid --auth-method {method!r}: choose one of {', '.join(AUTH_METHODS)}"
+        )
+    auth: dict[str, Any] = {"method": method}
+    secret_key = {"token": "token", "password": "password", "aksk": "secret_key"}[method]
+    if method == "password":
+        auth["username"] = value("username", "IAM user name")
+        auth["domain"] = value("domain", "Account (domain) name")
+    if method == "aksk":
+        auth["access_key"] = value("access_key", "Access key (AK)")
+    missing = [k for k, v in auth.items() if not v]
+    if missing:
+        raise UsageError(f"a {method} profile needs --{missing[0].replace('_', '-')}")
+    if given.get("secret_env"):
+        auth[f"{secret_key}_env"] = given["secret_env"]
+    elif ask:
+        secret = _prompt(f"{secret_key.replace('_', ' ').capitalize()} (hidden)", secret=True)
+        if secret:
+            auth[secret_key] = secret
+    else:
+        raise UsageError(
+            f"name the environment variable that holds the {secret_key.replace('_', ' ')}: "
+            "--secret-env VAR",
+            hint="secrets are never taken on the command line",
+        )
+    profile["auth"] = auth
+    return profile
+
+
+# -- doctor --------------------------------------------------------------------------------------
+@with_common_options
+def doctor() -> None:
+    """Check config, endpoint, credentials and clock step by step, each with a fix."""
+    from ..doctor import run_checks
+
+    steps = run_checks(STATE.flags)
+    out = STATE.out()
+    records = [step.to_dict() for step in steps]
+    out.documents(records, ["check", "status", "detail", "fix"])
+    failed = next((step for step in steps if step.status == "fail"), None)
+    if failed is not None:
+        raise typer.Exit(failed.exit_code)
+
+
+# -- emulator, completion ------------------------------------------------------------------------
+def emulator(ctx: typer.Context) -> None:
+    """Run the local emulator of the VBS sharing API (see --help for its options)."""
+    from ..emulator.__main__ import main as emulator_main
+
+    raise typer.Exit(emulator_main(ctx.args))
+
+
+def completion(
+    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.", metavar="SHELL")],
+) -> None:
+    """Print the shell completion script."""
+    if shell not in SHELLS:
+        raise UsageError(f"invalid shell {shell!r}: choose one of {', '.join(SHELLS)}")
+    print(completion_script(shell))
+
+
+def completion_script(shell: str) -> str:
+    from typer._completion_shared import get_completion_script
+
+    return get_completion_script(prog_name="backupshare", complete_var=COMPLETE_VAR, shell=shell)

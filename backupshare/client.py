@@ -1,0 +1,518 @@
+"""The wire: one pooled requests session, timeouts, retries, the five endpoints, error mapping.
+
+This is the only module that imports requests. Every answer that is not what API.md documents
+leaves here as one of our exceptions (errors.py), carrying status, service code, message,
+request ids and a hint — never a KeyError or a JSONDecodeError.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from . import __version__
+from .auth import AkSkAuth, IssuedToken, PasswordAuth, TokenAuth, parse_expiry, utc_now
+from .config import Settings
+from .errors import (
+    AuthError,
+    BackupshareError,
+    NotFoundError,
+    RejectedError,
+    UnavailableError,
+    UnexpectedResponse,
+)
+from .models import Share, count_from_body, shares_from_body
+
+if TYPE_CHECKING:
+    from .auth import Clock
+
+CONNECT_TIMEOUT = 10.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 20.0
+RETRY_AFTER_CAP = 60.0
+# A runaway body is an error, not an out-of-memory: the largest legitimate page is far smaller.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+REQUEST_ID_HEADERS = ("X-Request-Id", "X-Openstack-Request-Id", "X-Compute-Request-Id")
+SENSITIVE_HEADERS = frozenset(
+    {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "proxy-authorization"}
+)
+SENSITIVE_FIELDS = frozenset({"password", "secret", "secret_key", "securitytoken", "access"})
+BASE_PATH = "/v2/{project_id}/os-vendor-backup-sharing"
+
+Logger = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Filters, sorting and paging of the list and count calls (None: not sent)."""
+
+    filters: tuple[tuple[str, str], ...] = ()
+    shared_with_me: bool = False
+    sort_key: str | None = None
+    sort_dir: str | None = None
+
+    def params(self) -> dict[str, str]:
+        params = dict(self.filters)
+        if self.shared_with_me:
+            params["share_to_me"] = "true"
+        if self.sort_key:
+            params["sort_key"] = self.sort_key
+        if self.sort_dir:
+            params["sort_dir"] = self.sort_dir
+        return params
+
+
+class Client:
+    """The five backup-sharing endpoints of one project, over one pooled session."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        log: Logger | None = None,
+        pool_size: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.invocation_id = str(uuid.uuid4())
+        self._log = log
+        self._sleep = sleep
+        self._jitter = jitter
+        self._base = settings.endpoint + BASE_PATH.format(project_id=settings.project_id)
+        self.session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers["User-Agent"] = f"backupshare/{__version__}"
+        self.session.headers["X-Client-Request-Id"] = self.invocation_id
+        self.session.verify = settings.ca_bundle or True
+        self._proxies = (
+            {"http": settings.proxy, "https": settings.proxy} if settings.proxy else None
+        )
+        self.auth = self._make_auth(clock)
+        self.last_date: str | None = None  # the server's Date header, for doctor's clock check
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the five endpoints ------------------------------------------------------------------
+    def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:
+        """POST one sharing request. Never retried here: an unknown outcome is the caller's to
+        resolve by listing (see commands.share)."""
+        body = {"shared": {"backup_id": backup_id, "to_project_ids": project_ids}}
+        return shares_from_body(self._call("POST", self._base, json_body=body))
+
+    def iter_pages(
+        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Share]]:
+        """Pages of sharings until an empty page or `limit` records (API.md's paging rule)."""
+        params = query.params()
+        offset, received, previous_first = 0, 0, None
+        while limit is None or received < limit:
+            want = page_size if limit is None else min(page_size, limit - received)
+            page_params = {**params, "limit": str(want), "offset": str(offset)}
+            page = shares_from_body(self._call("GET", f"{self._base}/detail", params=page_params))
+            if not page:
+                return
+            if previous_first is not None and page[0].id == previous_first:
+                raise UnexpectedResponse(
+                    "unexpected response: the service returned the same page again "
+                    f"at offset {offset}; it seems to ignore paging",
+                )
+            previous_first = page[0].id
+            if limit is not None:
+                page = page[: limit - received]
+            received += len(page)
+            offset += len(page)
+            yield page
+
+    def count(self, query: ListQuery) -> int:
+        params = {k: v for k, v in query.params().items() if k not in ("sort_key", "sort_dir")}
+        return count_from_body(self._call("GET", f"{self._base}/count", params=params))
+
+    def show(self, share_id: str) -> Share:
+        return shares_from_body(self._call("GET", f"{self._base}/{share_id}"), single=True)[0]
+
+    def cancel(self, share_id: str) -> None:
+        self._call("DELETE", f"{self._base}/{share_id}")
+
+    def cancel_backup(self, backup_id: str) -> None:
+        self._call("DELETE", f"{self._base}/{backup_id}", params={"is_backup_id": "true"})
+
+    # -- one call, with retries --------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        auth: Any = None,
+        expect_body: bool = True,
+    ) -> Any:
+        """Sends one request, retrying what is safe; returns the decoded JSON body (or None)."""
+        safe = method in ("GET", "DELETE")
+        attempts = 1 + (self.settings.retries if safe else 0)
+        relogged = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response, raw = self._send(method, url, params, json_body, auth)
+            except UnavailableError as exc:
+                if attempt >= attempts:
+                    raise
+                self._backoff(attempt, None, str(exc))
+                continue
+            status = response.status_code
+            if 200 <= status < 300:
+                return _decode_success(response, raw, method) if expect_body else None
+            if (
+                status == 401
+                and isinstance(self.auth, PasswordAuth)
+                and not relogged
+                and auth is None
+            ):
+                relogged = True
+                self._debug("401: the token was refused; logging in again once")
+                self.auth.renew()
+                continue
+            if safe and status in RETRY_STATUSES and attempt < attempts:
+                self._backoff(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
+                continue
+            raise error_from_response(status, response.headers, raw, url=url)
+
+    def _send(
+        self, method: str, url: str, params: Any, json_body: Any, auth: Any
+    ) -> tuple[requests.Response, bytes]:
+        started = time.monotonic()
+        self._debug_request(method, url, params, json_body)
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                auth=auth or self.auth,
+                timeout=(CONNECT_TIMEOUT, self.settings.timeout),
+                proxies=self._proxies,
+                stream=True,
+            )
+            raw = _read_bounded(response)
+        except requests.exceptions.SSLError as exc:
+            raise UnavailableError(
+                f"TLS verification failed for {_host(url)}: {_reason(exc)}",
+                hint="if a corporate CA signs this endpoint, set `ca_bundle` in the profile",
+            ) from None
+        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
+            limit = self.settings.timeout
+            raise UnavailableError(
+                f"no answer from {_host(url)} within {limit:g} s",
+                hint="the service is slow or unreachable; raise --timeout or retry later",
+            ) from None
+        except requests.exceptions.InvalidURL as exc:
+            raise UnavailableError(f"invalid URL {url}: {exc}") from None
+        except requests.exceptions.RequestException as exc:
+            raise UnavailableError(
+                f"cannot reach {_host(url)}: {_reason(exc)}",
+                hint="check the endpoint, your network and proxy settings (`backupshare doctor`)",
+            ) from None
+        elapsed_ms = (time.monotonic() - started) * 1000
+        self.last_date = response.headers.get("Date") or self.last_date
+        self._debug_response(method, url, response, elapsed_ms)
+        return response, raw
+
+    def _backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        delay = self._jitter() * min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        server_delay = parse_retry_after(retry_after)
+        if server_delay is not None:
+            delay = min(server_delay, RETRY_AFTER_CAP)
+        self._debug(f"retry {attempt}/{self.settings.retries} in {delay:.2f} s after {reason}")
+        self._sleep(delay)
+
+    # -- auth ----------------------------------------------------------------------------------
+    def _make_auth(self, clock: Clock) -> Any:
+        auth = self.settings.auth
+        if auth.method == "token":
+            assert auth.token is not None
+            return TokenAuth(auth.token)
+        if auth.method == "aksk":
+            assert auth.access_key is not None and auth.secret_key is not None
+            return AkSkAuth(
+                auth.access_key,
+                auth.secret_key,
+                self.settings.project_id,
+                auth.security_token,
+                clock=clock,
+            )
+        assert auth.username and auth.password and auth.domain and auth.iam_endpoint
+        return PasswordAuth(
+            iam_endpoint=auth.iam_endpoint,
+            domain=auth.domain,
+            username=auth.username,
+            password=auth.password,
+            project_id=self.settings.project_id,
+            fetch=self._fetch_token,
+            cache_dir=self.settings.cache_dir,
+            clock=clock,
+        )
+
+    def _fetch_token(self, body: dict[str, Any]) -> IssuedToken:
+        """IAM password login: 201 with the token in X-Subject-Token."""
+        assert self.settings.auth.iam_endpoint
+        url = f"{self.settings.auth.iam_endpoint}/v3/auth/tokens"
+        response, raw = self._send("POST", url, None, body, _no_auth)
+        if response.status_code >= 300:
+            error = error_from_response(response.status_code, response.headers, raw, url=url)
+            if response.status_code in (400, 401, 403):
+                raise AuthError(
+                    f"IAM refused the login of user {self.settings.auth.username!r}: "
+                    f"{error.message}",
+                    hint="check username, password and domain (the account name) of the profile",
+                    status=error.status,
+                    code=error.code,
+                    request_ids=error.request_ids,
+                )
+            raise error
+        token = response.headers.get("X-Subject-Token")
+        try:
+            expires = parse_expiry(_json(raw)["token"]["expires_at"])
+        except (ValueError, KeyError, TypeError):
+            raise UnexpectedResponse("unexpected response from IAM: no token expiry") from None
+        if not token:
+            raise UnexpectedResponse("unexpected response from IAM: no X-Subject-Token header")
+        from .config import Secret
+
+        return IssuedToken(Secret(token), expires)
+
+    # -- debug log -----------------------------------------------------------------------------
+    def _debug(self, line: str) -> None:
+        if self._log is not None:
+            self._log(line)
+
+    def _debug_request(self, method: str, url: str, params: Any, body: Any) -> None:
+        if self._log is None:
+            return
+        query = "?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else ""
+        self._log(f"> {method} {url}{query} (client request id {self.invocation_id})")
+        if body is not None:
+            self._log(f"> body {json.dumps(redact_body(body))}")
+
+    def _debug_response(
+        self, method: str, url: str, response: requests.Response, elapsed_ms: float
+    ) -> None:
+        if self._log is None:
+            return
+        ids = ", ".join(request_ids(response.headers)) or "none"
+        self._log(
+            f"< {response.status_code} {method} {url} in {elapsed_ms:.0f} ms (request id {ids})"
+        )
+        sent = response.request.headers if response.request is not None else {}
+        self._log("> headers " + json.dumps(redact_headers(dict(sent))))
+
+
+def _no_auth(request: Any) -> Any:
+    return request
+
+
+# -- reading answers -----------------------------------------------------------------------------
+def _read_bounded(response: requests.Response) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            response.close()
+            raise UnexpectedResponse(
+                f"unexpected response: the body exceeds {MAX_BODY_BYTES // (1024 * 1024)} MiB",
+                status=response.status_code,
+                request_ids=request_ids(response.headers),
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json(raw: bytes) -> Any:
+    return json.loads(raw.decode("utf-8"))
+
+
+def _decode_success(response: requests.Response, raw: bytes, method: str) -> Any:
+    if not raw.strip():
+        if method in ("DELETE",):
+            return None
+        raise UnexpectedResponse(
+            f"unexpected response: HTTP {response.status_code} with an empty body",
+            status=response.status_code,
+            request_ids=request_ids(response.headers),
+        )
+    try:
+        return _json(raw)
+    except (UnicodeDecodeError, ValueError):
+        if method == "DELETE":
+            return None  # DELETE documents no body; whatever came with the 2xx is not ours
+        kind = response.headers.get("Content-Type", "unknown content type")
+        raise UnexpectedResponse(
+            f"unexpected response: HTTP {response.status_code} is not JSON ({kind}): "
+            f"{_snippet(raw)}",
+            hint="a proxy or portal may be answering instead of the service; check the endpoint",
+            status=response.status_code,
+            request_ids=request_ids(response.headers),
+        ) from None
+
+
+def request_ids(headers: Any, body: Any = None) -> tuple[str, ...]:
+    ids = [headers[name] for name in REQUEST_ID_HEADERS if headers.get(name)]
+    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        ids.append(body["request_id"])
+    return tuple(dict.fromkeys(ids))
+
+
+def extract_error(body: Any) -> tuple[str | None, str | None]:
+    """(code, message) from any of the three error shapes, one level of nesting deep."""
+    if not isinstance(body, dict):
+        return None, None
+    for code_key, message_key in (("error_code", "error_msg"), ("code", "message")):
+        if code_key in body or message_key in body:
+            code, message = body.get(code_key), body.get(message_key)
+            return (
+                str(code) if code is not None else None,
+                str(message) if message is not None else None,
+            )
+    for value in body.values():
+        if isinstance(value, dict):
+            code, message = extract_error(value) if value is not body else (None, None)
+            if code is not None or message is not None:
+                return code, message
+    return None, None
+
+
+def error_from_response(
+    status: int, headers: Any, raw: bytes, *, url: str = ""
+) -> BackupshareError:
+    """Our exception for a non-2xx answer, whatever shape (or no shape) its body has."""
+    try:
+        body: Any = _json(raw) if raw.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        body = None
+    code, message = extract_error(body)
+    if not message:
+        message = _snippet(raw) if raw.strip() and body is None else _reason_phrase(status)
+    ids = request_ids(headers, body)
+    kind, hint = _classify(status, code)
+    return kind(message, hint=hint, status=status, code=code, request_ids=ids)
+
+
+_AUTH_HINTS = {
+    "APIG.0301": "the credentials are wrong; check the profile's token, user or keys",
+    "APIG.0303": "the AK/SK signature was refused: check access_key/secret_key and the clock "
+    "(dates more than 15 min off are rejected); the key locks after 5 failures",
+    "APIG.0307": "the token has expired; get a new one",
+    "APIG.0302": "these credentials are not allowed to do this; ask for VBS permissions",
+}
+
+
+def _classify(status: int, code: str | None) -> tuple[type[BackupshareError], str | None]:
+    if status in (401, 403):
+        default = (
+            "check the profile's credentials (`backupshare doctor`)"
+            if status == 401
+            else "these credentials lack permission for this project or action"
+        )
+        return AuthError, _AUTH_HINTS.get(code or "", default)
+    if status == 404:
+        return NotFoundError, "check the id and the profile's project"
+    if status == 429:
+        return UnavailableError, "the service is throttling requests; retry later"
+    if status >= 500:
+        return UnavailableError, "the service failed; retry later"
+    return RejectedError, None
+
+
+def _reason_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def _snippet(raw: bytes, limit: int = 120) -> str:
+    text = raw.decode("utf-8", "replace")
+    if "<" in text and ">" in text:
+        import re
+
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
+        text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+    text = " ".join(text.split())
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or url
+
+
+def _reason(exc: Exception) -> str:
+    """The innermost useful reason of a requests error, without its nested reprs."""
+    text = str(exc)
+    for marker in ("Caused by ", "Failed to establish a new connection: "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    text = text.strip("()'\" ")
+    if "[Errno" in text:
+        text = text[text.index("[Errno") :].rstrip("'\")")
+    if "Connection aborted" in text or "RemoteDisconnected" in text:
+        return "the connection was closed without an answer"
+    if "ConnectionResetError" in text or "Connection reset" in text:
+        return "the connection was reset"
+    return text[:200] or exc.__class__.__name__
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if unusable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - utc_now()).total_seconds())
+
+
+def redact_headers(headers: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if k.lower() in SENSITIVE_HEADERS else v) for k, v in headers.items()}
+
+
+def redact_body(body: Any) -> Any:
+    if isinstance(body, dict):
+        return {
+            k: ("***" if k.lower() in SENSITIVE_FIELDS else redact_body(v)) for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [redact_body(item) for item in body]
+    return body

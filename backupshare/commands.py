@@ -1,0 +1,423 @@
+"""What each command does, as plain functions: inputs + a client → results.
+
+No Typer, no rich: the CLI parses and renders, these functions decide and act, and the tests
+drive them directly against the emulator.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    BackupshareError,
+    Interrupted,
+    NotFoundError,
+    PartialFailure,
+    UnavailableError,
+    UsageError,
+)
+from .models import (
+    RESULT_ABSENT,
+    RESULT_CANCELED,
+    RESULT_CREATED,
+    RESULT_EXISTING,
+    RESULT_FAILED,
+    Result,
+    Share,
+    normalize_project_id,
+    normalize_uuid,
+)
+
+if TYPE_CHECKING:
+    from .client import Client, ListQuery
+
+MAX_PROJECTS_FILE_BYTES = 1024 * 1024
+
+
+# -- ids ---------------------------------------------------------------------------------------
+def backup_id_arg(value: str, what: str = "backup id") -> str:
+    canonical = normalize_uuid(value)
+    if canonical is None:
+        raise UsageError(
+            f"invalid {what} {value!r}: expected a UUID such as "
+            "066b1e37-9305-4057-97e5-2e99b21fc71d"
+        )
+    return canonical
+
+
+def project_id_arg(value: str, where: str = "") -> str:
+    canonical = normalize_project_id(value)
+    if canonical is None:
+        raise UsageError(
+            f"invalid project id {value!r}{where}: expected 32 hex characters such as "
+            "722513ed0a324dadaabe5b2d0fe848c9"
+        )
+    return canonical
+
+
+def read_projects_file(name: str, stdin: Any = None) -> list[tuple[str, str]]:
+    """(id, where) pairs from a file of project ids (`-` = stdin); `#` comments, blanks ignored."""
+    label = "standard input" if name == "-" else name
+    try:
+        if name == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            raw = stream.read(MAX_PROJECTS_FILE_BYTES + 1)
+        else:
+            path = Path(name)
+            if path.is_dir():
+                raise UsageError(f"--projects-file {name}: is a directory")
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_PROJECTS_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"--projects-file {name}: no such file") from None
+    except PermissionError:
+        raise UsageError(f"--projects-file {name}: permission denied") from None
+    except OSError as exc:
+        raise UsageError(f"--projects-file {name}: cannot be read: {exc.strerror}") from None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    if len(raw) > MAX_PROJECTS_FILE_BYTES:
+        raise UsageError(f"--projects-file {label}: larger than 1 MiB; is it the right file?")
+    if b"\x00" in raw:
+        raise UsageError(f"--projects-file {label}: binary data, expected one project id a line")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"--projects-file {label}: not UTF-8 text") from None
+    ids = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0].strip()
+        if content:
+            ids.append((content, f" (line {number} of {label})"))
+    return ids
+
+
+def share_targets(
+    arguments: Iterable[str], file_ids: Iterable[tuple[str, str]], own_project: str
+) -> list[str]:
+    """Validated, lower-cased, de-duplicated targets in the order given."""
+    targets: dict[str, None] = {}
+    for value, where in [(a, "") for a in arguments] + list(file_ids):
+        project = project_id_arg(value, where)
+        if project == own_project:
+            raise UsageError(
+                f"project {project}{where} is the profile's own project; "
+                "a backup cannot be shared with its own project"
+            )
+        targets[project] = None
+    if not targets:
+        raise UsageError(
+            "no target projects: give PROJECT_ID arguments or --projects-file",
+            hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
+        )
+    return list(targets)
+
+
+# -- share ---------------------------------------------------------------------------------------
+@dataclass
+class ShareOutcome:
+    backup_id: str
+    results: list[Result]
+    request: dict[str, Any] | None = None  # what would be sent (dry run) or was sent
+
+    @property
+    def changed(self) -> bool:
+        return any(r.result == RESULT_CREATED for r in self.results)
+
+    def error(self) -> BackupshareError | None:
+        return batch_error(self.results, "sharing")
+
+
+def current_shares(client: Client, backup_id: str) -> dict[str, Share]:
+    """The backup's sharings made by this project, by target project."""
+    from .client import ListQuery
+
+    query = ListQuery(filters=(("backup_id", backup_id),))
+    return {s.to_project_id: s for page in client.iter_pages(query) for s in page}
+
+
+def share(
+    client: Client,
+    backup_id: str,
+    targets: list[str],
+    *,
+    dry_run: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ShareOutcome:
+    """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
+    whose sharing may already exist (an unknown outcome is resolved by listing again)."""
+    existing = current_shares(client, backup_id)
+    missing = [t for t in targets if t not in existing]
+    request = {"shared": {"backup_id": backup_id, "to_project_ids": missing}} if missing else None
+    if dry_run:
+        results = [
+            Result(
+                backup_id,
+                t,
+                existing[t].id if t in existing else None,
+                RESULT_EXISTING if t in existing else "would create",
+            )
+            for t in targets
+        ]
+        return ShareOutcome(backup_id, results, request)
+    created: dict[str, str | None] = {}
+    failures: dict[str, BackupshareError] = {}
+    attempts_left = 1 + client.settings.retries
+    pending = missing
+    while pending and attempts_left:
+        attempts_left -= 1
+        try:
+            answer = client.share(backup_id, pending)
+        except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
+            now = current_shares(client, backup_id)
+            for target in pending:
+                if target in now:
+                    created[target] = now[target].id
+            pending = [t for t in pending if t not in now]
+            for target in pending:
+                failures[target] = exc
+            if pending and attempts_left:
+                sleep(min(20.0, 0.5 * 2 ** (client.settings.retries - attempts_left)))
+            continue
+        by_target = {s.to_project_id: s.id for s in answer}
+        if any(t not in by_target for t in pending):  # read back rather than trust the count
+            now = current_shares(client, backup_id)
+            by_target.update({t: now[t].id for t in pending if t in now})
+        for target in pending:
+            created[target] = by_target.get(target)
+            failures.pop(target, None)
+        pending = []
+    results = []
+    for target in targets:
+        if target in existing:
+            results.append(Result(backup_id, target, existing[target].id, RESULT_EXISTING))
+        elif target in created:
+            results.append(Result(backup_id, target, created[target], RESULT_CREATED))
+        else:
+            error = failures[target]
+            results.append(Result(backup_id, target, None, RESULT_FAILED, error.to_dict()))
+    return ShareOutcome(backup_id, results, request)
+
+
+# -- list, count, show ---------------------------------------------------------------------------
+def list_shares(
+    client: Client, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+) -> Iterator[list[Share]]:
+    return client.iter_pages(query, page_size=page_size, limit=limit)
+
+
+def count_shares(client: Client, query: ListQuery) -> int:
+    return client.count(query)
+
+
+def show_share(client: Client, share_id: str) -> Share:
+    try:
+        return client.show(share_id)
+    except NotFoundError as exc:
+        exc.message = f"sharing {share_id} not found"
+        raise
+
+
+# -- cancel --------------------------------------------------------------------------------------
+@dataclass
+class CancelPlan:
+    """What `cancel` will end: sharings by id, or every sharing of one backup at once."""
+
+    share_ids: list[str] = field(default_factory=list)
+    known: dict[str, Share] = field(default_factory=dict)  # what listing told us about them
+    absent: list[Result] = field(default_factory=list)
+    whole_backup: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.share_ids and self.whole_backup is None
+
+    def describe(self) -> list[Share | str]:
+        return [self.known.get(share_id, share_id) for share_id in self.share_ids]
+
+
+def plan_cancel(
+    client: Client, share_ids: list[str], backup_id: str | None, to_projects: list[str]
+) -> CancelPlan:
+    if share_ids:
+        return CancelPlan(share_ids=list(dict.fromkeys(share_ids)))
+    assert backup_id is not None
+    shares = current_shares(client, backup_id)
+    if not to_projects:
+        plan = CancelPlan(known={s.id: s for s in shares.values()})
+        plan.share_ids = list(plan.known)
+        plan.whole_backup = backup_id if shares else None
+        return plan
+    plan = CancelPlan()
+    for project in dict.fromkeys(to_projects):
+        if project in shares:
+            plan.share_ids.append(shares[project].id)
+            plan.known[shares[project].id] = shares[project]
+        else:
+            plan.absent.append(Result(backup_id, project, None, RESULT_ABSENT))
+    return plan
+
+
+@dataclass
+class CancelOutcome:
+    results: list[Result]
+
+    @property
+    def changed(self) -> bool:
+        return any(r.result == RESULT_CANCELED for r in self.results)
+
+    def error(self) -> BackupshareError | None:
+        return batch_error(self.results, "cancellation")
+
+
+def cancel(
+    client: Client,
+    plan: CancelPlan,
+    *,
+    concurrency: int = 8,
+    progress: Callable[[int], None] = lambda n: None,
+) -> CancelOutcome:
+    """Ends the planned sharings, each reported on its own; Ctrl-C reports what finished."""
+    if plan.whole_backup is not None:
+        client.cancel_backup(plan.whole_backup)
+        results = [_canceled(plan.known.get(sid), sid) for sid in plan.share_ids]
+        progress(len(results))
+        return CancelOutcome(results)
+    results = run_batch(
+        plan.share_ids,
+        lambda sid: _cancel_one(client, sid, plan.known.get(sid)),
+        concurrency=concurrency,
+        on_done=lambda: progress(1),
+        unfinished=lambda sid: _unknown(plan.known.get(sid), sid),
+    )
+    return CancelOutcome(plan.absent + results)
+
+
+def _canceled(share: Share | None, share_id: str) -> Result:
+    return Result(
+        share.backup_id if share else None,
+        share.to_project_id if share else None,
+        share_id,
+        RESULT_CANCELED,
+    )
+
+
+def _unknown(share: Share | None, share_id: str) -> Result:
+    interrupted = Interrupted("interrupted before this sharing was cancelled")
+    return Result(
+        share.backup_id if share else None,
+        share.to_project_id if share else None,
+        share_id,
+        RESULT_FAILED,
+        interrupted.to_dict(),
+    )
+
+
+def _cancel_one(client: Client, share_id: str, share: Share | None) -> Result:
+    try:
+        client.cancel(share_id)
+    except NotFoundError:
+        return Result(
+            share.backup_id if share else None,
+            share.to_project_id if share else None,
+            share_id,
+            RESULT_ABSENT,
+        )
+    except BackupshareError as exc:
+        return Result(
+            share.backup_id if share else None,
+            share.to_project_id if share else None,
+            share_id,
+            RESULT_FAILED,
+            exc.to_dict(),
+        )
+    return _canceled(share, share_id)
+
+
+def run_batch(
+    items: list[str],
+    work: Callable[[str], Result],
+    *,
+    concurrency: int,
+    on_done: Callable[[], None],
+    unfinished: Callable[[str], Result],
+) -> list[Result]:
+    """Runs `work` over items with bounded concurrency, results in input order. On Ctrl-C the
+    items not yet finished are reported as such and Interrupted carries every result."""
+    results: dict[str, Result] = {}
+    stop = threading.Event()
+
+    def guarded(item: str) -> Result:
+        return unfinished(item) if stop.is_set() else work(item)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="cancel")
+    futures: dict[Future[Result], str] = {}
+    try:
+        futures = {pool.submit(guarded, item): item for item in items}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future]] = future.result()
+                on_done()
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future, item in futures.items():
+            if item not in results:
+                done_ok = future.done() and not future.cancelled()
+                results[item] = future.result() if done_ok else unfinished(item)
+        ordered = [results[item] for item in items]
+        raise Interrupted(
+            "interrupted", hint="the report shows what finished before the interrupt"
+        ) from BatchInterrupted(ordered)
+    pool.shutdown(wait=True)
+    return [results[item] for item in items]
+
+
+class BatchInterrupted(Exception):
+    """Carries a batch's per-item results through an interrupt."""
+
+    def __init__(self, results: list[Result]) -> None:
+        super().__init__("batch interrupted")
+        self.results = results
+
+
+def batch_error(results: list[Result], what: str) -> BackupshareError | None:
+    """None when nothing failed; the failure's own class when everything did; else partial."""
+    failed = [r for r in results if r.result == RESULT_FAILED]
+    if not failed:
+        return None
+    if len(failed) < len(results):
+        return PartialFailure(
+            f"{len(failed)} of {len(results)} {what}s failed",
+            hint="the results show each item; re-running retries only what is missing",
+        )
+    first = failed[0].error or {}
+    return error_from_dict(first, f"every {what} failed")
+
+
+def error_from_dict(error: dict[str, Any], prefix: str) -> BackupshareError:
+    from . import errors
+
+    classes = {
+        cls.kind: cls
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, BackupshareError)
+    }
+    cls = classes.get(str(error.get("type")), BackupshareError)
+    rid = error.get("request_id")
+    return cls(
+        f"{prefix}: {error.get('message')}",
+        hint=error.get("hint"),
+        status=error.get("status"),
+        code=error.get("code"),
+        request_ids=(rid,) if rid else (),
+    )

@@ -1,0 +1,715 @@
+"""Who and where: config file discovery, YAML profiles, precedence, and the resolved Settings.
+
+Precedence for every setting: flag > environment > profile > built-in default. Each resolved
+value remembers where it came from, for `config show` and for error messages.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import stat
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import ConfigError
+from .models import normalize_project_id
+
+CLOUDS = {
+    "otc": ("https://vbs.{region}.otc.t-systems.com", "https://iam.{region}.otc.t-systems.com"),
+    "huaweicloud": (
+        "https://vbs.{region}.myhuaweicloud.com",
+        "https://iam.{region}.myhuaweicloud.com",
+    ),
+}
+AUTH_METHODS = ("token", "password", "aksk")
+OUTPUT_FORMATS = ("table", "json", "jsonl", "yaml", "csv", "ids")
+SECRET_KEYS = ("token", "password", "secret_key", "security_token")
+SECRET_COMMAND_TIMEOUT = 30.0
+MAX_CONFIG_BYTES = 1024 * 1024
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+
+PROFILE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "cloud": str,
+    "region": str,
+    "project_id": str,
+    "endpoint": str,
+    "auth": dict,
+    "timeout": (int, float),
+    "retries": int,
+    "ca_bundle": str,
+    "proxy": str,
+    "output": str,
+}
+AUTH_KEYS = {
+    "method",
+    "token",
+    "username",
+    "password",
+    "domain",
+    "iam_endpoint",
+    "access_key",
+    "secret_key",
+    "security_token",
+}
+AUTH_KEYS |= {f"{key}{suffix}" for key in SECRET_KEYS for suffix in ("_env", "_command")}
+METHOD_KEYS = {
+    "token": ("token",),
+    "password": ("username", "password", "domain"),
+    "aksk": ("access_key", "secret_key"),
+}
+
+# Environment variables for each setting, ours first, then the official SDKs' fall-backs.
+ENV_NAMES = {
+    "endpoint": ("BACKUPSHARE_ENDPOINT",),
+    "project_id": ("BACKUPSHARE_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"),
+    "region": ("BACKUPSHARE_REGION", "HUAWEICLOUD_SDK_REGION"),
+    "output": ("BACKUPSHARE_OUTPUT",),
+    "token": ("BACKUPSHARE_TOKEN",),
+    "access_key": ("BACKUPSHARE_ACCESS_KEY", "HUAWEICLOUD_SDK_AK"),
+    "secret_key": ("BACKUPSHARE_SECRET_KEY", "HUAWEICLOUD_SDK_SK"),
+    "security_token": ("BACKUPSHARE_SECURITY_TOKEN", "HUAWEICLOUD_SDK_SECURITY_TOKEN"),
+    "username": ("BACKUPSHARE_USERNAME",),
+    "password": ("BACKUPSHARE_PASSWORD",),
+    "domain": ("BACKUPSHARE_DOMAIN",),
+    "iam_endpoint": ("BACKUPSHARE_IAM_ENDPOINT", "HUAWEICLOUD_SDK_IAM_ENDPOINT"),
+}
+
+
+class Secret:
+    """A credential whose str and repr are `***`; only the header writers call `reveal`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Flags:
+    """The global options as given on the command line (None: not given)."""
+
+    profile: str | None = None
+    config: str | None = None
+    output: str | None = None
+    endpoint: str | None = None
+    project_id: str | None = None
+    region: str | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    debug: bool = False
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    method: str
+    token: Secret | None = None
+    username: str | None = None
+    password: Secret | None = None
+    domain: str | None = None
+    iam_endpoint: str | None = None
+    access_key: str | None = None
+    secret_key: Secret | None = None
+    security_token: Secret | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to reach the service, resolved and validated."""
+
+    profile: str
+    config_path: Path | None
+    endpoint: str
+    project_id: str
+    auth: AuthSettings
+    region: str | None = None
+    cloud: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    ca_bundle: str | None = None
+    proxy: str | None = None
+    output: str = "table"
+    debug: bool = False
+    cache_dir: Path | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+# -- file discovery ------------------------------------------------------------------------------
+def default_config_path(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "backupshare" / "config.yaml"
+
+
+def cache_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "backupshare"
+
+
+def config_path(flag: str | None, env: Mapping[str, str]) -> tuple[Path, bool]:
+    """The config file in use and whether it was named explicitly (so must exist)."""
+    if flag:
+        return Path(flag).expanduser(), True
+    if env.get("BACKUPSHARE_CONFIG"):
+        return Path(env["BACKUPSHARE_CONFIG"]).expanduser(), True
+    return default_config_path(env), False
+
+
+# -- YAML with line numbers ----------------------------------------------------------------------
+class LineDict(dict[str, Any]):
+    """A mapping from YAML that knows the line of each of its keys."""
+
+    lines: dict[str, int]
+    line: int
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
+        loader.flatten_mapping(node)
+        mapping = LineDict()
+        mapping.lines = {}
+        mapping.line = node.start_mark.line + 1
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise ConfigError(
+                    f"{path}: line {key_node.start_mark.line + 1}: keys must be strings, "
+                    f"not {key!r}"
+                )
+            if key in mapping:
+                raise ConfigError(
+                    f"{path}: line {key_node.start_mark.line + 1}: duplicate key {key!r}"
+                )
+            mapping[key] = loader.construct_object(value_node, deep=True)
+            mapping.lines[key] = key_node.start_mark.line + 1
+        return mapping
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    try:
+        return yaml.load(text, Loader=Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        raise ConfigError(
+            f"{path}: YAML syntax error at {where}: {exc.problem or exc.context}",
+            hint="fix the file's YAML syntax (`backupshare config validate` checks it)",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
+def read_config_file(path: Path) -> LineDict:
+    """The parsed file: a mapping, size-bounded, with a readable error for every failure."""
+    try:
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a directory, not a config file")
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: file is too large ({size} bytes; a config is < 1 MiB)")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist",
+            hint="create one with `backupshare config init` or name another with --config",
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"config file {path} is not readable", hint=f"check the permissions of {path}"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (invalid UTF-8)") from None
+    if "\x00" in text:
+        raise ConfigError(f"{path}: not a text file (contains NUL bytes)")
+    data = parse_yaml(text, path)
+    if data is None:
+        empty = LineDict()
+        empty.lines, empty.line = {}, 1
+        return empty
+    if not isinstance(data, LineDict):
+        raise ConfigError(f"{path}: the top level must be a mapping with a 'profiles' key")
+    return data
+
+
+# -- validation ----------------------------------------------------------------------------------
+def _where(path: Path, profile: str, key: str, mapping: LineDict | None, name: str) -> str:
+    line = mapping.lines.get(name) if mapping is not None else None
+    suffix = f" (line {line})" if line else ""
+    return f"{path}: profile {profile!r}: key {key!r}{suffix}"
+
+
+def _type_name(expected: Any) -> str:
+    names = {str: "a string", int: "an integer", dict: "a mapping", (int, float): "a number"}
+    return names.get(expected, str(expected))
+
+
+def validate_file(data: LineDict, path: Path) -> list[str]:
+    """Every problem in the file, each naming file, profile, key and line."""
+    problems: list[str] = []
+    for key in data:
+        if key not in ("default_profile", "profiles"):
+            problems.append(f"{path}: unknown top-level key {key!r} (line {data.lines[key]})")
+    default = data.get("default_profile")
+    if default is not None and not isinstance(default, str):
+        problems.append(f"{path}: 'default_profile' must be a string")
+    profiles = data.get("profiles", {})
+    if profiles is None:
+        profiles = {}
+    if not isinstance(profiles, dict):
+        problems.append(f"{path}: 'profiles' must be a mapping of profile names to settings")
+        return problems
+    if isinstance(default, str) and profiles and default not in profiles:
+        problems.append(f"{path}: default_profile {default!r} is not among the profiles")
+    for name, profile in profiles.items():
+        problems.extend(validate_profile(profile, str(name), path))
+    return problems
+
+
+def validate_profile(profile: Any, name: str, path: Path) -> list[str]:
+    if profile is None:
+        return [f"{path}: profile {name!r} is empty"]
+    if not isinstance(profile, LineDict):
+        return [f"{path}: profile {name!r} must be a mapping"]
+    problems = []
+    for key, value in profile.items():
+        where = _where(path, name, key, profile, key)
+        expected = PROFILE_KEYS.get(key)
+        if expected is None:
+            problems.append(f"{where}: unknown key (known: {', '.join(PROFILE_KEYS)})")
+        elif value is None or isinstance(value, bool) or not isinstance(value, expected):
+            problems.append(f"{where}: must be {_type_name(expected)}")
+        else:
+            problems.extend(_check_value(key, value, where))
+    auth = profile.get("auth")
+    if isinstance(auth, LineDict):
+        problems.extend(validate_auth(auth, name, path))
+    return problems
+
+
+def _check_value(key: str, value: Any, where: str) -> list[str]:
+    if key == "cloud" and value not in CLOUDS:
+        return [f"{where}: must be one of {', '.join(CLOUDS)}"]
+    if key == "project_id" and normalize_project_id(value) is None:
+        return [f"{where}: {value!r} is not a project id (32 hex characters)"]
+    if key in ("endpoint", "proxy"):
+        problem = url_problem(value)
+        return [f"{where}: {problem}"] if problem else []
+    if key == "timeout" and not 0 < value <= 3600:
+        return [f"{where}: must be between 0 and 3600 seconds"]
+    if key == "retries" and not 0 <= value <= 20:
+        return [f"{where}: must be between 0 and 20"]
+    if key == "output" and value not in OUTPUT_FORMATS:
+        return [f"{where}: must be one of {', '.join(OUTPUT_FORMATS)}"]
+    return []
+
+
+def validate_auth(auth: LineDict, name: str, path: Path) -> list[str]:
+    problems = []
+    for key, value in auth.items():
+        where = _where(path, name, f"auth.{key}", auth, key)
+        if key not in AUTH_KEYS:
+            problems.append(f"{where}: unknown key")
+        elif not isinstance(value, str) or not value:
+            problems.append(f"{where}: must be a non-empty string")
+    method = auth.get("method")
+    if method is not None and method not in AUTH_METHODS:
+        where = _where(path, name, "auth.method", auth, "method")
+        problems.append(f"{where}: must be one of {', '.join(AUTH_METHODS)}")
+    for key in SECRET_KEYS:
+        given = [k for k in (key, f"{key}_env", f"{key}_command") if k in auth]
+        if len(given) > 1:
+            where = _where(path, name, f"auth.{key}", auth, given[1])
+            problems.append(f"{where}: give only one of {', '.join(given)}")
+    return problems
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint: not http(s), no host, or plain http off loopback."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{url!r} is not an http(s) URL"
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return f"{url!r} has an invalid port"
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        return f"{url!r}: plain http is allowed only for loopback hosts; use https"
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- resolution ----------------------------------------------------------------------------------
+class Resolver:
+    """Looks up each setting through flag > environment > profile > default, noting the source."""
+
+    def __init__(
+        self,
+        flags: Flags,
+        env: Mapping[str, str],
+        profile: LineDict,
+        path: Path | None,
+        name: str,
+    ) -> None:
+        self.flags, self.env, self.profile, self.path, self.name = flags, env, profile, path, name
+        self.sources: dict[str, str] = {}
+
+    def get(self, key: str, default: Any = None, *, section: LineDict | None = None) -> Any:
+        flag = getattr(self.flags, key, None) if section is None else None
+        if flag is not None and key != "debug":
+            self.sources[key] = f"flag --{key.replace('_', '-')}"
+            return flag
+        for name in ENV_NAMES.get(key, ()):
+            if self.env.get(name):
+                self.sources[key] = f"env {name}"
+                return self.env[name]
+        mapping = self.profile if section is None else section
+        if mapping.get(key) is not None:
+            self.sources[key] = f"file {self.path}:{mapping.lines.get(key, '?')}"
+            return mapping[key]
+        if default is not None:
+            self.sources[key] = "default"
+        return default
+
+    def secret(self, key: str, auth: LineDict) -> Secret | None:
+        """A secret from env, or the profile as `key`, `key_env` or `key_command`."""
+        for name in ENV_NAMES.get(key, ()):
+            if self.env.get(name):
+                self.sources[key] = f"env {name}"
+                return Secret(self.env[name])
+        where = f"{self.path}: profile {self.name!r}: key 'auth.{key}"
+        if auth.get(key):
+            self.sources[key] = f"file {self.path}:{auth.lines.get(key, '?')}"
+            return Secret(str(auth[key]))
+        if auth.get(f"{key}_env"):
+            var = str(auth[f"{key}_env"])
+            if not self.env.get(var):
+                raise ConfigError(
+                    f"{where}_env': environment variable {var} is not set",
+                    hint=f"export {var}=… before running backupshare",
+                )
+            self.sources[key] = f"env {var} (via {key}_env)"
+            return Secret(self.env[var])
+        if auth.get(f"{key}_command"):
+            self.sources[key] = f"command (via {key}_command)"
+            return Secret(run_secret_command(str(auth[f"{key}_command"]), f"{where}_command'"))
+        return None
+
+
+def run_secret_command(command: str, where: str) -> str:
+    """Runs a `*_command` without a shell; its output is the secret and is never shown."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: cannot parse the command: {exc}") from None
+    if not argv:
+        raise ConfigError(f"{where}: the command is empty")
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=SECRET_COMMAND_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: command not found: {argv[0]}") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"{where}: the command did not finish in {SECRET_COMMAND_TIMEOUT:.0f} s"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{where}: the command cannot run: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise ConfigError(
+            f"{where}: the command failed with exit code {done.returncode}",
+            hint="run it yourself to see why (its output is not shown, it may hold the secret)",
+        )
+    value = done.stdout.decode("utf-8", "replace").strip()
+    if not value:
+        raise ConfigError(f"{where}: the command printed nothing")
+    return value
+
+
+def select_profile(
+    data: LineDict, flags: Flags, env: Mapping[str, str], path: Path
+) -> tuple[str, LineDict, bool]:
+    """The profile's name, its settings, and whether the name was asked for explicitly."""
+    default = data.get("default_profile")
+    name = flags.profile or env.get("BACKUPSHARE_PROFILE") or default or "default"
+    explicit = bool(flags.profile or env.get("BACKUPSHARE_PROFILE") or default)
+    profiles = data.get("profiles") or {}
+    profile = profiles.get(name) if isinstance(profiles, dict) else None
+    if profile is None:
+        if explicit:
+            known = ", ".join(sorted(profiles)) if isinstance(profiles, dict) else ""
+            raise ConfigError(
+                f"{path}: profile {name!r} not found",
+                hint=f"known profiles: {known}"
+                if known
+                else "add it with `backupshare config init`",
+            )
+        empty = LineDict()
+        empty.lines, empty.line = {}, 0
+        return name, empty, False
+    return name, profile, True
+
+
+def load_file(flags: Flags, env: Mapping[str, str]) -> tuple[Path | None, LineDict]:
+    path, explicit = config_path(flags.config, env)
+    if not explicit and not path.exists():
+        empty = LineDict()
+        empty.lines, empty.line = {}, 0
+        return None, empty
+    return path, read_config_file(path)
+
+
+def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Settings:
+    """Resolves the effective settings for one invocation; raises ConfigError naming the cause."""
+    env = os.environ if env is None else env
+    path, data = load_file(flags, env)
+    shown_path = path or default_config_path(env)
+    if path is not None:
+        problems = validate_file(data, path)
+        if problems:
+            raise ConfigError(problems[0], hint=_more_hint(len(problems)))
+    name, profile, _ = select_profile(data, flags, env, shown_path)
+    resolve = Resolver(flags, env, profile, shown_path, name)
+    auth_section = profile.get("auth")
+    if not isinstance(auth_section, LineDict):
+        auth_section = LineDict()
+        auth_section.lines, auth_section.line = {}, 0
+
+    cloud = resolve.get("cloud")
+    region = resolve.get("region")
+    endpoint = _endpoint(resolve, cloud, region, name)
+    project_id = _project_id(resolve, name)
+    auth = _auth(resolve, auth_section, cloud, region, name)
+    output = resolve.get("output", "table")
+    if output not in OUTPUT_FORMATS:
+        raise ConfigError(
+            f"output format {output!r} ({resolve.sources['output']}) is not one of "
+            f"{', '.join(OUTPUT_FORMATS)}"
+        )
+    return Settings(
+        profile=name,
+        config_path=path,
+        endpoint=endpoint,
+        project_id=project_id,
+        auth=auth,
+        region=region,
+        cloud=cloud,
+        timeout=float(resolve.get("timeout", DEFAULT_TIMEOUT)),
+        retries=int(resolve.get("retries", DEFAULT_RETRIES)),
+        ca_bundle=_ca_bundle(resolve),
+        proxy=resolve.get("proxy"),
+        output=output,
+        debug=flags.debug or env.get("BACKUPSHARE_DEBUG", "").lower() in ("1", "true", "yes"),
+        cache_dir=cache_dir(env),
+        sources=dict(resolve.sources),
+        warnings=tuple(permission_warnings(path, auth_section)),
+    )
+
+
+def _more_hint(count: int) -> str:
+    more = f" ({count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
+    return f"`backupshare config validate` lists every problem{more}"
+
+
+def _endpoint(resolve: Resolver, cloud: str | None, region: str | None, name: str) -> str:
+    endpoint = resolve.get("endpoint")
+    if endpoint:
+        problem = url_problem(endpoint)
+        if problem:
+            raise ConfigError(f"endpoint ({resolve.sources['endpoint']}): {problem}")
+        return str(endpoint).rstrip("/")
+    if cloud and region:
+        resolve.sources["endpoint"] = "derived from cloud and region"
+        return CLOUDS[cloud][0].format(region=region)
+    raise ConfigError(
+        f"profile {name!r} has no endpoint",
+        hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT)",
+    )
+
+
+def _project_id(resolve: Resolver, name: str) -> str:
+    raw = resolve.get("project_id")
+    if not raw:
+        raise ConfigError(
+            f"profile {name!r} has no project_id",
+            hint="set `project_id` in the profile, BACKUPSHARE_PROJECT_ID, or --project-id",
+        )
+    project_id = normalize_project_id(str(raw))
+    if project_id is None:
+        raise ConfigError(
+            f"project id {raw!r} ({resolve.sources['project_id']}) is not 32 hex characters"
+        )
+    return project_id
+
+
+def _ca_bundle(resolve: Resolver) -> str | None:
+    bundle = resolve.get("ca_bundle")
+    if bundle and not Path(bundle).expanduser().is_file():
+        raise ConfigError(f"ca_bundle {bundle} ({resolve.sources['ca_bundle']}) is not a file")
+    return str(Path(bundle).expanduser()) if bundle else None
+
+
+def _auth(
+    resolve: Resolver, section: LineDict, cloud: str | None, region: str | None, name: str
+) -> AuthSettings:
+    method = section.get("method") or _method_from_env(resolve.env)
+    if method is None:
+        raise ConfigError(
+            f"profile {name!r} has no credentials",
+            hint="set auth.method in the profile, or BACKUPSHARE_TOKEN, BACKUPSHARE_ACCESS_KEY/"
+            "BACKUPSHARE_SECRET_KEY, or BACKUPSHARE_USERNAME/BACKUPSHARE_PASSWORD",
+        )
+    resolve.sources["auth.method"] = (
+        f"file {resolve.path}:{section.lines.get('method', '?')}"
+        if section.get("method")
+        else "derived from the environment"
+    )
+    values: dict[str, Any] = {"method": method}
+    for key in METHOD_KEYS[method]:
+        values[key] = (
+            resolve.secret(key, section)
+            if key in SECRET_KEYS
+            else resolve.get(key, section=section)
+        )
+        if not values[key]:
+            raise ConfigError(
+                f"profile {name!r}: auth method {method!r} needs {key!r}",
+                hint=f"set auth.{key} in the profile or {ENV_NAMES[key][0]}",
+            )
+    if method == "aksk":
+        values["security_token"] = resolve.secret("security_token", section)
+    if method == "password":
+        values["iam_endpoint"] = _iam_endpoint(resolve, section, cloud, region, name)
+    return AuthSettings(**values)
+
+
+def _iam_endpoint(
+    resolve: Resolver, section: LineDict, cloud: str | None, region: str | None, name: str
+) -> str:
+    url = resolve.get("iam_endpoint", section=section)
+    if url:
+        problem = url_problem(url)
+        if problem:
+            raise ConfigError(f"iam_endpoint ({resolve.sources['iam_endpoint']}): {problem}")
+        url = str(url).rstrip("/")
+        return url[: -len("/v3")] if url.endswith("/v3") else url
+    if cloud and region:
+        resolve.sources["iam_endpoint"] = "derived from cloud and region"
+        return CLOUDS[cloud][1].format(region=region)
+    raise ConfigError(
+        f"profile {name!r}: auth method 'password' needs an IAM endpoint",
+        hint="set auth.iam_endpoint, or `cloud` and `region`, in the profile",
+    )
+
+
+def _method_from_env(env: Mapping[str, str]) -> str | None:
+    def given(key: str) -> bool:
+        return any(env.get(name) for name in ENV_NAMES[key])
+
+    if given("token"):
+        return "token"
+    if given("access_key") and given("secret_key"):
+        return "aksk"
+    if given("username") and given("password"):
+        return "password"
+    return None
+
+
+def permission_warnings(path: Path | None, auth: LineDict) -> list[str]:
+    """A secret written in a file that group or others can read deserves a warning every run."""
+    if path is None or not any(auth.get(key) for key in SECRET_KEYS):
+        return []
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return []
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [
+            f"{path} holds a secret and is readable by others (mode {stat.S_IMODE(mode):o}); "
+            f"run: chmod 600 {path}"
+        ]
+    return []
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text for `-o yaml` (here because this module owns the yaml dependency)."""
+    import yaml
+
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False))
+
+
+def write_profile(path: Path, name: str, profile: dict[str, Any], *, force: bool) -> None:
+    """Adds (or with force replaces) one profile, keeping the others; the file is mode 0600."""
+    import yaml
+
+    data: dict[str, Any] = {}
+    if path.exists():
+        data = dict(read_config_file(path))
+        problems = validate_file(read_config_file(path), path)
+        if problems:
+            raise ConfigError(problems[0], hint="fix the file before adding a profile to it")
+    profiles = dict(data.get("profiles") or {})
+    if name in profiles and not force:
+        raise ConfigError(
+            f"{path}: profile {name!r} exists already", hint="add --force to overwrite it"
+        )
+    profiles[name] = profile
+    data["profiles"] = {k: _plain(v) for k, v in profiles.items()}
+    data.setdefault("default_profile", name)
+    text = yaml.safe_dump(_plain(data), sort_keys=False, default_flow_style=False)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _plain(value: Any) -> Any:
+    """LineDicts back to plain dicts, so yaml writes ordinary mappings."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

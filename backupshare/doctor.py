@@ -1,0 +1,203 @@
+"""`doctor`: the step-by-step check of config, endpoint, credentials and clock.
+
+Each step says ok, warn or fail, what it saw and how to fix it. Steps after a failure that
+they depend on are skipped, so the first failure is the one to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from .config import (
+    Flags,
+    Settings,
+    config_path,
+    load_settings,
+    permission_warnings,
+    read_config_file,
+)
+from .errors import BackupshareError, ConfigError, UnavailableError
+
+SKEW_LIMIT = 15 * 60  # the gateway rejects AK/SK dates further off than this
+SKEW_WARN = 60
+
+
+@dataclass
+class Step:
+    check: str
+    status: str  # ok | warn | fail
+    detail: str
+    fix: str = ""
+    exit_code: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def fail(check: str, error: BackupshareError, fix: str | None = None) -> Step:
+    return Step(check, "fail", error.headline(), fix or error.hint or "", error.exit_code)
+
+
+def run_checks(flags: Flags) -> list[Step]:
+    steps = [_config_file(flags)]
+    if steps[-1].status == "fail":
+        return steps
+    try:
+        settings = load_settings(flags)
+    except BackupshareError as exc:
+        return [*steps, fail("profile", exc)]
+    steps.append(
+        Step(
+            "profile",
+            "ok",
+            f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}",
+        )
+    )
+    steps.append(_proxy(settings))
+    network = _endpoint(settings)
+    steps.extend(network)
+    if any(step.status == "fail" for step in network):
+        return steps
+    steps.extend(_credentials(settings))
+    return steps
+
+
+def _config_file(flags: Flags) -> Step:
+    path, explicit = config_path(flags.config, os.environ)
+    if not path.exists():
+        if explicit:
+            return fail(
+                "config file",
+                ConfigError(f"{path} does not exist"),
+                "create it with `backupshare config init`",
+            )
+        return Step(
+            "config file",
+            "warn",
+            f"{path} does not exist; using the environment only",
+            "run `backupshare config init` to create a profile",
+        )
+    try:
+        data = read_config_file(path)
+    except BackupshareError as exc:
+        return fail("config file", exc)
+    profiles = data.get("profiles") or {}
+    warnings = [
+        w
+        for profile in (profiles.values() if isinstance(profiles, dict) else [])
+        if isinstance(profile, dict)
+        for w in permission_warnings(path, profile.get("auth") or {})  # type: ignore[arg-type]
+    ]
+    if warnings:
+        return Step("config file", "warn", warnings[0], f"chmod 600 {path}")
+    return Step("config file", "ok", f"{path}")
+
+
+def _proxy(settings: Settings) -> Step:
+    import urllib.request
+
+    host = urlsplit(settings.endpoint).hostname or ""
+    if settings.proxy:
+        return Step("proxy", "ok", f"{settings.proxy} (profile)")
+    proxies = urllib.request.getproxies()
+    if proxies.get("https") and not urllib.request.proxy_bypass(host):
+        return Step("proxy", "ok", f"{proxies['https']} (environment)")
+    return Step("proxy", "ok", "none")
+
+
+def _endpoint(settings: Settings) -> list[Step]:
+    parts = urlsplit(settings.endpoint)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    steps = []
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return [
+            fail(
+                "dns",
+                UnavailableError(f"cannot resolve {host}: {exc.strerror}"),
+                "check the endpoint's host name, or cloud/region",
+            )
+        ]
+    steps.append(Step("dns", "ok", f"{host} → {addresses[0][4][0]}"))
+    started = time.monotonic()
+    try:
+        sock = socket.create_connection((host, port), timeout=10)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return [
+            *steps,
+            fail(
+                "tcp",
+                UnavailableError(f"cannot connect to {host}:{port}: {reason}"),
+                "is the service (or `backupshare emulator`) running? a firewall?",
+            ),
+        ]
+    steps.append(
+        Step("tcp", "ok", f"{host}:{port} in {(time.monotonic() - started) * 1000:.0f} ms")
+    )
+    with sock:
+        if parts.scheme != "https":
+            steps.append(Step("tls", "ok", "plain http (loopback only)"))
+            return steps
+        context = ssl.create_default_context(cafile=settings.ca_bundle)
+        try:
+            with context.wrap_socket(sock, server_hostname=host) as tls:
+                steps.append(Step("tls", "ok", f"{tls.version()}, certificate verified"))
+        except (ssl.SSLError, OSError) as exc:
+            steps.append(
+                fail(
+                    "tls",
+                    UnavailableError(f"TLS to {host} failed: {exc}"),
+                    "set `ca_bundle` if a corporate CA signs the endpoint",
+                )
+            )
+    return steps
+
+
+def _credentials(settings: Settings) -> list[Step]:
+    from .client import Client, ListQuery
+
+    client = Client(settings)
+    try:
+        count = client.count(ListQuery())
+    except BackupshareError as exc:
+        steps = [fail("credentials", exc)]
+        if client.last_date is not None:
+            steps.append(_clock(settings, client.last_date))
+        return steps
+    finally:
+        client.close()
+    steps = [Step("credentials", "ok", f"{settings.auth.method} accepted; {count} sharings")]
+    if client.last_date is not None:
+        steps.append(_clock(settings, client.last_date))
+    return steps
+
+
+def _clock(settings: Settings, server_date: str) -> Step:
+    try:
+        server = parsedate_to_datetime(server_date)
+    except (TypeError, ValueError):
+        return Step("clock", "warn", f"unreadable Date header {server_date!r}")
+    skew = (datetime.now(timezone.utc) - server).total_seconds()
+    detail = f"local clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} the server"
+    if abs(skew) > SKEW_LIMIT and settings.auth.method == "aksk":
+        return Step(
+            "clock",
+            "fail",
+            detail + "; AK/SK signatures are rejected beyond 15 min",
+            "synchronise the clock (NTP)",
+            4,
+        )
+    if abs(skew) > SKEW_WARN:
+        return Step("clock", "warn", detail, "synchronise the clock (NTP)")
+    return Step("clock", "ok", detail)

@@ -1,0 +1,190 @@
+"""`python -m backupshare.emulator` and `backupshare emulator`: one parser for both."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from ..models import BACKUP_STATUSES, normalize_project_id, normalize_uuid
+from .server import (
+    DEFAULT_AKSK,
+    DEFAULT_PROJECT,
+    DEFAULT_TOKEN,
+    DEFAULT_USER,
+    EmulatorConfig,
+    make_server,
+)
+from .store import BackupSeed
+
+ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
+
+
+def _pair(value: str) -> tuple[str, str]:
+    first, sep, second = value.partition(":")
+    if not sep or not first or not second:
+        raise argparse.ArgumentTypeError(f"expected A:B, got {value!r}")
+    return first, second
+
+
+def _project(value: str) -> str:
+    project = normalize_project_id(value)
+    if project is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a project id (32 hex characters)")
+    return project
+
+
+def _backup(value: str) -> tuple[str, str]:
+    backup_id, _, status = value.partition(":")
+    canonical = normalize_uuid(backup_id)
+    if canonical is None:
+        raise argparse.ArgumentTypeError(f"{backup_id!r} is not a backup id (a UUID)")
+    status = status or "available"
+    if status not in BACKUP_STATUSES:
+        raise argparse.ArgumentTypeError(
+            f"status {status!r} is not one of {', '.join(BACKUP_STATUSES)}"
+        )
+    return canonical, status
+
+
+def _encrypted(value: str) -> str:
+    canonical = normalize_uuid(value)
+    if canonical is None:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a backup id (a UUID)")
+    return canonical
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="backupshare emulator",
+        description="Run a local emulator of the VBS backup-sharing API and IAM tokens. "
+        f"Every option also reads {ENV_PREFIX}<OPTION> from the environment.",
+        epilog="example: backupshare emulator --port 8776 --db /tmp/emulator.sqlite",
+    )
+    env = os.environ.get
+
+    def default(name: str, fallback: str | None) -> str | None:
+        return env(ENV_PREFIX + name.upper().replace("-", "_"), fallback)
+
+    def many(name: str) -> list[str]:
+        value = env(ENV_PREFIX + name.upper().replace("-", "_"))
+        return value.split(",") if value else []
+
+    p.add_argument("--host", default=default("host", "127.0.0.1"), help="address to bind")
+    p.add_argument("--port", type=int, default=default("port", "8776"), help="0 picks a free port")
+    p.add_argument("--db", default=default("db", ":memory:"), help="SQLite file (default: memory)")
+    p.add_argument("--project-id", type=_project, default=default("project-id", DEFAULT_PROJECT))
+    p.add_argument("--token", action="append", default=None, help="a token to accept")
+    p.add_argument("--user", action="append", type=_pair, default=None, help="NAME:PASSWORD")
+    p.add_argument("--aksk", action="append", type=_pair, default=None, help="AK:SK")
+    p.add_argument(
+        "--backup", action="append", type=_backup, default=None, help="ID[:STATUS] to seed"
+    )
+    p.add_argument("--encrypted-backup", action="append", type=_encrypted, default=None)
+    p.add_argument("--max-targets", type=int, default=default("max-targets", "10"))
+    p.add_argument(
+        "--error-style", choices=("vbs", "cinder", "apig"), default=default("error-style", "vbs")
+    )
+    p.add_argument("--latency-ms", type=int, default=default("latency-ms", "0"))
+    p.add_argument("--failure-rate", type=float, default=default("failure-rate", "0"))
+    p.add_argument("--page-cap", type=int, default=default("page-cap", None))
+    p.add_argument("--token-ttl", type=int, default=default("token-ttl", "86400"), help="seconds")
+    p.add_argument("--clock-skew", type=int, default=default("clock-skew", "0"), help="seconds")
+    p.add_argument("--seed-shares", type=int, default=default("seed-shares", "0"))
+    p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    p.set_defaults(
+        _env_tokens=many("token"),
+        _env_users=many("user"),
+        _env_aksk=many("aksk"),
+        _env_backups=many("backup"),
+    )
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    tokens = args.token or args._env_tokens or [DEFAULT_TOKEN]
+    users = args.user or [_pair(u) for u in args._env_users] or [DEFAULT_USER]
+    keys = args.aksk or [_pair(k) for k in args._env_aksk] or [DEFAULT_AKSK]
+    backups = None
+    chosen = args.backup or [_backup(b) for b in args._env_backups]
+    if chosen or args.encrypted_backup:
+        backups = [
+            BackupSeed(backup_id, args.project_id, f"backup-{i + 1}", status=status)
+            for i, (backup_id, status) in enumerate(chosen)
+        ] + [
+            BackupSeed(backup_id, args.project_id, f"encrypted-{i + 1}", encrypted=True)
+            for i, backup_id in enumerate(args.encrypted_backup or [])
+        ]
+    return EmulatorConfig(
+        project_id=args.project_id,
+        tokens=tokens,
+        users=users,
+        keys=keys,
+        backups=backups,
+        max_targets=args.max_targets,
+        error_style=args.error_style,
+        latency_ms=args.latency_ms,
+        failure_rate=args.failure_rate,
+        page_cap=args.page_cap,
+        token_ttl_seconds=args.token_ttl,
+        clock_skew_seconds=args.clock_skew,
+        db=args.db,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    config = config_from_args(args)
+    try:
+        emulator, server = make_server(config, args.host, args.port)
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 8
+    except Exception as exc:  # a bad --db file, for one
+        print(f"error: cannot start the emulator: {exc}", file=sys.stderr)
+        return 3
+    if args.verbose:
+        from .server import Handler
+
+        Handler.quiet = False
+    if args.seed_shares:
+        emulator.seed_shares(args.seed_shares)
+    host, port = server.server_address[:2]
+    url = f"http://{host!s}:{port}"
+    print(banner(config, url, emulator.store.backups(config.project_id)))
+    sys.stdout.flush()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def banner(config: EmulatorConfig, url: str, backups: list[dict[str, object]]) -> str:
+    lines = [
+        f"backupshare emulator listening on {url}",
+        f"  project id : {config.project_id}",
+        f"  tokens     : {', '.join(config.tokens)}",
+        f"  users      : {', '.join(f'{u}:{p}' for u, p in config.users)} (any domain)",
+        f"  AK:SK      : {', '.join(f'{a}:{s}' for a, s in config.keys)}",
+        "  backups    :",
+    ]
+    for backup in backups:
+        flags = " encrypted" if backup["encrypted"] else ""
+        lines.append(f"    {backup['id']}  {backup['status']:<10} {backup['name']}{flags}")
+    lines.append("Stop with Ctrl-C.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

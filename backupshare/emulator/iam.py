@@ -1,0 +1,188 @@
+"""Who may call the emulator: tokens it issued or was given, IAM users, and AK/SK signatures.
+
+Signatures are verified with the client's own canonical-request code (auth.py), which the test
+suite proves equal to the official signer's, so the emulator is exactly as strict as the gateway.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import parse_qsl
+
+from ..auth import DATE_FORMAT, canonical_request, signature
+from .store import Rejected
+
+SIGNATURE_WINDOW = timedelta(minutes=15)
+AUTH_HEADER_RE = re.compile(
+    r"^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$"
+)
+
+
+def iam_time(moment: datetime | None) -> str | None:
+    """IAM's timestamps: `2026-11-28T01:42:57.527000Z`."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
+
+
+def unauthorized(code: str, message: str) -> Rejected:
+    return Rejected(401, code, message)
+
+
+@dataclass
+class Credential:
+    """An AK/SK pair; temporary ones also need their security token."""
+
+    secret_key: str
+    project_id: str
+    security_token: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass
+class Identity:
+    """Every credential the emulator accepts, and the clock it judges them by."""
+
+    project_id: str
+    token_ttl: timedelta = timedelta(hours=24)
+    clock_skew: timedelta = timedelta(0)
+    tokens: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, Credential] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.clock_skew
+
+    def add_token(self, token: str, project_id: str | None = None) -> None:
+        with self._lock:
+            self.tokens[token] = (project_id or self.project_id, None)
+
+    def add_user(self, name: str, password: str) -> None:
+        self.users[name] = password
+
+    def add_key(self, access_key: str, secret_key: str) -> None:
+        self.keys[access_key] = Credential(secret_key, self.project_id)
+
+    # -- IAM -------------------------------------------------------------------------------------
+    def login(self, body: Any) -> tuple[str, dict[str, Any]]:
+        """POST /v3/auth/tokens: a new project-scoped token and IAM's response body."""
+        try:
+            identity = body["auth"]["identity"]
+            user = identity["password"]["user"]
+            name, password = user["name"], user["password"]
+            domain = user["domain"]["name"]
+            scope = body["auth"].get("scope", {}).get("project", {})
+        except (KeyError, TypeError, AttributeError):
+            raise Rejected(400, "IAM.0011", "Request body is invalid.") from None
+        if "password" not in identity.get("methods", []):
+            raise Rejected(400, "IAM.0011", "Request body is invalid: unsupported method.")
+        if not isinstance(password, str) or self.users.get(name) != password:
+            raise unauthorized("IAM.0002", "The username or password is incorrect.")
+        project_id = scope.get("id") if isinstance(scope, dict) else None
+        if project_id is not None and project_id != self.project_id:
+            raise Rejected(403, "IAM.0004", f"No permission on project {project_id}.")
+        token = "emu-" + secrets.token_urlsafe(32)
+        expires = self.now() + self.token_ttl
+        with self._lock:
+            self.tokens[token] = (self.project_id, expires)
+        record = {
+            "token": {
+                "expires_at": iam_time(expires),
+                "issued_at": iam_time(self.now()),
+                "methods": ["password"],
+                "project": {"id": self.project_id, "name": "emulator"},
+                "user": {"name": name, "domain": {"name": domain}},
+            }
+        }
+        return token, record
+
+    def temporary_key(self, token_project: str, body: Any) -> dict[str, Any]:
+        """POST /v3.0/OS-CREDENTIAL/securitytokens: a temporary AK/SK with a security token."""
+        try:
+            duration = int(body["auth"]["identity"]["token"].get("duration_seconds", 900))
+        except (KeyError, TypeError, AttributeError, ValueError):
+            raise Rejected(400, "IAM.0011", "Request body is invalid.") from None
+        if not 900 <= duration <= 86400:
+            raise Rejected(400, "IAM.0011", "duration_seconds must be 900 to 86400.")
+        access = "TMP" + secrets.token_hex(8).upper()
+        credential = Credential(
+            secret_key=secrets.token_urlsafe(30),
+            project_id=token_project,
+            security_token=secrets.token_urlsafe(48),
+            expires_at=self.now() + timedelta(seconds=duration),
+        )
+        with self._lock:
+            self.keys[access] = credential
+        return {
+            "credential": {
+                "access": access,
+                "secret": credential.secret_key,
+                "securitytoken": credential.security_token,
+                "expires_at": iam_time(credential.expires_at),
+            }
+        }
+
+    # -- verifying requests ----------------------------------------------------------------------
+    def authenticate(self, method: str, path: str, query: str, headers: Any, body: bytes) -> str:
+        """The caller's project, or Rejected(401) in the gateway's terms."""
+        authorization = headers.get("Authorization")
+        if authorization:
+            return self._verify_signature(authorization, method, path, query, headers, body)
+        token = headers.get("X-Auth-Token")
+        if not token:
+            raise unauthorized("APIG.0301", "Incorrect IAM authentication information: no token.")
+        with self._lock:
+            entry = self.tokens.get(token)
+        if entry is None:
+            raise unauthorized("APIG.0301", "Incorrect IAM authentication information.")
+        project_id, expires = entry
+        if expires is not None and expires <= self.now():
+            raise unauthorized("APIG.0307", "The token must be updated.")
+        return project_id
+
+    def _verify_signature(
+        self, authorization: str, method: str, path: str, query: str, headers: Any, body: bytes
+    ) -> str:
+        match = AUTH_HEADER_RE.match(authorization.strip())
+        if not match:
+            raise unauthorized("APIG.0303", "Incorrect app authentication information.")
+        access_key, signed_list, given = match.groups()
+        credential = self.keys.get(access_key)
+        if credential is None:
+            raise unauthorized("APIG.0301", "Incorrect IAM authentication information: AK.")
+        signed = signed_list.split(";")
+        if "x-sdk-date" not in signed or "host" not in signed or signed != sorted(signed):
+            raise unauthorized("APIG.0303", "Incorrect app authentication information.")
+        lowered = {name.lower(): value for name, value in headers.items()}
+        if any(name not in lowered for name in signed):
+            raise unauthorized("APIG.0303", "Incorrect app authentication information.")
+        self._check_date(lowered["x-sdk-date"])
+        canonical = canonical_request(
+            method, path, parse_qsl(query, keep_blank_values=True), lowered, signed, body
+        )
+        expected = signature(credential.secret_key, lowered["x-sdk-date"], canonical)
+        if not hmac.compare_digest(expected, given):
+            raise unauthorized("APIG.0303", "Incorrect app authentication information.")
+        if credential.security_token is not None:
+            if "x-security-token" not in signed or (
+                lowered.get("x-security-token") != credential.security_token
+            ):
+                raise unauthorized("APIG.0301", "Incorrect IAM authentication information.")
+            if credential.expires_at is not None and credential.expires_at <= self.now():
+                raise unauthorized("APIG.0307", "The token must be updated.")
+        return credential.project_id
+
+    def _check_date(self, sdk_date: str) -> None:
+        try:
+            when = datetime.strptime(sdk_date, DATE_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise unauthorized("APIG.0303", "Incorrect app authentication information.") from None
+        if abs(self.now() - when) > SIGNATURE_WINDOW:
+            raise unauthorized(
+                "APIG.0303", "Incorrect app authentication information: signature expired."
+            )

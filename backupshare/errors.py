@@ -1,0 +1,104 @@
+"""Our exceptions: each carries the exit code of CLI.md, the service's details and a hint.
+
+Errors are translated once, at the client boundary, into these classes; `cli` maps them to
+exit codes through `exit_code` and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class BackupshareError(Exception):
+    """Base of every error the tool reports to its user (never a bug)."""
+
+    message: str
+    hint: str | None = None
+    status: int | None = None
+    code: str | None = None
+    request_ids: tuple[str, ...] = field(default_factory=tuple)
+
+    exit_code = 1
+    kind = "error"
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def request_id(self) -> str | None:
+        return self.request_ids[0] if self.request_ids else None
+
+    def headline(self) -> str:
+        """`WHAT (HTTP status, service code, request id)` — the one line CLI.md prescribes."""
+        details = []
+        if self.status is not None:
+            details.append(f"HTTP {self.status}")
+        if self.code:
+            details.append(str(self.code))
+        details.extend(f"request id {rid}" for rid in self.request_ids)
+        return f"{self.message} ({', '.join(details)})" if details else self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.kind,
+            "message": self.message,
+            "status": self.status,
+            "code": self.code,
+            "request_id": self.request_id,
+            "hint": self.hint,
+        }
+
+
+class UsageError(BackupshareError):
+    exit_code = 2
+    kind = "usage"
+
+
+class ConfigError(BackupshareError):
+    exit_code = 3
+    kind = "config"
+
+
+class AuthError(BackupshareError):
+    exit_code = 4
+    kind = "auth"
+
+
+class NotFoundError(BackupshareError):
+    exit_code = 5
+    kind = "not_found"
+
+
+class RejectedError(BackupshareError):
+    """The service refused the request (400, 409 and other 4xx)."""
+
+    exit_code = 6
+    kind = "rejected"
+
+
+class PartialFailure(BackupshareError):
+    exit_code = 7
+    kind = "partial"
+
+
+class UnavailableError(BackupshareError):
+    """Connection, TLS, timeout, 429/5xx after retries — and answers we cannot read."""
+
+    exit_code = 8
+    kind = "unavailable"
+
+
+class UnexpectedResponse(UnavailableError):
+    """A 2xx whose body is not what the API documents (a proxy page, a truncated body, ...)."""
+
+    kind = "unexpected_response"
+
+
+class Interrupted(BackupshareError):
+    exit_code = 130
+    kind = "interrupted"

@@ -1,0 +1,175 @@
+"""Sharings, backups and per-target results: the only place wire field names are spelled.
+
+Parsing is tolerant of nulls and unknown fields (the service adds fields over time) and strict
+about the ids a client acts on: a record without them is an unexpected response, not a crash.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UnexpectedResponse
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+RESULT_CREATED = "created"
+RESULT_EXISTING = "existing"
+RESULT_CANCELED = "canceled"
+RESULT_ABSENT = "absent"
+RESULT_FAILED = "failed"
+
+# Query parameters of the list and count endpoints, by our option names.
+LIST_FILTERS = (
+    "backup_id",
+    "from_project_id",
+    "to_project_id",
+    "volume_id",
+    "name",
+    "status",
+    "availability_zone",
+)
+SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
+BACKUP_STATUSES = ("available", "creating", "error", "restoring", "deleting", "error_restoring")
+
+
+def normalize_uuid(value: str) -> str | None:
+    """The canonical (lower-case) form of a dashed UUID, or None when it is not one."""
+    candidate = value.strip().lower()
+    return candidate if UUID_RE.match(candidate) else None
+
+
+def normalize_project_id(value: str) -> str | None:
+    """The canonical (lower-case) form of a 32-hex project id, or None when it is not one."""
+    candidate = value.strip().lower()
+    return candidate if PROJECT_ID_RE.match(candidate) else None
+
+
+def _optional_str(record: dict[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise UnexpectedResponse(f"unexpected response: field {key!r} is not a scalar")
+    return str(value)
+
+
+def _required_str(record: dict[str, Any], key: str, what: str) -> str:
+    value = record.get(key)
+    if not isinstance(value, str) or not value:
+        raise UnexpectedResponse(f"unexpected response: {what} without a valid {key!r}")
+    return value
+
+
+def _optional_int(record: dict[str, Any], key: str) -> int | None:
+    value = record.get(key)
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Backup:
+    """The backup nested in a sharing's detail record (every field may be null)."""
+
+    id: str | None
+    name: str | None
+    status: str | None
+    size: int | None
+    volume_id: str | None
+    availability_zone: str | None
+    description: str | None
+    created_at: str | None
+
+    @classmethod
+    def from_api(cls, record: Any) -> Backup | None:
+        if record is None:
+            return None
+        if not isinstance(record, dict):
+            raise UnexpectedResponse("unexpected response: 'backup' is not an object")
+        return cls(
+            id=_optional_str(record, "id"),
+            name=_optional_str(record, "name"),
+            status=_optional_str(record, "status"),
+            size=_optional_int(record, "size"),
+            volume_id=_optional_str(record, "volume_id"),
+            availability_zone=_optional_str(record, "availability_zone"),
+            description=_optional_str(record, "description"),
+            created_at=_optional_str(record, "created_at"),
+        )
+
+
+@dataclass(frozen=True)
+class Share:
+    """One sharing of a backup with a project. `raw` keeps the API's record for JSON output."""
+
+    id: str
+    backup_id: str
+    to_project_id: str
+    from_project_id: str | None
+    created_at: str | None
+    updated_at: str | None
+    backup: Backup | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_api(cls, record: Any) -> Share:
+        if not isinstance(record, dict):
+            raise UnexpectedResponse("unexpected response: a sharing is not an object")
+        return cls(
+            id=_required_str(record, "id", "sharing"),
+            backup_id=_required_str(record, "backup_id", "sharing"),
+            to_project_id=_required_str(record, "to_project_id", "sharing"),
+            from_project_id=_optional_str(record, "from_project_id"),
+            created_at=_optional_str(record, "created_at"),
+            updated_at=_optional_str(record, "updated_at"),
+            backup=Backup.from_api(record.get("backup")),
+            raw=record,
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """What happened to one target of `share` or one sharing of `cancel`."""
+
+    backup_id: str | None
+    to_project_id: str | None
+    share_id: str | None
+    result: str
+    error: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backup_id": self.backup_id,
+            "to_project_id": self.to_project_id,
+            "share_id": self.share_id,
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+def shares_from_body(body: Any, *, single: bool = False) -> list[Share]:
+    """Decode `{"shared": [...]}` (or `{"shared": {...}}` for show) into sharings."""
+    if not isinstance(body, dict) or "shared" not in body:
+        raise UnexpectedResponse("unexpected response: no 'shared' in the body")
+    payload = body["shared"]
+    if single:
+        return [Share.from_api(payload)]
+    if not isinstance(payload, list):
+        raise UnexpectedResponse("unexpected response: 'shared' is not a list")
+    return [Share.from_api(item) for item in payload]
+
+
+def count_from_body(body: Any) -> int:
+    count = body.get("count") if isinstance(body, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
+    return count

@@ -1,0 +1,373 @@
+"""What the user sees: table / json / jsonl / yaml / csv / ids renderers and the console policy.
+
+The only module that imports rich, and only for tables and progress on a terminal. Machine
+formats are written directly to stdout, never through rich. Data goes to stdout; notices,
+warnings, progress and errors go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .errors import BackupshareError
+from .models import Result, Share
+
+SHARE_CSV_FIELDS = (
+    "id",
+    "backup_id",
+    "from_project_id",
+    "to_project_id",
+    "created_at",
+    "updated_at",
+    "backup_name",
+    "backup_status",
+    "backup_size",
+    "volume_id",
+    "availability_zone",
+)
+RESULT_FIELDS = ("backup_id", "to_project_id", "share_id", "result", "error")
+RESULT_STYLES = {
+    "created": "green",
+    "canceled": "green",
+    "existing": "cyan",
+    "absent": "dim",
+    "failed": "bold red",
+    "would create": "yellow",
+    "would cancel": "yellow",
+}
+
+
+def human_time(value: str | None) -> str:
+    """`2017-08-10T12:25:40.480424` (naive UTC) as `2017-08-10 12:25:40 UTC`."""
+    if not value:
+        return "-"
+    return value.replace("T", " ").split(".")[0] + " UTC"
+
+
+def human_size(gigabytes: int | None) -> str:
+    if gigabytes is None:
+        return "-"
+    return f"{gigabytes / 1024:.1f} TB" if gigabytes >= 1024 else f"{gigabytes} GB"
+
+
+def share_row(share: Share, *, shared_with_me: bool = False) -> list[str]:
+    backup = share.backup
+    peer = share.from_project_id if shared_with_me else share.to_project_id
+    return [
+        share.id,
+        share.backup_id,
+        (backup.name if backup else None) or "-",
+        peer or "-",
+        (backup.status if backup else None) or "-",
+        human_size(backup.size if backup else None),
+        human_time(share.created_at),
+    ]
+
+
+def share_headers(shared_with_me: bool = False) -> list[str]:
+    peer = "FROM PROJECT" if shared_with_me else "TO PROJECT"
+    return ["SHARE ID", "BACKUP ID", "BACKUP NAME", peer, "STATUS", "SIZE", "CREATED"]
+
+
+def share_flat(share: Share) -> dict[str, Any]:
+    backup = share.backup
+    return {
+        "id": share.id,
+        "backup_id": share.backup_id,
+        "from_project_id": share.from_project_id,
+        "to_project_id": share.to_project_id,
+        "created_at": share.created_at,
+        "updated_at": share.updated_at,
+        "backup_name": backup.name if backup else None,
+        "backup_status": backup.status if backup else None,
+        "backup_size": backup.size if backup else None,
+        "volume_id": backup.volume_id if backup else None,
+        "availability_zone": backup.availability_zone if backup else None,
+    }
+
+
+def result_row(result: Result) -> list[str]:
+    error = result.error["message"] if result.error else ""
+    return [
+        result.result,
+        result.to_project_id or "-",
+        result.share_id or "-",
+        result.backup_id or "-",
+        error,
+    ]
+
+
+@dataclass
+class Output:
+    """Renders data for one invocation according to -o, -q, --no-color and the terminal."""
+
+    format: str = "table"
+    quiet: bool = False
+    no_color: bool = False
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+
+    # -- console policy ------------------------------------------------------------------------
+    @property
+    def color(self) -> bool:
+        if self.no_color or os.environ.get("NO_COLOR"):
+            return False
+        return bool(os.environ.get("FORCE_COLOR")) or self.stdout.isatty()
+
+    @property
+    def rich_table(self) -> bool:
+        """Rich tables only for a person: on a terminal without NO_COLOR/--no-color."""
+        return self.format == "table" and self.color
+
+    @property
+    def interactive_stderr(self) -> bool:
+        return self.stderr.isatty() and not self.quiet
+
+    def _console(self, stream: IO[str]) -> Any:
+        from rich.console import Console
+
+        return Console(
+            file=stream,
+            no_color=not self.color,
+            highlight=False,
+            soft_wrap=False,
+            force_terminal=self.color or None,
+        )
+
+    # -- stderr ----------------------------------------------------------------------------
+    def notice(self, message: str) -> None:
+        """Informational lines for a person; silent with -q."""
+        if not self.quiet:
+            print(message, file=self.stderr)
+
+    def warning(self, message: str) -> None:
+        print(f"warning: {message}", file=self.stderr)
+
+    def error(self, error: BackupshareError) -> None:
+        print(f"error: {error.headline()}", file=self.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=self.stderr)
+        if self.format in ("json", "jsonl"):
+            print(json.dumps({"error": error.to_dict()}), file=self.stderr)
+        self.stderr.flush()
+
+    @contextmanager
+    def progress(self, description: str, total: int | None = None) -> Iterator[Any]:
+        """A transient progress bar on a terminal; a no-op elsewhere. Yields `advance(n)`."""
+        if not self.interactive_stderr:
+            yield lambda n=1: None
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+
+        columns = [SpinnerColumn(), TextColumn("{task.description}")]
+        if total is not None:
+            columns += [BarColumn(), MofNCompleteColumn()]
+        else:
+            columns += [TextColumn("{task.completed} records")]
+        with Progress(*columns, console=self._console(self.stderr), transient=True) as bar:
+            task = bar.add_task(description, total=total)
+            yield lambda n=1: bar.advance(task, n)
+
+    # -- data ----------------------------------------------------------------------------------
+    def _write(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def shares(self, pages: Iterable[list[Share]], *, shared_with_me: bool = False) -> int:
+        """Writes a listing. jsonl, ids and csv stream page by page; json, yaml and tables need
+        the whole list (a half-written JSON array is worse than none). Returns the count."""
+        fmt = self.format
+        if fmt == "jsonl":
+            return self._stream(pages, lambda s: json.dumps(s.raw) + "\n")
+        if fmt == "ids":
+            return self._stream(pages, lambda s: s.id + "\n")
+        if fmt == "csv":
+            self._write(_csv_line(SHARE_CSV_FIELDS))
+            return self._stream(pages, lambda s: _csv_line(share_flat(s).values()))
+        records = [share for page in pages for share in page]
+        if fmt == "json":
+            self._write(json.dumps([s.raw for s in records], indent=2) + "\n")
+        elif fmt == "yaml":
+            from .config import dump_yaml
+
+            self._write(dump_yaml([s.raw for s in records]))
+        else:
+            rows = (share_row(s, shared_with_me=shared_with_me) for s in records)
+            self.table(share_headers(shared_with_me), rows, empty="no sharings")
+        return len(records)
+
+    def _stream(self, pages: Iterable[list[Share]], line: Any) -> int:
+        count = 0
+        for page in pages:
+            self._write("".join(line(share) for share in page))
+            count += len(page)
+        return count
+
+    def share_detail(self, share: Share) -> None:
+        fmt = self.format
+        if fmt in ("json", "jsonl"):
+            self._write(json.dumps(share.raw, indent=2 if fmt == "json" else None) + "\n")
+        elif fmt == "yaml":
+            from .config import dump_yaml
+
+            self._write(dump_yaml(share.raw))
+        elif fmt == "ids":
+            self._write(share.id + "\n")
+        elif fmt == "csv":
+            self._write(_csv_line(SHARE_CSV_FIELDS) + _csv_line(share_flat(share).values()))
+        else:
+            self.key_values(detail_pairs(share), title=f"Sharing {share.id}")
+
+    def count(self, count: int) -> None:
+        if self.format in ("json", "jsonl"):
+            self._write(json.dumps({"count": count}) + "\n")
+        elif self.format == "yaml":
+            self._write(f"count: {count}\n")
+        elif self.format == "csv":
+            self._write(f"count\r\n{count}\r\n")
+        else:
+            self._write(f"{count}\n")
+
+    def results(self, results: list[Result], changed: bool) -> None:
+        fmt = self.format
+        records = [r.to_dict() for r in results]
+        if fmt == "json":
+            self._write(json.dumps({"changed": changed, "results": records}, indent=2) + "\n")
+        elif fmt == "jsonl":
+            self._write("".join(json.dumps(record) + "\n" for record in records))
+        elif fmt == "yaml":
+            from .config import dump_yaml
+
+            self._write(dump_yaml({"changed": changed, "results": records}))
+        elif fmt == "ids":
+            self._write("".join(f"{r.share_id}\n" for r in results if r.share_id))
+        elif fmt == "csv":
+            lines = [_csv_line(RESULT_FIELDS)]
+            for r in results:
+                error = r.error["message"] if r.error else ""
+                lines.append(_csv_line([r.backup_id, r.to_project_id, r.share_id, r.result, error]))
+            self._write("".join(lines))
+        else:
+            headers = ["RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR"]
+            self.table(headers, (result_row(r) for r in results), empty="nothing to do")
+
+    def documents(self, records: list[dict[str, Any]], headers: list[str]) -> None:
+        """Generic records (config profiles, doctor steps) in every format."""
+        fmt = self.format
+        if fmt == "json":
+            self._write(json.dumps(records, indent=2) + "\n")
+        elif fmt == "jsonl":
+            self._write("".join(json.dumps(r) + "\n" for r in records))
+        elif fmt == "yaml":
+            from .config import dump_yaml
+
+            self._write(dump_yaml(records))
+        elif fmt == "csv":
+            keys = list(records[0]) if records else headers
+            lines = [_csv_line(keys)] + [_csv_line(r.get(k) for k in keys) for r in records]
+            self._write("".join(lines))
+        elif fmt == "ids":
+            self._write("".join(f"{next(iter(r.values()))}\n" for r in records))
+        else:
+            cells = ([_cell(v) for v in r.values()] for r in records)
+            self.table([h.upper() for h in headers], cells, empty="nothing")
+
+    # -- tables --------------------------------------------------------------------------------
+    def table(self, headers: list[str], rows: Iterable[list[str]], *, empty: str) -> None:
+        rows = list(rows)  # the table needs every row to size its columns
+        if not rows:
+            self.notice(empty)
+            return
+        if not self.rich_table:
+            self._write(plain_table(headers, rows))
+            return
+        from rich import box
+        from rich.table import Table
+
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold")
+        for header in headers:
+            table.add_column(header, overflow="fold")
+        for row in rows:
+            cells = [_escape(cell) for cell in row]
+            if row[0] in RESULT_STYLES:  # result tables lead with the outcome: colour it
+                cells[0] = f"[{RESULT_STYLES[row[0]]}]{cells[0]}[/]"
+            table.add_row(*cells)
+        self._console(self.stdout).print(table)
+
+    def key_values(self, pairs: list[tuple[str, str]], *, title: str) -> None:
+        if not self.rich_table:
+            width = max(len(k) for k, _ in pairs)
+            self._write("".join(f"{k:<{width}}  {v}\n" for k, v in pairs))
+            return
+        from rich.panel import Panel
+        from rich.table import Table
+
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for key, value in pairs:
+            grid.add_row(key, _escape(value))
+        self._console(self.stdout).print(Panel(grid, title=title, expand=False))
+
+
+def detail_pairs(share: Share) -> list[tuple[str, str]]:
+    backup = share.backup
+    pairs = [
+        ("Share ID", share.id),
+        ("Backup ID", share.backup_id),
+        ("From project", share.from_project_id or "-"),
+        ("To project", share.to_project_id),
+        ("Shared at", human_time(share.created_at)),
+        ("Updated at", human_time(share.updated_at)),
+    ]
+    if backup is not None:
+        pairs += [
+            ("Backup name", backup.name or "-"),
+            ("Backup status", backup.status or "-"),
+            ("Backup size", human_size(backup.size)),
+            ("Volume ID", backup.volume_id or "-"),
+            ("Availability zone", backup.availability_zone or "-"),
+            ("Backup created", human_time(backup.created_at)),
+            ("Description", backup.description or "-"),
+        ]
+    return pairs
+
+
+def plain_table(headers: list[str], rows: list[list[str]]) -> str:
+    """Aligned columns without colour, truncation or wrapping: for pipes, grep and awk."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _csv_line(values: Iterable[Any]) -> str:
+    """One RFC 4180 record (CRLF, quotes doubled) without the csv module's writer setup."""
+    cells = []
+    for value in values:
+        text = "" if value is None else str(value)
+        if any(c in text for c in ',"\r\n') or text != text.strip():
+            text = '"' + text.replace('"', '""') + '"'
+        cells.append(text)
+    return ",".join(cells) + "\r\n"
