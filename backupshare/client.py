@@ -176,6 +176,8 @@ class Client:
             attempt += 1
             try:
                 response, raw = self._send(method, url, params, json_body, auth)
+            except UnexpectedResponse:
+                raise  # an answer we cannot read will not read better a second time
             except UnavailableError as exc:
                 if attempt >= attempts:
                     raise
@@ -383,7 +385,7 @@ def request_ids(headers: Any, body: Any = None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def extract_error(body: Any) -> tuple[str | None, str | None]:
+def extract_error(body: Any, depth: int = 1) -> tuple[str | None, str | None]:
     """(code, message) from any of the three error shapes, one level of nesting deep."""
     if not isinstance(body, dict):
         return None, None
@@ -394,9 +396,11 @@ def extract_error(body: Any) -> tuple[str | None, str | None]:
                 str(code) if code is not None else None,
                 str(message) if message is not None else None,
             )
+    if depth == 0:
+        return None, None
     for value in body.values():
         if isinstance(value, dict):
-            code, message = extract_error(value) if value is not body else (None, None)
+            code, message = extract_error(value, depth - 1)
             if code is not None or message is not None:
                 return code, message
     return None, None

@@ -69,6 +69,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     from typer.main import get_command
 
     signal.signal(signal.SIGTERM, _on_sigterm)
+    STATE.__init__()  # type: ignore[misc]  # a fresh invocation (tests run many in one process)
     args = list(sys.argv[1:] if argv is None else argv)
     command = get_command(app)
     try:

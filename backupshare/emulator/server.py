@@ -431,7 +431,9 @@ class Handler(BaseHTTPRequestHandler):
             page = b"<html><head><title>Portal login</title></head><body>Sign in</body></html>"
             self._send(200, page, "text/html", {})
         elif fault.kind == "raw":
-            self._send(fault.status, fault.body.encode("utf-8"), fault.content_type, {})
+            # surrogateescape lets a test send bytes that are not UTF-8 ("\udcff" is 0xff)
+            data = fault.body.encode("utf-8", "surrogateescape")
+            self._send(fault.status, data, fault.content_type, {})
         else:
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             self._error(fault.status, _fault_code(fault.status), "Injected fault.", extra)
@@ -524,6 +526,16 @@ class Handler(BaseHTTPRequestHandler):
         if data and self.command != "HEAD":
             self.wfile.write(data)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own errors (bad request line, header too long) in the gateway's shape.
+        self.request_id = getattr(self, "request_id", uuid.uuid4().hex)
+        self._answered = False
+        self.close_connection = True
+        if not hasattr(self, "emulator"):
+            super().send_error(code, message, explain)
+            return
+        self._error(code, "APIG.0201", message or "Bad request.")
+
     def date_time_string(self, timestamp: float | None = None) -> str:
         # The Date header follows the emulator's (possibly skewed) clock, for doctor's check.
         skew = self.emulator.config.clock_skew_seconds
@@ -603,6 +615,8 @@ def start(
 ) -> RunningEmulator:
     """Starts an emulator in a background thread (port 0: a free port) and returns it."""
     emulator, server = make_server(config or EmulatorConfig(), host, port)
-    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True
+    )
     thread.start()
     return RunningEmulator(emulator, server, thread)

@@ -1,0 +1,143 @@
+"""Shared fixtures: an isolated environment for every test and a real emulator over loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backupshare.config import AuthSettings, Secret, Settings
+from backupshare.emulator import EmulatorConfig, Fault, RunningEmulator, start
+from backupshare.emulator.server import DEFAULT_PROJECT, DEFAULT_TOKEN
+
+BACKUP = "066b1e37-9305-4057-97e5-2e99b21fc71d"  # demo: available
+BACKUP2 = "3a9e46f5-2b47-4c0e-9a1d-5f2f8c4e7b10"  # demo: available
+CREATING = "8c2d1f40-6b3a-4e55-b7a0-1e9d2c3b4a50"  # demo: creating
+ENCRYPTED = "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b"  # demo: encrypted
+PARTNER_BACKUP = "5d6e7f80-9a1b-4c2d-8e3f-4a5b6c7d8e9f"  # another project's, shared with us
+OWN = DEFAULT_PROJECT
+P1 = "722513ed0a324dadaabe5b2d0fe848c9"
+P2 = "722513ed0a324dadaabe5b2d0fe84919"
+P3 = "0123456789abcdef0123456789abcdef"
+BIN = Path(sys.executable).parent / "backupshare"
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+HEX32_RE = re.compile(r"\b[0-9a-f]{32}\b")
+TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?")
+
+
+def normalize(text: str) -> str:
+    """Ids and times replaced, so golden outputs compare exactly."""
+    text = TIME_RE.sub("<time>", text)
+    for known, name in ((BACKUP, "<backup>"), (BACKUP2, "<backup2>")):
+        text = text.replace(known, name)
+    return UUID_RE.sub("<uuid>", text)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Temp HOME/XDG dirs, no real credentials, fixed width, no colour, a fresh CLI state."""
+    for name in list(os.environ):
+        if name.startswith(("BACKUPSHARE_", "HUAWEICLOUD_SDK_")) or name in (
+            "NO_COLOR",
+            "FORCE_COLOR",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ):
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    return home
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    with start(EmulatorConfig()) as running:
+        yield running
+
+
+@pytest.fixture
+def make_emulator() -> Iterator[Callable[..., RunningEmulator]]:
+    started: list[RunningEmulator] = []
+
+    def make(**options: Any) -> RunningEmulator:
+        running = start(EmulatorConfig(**options))
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()
+
+
+def token_settings(url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "profile": "test",
+        "config_path": None,
+        "endpoint": url,
+        "project_id": OWN,
+        "auth": AuthSettings("token", token=Secret(DEFAULT_TOKEN)),
+        "retries": 3,
+        "timeout": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def client(emulator: RunningEmulator) -> Iterator[Any]:
+    from backupshare.client import Client
+
+    api = Client(token_settings(emulator.url), sleep=lambda s: None)
+    yield api
+    api.close()
+
+
+def fault(running: RunningEmulator, kind: str = "status", **options: Any) -> None:
+    running.emulator.add_fault(Fault(kind, **options))
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(
+    emulator: RunningEmulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., CliResult]:
+    """Runs the CLI in-process against the emulator with env credentials (no config file)."""
+    from backupshare.cli import run
+
+    monkeypatch.setenv("BACKUPSHARE_ENDPOINT", emulator.url)
+    monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", OWN)
+    monkeypatch.setenv("BACKUPSHARE_TOKEN", DEFAULT_TOKEN)
+
+    def invoke(*argv: str, stdin: str | None = None) -> CliResult:
+        capsys.readouterr()
+        if stdin is not None:
+            import io
+
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+        code = run(list(argv))
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return invoke
