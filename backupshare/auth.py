@@ -188,7 +188,9 @@ class PasswordAuth:
         return request
 
     def current(self) -> IssuedToken:
-        if self._token is None or not self._fresh(self._token):
+        # A token IAM just gave this process is used until the service refuses it (then one
+        # re-login); the expiry margin guards tokens from the cache, which may be hours old.
+        if self._token is None:
             cached = self._read_cache()
             self._token = cached if cached and self._fresh(cached) else self._login()
         return self._token
