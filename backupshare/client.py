@@ -322,12 +322,13 @@ class Client:
     ) -> None:
         if self._log is None:
             return
+        # The headers as sent (auth adds its own while preparing), then the answer.
+        sent = response.request.headers if response.request is not None else {}
+        self._log("> headers " + json.dumps(redact_headers(dict(sent))))
         ids = ", ".join(request_ids(response.headers)) or "none"
         self._log(
             f"< {response.status_code} {method} {url} in {elapsed_ms:.0f} ms (request id {ids})"
         )
-        sent = response.request.headers if response.request is not None else {}
-        self._log("> headers " + json.dumps(redact_headers(dict(sent))))
 
 
 def _no_auth(request: Any) -> Any:

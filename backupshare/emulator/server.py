@@ -220,6 +220,9 @@ class Handler(BaseHTTPRequestHandler):
     """Routes one request; every path ends in exactly one answer (or a dropped connection)."""
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK hold the body back ~40 ms.
+    disable_nagle_algorithm = True
     server_version = "backupshare-emulator"
     emulator: Emulator  # set on the subclass made per server
     quiet = True
