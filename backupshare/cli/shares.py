@@ -236,13 +236,13 @@ def cancel(
     projects = [commands.project_id_arg(p) for p in to_project or []]
     if ids and backup:
         raise UsageError("give SHARE_IDs or --backup-id, not both")
+    if projects and not backup:
+        raise UsageError("--to-project needs --backup-id")
     if not ids and not backup:
         raise UsageError(
             "nothing to cancel: give SHARE_IDs or --backup-id",
             hint="example: backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID",
         )
-    if projects and not backup:
-        raise UsageError("--to-project needs --backup-id")
     if not 1 <= concurrency <= 64:
         raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
     terminal = is_terminal()

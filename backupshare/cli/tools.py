@@ -69,7 +69,7 @@ def config_show() -> None:
     auth = current.auth
     values: list[tuple[str, Any, str]] = [
         ("profile", current.profile, "selected"),
-        ("config_file", current.config_path or "(none)", "discovered"),
+        ("config_file", str(current.config_path or "(none)"), "discovered"),
     ]
     for key in (
         "cloud",
