@@ -140,8 +140,9 @@ def test_our_signer_sends_what_api_md_requires() -> None:
     assert request.headers["Host"] == "vbs.example.com:8443"
     assert request.headers["X-Project-Id"] == OWN
     assert request.headers["X-Security-Token"] == "tmp"
-    assert "SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token," in (
-        request.headers["Authorization"]
+    assert (
+        "SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token,"
+        in (request.headers["Authorization"])
     )
 
 
@@ -227,9 +228,13 @@ def test_emulator_rejects_a_changed_signature_and_unknown_key(
 @pytest.mark.parametrize("minutes", [16, -16])
 def test_emulator_rejects_dates_outside_15_minutes(emulator: RunningEmulator, minutes: int) -> None:
     api = Client(
-        token_settings(emulator.url, auth=AuthSettings(
-            "aksk", access_key=DEFAULT_AKSK[0], secret_key=Secret(DEFAULT_AKSK[1])
-        ), retries=3),
+        token_settings(
+            emulator.url,
+            auth=AuthSettings(
+                "aksk", access_key=DEFAULT_AKSK[0], secret_key=Secret(DEFAULT_AKSK[1])
+            ),
+            retries=3,
+        ),
         clock=lambda: datetime.now(timezone.utc) + timedelta(minutes=minutes),
     )
     with pytest.raises(AuthError) as caught:

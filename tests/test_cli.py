@@ -57,7 +57,10 @@ def test_share_dry_run_sends_no_post(cli: Any, emulator: RunningEmulator) -> Non
     result = cli("share", BACKUP, P1, "--dry-run")
     assert result.code == 0
     assert "dry run: nothing was changed" in result.err
-    assert f'would send: POST …/os-vendor-backup-sharing {{"shared": {{"backup_id": "{BACKUP}", "to_project_ids": ["{P1}"]}}}}' in result.err
+    assert (
+        f'would send: POST …/os-vendor-backup-sharing {{"shared": {{"backup_id": "{BACKUP}", "to_project_ids": ["{P1}"]}}}}'
+        in result.err
+    )
     assert "would create" in result.out
     assert emulator.emulator.logged("POST") == []
 
@@ -137,7 +140,9 @@ def test_auth_failure_is_exit_4(cli: Any, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("BACKUPSHARE_TOKEN", "wrong")
     result = cli("list-shares")
     assert result.code == 4
-    assert result.err.startswith("error: Incorrect IAM authentication information. (HTTP 401, APIG.0301")
+    assert result.err.startswith(
+        "error: Incorrect IAM authentication information. (HTTP 401, APIG.0301"
+    )
     assert "hint: the credentials are wrong" in result.err
 
 
@@ -226,7 +231,10 @@ def test_show_formats(three: Any, emulator: RunningEmulator) -> None:
     assert record["id"] == share_id and record["backup"]["name"] == "db-nightly"
     assert yaml.safe_load(three("show", share_id, "-o", "yaml").out) == record
     assert three("show", share_id, "-o", "ids").out == f"{share_id}\n"
-    assert list(csv.DictReader(io.StringIO(three("show", share_id, "-o", "csv").out)))[0]["id"] == share_id
+    assert (
+        next(iter(csv.DictReader(io.StringIO(three("show", share_id, "-o", "csv").out))))["id"]
+        == share_id
+    )
 
 
 # -- cancel ----------------------------------------------------------------------------------------

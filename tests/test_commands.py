@@ -124,7 +124,9 @@ def test_dry_run_changes_nothing(client: Client, emulator: RunningEmulator) -> N
         {"kind": "truncated"},
     ],
 )
-def test_ambiguous_post_never_duplicates(emulator: RunningEmulator, fault_spec: dict[str, Any]) -> None:
+def test_ambiguous_post_never_duplicates(
+    emulator: RunningEmulator, fault_spec: dict[str, Any]
+) -> None:
     api = Client(token_settings(emulator.url, timeout=0.4), sleep=lambda s: None)
     fault(emulator, method="POST", **fault_spec)
     outcome = commands.share(api, BACKUP, [P1, P2])

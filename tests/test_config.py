@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -64,13 +65,16 @@ def test_default_location_default_profile_and_derived_endpoint(config_file: Path
 
 
 def test_huaweicloud_endpoints_are_derived(isolated: Path) -> None:
-    path = write(isolated / "c.yaml", f"""profiles:
+    path = write(
+        isolated / "c.yaml",
+        f"""profiles:
   default:
     cloud: huaweicloud
     region: ap-southeast-1
     project_id: {OWN}
     auth: {{method: password, username: u, domain: d, password: p}}
-""")
+""",
+    )
     s = load_settings(Flags(config=str(path)))
     assert s.endpoint == "https://vbs.ap-southeast-1.myhuaweicloud.com"
     assert s.auth.iam_endpoint == "https://iam.ap-southeast-1.myhuaweicloud.com"
@@ -81,7 +85,9 @@ def test_precedence_flag_over_env_over_file_over_default(config_file: Path) -> N
     s = load_settings(Flags(), {**os.environ, **env})
     assert s.endpoint == "https://env.example.com" and s.output == "yaml"
     assert s.sources["endpoint"] == "env BACKUPSHARE_ENDPOINT"
-    s = load_settings(Flags(endpoint="https://flag.example.com", output="csv"), {**os.environ, **env})
+    s = load_settings(
+        Flags(endpoint="https://flag.example.com", output="csv"), {**os.environ, **env}
+    )
     assert s.endpoint == "https://flag.example.com" and s.output == "csv"
     assert s.sources["output"] == "flag --output"
     s = load_settings(Flags(profile="local"), {**os.environ, "LOCAL_TOKEN": "x"})
@@ -190,7 +196,10 @@ BAD_FILES = [
     ("profiles:\n  p:\n    auth: token", "key 'auth' (line 3): must be a mapping"),
     ("profiles:\n  p:\n    auth:\n      method: basic", "key 'auth.method' (line 4): must be one"),
     ("profiles:\n  p:\n    auth:\n      tokn: x", "key 'auth.tokn' (line 4): unknown key"),
-    ("profiles:\n  p:\n    auth:\n      token: 5", "key 'auth.token' (line 4): must be a non-empty"),
+    (
+        "profiles:\n  p:\n    auth:\n      token: 5",
+        "key 'auth.token' (line 4): must be a non-empty",
+    ),
     ("profiles:\n  p:\n    auth:\n      token: x\n      token_env: Y", "give only one of token"),
     ("profiles:\n  p: 3", "profile 'p' must be a mapping"),
     ("profiles:\n  p:", "profile 'p' is empty"),
@@ -207,9 +216,7 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_FILES)
-def test_bad_files_name_file_profile_key_and_line(
-    isolated: Path, text: str, message: str
-) -> None:
+def test_bad_files_name_file_profile_key_and_line(isolated: Path, text: str, message: str) -> None:
     path = write(isolated / "bad.yaml", text)
     with pytest.raises(ConfigError) as caught:
         load_settings(Flags(config=str(path)), {**os.environ, "BACKUPSHARE_TOKEN": "t"})
@@ -277,7 +284,9 @@ def test_secret_from_command(isolated: Path) -> None:
     script = isolated / "secret.py"
     script.write_text('print("from-command")')
     command = f"{sys.executable} {script}"
-    path = profile_with(isolated, f"{{method: aksk, access_key: AK, secret_key_command: {command}}}")
+    path = profile_with(
+        isolated, f"{{method: aksk, access_key: AK, secret_key_command: {command}}}"
+    )
     s = load_settings(Flags(config=str(path)))
     assert s.auth.secret_key is not None and s.auth.secret_key.reveal() == "from-command"
 
@@ -306,7 +315,10 @@ def test_secret_command_failures_do_not_show_output(
 
 def test_secret_command_timeout(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("backupshare.config.SECRET_COMMAND_TIMEOUT", 0.2)
-    path = profile_with(isolated, f'{{method: token, token_command: "{sys.executable} -c \\"import time; time.sleep(5)\\""}}')
+    path = profile_with(
+        isolated,
+        f'{{method: token, token_command: "{sys.executable} -c \\"import time; time.sleep(5)\\""}}',
+    )
     with pytest.raises(ConfigError, match="did not finish"):
         load_settings(Flags(config=str(path)))
 
@@ -349,10 +361,8 @@ def test_fuzzed_structures_only_ever_raise_config_errors(isolated: Path, documen
 
     path = isolated / "fuzz.yaml"
     path.write_text(json.dumps(document))  # JSON is YAML
-    try:
+    with contextlib.suppress(ConfigError):
         load_settings(Flags(config=str(path)), {"HOME": str(isolated)})
-    except ConfigError:
-        pass
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -361,7 +371,5 @@ def test_fuzzed_structures_only_ever_raise_config_errors(isolated: Path, documen
 def test_fuzzed_text_only_ever_raises_config_errors(isolated: Path, text: str) -> None:
     path = isolated / "fuzz.yaml"
     path.write_text(text, errors="surrogateescape")
-    try:
+    with contextlib.suppress(ConfigError):
         load_settings(Flags(config=str(path)), {"HOME": str(isolated)})
-    except ConfigError:
-        pass

@@ -91,7 +91,9 @@ def test_filters_sorting_and_paging(emulator: RunningEmulator) -> None:
     post_share(emulator, BACKUP2, [P1])
 
     def ids(**params: str) -> list[str]:
-        response = requests.get(f"{base(emulator)}/detail", params=params, headers=HEADERS, timeout=5)
+        response = requests.get(
+            f"{base(emulator)}/detail", params=params, headers=HEADERS, timeout=5
+        )
         assert response.status_code == 200, response.text
         return [(s["backup"]["name"], s["to_project_id"]) for s in response.json()["shared"]]
 
@@ -106,7 +108,7 @@ def test_filters_sorting_and_paging(emulator: RunningEmulator) -> None:
     assert [n for n, _ in ids(sort_key="name", sort_dir="asc")] == [
         "db-nightly", "db-nightly", "web-weekly"
     ]  # fmt: skip
-    assert [n for n, _ in ids(sort_key="name", sort_dir="desc")][0] == "web-weekly"
+    assert next(n for n, _ in ids(sort_key="name", sort_dir="desc")) == "web-weekly"
     first, second = ids(limit="2", offset="0"), ids(limit="2", offset="2")
     assert len(first) == 2 and len(second) == 1
     assert ids(limit="2", offset="3") == []
@@ -211,9 +213,7 @@ def test_bad_requests_get_the_right_4xx(
     status: int,
 ) -> None:
     url = emulator.url + path.format(p=OWN)
-    response = requests.request(
-        method, url, data=body, headers={**HEADERS, **headers}, timeout=5
-    )
+    response = requests.request(method, url, data=body, headers={**HEADERS, **headers}, timeout=5)
     assert response.status_code == status, response.text
     response.json()  # always a JSON error body
 
@@ -235,7 +235,9 @@ def test_oversized_and_garbage_requests_do_not_hurt_it(emulator: RunningEmulator
                 reply += chunk
         assert raw == b"" or b"APIG.0201" in reply, reply[:80]
     # still serving
-    assert requests.get(f"{base(emulator)}/count", headers=HEADERS, timeout=5).json() == {"count": 0}
+    assert requests.get(f"{base(emulator)}/count", headers=HEADERS, timeout=5).json() == {
+        "count": 0
+    }
 
 
 @pytest.mark.parametrize(
@@ -243,9 +245,7 @@ def test_oversized_and_garbage_requests_do_not_hurt_it(emulator: RunningEmulator
 )
 def test_error_styles(make_emulator: Any, style: str, key: str) -> None:
     running = make_emulator(error_style=style)
-    response = requests.get(
-        f"{base(running)}/{BACKUP}", headers=HEADERS, timeout=5
-    )
+    response = requests.get(f"{base(running)}/{BACKUP}", headers=HEADERS, timeout=5)
     assert response.status_code == 404
     assert key in response.json()
 

@@ -8,6 +8,7 @@ our errors their own code, Ctrl-C/SIGTERM 130, anything else 1 — without a tra
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ import typer
 from .. import __version__
 from ..errors import BackupshareError, UsageError
 from .common import COMMON_NAMES, STATE, remember, with_common_options
+from .tools import COMPLETE_VAR
 
 app = typer.Typer(
     name="backupshare",
@@ -72,6 +74,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     STATE.__init__()  # type: ignore[misc]  # a fresh invocation (tests run many in one process)
     args = list(sys.argv[1:] if argv is None else argv)
     command = get_command(app)
+    if os.environ.get(COMPLETE_VAR):  # a shell asks for candidates: register Typer's shells
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
         result = command.main(args, prog_name="backupshare", standalone_mode=False)
         if result == 130:  # Typer turns Ctrl-C inside a command into a silent Exit(130)
@@ -125,8 +131,6 @@ def _fail(error: BackupshareError) -> int:
 
 
 def _silence_stdout() -> None:
-    import os
-
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
 

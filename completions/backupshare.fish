@@ -1,0 +1,1 @@
+complete --command backupshare --no-files --arguments "(env _BACKUPSHARE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) backupshare)" --condition "env _BACKUPSHARE_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) backupshare"

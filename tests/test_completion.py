@@ -1,0 +1,106 @@
+"""Completion: the committed scripts match the code, and real bash, zsh and fish complete with them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from backupshare.cli.tools import completion_script
+
+from .conftest import BIN
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = """
+profiles:
+  prod: {endpoint: "https://vbs.example.com"}
+  staging: {endpoint: "https://vbs.example.com"}
+"""
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_committed_scripts_match_the_code(shell: str) -> None:
+    committed = (ROOT / "completions" / f"backupshare.{shell}").read_text()
+    assert committed == completion_script(shell) + "\n", (
+        f"completions/backupshare.{shell} is stale: "
+        f"run `backupshare completion {shell} > completions/backupshare.{shell}`"
+    )
+
+
+def shell_env(isolated: Path) -> dict[str, str]:
+    config = isolated / "config.yaml"
+    config.write_text(CONFIG)
+    return {
+        **os.environ,
+        "PATH": f"{BIN.parent}{os.pathsep}{os.environ['PATH']}",
+        "BACKUPSHARE_CONFIG": str(config),
+    }
+
+
+def run_shell(argv: list[str], env: dict[str, str]) -> list[str]:
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return [line for line in done.stdout.splitlines() if line]
+
+
+CASES = [
+    (["backupshare", "li"], ["list-shares"]),
+    (["backupshare", "c"], ["cancel", "completion", "config"]),
+    (["backupshare", "config", "p"], ["path", "profiles"]),
+    (["backupshare", "-p", ""], ["prod", "staging"]),
+    (["backupshare", "list-shares", "--sort-key", "s"], ["size", "status"]),
+    (["backupshare", "list-shares", "--sort-dir", ""], ["asc", "desc"]),
+    (["backupshare", "show", "-o", "j"], ["json", "jsonl"]),
+    (["backupshare", "cancel", "--y"], ["--yes"]),
+]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+@pytest.mark.parametrize(("words", "expected"), CASES)
+def test_bash(isolated: Path, words: list[str], expected: list[str]) -> None:
+    script = ROOT / "completions" / "backupshare.bash"
+    quoted = " ".join(f"'{w}'" for w in words)
+    program = (
+        f"source {script}; COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; "
+        '_backupshare_completion backupshare; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    assert sorted(run_shell(["bash", "-c", program], shell_env(isolated))) == expected
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (.ci/run adds it)")
+@pytest.mark.parametrize(("words", "expected"), CASES)
+def test_zsh(isolated: Path, words: list[str], expected: list[str]) -> None:
+    script = ROOT / "completions" / "backupshare.zsh"
+    quoted = " ".join(f"'{w}'" for w in words)
+    # compdef and _arguments belong to zsh's completion system; stand-ins record what the
+    # script hands them, while the script itself and its call of backupshare run for real.
+    # The spec is `*: :(("value":"description" ...))`; zsh's own (z) and (Q) take it apart.
+    program = (
+        "compdef() { :; }; "
+        "_arguments() { local spec=${1#*:\\(\\(}; spec=${spec%\\)\\)}; local w; "
+        "for w in ${(Q)${(z)spec}}; do print -r -- ${w%%:*}; done; }; "
+        f"source {script}; words=({quoted}); CURRENT={len(words)}; _backupshare_completion"
+    )
+    assert sorted(run_shell(["zsh", "-f", "-c", program], shell_env(isolated))) == expected
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed (.ci/run adds it)")
+@pytest.mark.parametrize(("words", "expected"), CASES)
+def test_fish(isolated: Path, words: list[str], expected: list[str]) -> None:
+    script = ROOT / "completions" / "backupshare.fish"
+    line = " ".join(words)
+    program = f"source {script}; complete -C '{line}'"
+    lines = run_shell(["fish", "--no-config", "-c", program], shell_env(isolated))
+    assert sorted(entry.split("\t")[0] for entry in lines) == expected
+
+
+def test_completion_needs_no_network_or_credentials(isolated: Path) -> None:
+    env = {**shell_env(isolated), "BACKUPSHARE_ENDPOINT": "https://10.255.255.1"}
+    env |= {"_BACKUPSHARE_COMPLETE": "complete_bash", "COMP_WORDS": "backupshare list-shares --s",
+            "COMP_CWORD": "2"}  # fmt: skip
+    done = subprocess.run([str(BIN)], env=env, capture_output=True, text=True, timeout=10)
+    assert done.returncode == 0
+    assert {"--sort-key", "--sort-dir", "--status", "--shared-with-me"} <= set(done.stdout.split())
