@@ -127,7 +127,9 @@ class Output:
 
     @property
     def interactive_stderr(self) -> bool:
-        return self.stderr.isatty() and not self.quiet
+        """Spinners only for a person: a terminal, not -q, not NO_COLOR/--no-color."""
+        plain = self.no_color or bool(os.environ.get("NO_COLOR"))
+        return self.stderr.isatty() and not self.quiet and not plain
 
     def _console(self, stream: IO[str]) -> Any:
         from rich.console import Console
@@ -180,8 +182,9 @@ class Output:
         self.stdout.flush()
 
     def shares(self, pages: Iterable[list[Share]], *, shared_with_me: bool = False) -> int:
-        """Writes a listing. jsonl, ids and csv stream page by page; json, yaml and tables need
-        the whole list (a half-written JSON array is worse than none). Returns the count."""
+        """Writes a listing. jsonl, ids and csv stream page by page (the data is the progress);
+        json, yaml and tables need the whole list (a half-written JSON array is worse than none),
+        so a progress line counts the records meanwhile. Returns the count."""
         fmt = self.format
         if fmt == "jsonl":
             return self._stream(pages, lambda s: json.dumps(s.raw) + "\n")
@@ -190,7 +193,11 @@ class Output:
         if fmt == "csv":
             self._write(_csv_line(SHARE_CSV_FIELDS))
             return self._stream(pages, lambda s: _csv_line(share_flat(s).values()))
-        records = [share for page in pages for share in page]
+        records: list[Share] = []
+        with self.progress("listing sharings") as advance:
+            for page in pages:
+                records.extend(page)
+                advance(len(page))
         if fmt == "json":
             self._write(json.dumps([s.raw for s in records], indent=2) + "\n")
         elif fmt == "yaml":
@@ -291,8 +298,12 @@ class Output:
         from rich.table import Table
 
         table = Table(box=box.SIMPLE_HEAD, header_style="bold")
-        for header in headers:
-            table.add_column(header, overflow="fold")
+        for index, header in enumerate(headers):
+            if header.endswith(("ID", "PROJECT")):  # ids stay whole: people copy them
+                width = max(len(header), *(len(row[index]) for row in rows))
+                table.add_column(header, no_wrap=True, min_width=width)
+            else:
+                table.add_column(header, overflow="ellipsis", no_wrap=True)
         for row in rows:
             cells = [_escape(cell) for cell in row]
             if row[0] in RESULT_STYLES:  # result tables lead with the outcome: colour it

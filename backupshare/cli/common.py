@@ -179,4 +179,6 @@ def debug_logger() -> Callable[[str], None]:
 
 
 def is_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stderr.isatty()
+    """May we ask a person? CLI.md: not without a terminal, nor with NO_COLOR/--no-color."""
+    plain = STATE.no_color or bool(os.environ.get("NO_COLOR"))
+    return sys.stdin.isatty() and sys.stderr.isatty() and not plain

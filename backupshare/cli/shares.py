@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,7 +14,7 @@ from .common import STATE, client, is_terminal, settings, with_common_options
 if TYPE_CHECKING:
     from ..client import Client
     from ..commands import CancelOutcome, CancelPlan
-    from ..models import Result, Share
+    from ..models import Result
 
 SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
 
@@ -167,14 +167,7 @@ def list_shares(
             out.count(commands.count_shares(api, query))
             return
         pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
-        with out.progress("listing sharings") as advance:
-            out.shares(_counted(pages, advance), shared_with_me=shared_with_me)
-
-
-def _counted(pages: Iterator[list[Share]], advance: Callable[[int], None]) -> Iterator[list[Share]]:
-    for page in pages:
-        advance(len(page))
-        yield page
+        out.shares(pages, shared_with_me=shared_with_me)
 
 
 def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:

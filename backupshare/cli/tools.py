@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ConfigError, UsageError
-from .common import STATE, settings, with_common_options
+from .common import STATE, is_terminal, settings, with_common_options
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
 COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
@@ -144,7 +144,7 @@ def config_init(
 
     flags = STATE.flags
     name = flags.profile or os.environ.get("BACKUPSHARE_PROFILE") or "default"
-    ask = sys.stdin.isatty() and sys.stderr.isatty()
+    ask = is_terminal()
     profile = build_profile(
         ask,
         cloud=cloud,
