@@ -6,11 +6,7 @@ value remembers where it came from, for `config show` and for error messages.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import shlex
-import stat
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .models import normalize_project_id
 
 CLOUDS = {
     "otc": ("https://vbs.{region}.otc.t-systems.com", "https://iam.{region}.otc.t-systems.com"),
@@ -317,6 +312,8 @@ def validate_profile(profile: Any, name: str, path: Path) -> list[str]:
 def _check_value(key: str, value: Any, where: str) -> list[str]:
     if key == "cloud" and value not in CLOUDS:
         return [f"{where}: must be one of {', '.join(CLOUDS)}"]
+    from .models import normalize_project_id
+
     if key == "project_id" and normalize_project_id(value) is None:
         return [f"{where}: {value!r} is not a project id (32 hex characters)"]
     if key in ("endpoint", "proxy"):
@@ -366,6 +363,8 @@ def url_problem(url: str) -> str | None:
 
 
 def is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host == "localhost":
         return True
     try:
@@ -433,6 +432,9 @@ class Resolver:
 
 def run_secret_command(command: str, where: str) -> str:
     """Runs a `*_command` without a shell; its output is the secret and is never shown."""
+    import shlex
+    import subprocess
+
     try:
         argv = shlex.split(command)
     except ValueError as exc:
@@ -574,6 +576,8 @@ def _project_id(resolve: Resolver, name: str) -> str:
             f"profile {name!r} has no project_id",
             hint="set `project_id` in the profile, BACKUPSHARE_PROJECT_ID, or --project-id",
         )
+    from .models import normalize_project_id
+
     project_id = normalize_project_id(str(raw))
     if project_id is None:
         raise ConfigError(
@@ -657,6 +661,8 @@ def _method_from_env(env: Mapping[str, str]) -> str | None:
 
 def permission_warnings(path: Path | None, auth: LineDict) -> list[str]:
     """A secret written in a file that group or others can read deserves a warning every run."""
+    import stat
+
     if path is None or not any(auth.get(key) for key in SECRET_KEYS):
         return []
     try:

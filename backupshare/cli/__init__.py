@@ -13,52 +13,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
-from typing import Annotated, NoReturn
-
-import typer
+from typing import NoReturn
 
 from .. import __version__
 from ..errors import BackupshareError, UsageError
-from .common import COMMON_NAMES, STATE, remember, with_common_options
-from .tools import COMPLETE_VAR
 
-app = typer.Typer(
-    name="backupshare",
-    help="Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud).",
-    epilog="Docs and examples: backupshare COMMAND --help. Exit codes: see README.",
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"backupshare {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-@with_common_options
-def root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud)."""
-
-
-def _register() -> None:
-    from . import shares, tools
-
-    shares.register(app)
-    tools.register(app)
-
-
-_register()
+COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -67,13 +27,19 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI and returns its exit code (main() exits with it)."""
+    import typer
     from typer._click import exceptions as click_exceptions
     from typer.main import get_command
+
+    from . import coercion
+    from .app import app
+    from .common import STATE
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     STATE.__init__()  # type: ignore[misc]  # a fresh invocation (tests run many in one process)
     args = list(sys.argv[1:] if argv is None else argv)
     command = get_command(app)
+    coercion.install()
     if os.environ.get(COMPLETE_VAR):  # a shell asks for candidates: register Typer's shells
         from typer._completion_classes import completion_init
 
@@ -125,6 +91,8 @@ def _usage_error(exc: object) -> UsageError:
 
 
 def _fail(error: BackupshareError) -> int:
+    from .common import STATE
+
     with contextlib.suppress(BrokenPipeError):
         STATE.out().error(error)
     return error.exit_code
@@ -136,7 +104,11 @@ def _silence_stdout() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    code = run(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:  # answered without loading Typer: scripts call this a lot
+        print(f"backupshare {__version__}")
+        sys.exit(0)
+    code = run(args)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -145,4 +117,4 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     sys.exit(code)
 
 
-__all__ = ["COMMON_NAMES", "app", "main", "remember", "run"]
+__all__ = ["COMPLETE_VAR", "main", "run"]

@@ -152,6 +152,15 @@ def with_common_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def single_command(name: str, function: Callable[..., Any], **options: Any) -> Any:
+    """A click command built by Typer from one function (a one-command Typer app)."""
+    from typer.main import get_command
+
+    one = typer.Typer(rich_markup_mode=None, add_completion=False)
+    one.command(name, **options)(function)
+    return get_command(one)
+
+
 def settings() -> Settings:
     if STATE.settings is None:
         from ..config import load_settings

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ..errors import UsageError
-from .common import STATE, client, is_terminal, settings, with_common_options
+from .common import STATE, client, is_terminal, settings, single_command, with_common_options
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -27,11 +27,16 @@ def complete_sort_dir(incomplete: str) -> list[str]:
     return [d for d in ("asc", "desc") if d.startswith(incomplete)]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("share", epilog=SHARE_EXAMPLES)(share)
-    app.command("list-shares", epilog=LIST_EXAMPLES)(list_shares)
-    app.command("show", epilog=SHOW_EXAMPLES)(show)
-    app.command("cancel", epilog=CANCEL_EXAMPLES)(cancel)
+def command(name: str) -> Any:
+    """The click command for `name`, built on demand (see cli.LazyGroup)."""
+    commands: dict[str, tuple[Callable[..., Any], str]] = {
+        "share": (share, SHARE_EXAMPLES),
+        "list-shares": (list_shares, LIST_EXAMPLES),
+        "show": (show, SHOW_EXAMPLES),
+        "cancel": (cancel, CANCEL_EXAMPLES),
+    }
+    function, examples = commands[name]
+    return single_command(name, function, epilog=examples)
 
 
 SHARE_EXAMPLES = (
@@ -62,7 +67,7 @@ def share(
     project_ids: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[PROJECT_ID]...",
+            metavar="PROJECT_ID",
             help="Projects to share it with (32 hex each).",
             show_default=False,
         ),
@@ -204,9 +209,7 @@ def show(
 def cancel(
     share_ids: Annotated[
         list[str] | None,
-        typer.Argument(
-            metavar="[SHARE_ID]...", help="Sharings to end (UUIDs).", show_default=False
-        ),
+        typer.Argument(metavar="SHARE_ID", help="Sharings to end (UUIDs).", show_default=False),
     ] = None,
     backup_id: Annotated[
         str | None, typer.Option("--backup-id", metavar="ID", help="End this backup's sharings.")

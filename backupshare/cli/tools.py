@@ -9,10 +9,10 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import ConfigError, UsageError
-from .common import STATE, is_terminal, settings, with_common_options
+from . import COMPLETE_VAR
+from .common import STATE, is_terminal, settings, single_command, with_common_options
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
-COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
 
 config_app = typer.Typer(
     help="Create, inspect and check configuration profiles.",
@@ -21,19 +21,29 @@ config_app = typer.Typer(
 )
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(config_app, name="config")
-    app.command("doctor", epilog="Example:  backupshare -p prod doctor")(doctor)
-    app.command(
-        "emulator",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-        add_help_option=False,
-        epilog="Example:  backupshare emulator --port 8776",
-    )(emulator)
-    app.command(
+def command(name: str) -> Any:
+    """The click command for `name`, built on demand (see cli.LazyGroup)."""
+    if name == "config":
+        from typer.main import get_command
+
+        built = get_command(config_app)
+        built.name = "config"
+        return built
+    if name == "emulator":
+        return single_command(
+            "emulator",
+            emulator,
+            context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+            add_help_option=False,
+            epilog="Example:  backupshare emulator --port 8776",
+        )
+    if name == "doctor":
+        return single_command("doctor", doctor, epilog="Example:  backupshare -p prod doctor")
+    return single_command(
         "completion",
+        completion,
         epilog="Example:  backupshare completion bash > ~/.bash_completion.d/backupshare",
-    )(completion)
+    )
 
 
 # -- config --------------------------------------------------------------------------------------

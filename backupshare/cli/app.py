@@ -1,0 +1,74 @@
+"""The Typer app: the root group with the global options, and its commands, built lazily."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from .common import with_common_options
+
+# name: (module in this package, one-line help). Commands are built only when used, so
+# `backupshare share --help` does not pay for building every other command (see benchmarks/).
+COMMANDS = {
+    "share": ("shares", "Share a backup with one or more projects (safe to re-run)."),
+    "list-shares": ("shares", "List sharings made by this project, or made to it."),
+    "show": ("shares", "Show one sharing with its backup's details."),
+    "cancel": ("shares", "End sharings: by id, or every (or some) sharing of a backup."),
+    "config": ("tools", "Create, inspect and check configuration profiles."),
+    "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
+    "emulator": ("tools", "Run the local emulator of the VBS sharing API."),
+    "completion": ("tools", "Print the shell completion script."),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: it knows its commands by name and builds one only when it is used."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if cmd_name not in self.commands:
+            module = importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
+            self.commands[cmd_name] = module.command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, summary) in COMMANDS.items()])
+
+
+app = typer.Typer(
+    name="backupshare",
+    cls=LazyGroup,
+    help="Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud).",
+    epilog="Each command's --help has examples. Exit codes: see the README.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"backupshare {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+@with_common_options
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud)."""
