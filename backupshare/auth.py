@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -264,6 +263,8 @@ class PasswordAuth:
             "token": token.value.reveal(),
             "expires_at": token.expires_at.isoformat(),
         }
+        import tempfile
+
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-")

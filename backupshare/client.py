@@ -417,7 +417,8 @@ def error_from_response(
         body = None
     code, message = extract_error(body)
     if not message:
-        message = _snippet(raw) if raw.strip() and body is None else _reason_phrase(status)
+        snippet = _snippet(raw) if body is None else ""
+        message = snippet or _reason_phrase(status)
     ids = request_ids(headers, body)
     kind, hint = _classify(status, code)
     return kind(message, hint=hint, status=status, code=code, request_ids=ids)

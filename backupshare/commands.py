@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -351,6 +350,8 @@ def run_batch(
 ) -> list[Result]:
     """Runs `work` over items with bounded concurrency, results in input order. On Ctrl-C the
     items not yet finished are reported as such and Interrupted carries every result."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
     results: dict[str, Result] = {}
     stop = threading.Event()
 

@@ -208,8 +208,10 @@ def parse_yaml(text: str, path: Path) -> Any:
     try:
         return yaml.load(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
+        mark, context = exc.problem_mark, exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        if context is not None and mark is not None and context.line != mark.line:
+            where += f" (in what starts at line {context.line + 1})"
         raise ConfigError(
             f"{path}: YAML syntax error at {where}: {exc.problem or exc.context}",
             hint="fix the file's YAML syntax (`backupshare config validate` checks it)",
