@@ -164,10 +164,16 @@ class Client:
         *,
         params: dict[str, str] | None = None,
         json_body: Any = None,
-        auth: Any = None,
-        expect_body: bool = True,
     ) -> Any:
-        """Sends one request, retrying what is safe; returns the decoded JSON body (or None)."""
+        """Sends one request, retrying what is safe; returns the decoded JSON body (or None).
+        Every error leaving here names this invocation's client request id."""
+        try:
+            return self._attempts(method, url, params, json_body)
+        except BackupshareError as exc:
+            exc.client_request_id = self.invocation_id
+            raise
+
+    def _attempts(self, method: str, url: str, params: Any, json_body: Any) -> Any:
         safe = method in ("GET", "DELETE")
         attempts = 1 + (self.settings.retries if safe else 0)
         relogged = False
@@ -175,7 +181,7 @@ class Client:
         while True:
             attempt += 1
             try:
-                response, raw = self._send(method, url, params, json_body, auth)
+                response, raw = self._send(method, url, params, json_body, None)
             except UnexpectedResponse:
                 raise  # an answer we cannot read will not read better a second time
             except UnavailableError as exc:
@@ -185,13 +191,12 @@ class Client:
                 continue
             status = response.status_code
             if 200 <= status < 300:
-                return _decode_success(response, raw, method) if expect_body else None
-            if (
-                status == 401
-                and isinstance(self.auth, PasswordAuth)
-                and not relogged
-                and auth is None
-            ):
+                return _decode_success(response, raw, method)
+            if status == 404 and method == "DELETE" and attempt > 1:
+                # An earlier attempt whose answer was lost did the deleting: that is success.
+                self._debug("404 on a retried DELETE: the earlier attempt took effect")
+                return None
+            if status == 401 and isinstance(self.auth, PasswordAuth) and not relogged:
                 relogged = True
                 self._debug("401: the token was refused; logging in again once")
                 self.auth.renew()
@@ -278,6 +283,13 @@ class Client:
 
     def _fetch_token(self, body: dict[str, Any]) -> IssuedToken:
         """IAM password login: 201 with the token in X-Subject-Token."""
+        try:
+            return self._login(body)
+        except BackupshareError as exc:
+            exc.client_request_id = self.invocation_id
+            raise
+
+    def _login(self, body: dict[str, Any]) -> IssuedToken:
         assert self.settings.auth.iam_endpoint
         url = f"{self.settings.auth.iam_endpoint}/v3/auth/tokens"
         response, raw = self._send("POST", url, None, body, _no_auth)

@@ -19,6 +19,7 @@ class BackupshareError(Exception):
     status: int | None = None
     code: str | None = None
     request_ids: tuple[str, ...] = field(default_factory=tuple)
+    client_request_id: str | None = None  # our X-Client-Request-Id, when a request was sent
 
     exit_code = 1
     kind = "error"
@@ -41,6 +42,8 @@ class BackupshareError(Exception):
         if self.code:
             details.append(str(self.code))
         details.extend(f"request id {rid}" for rid in self.request_ids)
+        if self.client_request_id:
+            details.append(f"client request id {self.client_request_id}")
         return f"{self.message} ({', '.join(details)})" if details else self.message
 
     def to_dict(self) -> dict[str, Any]:

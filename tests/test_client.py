@@ -343,13 +343,22 @@ def test_post_is_never_blindly_retried(emulator: RunningEmulator) -> None:
     assert len(emulator.emulator.logged("POST")) == 1 and sleeps == []
 
 
-def test_delete_404_after_a_retry_is_reported_as_not_found(emulator: RunningEmulator) -> None:
-    # commit-then-502 for DELETE: the retry finds the sharing gone; commands report it absent.
+def test_delete_404_after_a_retry_counts_as_done(emulator: RunningEmulator) -> None:
+    # commit-then-502 for DELETE: the retry finds the sharing gone, which the first attempt did.
     api, _ = recording_client(emulator.url)
     [share] = api.share(BACKUP2, [P1])
     fault(emulator, "commit_then_502", method="DELETE")
-    with pytest.raises(NotFoundError):
+    api.cancel(share.id)
+    assert [e["method"] for e in emulator.emulator.logged("DELETE")] == ["DELETE", "DELETE"]
+    with pytest.raises(NotFoundError):  # without a retry, a 404 is still a 404
         api.cancel(share.id)
+
+
+def test_errors_name_the_client_request_id(emulator: RunningEmulator, client: Client) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        client.show("00000000-0000-4000-8000-000000000000")
+    assert caught.value.client_request_id == client.invocation_id
+    assert caught.value.headline().endswith(f"client request id {client.invocation_id})")
 
 
 def test_extract_error_shapes() -> None:

@@ -98,7 +98,7 @@ def test_exact_outputs_and_codes(emulator: RunningEmulator) -> None:
     assert missing.returncode == 5 and missing.stdout == ""
     assert re.fullmatch(
         r"error: sharing 00000000-0000-4000-8000-000000000000 not found "
-        r"\(HTTP 404, VolumeBackup\.0205, request id [0-9a-f]{32}\)\n"
+        r"\(HTTP 404, VolumeBackup\.0205, request id [0-9a-f]{32}, client request id [-0-9a-f]{36}\)\n"
         r"hint: check the id and the profile's project\n",
         missing.stderr,
     )
