@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from .config import Settings
 from .errors import (
     AuthError,
     BackupshareError,
+    ConfigError,
     NotFoundError,
     RejectedError,
     UnavailableError,
@@ -96,7 +98,8 @@ class Client:
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = f"backupshare/{__version__}"
         self.session.headers["X-Client-Request-Id"] = self.invocation_id
-        self.session.verify = settings.ca_bundle or True
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session's verify.
+        self._verify = trust_store(settings.ca_bundle, settings.cache_dir)
         self._proxies = (
             {"http": settings.proxy, "https": settings.proxy} if settings.proxy else None
         )
@@ -220,6 +223,7 @@ class Client:
                 auth=auth or self.auth,
                 timeout=(CONNECT_TIMEOUT, self.settings.timeout),
                 proxies=self._proxies,
+                verify=self._verify,
                 stream=True,
             )
             raw = _read_bounded(response)
@@ -341,6 +345,45 @@ class Client:
         self._log(
             f"< {response.status_code} {method} {url} in {elapsed_ms:.0f} ms (request id {ids})"
         )
+
+
+def trust_store(ca_bundle: str | None, cache_dir: Any) -> str | bool:
+    """What verifies TLS: the usual CAs, plus `ca_bundle`'s when given (it adds, not replaces).
+    The usual CAs are REQUESTS_CA_BUNDLE's or CURL_CA_BUNDLE's where set, else certifi's."""
+    if not ca_bundle:
+        return True
+    import hashlib
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import certifi
+
+    base = (
+        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    )
+
+    try:
+        extra = Path(ca_bundle).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"ca_bundle {ca_bundle} cannot be read: {exc.strerror}") from None
+    try:
+        usual = Path(base).read_bytes()
+    except OSError:
+        usual = Path(certifi.where()).read_bytes()
+    combined = usual + b"\n" + extra
+    folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir())
+    path = folder / f"ca-{hashlib.sha256(combined).hexdigest()[:24]}.pem"
+    if not path.exists():
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ca-")
+            with open(fd, "wb") as handle:
+                handle.write(combined)
+            Path(tmp).replace(path)
+        except OSError:
+            return ca_bundle  # cannot combine here: trust the given bundle alone
+    return str(path)
 
 
 def _no_auth(request: Any) -> Any:
@@ -474,8 +517,6 @@ def _reason_phrase(status: int) -> str:
 def _snippet(raw: bytes, limit: int = 120) -> str:
     text = raw.decode("utf-8", "replace")
     if "<" in text and ">" in text:
-        import re
-
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
         text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
     text = " ".join(text.split())
@@ -491,6 +532,9 @@ def _host(url: str) -> str:
 def _reason(exc: Exception) -> str:
     """The innermost useful reason of a requests error, without its nested reprs."""
     text = str(exc)
+    verify = re.search(r"certificate verify failed: ([^(')\]]+)", text)
+    if verify:
+        return f"certificate verify failed: {verify.group(1).strip()}"
     for marker in ("Caused by ", "Failed to establish a new connection: "):
         if marker in text:
             text = text.split(marker, 1)[1]

@@ -149,7 +149,10 @@ def _endpoint(settings: Settings) -> list[Step]:
         if parts.scheme != "https":
             steps.append(Step("tls", "ok", "plain http (loopback only)"))
             return steps
-        context = ssl.create_default_context(cafile=settings.ca_bundle)
+        from .client import trust_store
+
+        store = trust_store(settings.ca_bundle, settings.cache_dir)  # the client's own trust
+        context = ssl.create_default_context(cafile=store if isinstance(store, str) else None)
         try:
             with context.wrap_socket(sock, server_hostname=host) as tls:
                 steps.append(Step("tls", "ok", f"{tls.version()}, certificate verified"))

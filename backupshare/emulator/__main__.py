@@ -94,6 +94,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token-ttl", type=int, default=default("token-ttl", "86400"), help="seconds")
     p.add_argument("--clock-skew", type=int, default=default("clock-skew", "0"), help="seconds")
     p.add_argument("--seed-shares", type=int, default=default("seed-shares", "0"))
+    p.add_argument("--tls-cert", default=default("tls-cert", None), help="PEM file: serve https")
+    p.add_argument("--tls-key", default=default("tls-key", None), help="its key, if separate")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.set_defaults(
         _env_tokens=many("token"),
@@ -132,6 +134,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         token_ttl_seconds=args.token_ttl,
         clock_skew_seconds=args.clock_skew,
         db=args.db,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
     )
 
 
@@ -153,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.seed_shares:
         emulator.seed_shares(args.seed_shares)
     host, port = server.server_address[:2]
-    url = f"http://{host!s}:{port}"
+    url = f"{server.scheme}://{host!s}:{port}"
     print(banner(config, url, emulator.store.backups(config.project_id)))
     sys.stdout.flush()
 

@@ -123,6 +123,8 @@ class EmulatorConfig:
     clock_skew_seconds: int = 0
     db: str = ":memory:"
     seed: int | None = None
+    tls_cert: str | None = None  # PEM certificate (and key file) to serve https instead of http
+    tls_key: str | None = None
 
 
 class Emulator:
@@ -568,6 +570,7 @@ def _fault_code(status: int) -> str:
 # -- running ---------------------------------------------------------------------------------------
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
+    scheme = "http"
     # Many concurrent clients (batch cancels) must not be refused at the listen queue.
     request_queue_size = 128
 
@@ -585,7 +588,7 @@ class RunningEmulator:
         host, port = self.server.server_address[:2]
         host = host.decode() if isinstance(host, bytes) else str(host)
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{shown}:{port}"
+        return f"{self.server.scheme}://{shown}:{port}"
 
     @property
     def project_id(self) -> str:
@@ -610,6 +613,13 @@ def make_server(
     emulator = Emulator(config)
     handler: Callable[..., Handler] = type("BoundHandler", (Handler,), {"emulator": emulator})
     server = EmulatorServer((host, port), handler)
+    if config.tls_cert:
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(config.tls_cert, config.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        server.scheme = "https"
     return emulator, server
 
 

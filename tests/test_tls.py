@@ -1,0 +1,97 @@
+"""TLS for real: an https emulator with a self-signed certificate, verification always on, and
+`ca_bundle` adding trust (not replacing the usual CAs)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backupshare.client import Client, ListQuery, trust_store
+from backupshare.emulator import EmulatorConfig, RunningEmulator, start
+from backupshare.errors import UnavailableError
+
+from .conftest import OWN, token_settings
+
+pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("tls")
+    pem = folder / "emulator.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=backupshare-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(pem), "-out", str(pem)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return pem
+
+
+@pytest.fixture
+def https_emulator(certificate: Path) -> Iterator[RunningEmulator]:
+    with start(EmulatorConfig(tls_cert=str(certificate))) as running:
+        assert running.url.startswith("https://127.0.0.1:")
+        yield running
+
+
+def test_an_unknown_ca_is_refused(https_emulator: RunningEmulator) -> None:
+    api = Client(token_settings(https_emulator.url, retries=0))
+    with pytest.raises(UnavailableError, match="TLS verification failed for 127.0.0.1") as caught:
+        api.count(ListQuery())
+    assert caught.value.hint and "ca_bundle" in caught.value.hint
+
+
+def test_ca_bundle_adds_trust(
+    https_emulator: RunningEmulator, certificate: Path, tmp_path: Path
+) -> None:
+    api = Client(token_settings(https_emulator.url, ca_bundle=str(certificate), cache_dir=tmp_path))
+    assert api.count(ListQuery()) == 0
+    store = Path(str(api._verify))
+    import os
+
+    import certifi
+
+    usual = os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where()
+    assert store.read_text().startswith(Path(usual).read_text())  # the usual CAs stay trusted
+    assert certificate.read_text().split("-----BEGIN CERTIFICATE-----")[1] in store.read_text()
+
+
+def test_trust_store_without_bundle_is_the_default() -> None:
+    assert trust_store(None, None) is True
+
+
+def test_cli_with_ca_bundle_profile_and_doctor(
+    https_emulator: RunningEmulator, certificate: Path, cli: Any, isolated: Path
+) -> None:
+    config = isolated / "config.yaml"
+    config.write_text(
+        f"profiles:\n  tls:\n    endpoint: {https_emulator.url}\n    project_id: {OWN}\n"
+        f"    ca_bundle: {certificate}\n    auth: {{method: token, token_env: TOK}}\n"
+    )
+    config.chmod(0o600)
+    import os
+
+    os.environ["TOK"] = "emulator-token"
+    try:
+        # the cli fixture exports BACKUPSHARE_ENDPOINT (plain http): the flag outranks it
+        tls = ["--config", str(config), "-p", "tls", "--endpoint", https_emulator.url]
+        result = cli(*tls, "list-shares", "--count")
+        assert (result.code, result.out) == (0, "0\n")
+        doctor = cli(*tls, "doctor", "-o", "json")
+        import json
+
+        steps = {s["check"]: s for s in json.loads(doctor.out)}
+        assert steps["tls"]["status"] == "ok" and "certificate verified" in steps["tls"]["detail"]
+        refused = cli("--endpoint", https_emulator.url, "--retries", "0", "list-shares")
+        assert refused.code == 8
+        assert refused.err.startswith("error: TLS verification failed for 127.0.0.1:")
+        assert "certificate verify failed: self-signed certificate (HTTP" not in refused.err
+        assert "certificate verify failed: self-signed certificate" in refused.err
+    finally:
+        del os.environ["TOK"]
