@@ -42,7 +42,9 @@ def https_emulator(certificate: Path) -> Iterator[RunningEmulator]:
 
 def test_an_unknown_ca_is_refused(https_emulator: RunningEmulator) -> None:
     api = Client(token_settings(https_emulator.url, retries=0))
-    with pytest.raises(UnavailableError, match="TLS verification failed for 127.0.0.1") as caught:
+    with pytest.raises(
+        UnavailableError, match=r"TLS verification failed for 127\.0\.0\.1"
+    ) as caught:
         api.count(ListQuery())
     assert caught.value.hint and "ca_bundle" in caught.value.hint
 
