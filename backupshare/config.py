@@ -546,7 +546,7 @@ def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Setting
         debug=flags.debug or env.get("BACKUPSHARE_DEBUG", "").lower() in ("1", "true", "yes"),
         cache_dir=cache_dir(env),
         sources=dict(resolve.sources),
-        warnings=tuple(permission_warnings(path, auth_section)),
+        warnings=tuple(permission_warnings(path, data)),
     )
 
 
@@ -661,11 +661,25 @@ def _method_from_env(env: Mapping[str, str]) -> str | None:
     return None
 
 
-def permission_warnings(path: Path | None, auth: LineDict) -> list[str]:
-    """A secret written in a file that group or others can read deserves a warning every run."""
+def holds_secret(data: Any) -> bool:
+    """Whether any profile of a parsed config file writes a secret's value into it."""
+    profiles = data.get("profiles") if isinstance(data, dict) else None
+    if not isinstance(profiles, dict):
+        return False
+    return any(
+        isinstance(profile, dict)
+        and isinstance(profile.get("auth"), dict)
+        and any(profile["auth"].get(key) for key in SECRET_KEYS)
+        for profile in profiles.values()
+    )
+
+
+def permission_warnings(path: Path | None, data: Any) -> list[str]:
+    """A secret written in a file that group or others can read deserves a warning every run,
+    whichever profile is in use."""
     import stat
 
-    if path is None or not any(auth.get(key) for key in SECRET_KEYS):
+    if path is None or not holds_secret(data):
         return []
     try:
         mode = path.stat().st_mode

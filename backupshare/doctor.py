@@ -89,13 +89,7 @@ def _config_file(flags: Flags) -> Step:
         data = read_config_file(path)
     except BackupshareError as exc:
         return fail("config file", exc)
-    profiles = data.get("profiles") or {}
-    warnings = [
-        w
-        for profile in (profiles.values() if isinstance(profiles, dict) else [])
-        if isinstance(profile, dict)
-        for w in permission_warnings(path, profile.get("auth") or {})  # type: ignore[arg-type]
-    ]
+    warnings = permission_warnings(path, data)
     if warnings:
         return Step("config file", "warn", warnings[0], f"chmod 600 {path}")
     return Step("config file", "ok", f"{path}")

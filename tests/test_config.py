@@ -339,6 +339,18 @@ def test_world_readable_secret_warns(isolated: Path) -> None:
     assert load_settings(Flags(config=str(env_only)), {**os.environ, "T": "x"}).warnings == ()
 
 
+def test_a_secret_in_another_profile_still_warns(isolated: Path) -> None:
+    path = write(
+        isolated / "two.yaml",
+        f"profiles:\n  safe:\n    endpoint: https://a.example.com\n    project_id: {OWN}\n"
+        "    auth: {method: token, token_env: T}\n"
+        "  leaky:\n    auth: {method: token, token: inline-secret}\n",
+        0o640,
+    )
+    settings_ = load_settings(Flags(config=str(path), profile="safe"), {**os.environ, "T": "x"})
+    assert len(settings_.warnings) == 1 and "mode 640" in settings_.warnings[0]
+
+
 # -- fuzzing ---------------------------------------------------------------------------------------
 yaml_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),

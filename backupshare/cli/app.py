@@ -40,8 +40,12 @@ class LazyGroup(TyperGroup):
         return self.commands[cmd_name]
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
-        with formatter.section("Commands"):
-            formatter.write_dl([(name, summary) for name, (_, summary) in COMMANDS.items()])
+        # Grouped by what a person comes to do: the sharing itself, then setting up.
+        for title, module in (("Sharing", "shares"), ("Setup and tools", "tools")):
+            with formatter.section(title):
+                formatter.write_dl(
+                    [(name, summary) for name, (mod, summary) in COMMANDS.items() if mod == module]
+                )
 
 
 app = typer.Typer(
