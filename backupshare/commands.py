@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import (
     BackupshareError,
@@ -119,19 +119,38 @@ def share_targets(
     return list(targets)
 
 
-# -- share ---------------------------------------------------------------------------------------
+# -- outcomes ------------------------------------------------------------------------------------
 @dataclass
-class ShareOutcome:
-    backup_id: str
+class Outcome:
+    """Per-item results of share or cancel, and the one error they add up to (if any)."""
+
     results: list[Result]
-    request: dict[str, Any] | None = None  # what would be sent (dry run) or was sent
+    client_request_id: str | None = None
+    what: ClassVar[str] = "item"
 
     @property
     def changed(self) -> bool:
-        return any(r.result == RESULT_CREATED for r in self.results)
+        return any(r.result in (RESULT_CREATED, RESULT_CANCELED) for r in self.results)
 
     def error(self) -> BackupshareError | None:
-        return batch_error(self.results, "sharing")
+        error = batch_error(self.results, self.what)
+        if error is not None:
+            error.client_request_id = self.client_request_id
+        return error
+
+
+@dataclass
+class ShareOutcome(Outcome):
+    request: dict[str, Any] | None = None  # what would be sent (dry run) or was sent
+    what: ClassVar[str] = "sharing"
+
+
+@dataclass
+class CancelOutcome(Outcome):
+    what: ClassVar[str] = "cancellation"
+
+
+# -- share ---------------------------------------------------------------------------------------
 
 
 def current_shares(client: Client, backup_id: str) -> dict[str, Share]:
@@ -165,7 +184,7 @@ def share(
             )
             for t in targets
         ]
-        return ShareOutcome(backup_id, results, request)
+        return ShareOutcome(results, client.invocation_id, request)
     created: dict[str, str | None] = {}
     failures: dict[str, BackupshareError] = {}
     attempts_left = 1 + client.settings.retries
@@ -202,7 +221,7 @@ def share(
         else:
             error = failures[target]
             results.append(Result(backup_id, target, None, RESULT_FAILED, error.to_dict()))
-    return ShareOutcome(backup_id, results, request)
+    return ShareOutcome(results, client.invocation_id, request)
 
 
 # -- list, count, show ---------------------------------------------------------------------------
@@ -264,18 +283,6 @@ def plan_cancel(
     return plan
 
 
-@dataclass
-class CancelOutcome:
-    results: list[Result]
-
-    @property
-    def changed(self) -> bool:
-        return any(r.result == RESULT_CANCELED for r in self.results)
-
-    def error(self) -> BackupshareError | None:
-        return batch_error(self.results, "cancellation")
-
-
 def cancel(
     client: Client,
     plan: CancelPlan,
@@ -288,7 +295,7 @@ def cancel(
         client.cancel_backup(plan.whole_backup)
         results = [_canceled(plan.known.get(sid), sid) for sid in plan.share_ids]
         progress(len(results))
-        return CancelOutcome(results)
+        return CancelOutcome(results, client.invocation_id)
     results = run_batch(
         plan.share_ids,
         lambda sid: _cancel_one(client, sid, plan.known.get(sid)),
@@ -296,7 +303,7 @@ def cancel(
         on_done=lambda: progress(1),
         unfinished=lambda sid: _unknown(plan.known.get(sid), sid),
     )
-    return CancelOutcome(plan.absent + results)
+    return CancelOutcome(plan.absent + results, client.invocation_id)
 
 
 def _canceled(share: Share | None, share_id: str) -> Result:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -372,3 +373,28 @@ def test_internal_errors_are_one_line_without_debug(
     )
     with pytest.raises(RuntimeError):
         cli("--debug", "list-shares", "--count")
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+@pytest.mark.parametrize(
+    ("argv", "method"),
+    [
+        (["list-shares"], "GET"),
+        (["list-shares", "--count"], "GET"),
+        (["show", "00000000-0000-4000-8000-000000000000"], "GET"),
+        (["cancel", "00000000-0000-4000-8000-000000000000", "--yes"], "DELETE"),
+        (["cancel", "--backup-id", BACKUP2, "--yes"], "DELETE"),
+    ],
+)
+def test_beyond_the_retry_budget_is_exit_8_with_request_ids(
+    three: Any, emulator: RunningEmulator, argv: list[str], method: str, status: int
+) -> None:
+    emulator.emulator.requests.clear()
+    fault(emulator, status=status, method=method, count=10)
+    result = three("--retries", "1", *argv)
+    assert result.code == 8, result.err
+    assert re.search(
+        rf"\(HTTP {status}, [\w.]+, request id [0-9a-f]{{32}}, client request id [-0-9a-f]{{36}}\)",
+        result.err,
+    ), result.err
+    assert len(emulator.emulator.logged(method)) == 2  # one try and the one retry allowed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
@@ -239,26 +238,43 @@ def recording_client(url: str, retries: int = 3, **settings: Any) -> tuple[Clien
     return api, sleeps
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
-@pytest.mark.parametrize(
-    ("method", "call"),
-    [
-        ("GET", lambda api: api.count(ListQuery())),
-        ("GET", lambda api: list(api.iter_pages(ListQuery()))),
-        ("GET", lambda api: api.show("00000000-0000-4000-8000-00000000000a")),
-        ("DELETE", lambda api: api.cancel_backup(BACKUP)),
-    ],
-)
-def test_fault_matrix_statuses_recover_within_budget(
-    emulator: RunningEmulator, status: int, method: str, call: Any
+# Each safe endpoint: (method, path fragment, requests it makes when all goes well, call).
+# The share made first gives show and cancel a real sharing to act on.
+ENDPOINTS = {
+    "list": ("GET", "/detail", 2, lambda api, sid: list(api.iter_pages(ListQuery()))),
+    "count": ("GET", "/count", 1, lambda api, sid: api.count(ListQuery())),
+    "show": ("GET", "/os-vendor-backup-sharing/", 1, lambda api, sid: api.show(sid)),
+    "cancel": ("DELETE", "/os-vendor-backup-sharing/", 1, lambda api, sid: api.cancel(sid)),
+    "cancel-backup": ("DELETE", BACKUP, 1, lambda api, sid: api.cancel_backup(BACKUP)),
+}
+FAULTS = {
+    "429+Retry-After": {"kind": "status", "status": 429, "retry_after": "2"},
+    "429": {"kind": "status", "status": 429},
+    "500": {"kind": "status", "status": 500},
+    "502": {"kind": "status", "status": 502},
+    "503": {"kind": "status", "status": 503},
+    "504": {"kind": "status", "status": 504},
+    "read timeout": {"kind": "delay", "seconds": 0.6},
+    "connection reset": {"kind": "reset"},
+}
+
+
+@pytest.mark.parametrize("fault_name", list(FAULTS))
+@pytest.mark.parametrize("endpoint", list(ENDPOINTS))
+def test_fault_matrix_recovers_within_budget(
+    emulator: RunningEmulator, endpoint: str, fault_name: str
 ) -> None:
-    api, sleeps = recording_client(emulator.url)
-    fault(emulator, status=status, method=method, count=3)
-    # show of an unknown id ends in 404: what matters is that it got through the faults
-    with contextlib.suppress(NotFoundError):
-        call(api)
-    assert len(emulator.emulator.logged(method)) == 4  # 1 + 3 retries
-    assert sleeps == [0.5, 1.0, 2.0]  # exponential backoff (jitter pinned at its maximum)
+    method, path, normal, call = ENDPOINTS[endpoint]
+    api, sleeps = recording_client(emulator.url, timeout=0.3)
+    [share] = api.share(BACKUP, [P1])
+    spec = FAULTS[fault_name]
+    count = 1 if spec["kind"] == "delay" else 3  # a delayed request still commits
+    fault(emulator, method=method, path=path, count=count, **spec)
+    call(api, share.id)
+    sent = [e for e in emulator.emulator.logged(method) if path in e["path"]]
+    assert len(sent) == count + normal  # the faults, then what succeeds
+    expected = [2.0] * 3 if fault_name == "429+Retry-After" else [0.5, 1.0, 2.0][:count]
+    assert sleeps == expected  # Retry-After, or backoff with the jitter pinned at its maximum
 
 
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
