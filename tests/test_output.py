@@ -1,0 +1,125 @@
+"""Golden outputs: every format of every kind of output, from fixed records.
+
+Regenerate after an intended change with `UPDATE_GOLDEN=1 pytest tests/test_output.py` and review
+the diff of tests/golden/.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from backupshare.models import Result, Share
+from backupshare.output import Output, human_size, human_time, plain_table
+
+GOLDEN = Path(__file__).parent / "golden"
+FORMATS = ["table", "json", "jsonl", "yaml", "csv", "ids"]
+
+
+def record(n: int, name: str | None, size: int | None) -> dict[str, Any]:
+    return {
+        "id": f"00000000-0000-4000-8000-00000000000{n}",
+        "backup_id": "066b1e37-9305-4057-97e5-2e99b21fc71d",
+        "from_project_id": "c13f5220dc1949b0b741ea81a7cd5554",
+        "to_project_id": f"722513ed0a324dadaabe5b2d0fe848c{n}",
+        "created_at": "2026-11-27T01:02:03.456789",
+        "updated_at": None,
+        "backup": {
+            "id": "066b1e37-9305-4057-97e5-2e99b21fc71d",
+            "name": name,
+            "status": "available",
+            "size": size,
+            "volume_id": "9d2f7f3e-5b5c-4f0e-8d8e-1c2b3a4d5e6f",
+            "availability_zone": "eu-de-01",
+            "description": 'nightly, "full"',
+            "created_at": "2026-11-26T23:00:00.000001",
+        },
+    }
+
+
+SHARES = [Share.from_api(record(1, "db-nightly", 40)), Share.from_api(record(2, None, 2048))]
+RESULTS = [
+    Result("066b1e37-9305-4057-97e5-2e99b21fc71d", "722513ed0a324dadaabe5b2d0fe848c1",
+           "00000000-0000-4000-8000-000000000001", "created"),
+    Result("066b1e37-9305-4057-97e5-2e99b21fc71d", "722513ed0a324dadaabe5b2d0fe848c2",
+           None, "failed", {"type": "rejected", "message": "quota, \"exceeded\"", "status": 400,
+                            "code": "VolumeBackup.0108", "request_id": "r1", "hint": None}),
+]  # fmt: skip
+
+
+def render(fmt: str, kind: str) -> str:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    out = Output(fmt, stdout=stdout, stderr=stderr)
+    if kind == "list-shares":
+        out.shares(iter([SHARES[:1], SHARES[1:]]))
+    elif kind == "show":
+        out.share_detail(SHARES[0])
+    elif kind == "count":
+        out.count(2)
+    elif kind == "results":
+        out.results(RESULTS, True)
+    elif kind == "documents":
+        out.documents(
+            [{"check": "tcp", "status": "ok", "detail": "a, b"}], ["check", "status", "detail"]
+        )
+    return stdout.getvalue()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("kind", ["list-shares", "show", "count", "results", "documents"])
+def test_golden(kind: str, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    text = render(fmt, kind)
+    path = GOLDEN / f"{kind}.{fmt}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(text.encode())
+    assert text == path.read_bytes().decode()
+
+
+def test_machine_formats_parse_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    listed = json.loads(render("json", "list-shares"))
+    assert listed == [s.raw for s in SHARES]  # the API's own records, untouched
+    assert [json.loads(line) for line in render("jsonl", "list-shares").splitlines()] == listed
+    assert yaml.safe_load(render("yaml", "list-shares")) == listed
+    rows = list(csv.DictReader(io.StringIO(render("csv", "list-shares"), newline="")))
+    assert [r["id"] for r in rows] == [s.id for s in SHARES]
+    results = list(csv.DictReader(io.StringIO(render("csv", "results"), newline="")))
+    assert results[1]["error"] == 'quota, "exceeded"'  # RFC 4180 quoting survives a round trip
+    assert (
+        json.loads(render("json", "results"))["results"][1]["error"]["code"] == "VolumeBackup.0108"
+    )
+    assert json.loads(render("json", "count")) == {"count": 2}
+
+
+def test_a_terminal_gets_a_rich_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    stdout = io.StringIO()
+    Output("table", stdout=stdout, stderr=io.StringIO()).results(RESULTS, True)
+    text = stdout.getvalue()
+    assert "\x1b[" in text and "─" in text
+    assert "00000000-0000-4000-8000-000000000001" in text  # ids stay whole
+
+
+def test_empty_results_say_so_on_stderr() -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    Output("table", stdout=stdout, stderr=stderr).shares(iter([[]]))
+    assert (stdout.getvalue(), stderr.getvalue()) == ("", "no sharings\n")
+    Output("table", stdout=stdout, stderr=stderr, quiet=True).results([], False)
+    assert stdout.getvalue() == ""
+
+
+def test_human_formats() -> None:
+    assert human_time("2017-08-10T12:25:40.480424") == "2017-08-10 12:25:40 UTC"
+    assert human_time(None) == "-"
+    assert human_size(40) == "40 GB" and human_size(1536) == "1.5 TB" and human_size(None) == "-"
+    assert plain_table(["A", "B"], [["x", "yy"]]) == "A  B\nx  yy\n"
