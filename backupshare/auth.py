@@ -202,21 +202,7 @@ class PasswordAuth:
         return token.expires_at - TOKEN_EXPIRY_MARGIN > self.clock()
 
     def _login(self) -> IssuedToken:
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": self.username,
-                            "password": self.password.reveal(),
-                            "domain": {"name": self.domain},
-                        }
-                    },
-                },
-                "scope": {"project": {"id": self.project_id}},
-            }
-        }
+        body = login_body(self.username, self.password.reveal(), self.domain, self.project_id)
         token = self.fetch(body)
         self._write_cache(token)
         return token
@@ -274,6 +260,21 @@ class PasswordAuth:
             os.replace(tmp, path)
         except OSError:
             pass  # a cache we cannot write only costs a login next time
+
+
+def login_body(username: str, password: str, domain: str, project_id: str | None) -> dict[str, Any]:
+    """IAM's password login, scoped to one project (API.md)."""
+    auth: dict[str, Any] = {
+        "identity": {
+            "methods": ["password"],
+            "password": {
+                "user": {"name": username, "password": password, "domain": {"name": domain}}
+            },
+        }
+    }
+    if project_id is not None:
+        auth["scope"] = {"project": {"id": project_id}}
+    return {"auth": auth}
 
 
 def parse_expiry(text: Any) -> datetime:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import requests
 
+from backupshare.auth import login_body
 from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN
 
@@ -352,21 +353,7 @@ def test_emulator_rejects_bad_options() -> None:
 
 
 def test_iam_login_and_temporary_keys(emulator: RunningEmulator) -> None:
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "emulator-user",
-                        "password": "emulator-password",
-                        "domain": {"name": "acme"},
-                    }
-                },
-            },
-            "scope": {"project": {"id": OWN}},
-        }
-    }
+    body = login_body("emulator-user", "emulator-password", "acme", OWN)
     response = requests.post(f"{emulator.url}/v3/auth/tokens", json=body, timeout=5)
     assert response.status_code == 201
     token = response.headers["X-Subject-Token"]
@@ -388,20 +375,7 @@ def test_iam_login_and_temporary_keys(emulator: RunningEmulator) -> None:
 
 def test_expired_token_is_apig_0307(make_emulator: Any) -> None:
     running = make_emulator(token_ttl_seconds=-1)
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "emulator-user",
-                        "password": "emulator-password",
-                        "domain": {"name": "d"},
-                    }
-                },
-            }
-        }
-    }
+    body = login_body("emulator-user", "emulator-password", "d", None)
     token = requests.post(f"{running.url}/v3/auth/tokens", json=body, timeout=5).headers[
         "X-Subject-Token"
     ]
