@@ -349,7 +349,10 @@ def test_emulator_rejects_bad_options() -> None:
         timeout=30,
     )
     assert done.returncode == 2
-    assert "'nope' is not a backup id" in done.stderr
+    assert done.stderr == (
+        "error: argument --backup: 'nope' is not a backup id (a UUID)\n"
+        "hint: see 'backupshare emulator --help'\n"
+    )
 
 
 def test_iam_login_and_temporary_keys(emulator: RunningEmulator) -> None:

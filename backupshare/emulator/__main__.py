@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import NoReturn
 
 from ..models import BACKUP_STATUSES, normalize_project_id, normalize_uuid
 from .server import (
@@ -57,8 +58,16 @@ def _encrypted(value: str) -> str:
     return canonical
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with the tool's own error shape: one `error:` line and a hint, exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message}\nhint: see '{self.prog} --help'\n")
+        sys.exit(2)
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="backupshare emulator",
         description="Run a local emulator of the VBS backup-sharing API and IAM tokens. "
         f"Every option also reads {ENV_PREFIX}<OPTION> from the environment.",
