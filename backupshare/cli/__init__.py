@@ -7,16 +7,17 @@ our errors their own code, Ctrl-C/SIGTERM 130, anything else 1 — without a tra
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
-from collections.abc import Sequence
-from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .. import __version__
-from ..errors import BackupshareError, UsageError
+
+if TYPE_CHECKING:  # kept out of start-up: `--version` needs none of them
+    from collections.abc import Sequence
+    from types import FrameType
+
+    from ..errors import BackupshareError, UsageError
 
 COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
 
@@ -27,10 +28,13 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI and returns its exit code (main() exits with it)."""
+    import signal
+
     import typer
     from typer._click import exceptions as click_exceptions
     from typer.main import get_command
 
+    from ..errors import BackupshareError, UsageError
     from . import coercion
     from .app import app
     from .common import STATE
@@ -83,6 +87,8 @@ def _interrupted() -> int:
 def _usage_error(exc: object) -> UsageError:
     from typer._click import exceptions as click_exceptions
 
+    from ..errors import UsageError
+
     assert isinstance(exc, click_exceptions.UsageError)
     message = exc.format_message()
     ctx = exc.ctx
@@ -91,6 +97,8 @@ def _usage_error(exc: object) -> UsageError:
 
 
 def _fail(error: BackupshareError) -> int:
+    import contextlib
+
     from .common import STATE
 
     with contextlib.suppress(BrokenPipeError):
