@@ -180,7 +180,7 @@ def share(
                 backup_id,
                 t,
                 existing[t].id if t in existing else None,
-                RESULT_EXISTING if t in existing else "would create",
+                RESULT_EXISTING if t in existing else RESULT_CREATED,
             )
             for t in targets
         ]

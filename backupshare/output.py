@@ -32,6 +32,7 @@ SHARE_CSV_FIELDS = (
     "availability_zone",
 )
 RESULT_FIELDS = ("backup_id", "to_project_id", "share_id", "result", "error")
+PLANNED = {"created": "would create", "canceled": "would cancel"}  # how a dry run reads
 RESULT_STYLES = {
     "created": "green",
     "canceled": "green",
@@ -92,10 +93,11 @@ def share_flat(share: Share) -> dict[str, Any]:
     }
 
 
-def result_row(result: Result) -> list[str]:
+def result_row(result: Result, *, dry_run: bool = False) -> list[str]:
     error = result.error["message"] if result.error else ""
+    shown = PLANNED.get(result.result, result.result) if dry_run else result.result
     return [
-        result.result,
+        shown,
         result.to_project_id or "-",
         result.share_id or "-",
         result.backup_id or "-",
@@ -241,17 +243,22 @@ class Output:
         else:
             self._write(f"{count}\n")
 
-    def results(self, results: list[Result], changed: bool) -> None:
+    def results(self, results: list[Result], changed: bool, *, dry_run: bool = False) -> None:
+        """share/cancel results. A dry run reports the plan with the same result words (what
+        would happen) and `"dry_run": true`; a table says `would create` / `would cancel`."""
         fmt = self.format
         records = [r.to_dict() for r in results]
+        document: dict[str, Any] = {"changed": changed, "results": records}
+        if dry_run:
+            document = {"dry_run": True, **document}
         if fmt == "json":
-            self._write(json.dumps({"changed": changed, "results": records}, indent=2) + "\n")
+            self._write(json.dumps(document, indent=2) + "\n")
         elif fmt == "jsonl":
             self._write("".join(json.dumps(record) + "\n" for record in records))
         elif fmt == "yaml":
             from .config import dump_yaml
 
-            self._write(dump_yaml({"changed": changed, "results": records}))
+            self._write(dump_yaml(document))
         elif fmt == "ids":
             self._write("".join(f"{r.share_id}\n" for r in results if r.share_id))
         elif fmt == "csv":
@@ -262,7 +269,8 @@ class Output:
             self._write("".join(lines))
         else:
             headers = ["RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR"]
-            self.table(headers, (result_row(r) for r in results), empty="nothing to do")
+            rows = (result_row(r, dry_run=dry_run) for r in results)
+            self.table(headers, rows, empty="nothing to do")
 
     def documents(self, records: list[dict[str, Any]], headers: list[str]) -> None:
         """Generic records (config profiles, doctor steps) in every format."""

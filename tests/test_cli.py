@@ -63,6 +63,9 @@ def test_share_dry_run_sends_no_post(cli: Any, emulator: RunningEmulator) -> Non
         in result.err
     )
     assert "would create" in result.out
+    planned = json.loads(cli("share", BACKUP, P1, "--dry-run", "-o", "json").out)
+    assert planned["dry_run"] is True and planned["changed"] is True
+    assert [r["result"] for r in planned["results"]] == ["created"]  # CLI.md's result words
     assert emulator.emulator.logged("POST") == []
 
 
@@ -267,6 +270,9 @@ def test_cancel_dry_run(three: Any, emulator: RunningEmulator) -> None:
     result = three("cancel", "--backup-id", BACKUP, "--dry-run")
     assert result.code == 0 and "dry run" in result.err
     assert result.out.count("would cancel") == 2
+    planned = json.loads(three("cancel", "--backup-id", BACKUP, "--dry-run", "-o", "json").out)
+    assert planned["dry_run"] is True
+    assert [r["result"] for r in planned["results"]] == ["canceled", "canceled"]
     assert emulator.emulator.logged("DELETE") == []
 
 

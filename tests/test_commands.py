@@ -111,7 +111,7 @@ def test_share_converges(client: Client, emulator: RunningEmulator) -> None:
 def test_dry_run_changes_nothing(client: Client, emulator: RunningEmulator) -> None:
     commands.share(client, BACKUP, [P1])
     plan = commands.share(client, BACKUP, [P1, P2], dry_run=True)
-    assert results(plan) == [(P1, "existing"), (P2, "would create")]
+    assert results(plan) == [(P1, "existing"), (P2, "created")]  # the plan, in result words
     assert plan.request == {"shared": {"backup_id": BACKUP, "to_project_ids": [P2]}}
     assert sharings(emulator) == [P1] and len(emulator.emulator.logged("POST")) == 1
 

@@ -96,7 +96,7 @@ def share(
             out.notice(f"would send: POST …/os-vendor-backup-sharing {_json(outcome.request)}")
         else:
             out.notice("would send nothing: every target is already shared")
-    out.results(outcome.results, outcome.changed)
+    out.results(outcome.results, outcome.changed, dry_run=dry_run)
     error = outcome.error()
     if error:
         raise error
@@ -253,7 +253,8 @@ def cancel(
         plan = commands.plan_cancel(api, ids, backup, projects)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            out.results(_would_cancel(plan), False)
+            planned = _would_cancel(plan)
+            out.results(planned, any(r.result == "canceled" for r in planned), dry_run=True)
             return
         if not plan.empty and not yes and terminal and not _confirm(plan):
             out.notice("cancelled nothing")
@@ -282,14 +283,14 @@ def _run_cancel(
 
 
 def _would_cancel(plan: CancelPlan) -> list[Result]:
-    from ..models import Result
+    from ..models import RESULT_CANCELED, Result
 
     results: list[Result] = list(plan.absent)
     for item in plan.describe():
         if isinstance(item, str):
-            results.append(Result(None, None, item, "would cancel"))
+            results.append(Result(None, None, item, RESULT_CANCELED))
         else:
-            results.append(Result(item.backup_id, item.to_project_id, item.id, "would cancel"))
+            results.append(Result(item.backup_id, item.to_project_id, item.id, RESULT_CANCELED))
     return results
 
 
