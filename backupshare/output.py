@@ -41,14 +41,17 @@ RESULT_STYLES = {
     "failed": "bold red",
     "would create": "yellow",
     "would cancel": "yellow",
+    "ok": "green",  # doctor's steps
+    "warn": "yellow",
+    "fail": "bold red",
 }
 
 
-def human_time(value: str | None) -> str:
+def human_time(value: str | None, *, zone: bool = True) -> str:
     """`2017-08-10T12:25:40.480424` (naive UTC) as `2017-08-10 12:25:40 UTC`."""
     if not value:
         return "-"
-    return value.replace("T", " ").split(".")[0] + " UTC"
+    return value.replace("T", " ").split(".")[0] + (" UTC" if zone else "")
 
 
 def human_size(gigabytes: int | None) -> str:
@@ -67,13 +70,13 @@ def share_row(share: Share, *, shared_with_me: bool = False) -> list[str]:
         peer or "-",
         (backup.status if backup else None) or "-",
         human_size(backup.size if backup else None),
-        human_time(share.created_at),
+        human_time(share.created_at, zone=False),  # the header says UTC, once
     ]
 
 
 def share_headers(shared_with_me: bool = False) -> list[str]:
     peer = "FROM PROJECT" if shared_with_me else "TO PROJECT"
-    return ["SHARE ID", "BACKUP ID", "BACKUP NAME", peer, "STATUS", "SIZE", "CREATED"]
+    return ["SHARE ID", "BACKUP ID", "BACKUP NAME", peer, "STATUS", "SIZE", "CREATED (UTC)"]
 
 
 def share_flat(share: Share) -> dict[str, Any]:
@@ -305,17 +308,20 @@ class Output:
         from rich import box
         from rich.table import Table
 
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold")
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
         for index, header in enumerate(headers):
             if header.endswith(("ID", "PROJECT")):  # ids stay whole: people copy them
                 width = max(len(header), *(len(row[index]) for row in rows))
                 table.add_column(header, no_wrap=True, min_width=width)
             else:
                 table.add_column(header, overflow="ellipsis", no_wrap=True)
+        outcome_columns = [i for i, h in enumerate(headers) if h in ("RESULT", "STATUS")]
         for row in rows:
             cells = [_escape(cell) for cell in row]
-            if row[0] in RESULT_STYLES:  # result tables lead with the outcome: colour it
-                cells[0] = f"[{RESULT_STYLES[row[0]]}]{cells[0]}[/]"
+            for index in outcome_columns:  # results and doctor's steps: colour the outcome
+                style = RESULT_STYLES.get(row[index])
+                if style:
+                    cells[index] = f"[{style}]{cells[index]}[/]"
             table.add_row(*cells)
         self._console(self.stdout).print(table)
 
