@@ -164,17 +164,15 @@ def _endpoint(settings: Settings) -> list[Step]:
 def _credentials(settings: Settings) -> list[Step]:
     from .client import Client, ListQuery
 
-    client = Client(settings)
-    try:
-        count = client.count(ListQuery())
-    except BackupshareError as exc:
-        steps = [fail("credentials", exc)]
-        if client.last_date is not None:
-            steps.append(_clock(settings, client.last_date))
-        return steps
-    finally:
-        client.close()
-    steps = [Step("credentials", "ok", f"{settings.auth.method} accepted; {count} sharings")]
+    with Client(settings) as client:
+        try:
+            count = client.count(ListQuery())
+            steps = [
+                Step("credentials", "ok", f"{settings.auth.method} accepted; {count} sharings")
+            ]
+        except BackupshareError as exc:
+            steps = [fail("credentials", exc)]
+    # Even a refused request brings the server's Date: a skewed clock is a common cause.
     if client.last_date is not None:
         steps.append(_clock(settings, client.last_date))
     return steps

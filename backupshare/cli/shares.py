@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import UsageError
+from ..models import BACKUP_STATUSES, SORT_KEYS
 from .common import STATE, client, is_terminal, settings, single_command, with_common_options
 
 if TYPE_CHECKING:
     from ..client import Client
     from ..commands import CancelOutcome, CancelPlan
     from ..models import Result
-
-SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -145,7 +144,6 @@ def list_shares(
     """List sharings made by this project (or, with --shared-with-me, made to it)."""
     from .. import commands
     from ..client import ListQuery
-    from ..models import BACKUP_STATUSES
 
     filters = []
     for option, value, check in (

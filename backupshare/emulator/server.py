@@ -191,6 +191,10 @@ class Emulator:
         with self._lock:
             self.requests.append(entry)
 
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
     def logged(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         """Requests received (admin calls excluded), optionally by method and path substring."""
         with self._lock:
@@ -404,8 +408,7 @@ class Handler(BaseHTTPRequestHandler):
         if route == "/_emulator/requests" and method == "GET":
             self._json(200, emulator.logged())
         elif route == "/_emulator/requests" and method == "DELETE":
-            with emulator._lock:
-                emulator.requests.clear()
+            emulator.clear_log()
             self._json(200, None)
         elif route == "/_emulator/faults" and method == "POST":
             spec = self._json_body(body)
