@@ -98,25 +98,27 @@ def read_projects_file(name: str, stdin: Any = None) -> list[tuple[str, str]]:
     return ids
 
 
-def share_targets(
-    arguments: Iterable[str], file_ids: Iterable[tuple[str, str]], own_project: str
-) -> list[str]:
+def share_targets(arguments: Iterable[str], file_ids: Iterable[tuple[str, str]]) -> list[str]:
     """Validated, lower-cased, de-duplicated targets in the order given."""
-    targets: dict[str, None] = {}
-    for value, where in [(a, "") for a in arguments] + list(file_ids):
-        project = project_id_arg(value, where)
-        if project == own_project:
-            raise UsageError(
-                f"project {project}{where} is the profile's own project; "
-                "a backup cannot be shared with its own project"
-            )
-        targets[project] = None
+    targets = {
+        project_id_arg(value, where): None
+        for value, where in [(a, "") for a in arguments] + list(file_ids)
+    }
     if not targets:
         raise UsageError(
             "no target projects: give PROJECT_ID arguments or --projects-file",
             hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
         )
     return list(targets)
+
+
+def refuse_own_project(targets: list[str], own_project: str) -> None:
+    """Checked once the profile is known, after every id's syntax (a typo is reported first)."""
+    if own_project in targets:
+        raise UsageError(
+            f"project {own_project} is the profile's own project; "
+            "a backup cannot be shared with its own project"
+        )
 
 
 # -- outcomes ------------------------------------------------------------------------------------

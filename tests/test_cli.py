@@ -404,3 +404,11 @@ def test_beyond_the_retry_budget_is_exit_8_with_request_ids(
         result.err,
     ), result.err
     assert len(emulator.emulator.logged(method)) == 2  # one try and the one retry allowed
+
+
+def test_a_bad_id_is_reported_before_a_missing_config(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BACKUPSHARE_TOKEN")
+    result = cli("share", BACKUP, "nope")
+    assert result.code == 2 and result.err.startswith("error: invalid project id 'nope'")

@@ -29,7 +29,7 @@ def sharings(emulator: RunningEmulator, backup: str = BACKUP) -> list[str]:
 # -- ids and target lists --------------------------------------------------------------------------
 def test_targets_are_validated_normalised_and_deduplicated() -> None:
     file_ids = [(P3.upper(), " (line 2 of f)"), (P1, " (line 3 of f)")]
-    assert commands.share_targets([P1, P2.upper(), P1], file_ids, OWN) == [P1, P2, P3]
+    assert commands.share_targets([P1, P2.upper(), P1], file_ids) == [P1, P2, P3]
 
 
 @pytest.mark.parametrize(
@@ -38,8 +38,6 @@ def test_targets_are_validated_normalised_and_deduplicated() -> None:
         ([], [], "no target projects"),
         (["xyz"], [], "invalid project id 'xyz': expected 32 hex"),
         ([P1 + "0"], [], "invalid project id"),
-        ([OWN], [], "is the profile's own project"),
-        ([OWN.upper()], [], "is the profile's own project"),
         ([], [("nothex" * 5, " (line 4 of t.txt)")], "'nothexnothexnothexnothexnothex' (line 4 of t.txt)"),
     ],
 )  # fmt: skip
@@ -47,8 +45,14 @@ def test_bad_targets_are_usage_errors(
     arguments: list[str], file_ids: list[tuple[str, str]], message: str
 ) -> None:
     with pytest.raises(UsageError) as caught:
-        commands.share_targets(arguments, file_ids, OWN)
+        commands.share_targets(arguments, file_ids)
     assert message in caught.value.message and caught.value.exit_code == 2
+
+
+def test_own_project_is_refused() -> None:
+    with pytest.raises(UsageError, match=f"project {OWN} is the profile's own project"):
+        commands.refuse_own_project([P1, OWN], OWN)
+    commands.refuse_own_project([P1], OWN)
 
 
 def test_projects_file_comments_blanks_and_stdin(tmp_path: Any) -> None:

@@ -84,8 +84,8 @@ def share(
 
     backup = commands.backup_id_arg(backup_id)
     from_file = commands.read_projects_file(projects_file) if projects_file else []
-    own = settings().project_id
-    targets = commands.share_targets(project_ids or [], from_file, own)
+    targets = commands.share_targets(project_ids or [], from_file)
+    commands.refuse_own_project(targets, settings().project_id)
     with client() as api:
         outcome = commands.share(api, backup, targets, dry_run=dry_run)
     out = STATE.out()
