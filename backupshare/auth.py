@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -277,9 +278,16 @@ def login_body(username: str, password: str, domain: str, project_id: str | None
     return {"auth": auth}
 
 
+EXPIRY_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
+
+
 def parse_expiry(text: Any) -> datetime:
-    """IAM's `expires_at` (`2026-11-28T01:42:57.527000Z`) as an aware datetime."""
-    if not isinstance(text, str):
-        raise ValueError("expires_at is not a string")
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    """IAM's `expires_at` (`2026-11-28T01:42:57.527000Z`) as an aware datetime; any number of
+    fraction digits and `Z` or an offset (Python 3.10's fromisoformat takes neither)."""
+    match = EXPIRY_RE.match(text.strip()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(f"unreadable expires_at {text!r}")
+    whole, fraction, zone = match.groups()
+    micro = (fraction or "0")[:6].ljust(6, "0")
+    offset = "+00:00" if zone in (None, "Z") else zone[:3] + ":" + zone[-2:]
+    return datetime.fromisoformat(f"{whole}.{micro}{offset}")

@@ -431,3 +431,28 @@ def test_no_secret_in_auth_failures(
     captured = capsys.readouterr()
     assert wrong not in captured.out + captured.err
     assert '"type": "auth"' in captured.err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-28T01:42:57.527000Z", datetime(2026, 11, 28, 1, 42, 57, 527000, timezone.utc)),
+        ("2026-11-28T01:42:57Z", datetime(2026, 11, 28, 1, 42, 57, tzinfo=timezone.utc)),
+        ("2026-11-28T01:42:57.5Z", datetime(2026, 11, 28, 1, 42, 57, 500000, timezone.utc)),
+        ("2026-11-28T01:42:57.123456789Z", datetime(2026, 11, 28, 1, 42, 57, 123456, timezone.utc)),
+        ("2026-11-28T02:42:57+01:00", datetime(2026, 11, 28, 1, 42, 57, tzinfo=timezone.utc)),
+        ("2026-11-28T01:42:57", datetime(2026, 11, 28, 1, 42, 57, tzinfo=timezone.utc)),
+    ],
+)
+def test_iam_expiry_formats(text: str, expected: datetime) -> None:
+    from backupshare.auth import parse_expiry
+
+    assert parse_expiry(text) == expected
+
+
+@pytest.mark.parametrize("text", [None, 5, "", "tomorrow", "2026-11-28"])
+def test_unreadable_iam_expiry(text: Any) -> None:
+    from backupshare.auth import parse_expiry
+
+    with pytest.raises(ValueError):
+        parse_expiry(text)
