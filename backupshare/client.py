@@ -190,7 +190,7 @@ class Client:
             except UnavailableError as exc:
                 if attempt >= attempts:
                     raise
-                self._backoff(attempt, None, str(exc))
+                self.backoff(attempt, None, str(exc))
                 continue
             status = response.status_code
             if 200 <= status < 300:
@@ -205,7 +205,7 @@ class Client:
                 self.auth.renew()
                 continue
             if safe and status in RETRY_STATUSES and attempt < attempts:
-                self._backoff(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
+                self.backoff(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
                 continue
             raise error_from_response(status, response.headers, raw, url=url)
 
@@ -250,7 +250,8 @@ class Client:
         self._debug_response(method, url, response, elapsed_ms)
         return response, raw
 
-    def _backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
+    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        """Waits before retry `attempt`: Retry-After (capped) or exponential full jitter."""
         delay = self._jitter() * min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
         server_delay = parse_retry_after(retry_after)
         if server_delay is not None:

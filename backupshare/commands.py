@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from .errors import (
     NotFoundError,
     PartialFailure,
     UnavailableError,
+    UnexpectedResponse,
     UsageError,
 )
 from .models import (
@@ -164,66 +164,66 @@ def current_shares(client: Client, backup_id: str) -> dict[str, Share]:
 
 
 def share(
-    client: Client,
-    backup_id: str,
-    targets: list[str],
-    *,
-    dry_run: bool = False,
-    sleep: Callable[[float], None] = time.sleep,
+    client: Client, backup_id: str, targets: list[str], *, dry_run: bool = False
 ) -> ShareOutcome:
     """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
     whose sharing may already exist (an unknown outcome is resolved by listing again)."""
-    existing = current_shares(client, backup_id)
+    existing = {t: s.id for t, s in current_shares(client, backup_id).items()}
     missing = [t for t in targets if t not in existing]
     request = {"shared": {"backup_id": backup_id, "to_project_ids": missing}} if missing else None
     if dry_run:
-        results = [
-            Result(
-                backup_id,
-                t,
-                existing[t].id if t in existing else None,
-                RESULT_EXISTING if t in existing else RESULT_CREATED,
-            )
-            for t in targets
-        ]
-        return ShareOutcome(results, client.invocation_id, request)
-    created: dict[str, str | None] = {}
-    failures: dict[str, BackupshareError] = {}
-    attempts_left = 1 + client.settings.retries
-    pending = missing
-    while pending and attempts_left:
-        attempts_left -= 1
-        try:
-            answer = client.share(backup_id, pending)
-        except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
-            now = current_shares(client, backup_id)
-            for target in pending:
-                if target in now:
-                    created[target] = now[target].id
-            pending = [t for t in pending if t not in now]
-            for target in pending:
-                failures[target] = exc
-            if pending and attempts_left:
-                sleep(min(20.0, 0.5 * 2 ** (client.settings.retries - attempts_left)))
-            continue
-        by_target = {s.to_project_id: s.id for s in answer}
-        if any(t not in by_target for t in pending):  # read back rather than trust the count
-            now = current_shares(client, backup_id)
-            by_target.update({t: now[t].id for t in pending if t in now})
-        for target in pending:
-            created[target] = by_target.get(target)
-            failures.pop(target, None)
-        pending = []
+        created: dict[str, str | None] = dict.fromkeys(missing)
+        failures: dict[str, BackupshareError] = {}
+    else:
+        created, failures = _post_until_settled(client, backup_id, missing)
     results = []
     for target in targets:
         if target in existing:
-            results.append(Result(backup_id, target, existing[target].id, RESULT_EXISTING))
+            results.append(Result(backup_id, target, existing[target], RESULT_EXISTING))
         elif target in created:
             results.append(Result(backup_id, target, created[target], RESULT_CREATED))
         else:
-            error = failures[target]
-            results.append(Result(backup_id, target, None, RESULT_FAILED, error.to_dict()))
+            error = failures[target].to_dict()
+            results.append(Result(backup_id, target, None, RESULT_FAILED, error))
     return ShareOutcome(results, client.invocation_id, request)
+
+
+def _post_until_settled(
+    client: Client, backup_id: str, missing: list[str]
+) -> tuple[dict[str, str | None], dict[str, BackupshareError]]:
+    """POSTs the missing targets. When the outcome is unknown, the list says what committed;
+    only what is certainly missing is sent again, within the retry budget and its backoff."""
+    created: dict[str, str | None] = {}
+    failures: dict[str, BackupshareError] = {}
+    pending = missing
+    for attempt in range(1, client.settings.retries + 2):
+        if not pending:
+            break
+        if attempt > 1:
+            client.backoff(attempt - 1, None, "an unsettled share")
+        answer: dict[str, str | None] = {}
+        failure: UnavailableError | None = None
+        try:
+            answer = {s.to_project_id: s.id for s in client.share(backup_id, pending)}
+        except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
+            failure = exc
+        if failure is not None or any(t not in answer for t in pending):
+            # read back rather than trust the answer (or its absence)
+            now = current_shares(client, backup_id)
+            answer.update({t: now[t].id for t in pending if t in now})
+        for target in pending:
+            if target in answer:
+                created[target] = answer[target]
+                failures.pop(target, None)
+            elif failure is not None:
+                failures[target] = failure
+            else:  # a 2xx that did not create it, and the list agrees: report, do not loop
+                failures[target] = UnexpectedResponse(
+                    f"unexpected response: the service accepted the request but project "
+                    f"{target} is not among the backup's sharings"
+                )
+        pending = [t for t in pending if t in failures and failure is not None]
+    return created, failures
 
 
 # -- list, count, show ---------------------------------------------------------------------------

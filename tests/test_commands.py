@@ -142,17 +142,17 @@ def test_ambiguous_post_never_duplicates(
 
 def test_uncommitted_post_is_retried_for_missing_targets_only(emulator: RunningEmulator) -> None:
     sleeps: list[float] = []
-    api = Client(token_settings(emulator.url), sleep=lambda s: None)
+    api = Client(token_settings(emulator.url), sleep=sleeps.append, jitter=lambda: 1.0)
     fault(emulator, status=503, method="POST")
-    outcome = commands.share(api, BACKUP, [P1, P2], sleep=sleeps.append)
+    outcome = commands.share(api, BACKUP, [P1, P2])
     assert results(outcome) == [(P1, "created"), (P2, "created")]
-    assert len(emulator.emulator.logged("POST")) == 2 and len(sleeps) == 1
+    assert len(emulator.emulator.logged("POST")) == 2 and sleeps == [0.5]  # the client's backoff
 
 
 def test_post_that_never_succeeds_reports_failed(emulator: RunningEmulator) -> None:
     api = Client(token_settings(emulator.url, retries=1), sleep=lambda s: None)
     fault(emulator, status=503, method="POST", count=5)
-    outcome = commands.share(api, BACKUP, [P1], sleep=lambda s: None)
+    outcome = commands.share(api, BACKUP, [P1])
     assert results(outcome) == [(P1, "failed")]
     error = outcome.error()
     assert isinstance(error, UnavailableError) and error.exit_code == 8
