@@ -300,8 +300,7 @@ def test_version_and_help(cli: Any) -> None:
     for command in ("share", "list-shares", "show", "cancel", "doctor", "config", "completion"):
         result = cli(command, "--help")
         assert result.code == 0 and "Usage: backupshare" in result.out
-        if command != "config":
-            assert "Example" in result.out
+        assert "Example" in result.out
 
 
 def test_no_arguments_shows_help(cli: Any) -> None:

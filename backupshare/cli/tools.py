@@ -16,6 +16,8 @@ SHELLS = ("bash", "zsh", "fish", "powershell")
 
 config_app = typer.Typer(
     help="Create, inspect and check configuration profiles.",
+    epilog="Examples:  backupshare config init  ·  backupshare -p prod config show  ·  "
+    "backupshare config validate",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
