@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..models import BACKUP_STATUSES, normalize_project_id, normalize_uuid
+from ..models import BACKUP_STATUSES, LIST_FILTERS, normalize_project_id, normalize_uuid
 from .iam import Identity
 from .store import SORT_COLUMNS, BackupSeed, Rejected, Store
 
@@ -358,19 +358,7 @@ class Handler(BaseHTTPRequestHandler):
         return {"shared": self.emulator.store.share(caller, backup_id, targets)}
 
     def _list(self, caller: str, params: dict[str, str], *, count: bool) -> dict[str, Any]:
-        filters = {
-            key: params[key]
-            for key in (
-                "backup_id",
-                "from_project_id",
-                "to_project_id",
-                "volume_id",
-                "name",
-                "status",
-                "availability_zone",
-            )
-            if params.get(key)
-        }
+        filters = {key: params[key] for key in LIST_FILTERS if params.get(key)}
         if params.get("avalilability_zone"):  # the reference's spelling, accepted too
             filters.setdefault("availability_zone", params["avalilability_zone"])
         if "status" in filters and filters["status"] not in BACKUP_STATUSES:
