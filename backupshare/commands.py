@@ -308,44 +308,41 @@ def cancel(
     return CancelOutcome(plan.absent + results, client.invocation_id)
 
 
-def _canceled(share: Share | None, share_id: str) -> Result:
+def cancel_result(
+    share_id: str, share: Share | None, result: str, error: BackupshareError | None = None
+) -> Result:
+    """One sharing's result; whose it was is known only when listing found it."""
     return Result(
         share.backup_id if share else None,
         share.to_project_id if share else None,
         share_id,
-        RESULT_CANCELED,
+        result,
+        error.to_dict() if error else None,
     )
+
+
+def planned_cancel(plan: CancelPlan) -> list[Result]:
+    """What `cancel --dry-run` reports: the plan, in the result words of a real run."""
+    known = [cancel_result(sid, plan.known.get(sid), RESULT_CANCELED) for sid in plan.share_ids]
+    return plan.absent + known
+
+
+def _canceled(share: Share | None, share_id: str) -> Result:
+    return cancel_result(share_id, share, RESULT_CANCELED)
 
 
 def _unknown(share: Share | None, share_id: str) -> Result:
     interrupted = Interrupted("interrupted before this sharing was cancelled")
-    return Result(
-        share.backup_id if share else None,
-        share.to_project_id if share else None,
-        share_id,
-        RESULT_FAILED,
-        interrupted.to_dict(),
-    )
+    return cancel_result(share_id, share, RESULT_FAILED, interrupted)
 
 
 def _cancel_one(client: Client, share_id: str, share: Share | None) -> Result:
     try:
         client.cancel(share_id)
     except NotFoundError:
-        return Result(
-            share.backup_id if share else None,
-            share.to_project_id if share else None,
-            share_id,
-            RESULT_ABSENT,
-        )
+        return cancel_result(share_id, share, RESULT_ABSENT)
     except BackupshareError as exc:
-        return Result(
-            share.backup_id if share else None,
-            share.to_project_id if share else None,
-            share_id,
-            RESULT_FAILED,
-            exc.to_dict(),
-        )
+        return cancel_result(share_id, share, RESULT_FAILED, exc)
     return _canceled(share, share_id)
 
 

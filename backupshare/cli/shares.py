@@ -15,7 +15,6 @@ from .common import STATE, client, is_terminal, settings, single_command, with_c
 if TYPE_CHECKING:
     from ..client import Client
     from ..commands import CancelOutcome, CancelPlan
-    from ..models import Result
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -251,8 +250,8 @@ def cancel(
         plan = commands.plan_cancel(api, ids, backup, projects)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            planned = _would_cancel(plan)
-            out.results(planned, any(r.result == "canceled" for r in planned), dry_run=True)
+            planned = commands.planned_cancel(plan)
+            out.results(planned, bool(plan.share_ids), dry_run=True)
             return
         if not plan.empty and not yes and terminal and not _confirm(plan):
             out.notice("cancelled nothing")
@@ -278,18 +277,6 @@ def _run_cancel(
         if isinstance(cause, commands.BatchInterrupted):
             STATE.out().results(plan.absent + cause.results, True)
         raise
-
-
-def _would_cancel(plan: CancelPlan) -> list[Result]:
-    from ..models import RESULT_CANCELED, Result
-
-    results: list[Result] = list(plan.absent)
-    for item in plan.describe():
-        if isinstance(item, str):
-            results.append(Result(None, None, item, RESULT_CANCELED))
-        else:
-            results.append(Result(item.backup_id, item.to_project_id, item.id, RESULT_CANCELED))
-    return results
 
 
 def _confirm(plan: CancelPlan) -> bool:
