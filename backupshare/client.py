@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -168,10 +169,15 @@ class Client:
         params: dict[str, str] | None = None,
         json_body: Any = None,
     ) -> Any:
-        """Sends one request, retrying what is safe; returns the decoded JSON body (or None).
-        Every error leaving here names this invocation's client request id."""
-        try:
+        """Sends one request, retrying what is safe; returns the decoded JSON body (or None)."""
+        with self._naming_errors():
             return self._attempts(method, url, params, json_body)
+
+    @contextmanager
+    def _naming_errors(self) -> Iterator[None]:
+        """Every error leaving a request names this invocation's client request id."""
+        try:
+            yield
         except BackupshareError as exc:
             exc.client_request_id = self.invocation_id
             raise
@@ -288,11 +294,8 @@ class Client:
 
     def _fetch_token(self, body: dict[str, Any]) -> IssuedToken:
         """IAM password login: 201 with the token in X-Subject-Token."""
-        try:
+        with self._naming_errors():
             return self._login(body)
-        except BackupshareError as exc:
-            exc.client_request_id = self.invocation_id
-            raise
 
     def _login(self, body: dict[str, Any]) -> IssuedToken:
         assert self.settings.auth.iam_endpoint

@@ -222,7 +222,8 @@ def _post_until_settled(
                     f"unexpected response: the service accepted the request but project "
                     f"{target} is not among the backup's sharings"
                 )
-        pending = [t for t in pending if t in failures and failure is not None]
+        # Only an unknown outcome is worth another POST, and only for what the list lacks.
+        pending = [t for t in pending if t not in answer] if failure is not None else []
     return created, failures
 
 

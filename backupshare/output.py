@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .errors import BackupshareError
-from .models import Result, Share
+from .models import RESULT_CANCELED, RESULT_CREATED, Result, Share
 
 SHARE_CSV_FIELDS = (
     "id",
@@ -32,7 +32,7 @@ SHARE_CSV_FIELDS = (
     "availability_zone",
 )
 RESULT_FIELDS = ("backup_id", "to_project_id", "share_id", "result", "error")
-PLANNED = {"created": "would create", "canceled": "would cancel"}  # how a dry run reads
+PLANNED = {RESULT_CREATED: "would create", RESULT_CANCELED: "would cancel"}  # how a dry run reads
 RESULT_STYLES = {
     "created": "green",
     "canceled": "green",
