@@ -12,6 +12,7 @@ import hmac
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -30,6 +31,7 @@ SIGNED_HEADERS = frozenset(
 )
 # A cached token is dropped this long before it expires, so no request races its expiry.
 TOKEN_EXPIRY_MARGIN = timedelta(minutes=5)
+MAX_CACHE_BYTES = 64 * 1024  # a cached token record is well under 1 KiB
 
 Clock = Callable[[], datetime]
 
@@ -225,10 +227,10 @@ class PasswordAuth:
 
     def _read_cache(self) -> IssuedToken | None:
         path = self._cache_path()
-        if path is None:
+        if path is None or not private_dir(path.parent):
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(read_private(path, MAX_CACHE_BYTES))
             if data.get("identity") != self._cache_identity():
                 return None
             expires = datetime.fromisoformat(data["expires_at"])
@@ -238,8 +240,8 @@ class PasswordAuth:
             if not isinstance(token, str) or not token:
                 return None
             return IssuedToken(Secret(token), expires)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # missing, corrupt or foreign: log in again and replace it
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            return None  # missing, corrupt, foreign or unsafe: log in again and replace it
 
     def _write_cache(self, token: IssuedToken) -> None:
         path = self._cache_path()
@@ -254,6 +256,8 @@ class PasswordAuth:
 
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not private_dir(path.parent):
+                return  # someone else could read or swap it: no cache rather than a leak
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(record, handle)
@@ -261,6 +265,38 @@ class PasswordAuth:
             os.replace(tmp, path)
         except OSError:
             pass  # a cache we cannot write only costs a login next time
+
+
+def private_dir(folder: Path) -> bool:
+    """Whether only we (or root) own `folder` and nobody else can write it."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    return _owned_by_us(info) and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def read_private(path: Path, limit: int) -> bytes:
+    """A cache file's bytes, if it is a regular file of ours that nobody else can read or write
+    and at most `limit` bytes; OSError otherwise (a FIFO neither blocks nor is read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or not _owned_by_us(info):
+            raise OSError(f"{path}: not a regular file of ours")
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise OSError(f"{path}: others may read or write it")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise OSError(f"{path}: larger than a cache file can be")
+    return raw
+
+
+def _owned_by_us(info: os.stat_result) -> bool:
+    return info.st_uid in (os.getuid(), 0) if hasattr(os, "getuid") else True
 
 
 def login_body(username: str, password: str, domain: str, project_id: str | None) -> dict[str, Any]:

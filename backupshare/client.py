@@ -10,19 +10,23 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 
 from . import __version__
 from .auth import AkSkAuth, IssuedToken, PasswordAuth, TokenAuth, parse_expiry, utc_now
-from .config import Settings
+from .config import Settings, is_loopback, mask_url
 from .errors import (
     AuthError,
     BackupshareError,
@@ -94,21 +98,21 @@ class Client:
         self._jitter = jitter
         self._base = settings.endpoint + BASE_PATH.format(project_id=settings.project_id)
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
+        # Proxies and trust come from us alone (below), never from requests' reading of the
+        # environment or ~/.netrc, so a loopback endpoint can never be sent through a proxy.
+        self.session.trust_env = False
+        adapter = DeadlineAdapter(pool_connections=2, pool_maxsize=max(pool_size, 2))
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = f"backupshare/{__version__}"
         self.session.headers["X-Client-Request-Id"] = self.invocation_id
-        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session's verify.
-        self._verify = trust_store(settings.ca_bundle, settings.cache_dir)
-        self._proxies = (
-            {"http": settings.proxy, "https": settings.proxy} if settings.proxy else None
-        )
+        self._trust = TrustStore(settings.ca_bundle)
         self.auth = self._make_auth(clock)
         self.last_date: str | None = None  # the server's Date header, for doctor's clock check
 
     def close(self) -> None:
         self.session.close()
+        self._trust.close()
 
     def __enter__(self) -> Client:
         return self
@@ -220,40 +224,49 @@ class Client:
     ) -> tuple[requests.Response, bytes]:
         started = time.monotonic()
         self._debug_request(method, url, params, json_body)
+        limit = self.settings.timeout
+        deadline = Deadline(limit)
         try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=json_body,
-                auth=auth or self.auth,
-                timeout=(CONNECT_TIMEOUT, self.settings.timeout),
-                proxies=self._proxies,
-                verify=self._verify,
-                stream=True,
-            )
-            raw = _read_bounded(response)
+            with deadline:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    auth=auth or self.auth,
+                    timeout=(CONNECT_TIMEOUT, limit),
+                    proxies=proxies_for(url, self.settings.proxy),
+                    verify=self._trust.verify(),
+                    stream=True,
+                    allow_redirects=False,  # a credential never follows a Location
+                )
+                raw = _read_bounded(response)
         except requests.exceptions.SSLError as exc:
             raise UnavailableError(
                 f"TLS verification failed for {_host(url)}: {_reason(exc)}",
                 hint="if a corporate CA signs this endpoint, set `ca_bundle` in the profile",
             ) from None
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
-            limit = self.settings.timeout
-            raise UnavailableError(
-                f"no answer from {_host(url)} within {limit:g} s",
-                hint="the service is slow or unreachable; raise --timeout or retry later",
-            ) from None
-        except requests.exceptions.InvalidURL as exc:
-            raise UnavailableError(f"invalid URL {url}: {exc}") from None
-        except requests.exceptions.RequestException as exc:
+            raise _timed_out(url, limit) from None
+        except requests.exceptions.InvalidHeader:
+            # Its text holds the header's value, which may be a credential: never shown.
+            raise ConfigError("a credential cannot be sent in an HTTP header") from None
+        except requests.exceptions.InvalidURL:
+            raise UnavailableError(f"invalid URL {_host(url)}") from None
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+            if deadline.expired:
+                raise _timed_out(url, limit) from None
             raise UnavailableError(
                 f"cannot reach {_host(url)}: {_reason(exc)}",
                 hint="check the endpoint, your network and proxy settings (`backupshare doctor`)",
             ) from None
+        if deadline.expired:  # cut short by the deadline: whatever arrived is not the answer
+            raise _timed_out(url, limit)
         elapsed_ms = (time.monotonic() - started) * 1000
         self.last_date = response.headers.get("Date") or self.last_date
         self._debug_response(method, url, response, elapsed_ms)
+        if 300 <= response.status_code < 400:
+            raise _redirected(response, url)
         return response, raw
 
     def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
@@ -351,43 +364,182 @@ class Client:
         )
 
 
-def trust_store(ca_bundle: str | None, cache_dir: Any) -> str | bool:
+class TrustStore:
     """What verifies TLS: the usual CAs, plus `ca_bundle`'s when given (it adds, not replaces).
-    The usual CAs are REQUESTS_CA_BUNDLE's or CURL_CA_BUNDLE's where set, else certifi's."""
-    if not ca_bundle:
-        return True
-    import hashlib
-    import os
-    import tempfile
-    from pathlib import Path
+    The usual CAs are REQUESTS_CA_BUNDLE's or CURL_CA_BUNDLE's where set, else certifi's. The
+    combined bundle is written afresh for each invocation to a private temp file and removed
+    on close: a bundle found lying in a shared place is never trusted."""
 
-    import certifi
+    def __init__(self, ca_bundle: str | None) -> None:
+        self.ca_bundle = ca_bundle
+        self._path: str | None = None
 
-    base = (
-        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    def verify(self) -> str | bool:
+        import os
+
+        if not self.ca_bundle:
+            return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        if self._path is None:
+            self._path = self._combine(self.ca_bundle)
+        return self._path
+
+    def close(self) -> None:
+        import os
+
+        if self._path is not None:
+            with suppress(OSError):
+                os.unlink(self._path)
+            self._path = None
+
+    @staticmethod
+    def _combine(ca_bundle: str) -> str:
+        import os
+        import tempfile
+        from pathlib import Path
+
+        import certifi
+
+        base = (
+            os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or certifi.where()
+        )
+        try:
+            extra = Path(ca_bundle).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"ca_bundle {ca_bundle} cannot be read: {exc.strerror}") from None
+        try:
+            usual = Path(base).read_bytes()
+        except OSError:
+            usual = Path(certifi.where()).read_bytes()
+        fd, path = tempfile.mkstemp(prefix="backupshare-ca-", suffix=".pem")  # 0600, O_EXCL
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(usual + b"\n" + extra)
+        return path
+
+
+def proxies_for(url: str, proxy: str | None) -> dict[str, str]:
+    """The proxy for one URL: none for loopback (a token must not cross a proxy in clear to
+    reach the emulator), else the profile's, else HTTPS_PROXY/HTTP_PROXY unless NO_PROXY."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if is_loopback(host):
+        return {}
+    if proxy:
+        return {"http": proxy, "https": proxy}
+    from requests.utils import get_environ_proxies
+
+    return {k: v for k, v in get_environ_proxies(url).items() if k in ("http", "https")}
+
+
+# -- the attempt deadline --------------------------------------------------------------------------
+_ACTIVE = threading.local()  # the deadline of the attempt running in this thread
+
+
+class Deadline:
+    """One attempt's deadline over connect, headers and the whole body. A per-read timeout
+    restarts with every byte, so a server that drips its answer could hold a call for ever;
+    when this deadline passes, the attempt's socket is shut down and the call ends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._connection: Any = None
+        self._finished = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> Deadline:
+        _ACTIVE.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._finished = True
+        self._timer.cancel()
+        _ACTIVE.deadline = None
+
+    def attach(self, connection: Any) -> None:
+        """Called by the connection that carries this attempt, as the request starts."""
+        with self._lock:
+            self._connection = connection
+            if self.expired:
+                _shut(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.expired = True
+            if self._connection is not None:
+                _shut(self._connection)
+
+
+def _shut(connection: Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the raw socket, under any TLS
+
+
+class _DeadlineHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        deadline = getattr(_ACTIVE, "deadline", None)
+        if deadline is not None:
+            deadline.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _DeadlineHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        deadline = getattr(_ACTIVE, "deadline", None)
+        if deadline is not None:
+            deadline.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class DeadlineAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose connections report to the running attempt's Deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+def _timed_out(url: str, limit: float) -> UnavailableError:
+    return UnavailableError(
+        f"no answer from {_host(url)} within {limit:g} s",
+        hint="the service is slow or unreachable; raise --timeout or retry later",
     )
 
-    try:
-        extra = Path(ca_bundle).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"ca_bundle {ca_bundle} cannot be read: {exc.strerror}") from None
-    try:
-        usual = Path(base).read_bytes()
-    except OSError:
-        usual = Path(certifi.where()).read_bytes()
-    combined = usual + b"\n" + extra
-    folder = Path(cache_dir) if cache_dir else Path(tempfile.gettempdir())
-    path = folder / f"ca-{hashlib.sha256(combined).hexdigest()[:24]}.pem"
-    if not path.exists():
-        try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ca-")
-            with open(fd, "wb") as handle:
-                handle.write(combined)
-            Path(tmp).replace(path)
-        except OSError:
-            return ca_bundle  # cannot combine here: trust the given bundle alone
-    return str(path)
+
+def _redirected(response: requests.Response, url: str) -> UnavailableError:
+    location = response.headers.get("Location") or "(no Location)"
+    return UnavailableError(
+        f"{_host(url)} answered HTTP {response.status_code} redirecting to {mask_url(location)}; "
+        "redirects are not followed",
+        hint="check the endpoint: give the service's own URL (credentials are never sent on)",
+        status=response.status_code,
+        request_ids=request_ids(response.headers),
+    )
 
 
 def _no_auth(request: Any) -> Any:
@@ -411,7 +563,11 @@ def _read_bounded(response: requests.Response) -> bytes:
 
 
 def _json(raw: bytes) -> Any:
-    return json.loads(raw.decode("utf-8"))
+    """The decoded body; nesting too deep to decode is an unreadable answer (ValueError)."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _decode_success(response: requests.Response, raw: bytes, method: str) -> Any:

@@ -7,6 +7,8 @@ value remembers where it came from, for `config show` and for error messages.
 from __future__ import annotations
 
 import os
+import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +77,14 @@ ENV_NAMES = {
     "domain": ("BACKUPSHARE_DOMAIN",),
     "iam_endpoint": ("BACKUPSHARE_IAM_ENDPOINT", "HUAWEICLOUD_SDK_IAM_ENDPOINT"),
 }
+
+
+# Secrets that travel in HTTP headers must be printable ASCII; every secret must be one line.
+HEADER_VALUES = frozenset({"token", "security_token", "access_key"})
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A region names a host: `eu-de`, `cn-north-4`, `ap-southeast-1` — nothing else reaches a URL.
+REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$")
+URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@")
 
 
 class Secret:
@@ -190,11 +200,13 @@ def parse_yaml(text: str, path: Path) -> Any:
         mapping.lines = {}
         mapping.line = node.start_mark.line + 1
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            # Checked before construction: a key built from aliases can expand without bound.
+            key = (
+                loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            )
             if not isinstance(key, str):
                 raise ConfigError(
-                    f"{path}: line {key_node.start_mark.line + 1}: keys must be strings, "
-                    f"not {key!r}"
+                    f"{path}: line {key_node.start_mark.line + 1}: keys must be strings"
                 )
             if key in mapping:
                 raise ConfigError(
@@ -221,25 +233,9 @@ def parse_yaml(text: str, path: Path) -> Any:
 
 
 def read_config_file(path: Path) -> LineDict:
-    """The parsed file: a mapping, size-bounded, with a readable error for every failure."""
-    try:
-        if path.is_dir():
-            raise ConfigError(f"{path}: is a directory, not a config file")
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{path}: file is too large ({size} bytes; a config is < 1 MiB)")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(
-            f"config file {path} does not exist",
-            hint="create one with `backupshare config init` or name another with --config",
-        ) from None
-    except PermissionError:
-        raise ConfigError(
-            f"config file {path} is not readable", hint=f"check the permissions of {path}"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    """The parsed file: a regular file that only its owner can change, size-bounded, with a
+    readable error for every failure."""
+    raw = _read_private_file(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -254,6 +250,68 @@ def read_config_file(path: Path) -> LineDict:
     if not isinstance(data, LineDict):
         raise ConfigError(f"{path}: the top level must be a mapping with a 'profiles' key")
     return data
+
+
+def _read_private_file(path: Path) -> bytes:
+    """The bytes of a config file. A FIFO or device would hang or never end, and a file others
+    can change would let them run `*_command`s as us: refused, as ssh refuses such files."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
+    except FileNotFoundError:
+        raise ConfigError(
+            f"config file {path} does not exist",
+            hint="create one with `backupshare config init` or name another with --config",
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"config file {path} is not readable", hint=f"check the permissions of {path}"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError(f"{path}: is a directory, not a config file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: not a regular file (a device, FIFO or socket)")
+        check_owner_only(path, info)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: file is too large (a config is < 1 MiB)")
+    return raw
+
+
+def check_owner_only(path: Path, info: os.stat_result) -> None:
+    """Refuses a file, or a directory holding it, that someone other than its owner (or root)
+    can change: its `*_command`s would run as us and its endpoints would receive our secrets."""
+    me = os.getuid() if hasattr(os, "getuid") else 0
+    if info.st_uid not in (me, 0):
+        raise ConfigError(
+            f"{path} belongs to another user (uid {info.st_uid}); refusing to use it",
+            hint="use a config file you own",
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise ConfigError(
+            f"{path} is writable by group or others (mode {stat.S_IMODE(info.st_mode):o}); "
+            "refusing to use it",
+            hint=f"run: chmod go-w {path}",
+        )
+    folder = path.absolute().parent
+    try:
+        parent = folder.stat()
+    except OSError:
+        return
+    sticky = bool(parent.st_mode & stat.S_ISVTX)  # like /tmp: others cannot replace our file
+    if parent.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky:
+        raise ConfigError(
+            f"{path} is in a directory writable by group or others ({folder}); refusing to use it",
+            hint=f"run: chmod go-w {folder}",
+        )
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -319,7 +377,10 @@ def _check_value(key: str, value: Any, where: str) -> list[str]:
     if key == "project_id" and normalize_project_id(value) is None:
         return [f"{where}: {value!r} is not a project id (32 hex characters)"]
     if key in ("endpoint", "proxy"):
-        problem = url_problem(value)
+        problem = url_problem(value, proxy=key == "proxy")
+        return [f"{where}: {problem}"] if problem else []
+    if key == "region":
+        problem = region_problem(value)
         return [f"{where}: {problem}"] if problem else []
     if key == "timeout" and not 0 < value <= 3600:
         return [f"{where}: must be between 0 and 3600 seconds"]
@@ -350,18 +411,38 @@ def validate_auth(auth: LineDict, name: str, path: Path) -> list[str]:
     return problems
 
 
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be an endpoint: not http(s), no host, or plain http off loopback."""
+def url_problem(url: str, *, proxy: bool = False) -> str | None:
+    """Why `url` cannot be an endpoint (or proxy): not http(s), no host, plain http off
+    loopback, or anything a parser could read two ways — user info (`evil\\@127.0.0.1`), a
+    backslash, white space or control characters, a query or a fragment."""
+    shown = mask_url(url)
+    if CONTROL_RE.search(url) or any(c in url for c in " \\"):
+        return f"{shown!r} contains white space, a backslash or control characters"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{url!r} is not an http(s) URL"
+        return f"{shown!r} is not an http(s) URL"
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
-        return f"{url!r} has an invalid port"
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        return f"{url!r}: plain http is allowed only for loopback hosts; use https"
+        return f"{shown!r} has an invalid port"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return f"{shown!r} has a query or fragment; give the base URL only"
+    if "@" in parts.netloc and not proxy:
+        return f"{shown!r} contains user info (`user@`); credentials never go in the URL"
+    if parts.scheme == "http" and not proxy and not is_loopback(parts.hostname):
+        return f"{shown!r}: plain http is allowed only for loopback hosts; use https"
     return None
+
+
+def mask_url(text: str) -> str:
+    """`scheme://user:password@host` with the password replaced by `***` (anywhere in text)."""
+    return URL_PASSWORD_RE.sub(r"\1***@", text)
+
+
+def region_problem(region: str) -> str | None:
+    if REGION_RE.match(region):
+        return None
+    return f"{region!r} does not look like a region (such as eu-de or cn-north-4)"
 
 
 def is_loopback(host: str) -> bool:
@@ -408,15 +489,22 @@ class Resolver:
         return default
 
     def secret(self, key: str, auth: LineDict) -> Secret | None:
-        """A secret from env, or the profile as `key`, `key_env` or `key_command`."""
+        """A secret from env, or the profile as `key`, `key_env` or `key_command`, checked
+        once here: a value that cannot travel in a request is a config error naming its source."""
+        value = self._secret_text(key, auth)
+        if value is None:
+            return None
+        return Secret(checked_secret(value, key, self.sources[key]))
+
+    def _secret_text(self, key: str, auth: LineDict) -> str | None:
         for name in ENV_NAMES.get(key, ()):
             if self.env.get(name):
                 self.sources[key] = f"env {name}"
-                return Secret(self.env[name])
+                return self.env[name]
         where = f"{self.path}: profile {self.name!r}: key 'auth.{key}"
         if auth.get(key):
             self.sources[key] = f"file {self.path}:{auth.lines.get(key, '?')}"
-            return Secret(str(auth[key]))
+            return str(auth[key])
         if auth.get(f"{key}_env"):
             var = str(auth[f"{key}_env"])
             if not self.env.get(var):
@@ -425,11 +513,31 @@ class Resolver:
                     hint=f"export {var}=… before running backupshare",
                 )
             self.sources[key] = f"env {var} (via {key}_env)"
-            return Secret(self.env[var])
+            return self.env[var]
         if auth.get(f"{key}_command"):
             self.sources[key] = f"command (via {key}_command)"
-            return Secret(run_secret_command(str(auth[f"{key}_command"]), f"{where}_command'"))
+            return run_secret_command(str(auth[f"{key}_command"]), f"{where}_command'")
         return None
+
+
+def checked_secret(value: str, key: str, source: str) -> str:
+    """The credential without surrounding white space; an inner line break or other control
+    character (or, in a header, a non-ASCII character) is refused, naming the setting only —
+    never the value, which may be a secret."""
+    value = value.strip()
+    if not value:
+        raise ConfigError(f"{key} ({source}) is empty")
+    if CONTROL_RE.search(value):
+        raise ConfigError(
+            f"{key} ({source}) contains a line break or other control character",
+            hint="store the secret on one line, without control characters",
+        )
+    if key in HEADER_VALUES and not value.isascii():
+        raise ConfigError(
+            f"{key} ({source}) contains non-ASCII characters; it cannot be sent in a header",
+            hint="check that the right value is stored",
+        )
+    return value
 
 
 def run_secret_command(command: str, where: str) -> str:
@@ -520,7 +628,7 @@ def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Setting
         auth_section.lines, auth_section.line = {}, 0
 
     cloud = resolve.get("cloud")
-    region = resolve.get("region")
+    region = _region(resolve)
     endpoint = _endpoint(resolve, cloud, region, name)
     project_id = _project_id(resolve, name)
     auth = _auth(resolve, auth_section, cloud, region, name)
@@ -541,7 +649,7 @@ def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Setting
         timeout=float(resolve.get("timeout", DEFAULT_TIMEOUT)),
         retries=int(resolve.get("retries", DEFAULT_RETRIES)),
         ca_bundle=_ca_bundle(resolve),
-        proxy=resolve.get("proxy"),
+        proxy=_proxy(resolve),
         output=output,
         debug=flags.debug or env.get("BACKUPSHARE_DEBUG", "").lower() in ("1", "true", "yes"),
         cache_dir=cache_dir(env),
@@ -569,6 +677,27 @@ def _endpoint(resolve: Resolver, cloud: str | None, region: str | None, name: st
         f"profile {name!r} has no endpoint",
         hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT)",
     )
+
+
+def _region(resolve: Resolver) -> str | None:
+    """The region, checked whatever its source: it becomes part of host names (VBS and IAM)."""
+    region = resolve.get("region")
+    if region is None:
+        return None
+    problem = region_problem(str(region))
+    if problem:
+        raise ConfigError(f"region ({resolve.sources['region']}): {problem}")
+    return str(region)
+
+
+def _proxy(resolve: Resolver) -> str | None:
+    proxy = resolve.get("proxy")
+    if proxy is None:
+        return None
+    problem = url_problem(str(proxy), proxy=True)
+    if problem:
+        raise ConfigError(f"proxy ({resolve.sources['proxy']}): {problem}")
+    return str(proxy)
 
 
 def _project_id(resolve: Resolver, name: str) -> str:
@@ -612,11 +741,11 @@ def _auth(
     )
     values: dict[str, Any] = {"method": method}
     for key in METHOD_KEYS[method]:
-        values[key] = (
-            resolve.secret(key, section)
-            if key in SECRET_KEYS
-            else resolve.get(key, section=section)
-        )
+        if key in SECRET_KEYS:
+            values[key] = resolve.secret(key, section)
+        else:
+            plain = resolve.get(key, section=section)
+            values[key] = checked_secret(str(plain), key, resolve.sources[key]) if plain else None
         if not values[key]:
             raise ConfigError(
                 f"profile {name!r}: auth method {method!r} needs {key!r}",
@@ -719,13 +848,30 @@ def write_profile(path: Path, name: str, profile: dict[str, Any], *, force: bool
     data["profiles"] = {k: _plain(v) for k, v in profiles.items()}
     data.setdefault("default_profile", name)
     text = yaml.safe_dump(_plain(data), sort_keys=False, default_flow_style=False)
+    write_private(path, text)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Writes `text` to `path` (mode 0600) through a new temp file: created exclusively with a
+    random name in a directory checked first, so nothing planted there is written through."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    folder = path.parent.stat()
+    sticky = bool(folder.st_mode & stat.S_ISVTX)
+    if folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky:
+        raise ConfigError(
+            f"{path.parent} is writable by group or others; refusing to write a config there",
+            hint=f"run: chmod go-w {path.parent}",
+        )
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # O_EXCL, mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _plain(value: Any) -> Any:

@@ -143,9 +143,10 @@ def _endpoint(settings: Settings) -> list[Step]:
         if parts.scheme != "https":
             steps.append(Step("tls", "ok", "plain http (loopback only)"))
             return steps
-        from .client import trust_store
+        from .client import TrustStore
 
-        store = trust_store(settings.ca_bundle, settings.cache_dir)  # the client's own trust
+        trust = TrustStore(settings.ca_bundle)  # the client's own trust
+        store = trust.verify()
         context = ssl.create_default_context(cafile=store if isinstance(store, str) else None)
         try:
             with context.wrap_socket(sock, server_hostname=host) as tls:
@@ -158,6 +159,8 @@ def _endpoint(settings: Settings) -> list[Step]:
                     "set `ca_bundle` if a corporate CA signs the endpoint",
                 )
             )
+        finally:
+            trust.close()
     return steps
 
 

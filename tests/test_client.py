@@ -385,8 +385,10 @@ def test_extract_error_shapes() -> None:
     assert extract_error("text") == (None, None)
 
 
-def test_unexpected_iam_and_proxy_settings(emulator: RunningEmulator) -> None:
-    api = Client(token_settings(emulator.url, proxy="http://127.0.0.1:9"))
-    api._sleep = lambda s: None
+def test_the_profiles_proxy_is_used_off_loopback_only(emulator: RunningEmulator) -> None:
+    remote = Client(token_settings("https://vbs.eu-de.example.invalid", proxy="http://127.0.0.1:9"))
+    remote._sleep = lambda s: None
     with pytest.raises(UnavailableError, match="cannot reach"):
-        api.count(ListQuery())  # the profile's proxy is really used (and here unreachable)
+        remote.count(ListQuery())  # the profile's proxy is really used (and here unreachable)
+    local = Client(token_settings(emulator.url, proxy="http://127.0.0.1:9"))
+    assert local.count(ListQuery()) == 0  # loopback goes direct: a token never crosses a proxy

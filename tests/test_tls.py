@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from backupshare.client import Client, ListQuery, trust_store
+from backupshare.client import Client, ListQuery, TrustStore
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.errors import UnavailableError
 
@@ -54,18 +54,46 @@ def test_ca_bundle_adds_trust(
 ) -> None:
     api = Client(token_settings(https_emulator.url, ca_bundle=str(certificate), cache_dir=tmp_path))
     assert api.count(ListQuery()) == 0
-    store = Path(str(api._verify))
+    store = Path(str(api._trust.verify()))
     import os
+    import stat
 
     import certifi
 
     usual = os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where()
     assert store.read_text().startswith(Path(usual).read_text())  # the usual CAs stay trusted
     assert certificate.read_text().split("-----BEGIN CERTIFICATE-----")[1] in store.read_text()
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600  # private, made for this invocation
+    api.close()
+    assert not store.exists()  # and gone with it
 
 
-def test_trust_store_without_bundle_is_the_default() -> None:
-    assert trust_store(None, None) is True
+def test_a_ca_planted_in_the_cache_is_not_trusted(
+    https_emulator: RunningEmulator, certificate: Path, tmp_path: Path
+) -> None:
+    """Earlier versions reused `ca-<hash>.pem` from the cache directory unchecked. An attacker's
+    CA planted under that name (here: the emulator's certificate, beside a harmless ca_bundle)
+    must give no trust: the combined bundle is built afresh every time."""
+    import hashlib
+    import os
+
+    import certifi
+
+    harmless = tmp_path / "harmless.pem"
+    harmless.write_bytes(b"")
+    usual = Path(os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where()).read_bytes()
+    name = hashlib.sha256(usual + b"\n" + harmless.read_bytes()).hexdigest()[:24]
+    (tmp_path / f"ca-{name}.pem").write_bytes(usual + b"\n" + certificate.read_bytes())
+    api = Client(token_settings(https_emulator.url, ca_bundle=str(harmless), cache_dir=tmp_path))
+    with pytest.raises(UnavailableError, match="TLS verification failed"):
+        api.count(ListQuery())
+    api.close()
+
+
+def test_trust_store_without_bundle_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert TrustStore(None).verify() is True
 
 
 def test_cli_with_ca_bundle_profile_and_doctor(
