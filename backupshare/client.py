@@ -43,6 +43,10 @@ if TYPE_CHECKING:
 
 CONNECT_TIMEOUT = 10.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Answers that say the request was not carried out (throttled, or the service unavailable);
+# the other retried statuses may come after the work was done (a gateway lost the answer).
+REFUSED_STATUSES = frozenset({429, 503})
+GONE_AFTER_UNKNOWN = object()  # a retried DELETE found nothing left to delete
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 20.0
 RETRY_AFTER_CAP = 60.0
@@ -67,6 +71,25 @@ class ListQuery:
     sort_key: str | None = None
     sort_dir: str | None = None
 
+    def matches(self, share: Share, own_project: str) -> bool:
+        """Whether a listed sharing satisfies the exact filters (the fuzzy name is the
+        service's to judge) and is made by, or to, this project as asked."""
+        backup = share.backup
+        actual = {
+            "backup_id": share.backup_id,
+            "to_project_id": share.to_project_id,
+            "from_project_id": share.from_project_id,
+            "volume_id": backup.volume_id if backup else None,
+            "status": backup.status if backup else None,
+            "availability_zone": backup.availability_zone if backup else None,
+        }
+        for key, wanted in self.filters:
+            if key in actual and actual[key] is not None and actual[key] != wanted:
+                return False
+        if self.shared_with_me:
+            return share.to_project_id == own_project
+        return share.from_project_id in (None, own_project)
+
     def params(self) -> dict[str, str]:
         params = dict(self.filters)
         if self.shared_with_me:
@@ -76,6 +99,38 @@ class ListQuery:
         if self.sort_dir:
             params["sort_dir"] = self.sort_dir
         return params
+
+
+# A listing is asked for the service's own count once it is this long; it may then run past
+# that count by a margin (sharings come and go while it pages), and never past the hard cap.
+COUNT_CHECK_AFTER = 1000
+HARD_RECORD_CAP = 1_000_000
+
+
+class ListingBound:
+    """Stops a listing that runs past what the service itself says it holds."""
+
+    def __init__(self, client: Client, query: ListQuery) -> None:
+        self._client, self._query = client, query
+        self._limit: int | None = None
+
+    def check(self, records: int) -> None:
+        if records > HARD_RECORD_CAP:
+            raise self._endless(records, f"the hard limit of {HARD_RECORD_CAP:,}")
+        if records <= COUNT_CHECK_AFTER:
+            return
+        if self._limit is None:
+            counted = self._client.count(self._query)
+            self._limit = counted + max(COUNT_CHECK_AFTER, counted // 10)
+        if records > self._limit:
+            raise self._endless(records, f"the {self._limit:,} the service's count allows")
+
+    @staticmethod
+    def _endless(records: int, what: str) -> UnexpectedResponse:
+        return UnexpectedResponse(
+            f"unexpected response: the listing did not end: {records:,} records, more than {what}",
+            hint="the service keeps sending new pages; retry later or report it to the provider",
+        )
 
 
 class Client:
@@ -130,26 +185,38 @@ class Client:
     def iter_pages(
         self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
     ) -> Iterator[list[Share]]:
-        """Pages of sharings until an empty page or `limit` records (API.md's paging rule)."""
+        """Pages of sharings until an empty page or `limit` records (API.md's paging rule).
+        Every record is re-checked against the exact filters (a server that ignores one must
+        not make `share` or `cancel` act on another backup), each sharing comes once, and a
+        listing that does not end (repeating pages, or far more records than the service
+        counts) stops with an error instead of running, and growing, for ever."""
         params = query.params()
-        offset, received, previous_first = 0, 0, None
+        bound = ListingBound(self, query)
+        offset, received = 0, 0
+        seen: set[str] = set()
         while limit is None or received < limit:
             want = page_size if limit is None else min(page_size, limit - received)
             page_params = {**params, "limit": str(want), "offset": str(offset)}
             page = shares_from_body(self._call("GET", f"{self._base}/detail", params=page_params))
             if not page:
                 return
-            if previous_first is not None and page[0].id == previous_first:
+            fresh = [s for s in page if s.id not in seen]
+            if not fresh:
                 raise UnexpectedResponse(
-                    "unexpected response: the service returned the same page again "
-                    f"at offset {offset}; it seems to ignore paging",
+                    "unexpected response: the listing did not end: the service returned "
+                    f"sharings it had already listed at offset {offset}; it seems to ignore paging"
                 )
-            previous_first = page[0].id
-            if limit is not None:
-                page = page[: limit - received]
-            received += len(page)
             offset += len(page)
-            yield page
+            bound.check(offset)
+            seen.update(s.id for s in fresh)
+            wanted = [s for s in fresh if query.matches(s, self.settings.project_id)]
+            if len(wanted) < len(fresh):
+                self._debug(f"dropped {len(fresh) - len(wanted)} records outside the filters")
+            if limit is not None:
+                wanted = wanted[: limit - received]
+            received += len(wanted)
+            if wanted:
+                yield wanted
 
     def count(self, query: ListQuery) -> int:
         params = {k: v for k, v in query.params().items() if k not in ("sort_key", "sort_dir")}
@@ -158,8 +225,10 @@ class Client:
     def show(self, share_id: str) -> Share:
         return shares_from_body(self._call("GET", f"{self._base}/{share_id}"), single=True)[0]
 
-    def cancel(self, share_id: str) -> None:
-        self._call("DELETE", f"{self._base}/{share_id}")
+    def cancel(self, share_id: str) -> bool:
+        """Ends one sharing. True when a retry found it gone after an attempt whose outcome
+        was unknown (that attempt most likely ended it); a 404 otherwise is NotFoundError."""
+        return self._call("DELETE", f"{self._base}/{share_id}") is GONE_AFTER_UNKNOWN
 
     def cancel_backup(self, backup_id: str) -> None:
         self._call("DELETE", f"{self._base}/{backup_id}", params={"is_backup_id": "true"})
@@ -191,6 +260,7 @@ class Client:
         attempts = 1 + (self.settings.retries if safe else 0)
         relogged = False
         attempt = 0
+        outcome_unknown = False  # did an earlier attempt perhaps take effect?
         while True:
             attempt += 1
             try:
@@ -198,23 +268,24 @@ class Client:
             except UnexpectedResponse:
                 raise  # an answer we cannot read will not read better a second time
             except UnavailableError as exc:
-                if attempt >= attempts:
-                    raise
+                if attempt >= attempts or exc.status is not None:
+                    raise  # a redirect (it has a status) is an answer, not a lost one
+                outcome_unknown = True
                 self.backoff(attempt, None, str(exc))
                 continue
             status = response.status_code
             if 200 <= status < 300:
                 return _decode_success(response, raw, method)
-            if status == 404 and method == "DELETE" and attempt > 1:
-                # An earlier attempt whose answer was lost did the deleting: that is success.
-                self._debug("404 on a retried DELETE: the earlier attempt took effect")
-                return None
+            if status == 404 and method == "DELETE" and outcome_unknown:
+                self._debug("404 on a retried DELETE: the earlier, unanswered attempt took effect")
+                return GONE_AFTER_UNKNOWN
             if status == 401 and isinstance(self.auth, PasswordAuth) and not relogged:
                 relogged = True
                 self._debug("401: the token was refused; logging in again once")
                 self.auth.renew()
                 continue
             if safe and status in RETRY_STATUSES and attempt < attempts:
+                outcome_unknown = outcome_unknown or status not in REFUSED_STATUSES
                 self.backoff(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
                 continue
             raise error_from_response(status, response.headers, raw, url=url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -339,12 +339,21 @@ def _unknown(share: Share | None, share_id: str) -> Result:
 
 def _cancel_one(client: Client, share_id: str, share: Share | None) -> Result:
     try:
-        client.cancel(share_id)
+        gone_after_unknown = client.cancel(share_id)
     except NotFoundError:
         return cancel_result(share_id, share, RESULT_ABSENT)
     except BackupshareError as exc:
         return cancel_result(share_id, share, RESULT_FAILED, exc)
-    return _canceled(share, share_id)
+    result = _canceled(share, share_id)
+    if gone_after_unknown:
+        result = replace(result, note=UNANSWERED_NOTE)
+    return result
+
+
+UNANSWERED_NOTE = (
+    "an attempt got no answer and the retry found the sharing gone: "
+    "most likely that attempt ended it"
+)
 
 
 def run_batch(

@@ -20,7 +20,9 @@ from .config import (
     Flags,
     Settings,
     config_path,
+    is_loopback,
     load_settings,
+    mask_url,
     permission_warnings,
     read_config_file,
 )
@@ -99,11 +101,13 @@ def _proxy(settings: Settings) -> Step:
     import urllib.request
 
     host = urlsplit(settings.endpoint).hostname or ""
+    if is_loopback(host):
+        return Step("proxy", "ok", "none (loopback is never proxied)")
     if settings.proxy:
-        return Step("proxy", "ok", f"{settings.proxy} (profile)")
+        return Step("proxy", "ok", f"{mask_url(settings.proxy)} (profile)")
     proxies = urllib.request.getproxies()
     if proxies.get("https") and not urllib.request.proxy_bypass(host):
-        return Step("proxy", "ok", f"{proxies['https']} (environment)")
+        return Step("proxy", "ok", f"{mask_url(proxies['https'])} (environment)")
     return Step("proxy", "ok", "none")
 
 

@@ -63,6 +63,18 @@ def _required_str(record: dict[str, Any], key: str, what: str) -> str:
     return value
 
 
+def _required_id(record: dict[str, Any], key: str, normalize: Any) -> str:
+    """An id the client acts on (puts in a URL, matches, deletes): as strict as a user's."""
+    value = record.get(key)
+    canonical = normalize(value) if isinstance(value, str) else None
+    if canonical is None:
+        raise UnexpectedResponse(
+            f"unexpected response: sharing without a valid {key!r}",
+            hint="the service sent a malformed record; nothing was done with it",
+        )
+    return str(canonical)
+
+
 def _optional_int(record: dict[str, Any], key: str) -> int | None:
     value = record.get(key)
     if value is None or isinstance(value, bool):
@@ -124,11 +136,16 @@ class Share:
     def from_api(cls, record: Any) -> Share:
         if not isinstance(record, dict):
             raise UnexpectedResponse("unexpected response: a sharing is not an object")
+        from_project = _optional_str(record, "from_project_id")
         return cls(
-            id=_required_str(record, "id", "sharing"),
-            backup_id=_required_str(record, "backup_id", "sharing"),
-            to_project_id=_required_str(record, "to_project_id", "sharing"),
-            from_project_id=_optional_str(record, "from_project_id"),
+            id=_required_id(record, "id", normalize_uuid),
+            backup_id=_required_id(record, "backup_id", normalize_uuid),
+            to_project_id=_required_id(record, "to_project_id", normalize_project_id),
+            from_project_id=(
+                _required_id(record, "from_project_id", normalize_project_id)
+                if from_project
+                else None
+            ),
             created_at=_optional_str(record, "created_at"),
             updated_at=_optional_str(record, "updated_at"),
             backup=Backup.from_api(record.get("backup")),
@@ -145,6 +162,7 @@ class Result:
     share_id: str | None
     result: str
     error: dict[str, Any] | None = None
+    note: str | None = None  # for the person reading: said on stderr, not part of the record
 
     def to_dict(self) -> dict[str, Any]:
         return {

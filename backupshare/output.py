@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -45,6 +46,24 @@ RESULT_STYLES = {
     "warn": "yellow",
     "fail": "bold red",
 }
+
+
+# C0 and C1 controls, DEL, and the bidirectional overrides that can make text read backwards.
+UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def printable(text: str) -> str:
+    """Text from the service made safe for a terminal: every control character shown escaped
+    (`\\x1b`, `\\n`, …), so no escape sequence, line break or clipboard write gets through, and
+    any password inside a URL masked."""
+    from .config import mask_url
+
+    return mask_url(UNPRINTABLE_RE.sub(_escape_char, text))
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    return match.group().encode("unicode_escape").decode("ascii")
 
 
 def human_time(value: str | None, *, zone: bool = True) -> str:
@@ -115,6 +134,7 @@ class Output:
     format: str = "table"
     quiet: bool = False
     no_color: bool = False
+    csv_safe: bool = False  # spreadsheet-safe CSV: a leading = + - @ is quoted with '
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
 
@@ -151,15 +171,15 @@ class Output:
     def notice(self, message: str) -> None:
         """Informational lines for a person; silent with -q."""
         if not self.quiet:
-            print(message, file=self.stderr)
+            print(printable(message), file=self.stderr)
 
     def warning(self, message: str) -> None:
-        print(f"warning: {message}", file=self.stderr)
+        print(f"warning: {printable(message)}", file=self.stderr)
 
     def error(self, error: BackupshareError) -> None:
-        print(f"error: {error.headline()}", file=self.stderr)
+        print(f"error: {printable(error.headline())}", file=self.stderr)
         if error.hint:
-            print(f"hint: {error.hint}", file=self.stderr)
+            print(f"hint: {printable(error.hint)}", file=self.stderr)
         if self.format in ("json", "jsonl"):
             print(json.dumps({"error": error.to_dict()}), file=self.stderr)
         self.stderr.flush()
@@ -182,6 +202,9 @@ class Output:
             yield lambda n=1: bar.advance(task, n)
 
     # -- data ----------------------------------------------------------------------------------
+    def _csv_line(self, values: Iterable[Any]) -> str:
+        return csv_line(values, safe=self.csv_safe)
+
     def _write(self, text: str) -> None:
         self.stdout.write(text)
         self.stdout.flush()
@@ -196,8 +219,8 @@ class Output:
         if fmt == "ids":
             return self._stream(pages, lambda s: s.id + "\n")
         if fmt == "csv":
-            self._write(_csv_line(SHARE_CSV_FIELDS))
-            return self._stream(pages, lambda s: _csv_line(share_flat(s).values()))
+            self._write(self._csv_line(SHARE_CSV_FIELDS))
+            return self._stream(pages, lambda s: self._csv_line(share_flat(s).values()))
         records: list[Share] = []
         with self.progress("listing sharings") as advance:
             for page in pages:
@@ -232,7 +255,9 @@ class Output:
         elif fmt == "ids":
             self._write(share.id + "\n")
         elif fmt == "csv":
-            self._write(_csv_line(SHARE_CSV_FIELDS) + _csv_line(share_flat(share).values()))
+            self._write(
+                self._csv_line(SHARE_CSV_FIELDS) + self._csv_line(share_flat(share).values())
+            )
         else:
             self.key_values(detail_pairs(share), title=f"Sharing {share.id}")
 
@@ -249,6 +274,9 @@ class Output:
     def results(self, results: list[Result], changed: bool, *, dry_run: bool = False) -> None:
         """share/cancel results. A dry run reports the plan with the same result words (what
         would happen) and `"dry_run": true`; a table says `would create` / `would cancel`."""
+        for result in results:
+            if result.note:
+                self.notice(f"note: sharing {result.share_id}: {result.note}")
         fmt = self.format
         records = [r.to_dict() for r in results]
         document: dict[str, Any] = {"changed": changed, "results": records}
@@ -265,10 +293,11 @@ class Output:
         elif fmt == "ids":
             self._write("".join(f"{r.share_id}\n" for r in results if r.share_id))
         elif fmt == "csv":
-            lines = [_csv_line(RESULT_FIELDS)]
+            lines = [self._csv_line(RESULT_FIELDS)]
             for r in results:
                 error = r.error["message"] if r.error else ""
-                lines.append(_csv_line([r.backup_id, r.to_project_id, r.share_id, r.result, error]))
+                row = [r.backup_id, r.to_project_id, r.share_id, r.result, error]
+                lines.append(self._csv_line(row))
             self._write("".join(lines))
         else:
             headers = ["RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR"]
@@ -288,17 +317,20 @@ class Output:
             self._write(dump_yaml(records))
         elif fmt == "csv":
             keys = list(records[0]) if records else headers
-            lines = [_csv_line(keys)] + [_csv_line(r.get(k) for k in keys) for r in records]
+            lines = [self._csv_line(keys)] + [
+                self._csv_line(r.get(k) for k in keys) for r in records
+            ]
             self._write("".join(lines))
         elif fmt == "ids":
-            self._write("".join(f"{next(iter(r.values()))}\n" for r in records))
+            self._write("".join(f"{printable(str(next(iter(r.values()))))}\n" for r in records))
         else:
             cells = ([_cell(v) for v in r.values()] for r in records)
             self.table([h.upper() for h in headers], cells, empty="nothing")
 
     # -- tables --------------------------------------------------------------------------------
     def table(self, headers: list[str], rows: Iterable[list[str]], *, empty: str) -> None:
-        rows = list(rows)  # the table needs every row to size its columns
+        # The table needs every row to size its columns; text from the service is made safe.
+        rows = [[printable(cell) for cell in row] for row in rows]
         if not rows:
             self.notice(empty)
             return
@@ -307,6 +339,7 @@ class Output:
             return
         from rich import box
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
         for index, header in enumerate(headers):
@@ -317,28 +350,29 @@ class Output:
                 table.add_column(header, overflow="ellipsis", no_wrap=True)
         outcome_columns = [i for i, h in enumerate(headers) if h in ("RESULT", "STATUS")]
         for row in rows:
-            cells = [_escape(cell) for cell in row]
+            cells = [Text(cell) for cell in row]  # Text, not markup: data is never interpreted
             for index in outcome_columns:  # results and doctor's steps: colour the outcome
-                style = RESULT_STYLES.get(row[index])
-                if style:
-                    cells[index] = f"[{style}]{cells[index]}[/]"
+                cells[index].stylize(RESULT_STYLES.get(row[index], ""))
             table.add_row(*cells)
         self._console(self.stdout).print(table)
 
     def key_values(self, pairs: list[tuple[str, str]], *, title: str) -> None:
+        pairs = [(key, printable(value)) for key, value in pairs]
         if not self.rich_table:
             width = max(len(k) for k, _ in pairs)
             self._write("".join(f"{k:<{width}}  {v}\n" for k, v in pairs))
             return
         from rich.panel import Panel
         from rich.table import Table
+        from rich.text import Text
 
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
         for key, value in pairs:
-            grid.add_row(key, _escape(value))
-        self._console(self.stdout).print(Panel(grid, title=title, expand=False))
+            grid.add_row(key, Text(value))
+        panel = Panel(grid, title=Text(printable(title)), expand=False)
+        self._console(self.stdout).print(panel)
 
 
 def detail_pairs(share: Share) -> list[tuple[str, str]]:
@@ -381,18 +415,17 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
-def _csv_line(values: Iterable[Any]) -> str:
-    """One RFC 4180 record (CRLF, quotes doubled) without the csv module's writer setup."""
+def csv_line(values: Iterable[Any], *, safe: bool = False) -> str:
+    """One RFC 4180 record (CRLF, quotes doubled) without the csv module's writer setup.
+    CSV is read line by line (and shown on terminals), so control characters are escaped like
+    in tables; `safe` quotes what a spreadsheet would run as a formula (`=`, `+`, `-`, `@`)."""
     cells = []
     for value in values:
         text = "" if value is None else str(value)
-        if any(c in text for c in ',"\r\n') or text != text.strip():
+        if safe and text.startswith(CSV_FORMULA_START):
+            text = "'" + text
+        text = printable(text)
+        if any(c in text for c in ',"') or text != text.strip():
             text = '"' + text.replace('"', '""') + '"'
         cells.append(text)
     return ",".join(cells) + "\r\n"

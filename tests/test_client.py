@@ -97,7 +97,10 @@ def test_a_server_ignoring_offset_is_detected(client: Client, emulator: Any) -> 
     import json
 
     fault(emulator, "raw", method="GET", count=5, status=200, body=json.dumps(first))
-    with pytest.raises(UnexpectedResponse, match="same page again"):
+    with pytest.raises(
+        UnexpectedResponse,
+        match="listing did not end: the service returned sharings it had already listed",
+    ):
         all_shares(client, page_size=2)
 
 
@@ -189,12 +192,12 @@ def test_malformed_success_answers_are_unexpected_responses(
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ('{"shared": [{"id": null, "backup_id": "b", "to_project_id": "p"}]}', "'id'"),
-        ('{"shared": [{"id": "x", "to_project_id": "p"}]}', "'backup_id'"),
+        ('{"shared": [{"id": null, "backup_id": "066b1e37-9305-4057-97e5-2e99b21fc71d", "to_project_id": "722513ed0a324dadaabe5b2d0fe848c9"}]}', "'id'"),
+        ('{"shared": [{"id": "11111111-2222-4333-8444-555555555555", "to_project_id": "722513ed0a324dadaabe5b2d0fe848c9"}]}', "'backup_id'"),
         ('{"shared": [7]}', "not an object"),
-        ('{"shared": [{"id": "x", "backup_id": "b", "to_project_id": "p", "backup": 3}]}',
+        ('{"shared": [{"id": "11111111-2222-4333-8444-555555555555", "backup_id": "066b1e37-9305-4057-97e5-2e99b21fc71d", "to_project_id": "722513ed0a324dadaabe5b2d0fe848c9", "backup": 3}]}',
          "'backup' is not an object"),
-        ('{"shared": [{"id": "x", "backup_id": "b", "to_project_id": "p", "created_at": {}}]}',
+        ('{"shared": [{"id": "11111111-2222-4333-8444-555555555555", "backup_id": "066b1e37-9305-4057-97e5-2e99b21fc71d", "to_project_id": "722513ed0a324dadaabe5b2d0fe848c9", "created_at": {}}]}',
          "not a scalar"),
     ],
 )  # fmt: skip
@@ -208,7 +211,7 @@ def test_records_without_ids_are_rejected(
 
 def test_nulls_and_unknown_fields_are_tolerated(emulator: RunningEmulator, client: Client) -> None:
     body = (
-        '{"shared": [{"id": "s", "backup_id": "b", "to_project_id": "p", "from_project_id": null,'
+        '{"shared": [{"id": "11111111-2222-4333-8444-555555555555", "backup_id": "066b1e37-9305-4057-97e5-2e99b21fc71d", "to_project_id": "722513ed0a324dadaabe5b2d0fe848c9", "from_project_id": null,'
         ' "created_at": null, "new_field": [1], "backup": {"name": null, "size": "12",'
         ' "extra": {}}}]}'
     )

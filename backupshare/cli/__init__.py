@@ -106,6 +106,16 @@ def _fail(error: BackupshareError) -> int:
     return error.exit_code
 
 
+def _no_core_dumps() -> None:
+    """A core dump of this process would hold tokens and keys in clear: none is written."""
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
+
+
 def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
@@ -116,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args == ["--version"]:  # answered without loading Typer: scripts call this a lot
         print(f"backupshare {__version__}")
         sys.exit(0)
+    _no_core_dumps()
     code = run(args)
     try:
         sys.stdout.flush()

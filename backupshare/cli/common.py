@@ -30,6 +30,7 @@ class Invocation:
     flags: Flags = field(default_factory=Flags)
     no_color: bool = False
     quiet: bool = False
+    csv_safe: bool = False
     settings: Settings | None = None
     output: Output | None = None
 
@@ -42,7 +43,9 @@ class Invocation:
             fmt = fmt or os.environ.get("BACKUPSHARE_OUTPUT") or "table"
             if fmt not in OUTPUT_FORMATS:
                 fmt = "table"
-            self.output = Output(fmt, quiet=self.quiet, no_color=self.no_color)
+            self.output = Output(
+                fmt, quiet=self.quiet, no_color=self.no_color, csv_safe=self.csv_safe
+            )
         return self.output
 
 
@@ -117,6 +120,11 @@ def _common_parameters() -> list[inspect.Parameter]:
         flag("debug", "--debug", help="Log requests (secrets redacted) and show tracebacks."),
         flag("no_color", "--no-color", help="No colour or rich tables."),
         flag("quiet", "--quiet", "-q", help="Only what -o asks for on stdout; no notices."),
+        flag(
+            "csv_safe",
+            "--csv-safe",
+            help="CSV for spreadsheets: quote cells starting with = + - @ with a '.",
+        ),
     ]
 
 
@@ -135,6 +143,7 @@ def remember(values: dict[str, Any]) -> None:
     STATE.flags = replace(STATE.flags, **given)
     STATE.no_color = STATE.no_color or bool(values.get("no_color"))
     STATE.quiet = STATE.quiet or bool(values.get("quiet"))
+    STATE.csv_safe = STATE.csv_safe or bool(values.get("csv_safe"))
     STATE.output = None
 
 
@@ -181,8 +190,10 @@ def client(pool_size: int = 8) -> Client:
 
 
 def debug_logger() -> Callable[[str], None]:
+    from ..output import printable
+
     def log(line: str) -> None:
-        print(f"debug: {line}", file=sys.stderr)
+        print(f"debug: {printable(line)}", file=sys.stderr)
 
     return log
 

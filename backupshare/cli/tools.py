@@ -77,6 +77,8 @@ def config_profiles() -> None:
 @with_common_options
 def config_show() -> None:
     """Print the effective settings of a profile (secrets masked) and where each came from."""
+    from ..config import mask_url
+
     current = settings()
     auth = current.auth
     values: list[tuple[str, Any, str]] = [
@@ -102,7 +104,11 @@ def config_show() -> None:
     for key in ("token", "password", "secret_key", "security_token"):
         if getattr(auth, key) is not None:
             values.append((f"auth.{key}", "***", current.sources.get(key, "")))
-    records = [{"key": k, "value": v, "source": s} for k, v, s in values if v is not None]
+    records = [
+        {"key": k, "value": mask_url(v) if isinstance(v, str) else v, "source": s}
+        for k, v, s in values
+        if v is not None
+    ]
     STATE.out().documents(records, ["key", "value", "source"])
 
 
