@@ -338,6 +338,23 @@ def test_emulator_module_runs_and_prints_its_url(tmp_path: Any) -> None:
         process.stdout.close()
 
 
+def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    for _ in range(3):  # the SIGTERM lands as early as a reader of the banner can send it
+        process = subprocess.Popen(
+            [str(BIN), "emulator", "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("backupshare emulator listening on ")
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+        assert (process.returncode, err) == (0, "")
+
+
 def test_emulator_rejects_bad_options() -> None:
     import subprocess
     import sys

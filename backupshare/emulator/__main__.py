@@ -159,22 +159,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bad --db file, for one
         print(f"error: cannot start the emulator: {exc}", file=sys.stderr)
         return 3
-    if args.verbose:
-        from .server import Handler
-
-        Handler.quiet = False
-    if args.seed_shares:
-        emulator.seed_shares(args.seed_shares)
-    host, port = server.server_address[:2]
-    url = f"{server.scheme}://{host!s}:{port}"
-    print(banner(config, url, emulator.store.backups(config.project_id)))
-    sys.stdout.flush()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # Before anything is announced: whoever reads the banner may stop the emulator at once,
+    # and that is a clean stop (0), never the CLI's "interrupted".
     signal.signal(signal.SIGTERM, stop)
     try:
+        if args.verbose:
+            from .server import Handler
+
+            Handler.quiet = False
+        if args.seed_shares:
+            emulator.seed_shares(args.seed_shares)
+        host, port = server.server_address[:2]
+        url = f"{server.scheme}://{host!s}:{port}"
+        print(banner(config, url, emulator.store.backups(config.project_id)))
+        sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
         pass
