@@ -106,6 +106,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-cert", default=default("tls-cert", None), help="PEM file: serve https")
     p.add_argument("--tls-key", default=default("tls-key", None), help="its key, if separate")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    p.add_argument(
+        "--admin-key",
+        default=default("admin-key", None),
+        help="GET /_emulator/requests shows the credentials it received only to a caller "
+        "sending this key in X-Emulator-Admin-Key (default: never)",
+    )
     p.set_defaults(
         _env_tokens=many("token"),
         _env_users=many("user"),
@@ -145,6 +151,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         db=args.db,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        admin_key=args.admin_key or None,
     )
 
 
