@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +21,7 @@ from backupshare.emulator.safety import (
 )
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import OWN
+from .conftest import BIN, OWN
 
 SHARING = f"/v2/{OWN}/os-vendor-backup-sharing"
 
@@ -213,3 +214,98 @@ def test_admin_api_refuses_a_peer_that_is_not_loopback() -> None:
             f"{running.url}{SHARING}/count", headers={"X-Auth-Token": DEFAULT_TOKEN}, timeout=5
         )
         assert served.json() == {"count": 0}
+
+
+# -- binding beyond loopback -----------------------------------------------------------------------
+REFUSED = (
+    "error: refusing to listen on 0.0.0.0: not a loopback address, so other machines could use "
+    "the emulator and its public test credentials\n"
+    "hint: use --host 127.0.0.1, or add --allow-remote to serve other machines on purpose\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["--host", "0.0.0.0"], {}),
+        ([], {"BACKUPSHARE_EMULATOR_HOST": "0.0.0.0"}),
+        (["--host", "0.0.0.0"], {"BACKUPSHARE_EMULATOR_ALLOW_REMOTE": "0"}),
+    ],
+)
+def test_a_non_loopback_host_needs_allow_remote(
+    argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    done = subprocess.run(
+        [str(BIN), "emulator", "--port", "0", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", REFUSED)
+
+
+def test_a_bad_allow_remote_variable_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_ALLOW_REMOTE", "maybe")
+    done = subprocess.run(
+        [str(BIN), "emulator", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "error: BACKUPSHARE_EMULATOR_ALLOW_REMOTE='maybe': expected 1 or 0 (true/false, yes/no)\n"
+        "hint: see 'backupshare emulator --help'\n"
+    )
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_allow_remote_serves_with_a_loud_warning(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = [str(BIN), "emulator", "--host", "0.0.0.0", "--port", "0"]
+    if how == "flag":
+        argv.append("--allow-remote")
+    else:
+        monkeypatch.setenv("BACKUPSHARE_EMULATOR_ALLOW_REMOTE", "true")
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        url = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        port = url.rsplit(":", 1)[1]
+        warning = [process.stderr.readline() for _ in range(3)]
+        assert warning == [
+            f"WARNING: the emulator listens on http://0.0.0.0:{port}, which other machines may "
+            "reach.\n",
+            "WARNING: its credentials are public test values: anyone who can connect can use "
+            "them.\n",
+            "WARNING: use it only on a network you trust; the admin API (/_emulator/*) still "
+            "answers loopback clients only.\n",
+        ]
+        # Reached over loopback, the admin API still answers.
+        admin = requests.get(f"http://127.0.0.1:{port}/_emulator/backups", timeout=5)
+        assert admin.status_code == 200
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_allow_remote_on_loopback_says_nothing() -> None:
+    process = subprocess.Popen(
+        [str(BIN), "emulator", "--port", "0", "--allow-remote"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("backupshare emulator listening on http://127.")
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert process.returncode == 0 and err == ""

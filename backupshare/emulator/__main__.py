@@ -11,6 +11,7 @@ from types import FrameType
 from typing import NoReturn
 
 from ..models import BACKUP_STATUSES, normalize_project_id, normalize_uuid
+from .safety import serves_loopback_only
 from .server import (
     DEFAULT_AKSK,
     DEFAULT_PROJECT,
@@ -22,6 +23,9 @@ from .server import (
 from .store import BackupSeed
 
 ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
+SWITCHES = ("verbose", "allow_remote")  # on/off options; their variables say 1/0, true/false, ...
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
 
 
 def _pair(value: str) -> tuple[str, str]:
@@ -107,18 +111,38 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--tls-key", default=default("tls-key", None), help="its key, if separate")
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host that other machines can reach (0.0.0.0, a LAN address); "
+        "the admin API still answers loopback clients only",
+    )
+    p.add_argument(
         "--admin-key",
         default=default("admin-key", None),
         help="GET /_emulator/requests shows the credentials it received only to a caller "
         "sending this key in X-Emulator-Admin-Key (default: never)",
     )
     p.set_defaults(
+        _env_switches={name: env(ENV_PREFIX + name.upper()) for name in SWITCHES},
         _env_tokens=many("token"),
         _env_users=many("user"),
         _env_aksk=many("aksk"),
         _env_backups=many("backup"),
     )
     return p
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options, with an on/off option that is absent from argv taken from its variable."""
+    p = parser()
+    args = p.parse_args(argv)
+    for name, value in args._env_switches.items():
+        if getattr(args, name) or value is None:
+            continue
+        if value.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
+            p.error(f"{ENV_PREFIX}{name.upper()}={value!r}: expected 1 or 0 (true/false, yes/no)")
+        setattr(args, name, value.strip().lower() in TRUE_WORDS)
+    return args
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
@@ -156,8 +180,15 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     config = config_from_args(args)
+    if not args.allow_remote and not serves_loopback_only(args.host):
+        sys.stderr.write(
+            f"error: refusing to listen on {args.host or 'every address'}: not a loopback "
+            "address, so other machines could use the emulator and its public test credentials\n"
+            "hint: use --host 127.0.0.1, or add --allow-remote to serve other machines on purpose\n"
+        )
+        return 2
     try:
         emulator, server = make_server(config, args.host, args.port)
     except OSError as exc:
@@ -182,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             emulator.seed_shares(args.seed_shares)
         host, port = server.server_address[:2]
         url = f"{server.scheme}://{host!s}:{port}"
+        if not serves_loopback_only(str(host)):
+            sys.stderr.write(remote_warning(url))
+            sys.stderr.flush()
         print(banner(config, url, emulator.store.backups(config.project_id)))
         sys.stdout.flush()
         server.serve_forever()
@@ -190,6 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.server_close()
     return 0
+
+
+def remote_warning(url: str) -> str:
+    """What --allow-remote costs, said where it cannot be missed."""
+    return (
+        f"WARNING: the emulator listens on {url}, which other machines may reach.\n"
+        "WARNING: its credentials are public test values: anyone who can connect can use them.\n"
+        "WARNING: use it only on a network you trust; the admin API (/_emulator/*) still "
+        "answers loopback clients only.\n"
+    )
 
 
 def banner(config: EmulatorConfig, url: str, backups: list[dict[str, object]]) -> str:
