@@ -355,6 +355,75 @@ def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
         assert (process.returncode, err) == (0, "")
 
 
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_ready_file_holds_the_url_while_it_serves(
+    how: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    run = tmp_path / "run"
+    run.mkdir()
+    ready = run / "ready"
+    ready.write_text("http://127.0.0.1:9\n")  # a stale one, from an earlier run
+    argv = [str(BIN), "emulator", "--port", "0"]
+    if how == "flag":
+        argv += ["--ready-file", str(ready)]
+    else:
+        monkeypatch.setenv("BACKUPSHARE_EMULATOR_READY_FILE", str(ready))
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        # The banner comes after the file: once the first line is out, the file is there.
+        announced = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        url = ready.read_text()
+        assert url == announced + "\n" and url.startswith("http://127.0.0.1:")
+        response = requests.get(
+            f"{url.strip()}/v2/{OWN}/os-vendor-backup-sharing/count", headers=HEADERS, timeout=5
+        )
+        assert response.json() == {"count": 0}
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert (process.returncode, err) == (0, "")
+    assert list(run.iterdir()) == []  # removed on the way out, no temporary left
+
+
+def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    ready = tmp_path / "ready"
+    ready.write_text("http://127.0.0.1:9\n")  # a stale one must not pass for this run's
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(BIN), "emulator", "--port", str(port), "--ready-file", str(ready)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert (done.returncode, done.stdout) == (8, "")
+    assert done.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert not ready.exists()
+
+
+def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    ready = tmp_path / "missing" / "ready"
+    done = subprocess.run(
+        [str(BIN), "emulator", "--port", "0", "--ready-file", str(ready)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr.startswith(f"error: cannot write the ready file {ready}: ")
+
+
 def test_emulator_rejects_bad_options() -> None:
     import subprocess
     import sys

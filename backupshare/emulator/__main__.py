@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
@@ -109,6 +112,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-shares", type=int, default=default("seed-shares", "0"))
     p.add_argument("--tls-cert", default=default("tls-cert", None), help="PEM file: serve https")
     p.add_argument("--tls-key", default=default("tls-key", None), help="its key, if separate")
+    p.add_argument(
+        "--ready-file",
+        metavar="FILE",
+        default=default("ready-file", None),
+        help="once listening, write the base URL (one line) to FILE, atomically, so a script "
+        "can wait for it (removed again on a clean stop). The first line on stdout also says "
+        "'backupshare emulator listening on URL'",
+    )
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
     p.add_argument(
         "--allow-remote",
@@ -189,6 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "hint: use --host 127.0.0.1, or add --allow-remote to serve other machines on purpose\n"
         )
         return 2
+    ready_file = Path(args.ready_file) if args.ready_file else None
+    if ready_file is not None:
+        try:  # a file left by an earlier run must not pass for this one's signal
+            ready_file.unlink(missing_ok=True)
+        except OSError as exc:
+            print(f"error: cannot remove the old ready file {ready_file}: {exc}", file=sys.stderr)
+            return 3
     try:
         emulator, server = make_server(config, args.host, args.port)
     except OSError as exc:
@@ -216,6 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not serves_loopback_only(str(host)):
             sys.stderr.write(remote_warning(url))
             sys.stderr.flush()
+        if ready_file is not None:
+            try:
+                write_atomically(ready_file, url + "\n")
+            except OSError as exc:
+                print(f"error: cannot write the ready file {ready_file}: {exc}", file=sys.stderr)
+                return 3
         print(banner(config, url, emulator.store.backups(config.project_id)))
         sys.stdout.flush()
         server.serve_forever()
@@ -223,7 +247,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.server_close()
+        if ready_file is not None:  # stopped: whoever reads it now must not find a dead URL
+            with contextlib.suppress(OSError):
+                ready_file.unlink()
     return 0
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Writes `text` to `path` so that a reader sees either no file or all of it."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def remote_warning(url: str) -> str:
