@@ -78,7 +78,8 @@ def parser() -> argparse.ArgumentParser:
         prog="backupshare emulator",
         description="Run a local emulator of the VBS backup-sharing API and IAM tokens. "
         f"Every option also reads {ENV_PREFIX}<OPTION> from the environment.",
-        epilog="example: backupshare emulator --port 8776 --db /tmp/emulator.sqlite",
+        epilog="example: backupshare emulator --port 0 --ready-file /tmp/emulator.url "
+        "--db /tmp/emulator.sqlite",
     )
     env = os.environ.get
 
