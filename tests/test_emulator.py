@@ -424,6 +424,20 @@ def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
     assert done.stderr.startswith(f"error: cannot write the ready file {ready}: ")
 
 
+def test_help_documents_every_option() -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    done = subprocess.run(
+        [str(BIN), "emulator", "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0
+    for option in ("--ready-file FILE", "--allow-remote", "--admin-key", "loopback only"):
+        assert option in done.stdout
+    assert "BACKUPSHARE_EMULATOR_<OPTION>" in done.stdout
+
+
 def test_emulator_rejects_bad_options() -> None:
     import subprocess
     import sys

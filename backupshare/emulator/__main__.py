@@ -90,7 +90,11 @@ def parser() -> argparse.ArgumentParser:
         value = env(ENV_PREFIX + name.upper().replace("-", "_"))
         return value.split(",") if value else []
 
-    p.add_argument("--host", default=default("host", "127.0.0.1"), help="address to bind")
+    p.add_argument(
+        "--host",
+        default=default("host", "127.0.0.1"),
+        help="address to bind: loopback only, unless --allow-remote",
+    )
     p.add_argument("--port", type=int, default=default("port", "8776"), help="0 picks a free port")
     p.add_argument("--db", default=default("db", ":memory:"), help="SQLite file (default: memory)")
     p.add_argument("--project-id", type=_project, default=default("project-id", DEFAULT_PROJECT))
