@@ -438,6 +438,50 @@ def test_help_documents_every_option() -> None:
     assert "BACKUPSHARE_EMULATOR_<OPTION>" in done.stdout
 
 
+def test_every_option_reads_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backupshare.emulator.__main__ import config_from_args, parse
+
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_TOKEN", "one, two")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_USER", "u:p")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_BACKUP", f"{BACKUP}:creating")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_ENCRYPTED_BACKUP", ENCRYPTED.upper())
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_VERBOSE", "yes")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_ADMIN_KEY", "k")
+    args = parse([])
+    config = config_from_args(args)
+    assert args.verbose is True and config.admin_key == "k"
+    assert (config.tokens, config.users) == (["one", "two"], [("u", "p")])
+    assert config.backups is not None
+    assert [(b.id, b.status, b.encrypted) for b in config.backups] == [
+        (BACKUP, "creating", False),
+        (ENCRYPTED, "available", True),
+    ]
+    assert config_from_args(parse(["--token", "flag"])).tokens == ["flag"]  # flag > variable
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("BACKUP", "nope", "'nope' is not a backup id (a UUID)"),
+        ("ENCRYPTED_BACKUP", "nope", "'nope' is not a backup id (a UUID)"),
+        ("AKSK", "no-colon", "expected A:B, got 'no-colon'"),
+    ],
+)
+def test_a_bad_list_variable_is_a_usage_error(
+    variable: str, value: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from backupshare.emulator.__main__ import parse
+
+    monkeypatch.setenv(f"BACKUPSHARE_EMULATOR_{variable}", value)
+    with pytest.raises(SystemExit) as exited:
+        parse([])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: BACKUPSHARE_EMULATOR_{variable}: {message}\n"
+        "hint: see 'backupshare emulator --help'\n"
+    )
+
+
 def test_emulator_rejects_bad_options() -> None:
     import subprocess
     import sys

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -65,6 +65,16 @@ def _encrypted(value: str) -> str:
     return canonical
 
 
+# Repeatable options: their variables hold comma-separated values.
+REPEATABLE: dict[str, Callable[[str], object]] = {
+    "token": str,
+    "user": _pair,
+    "aksk": _pair,
+    "backup": _backup,
+    "encrypted_backup": _encrypted,
+}
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with the tool's own error shape: one `error:` line and a hint, exit 2."""
 
@@ -85,10 +95,6 @@ def parser() -> argparse.ArgumentParser:
 
     def default(name: str, fallback: str | None) -> str | None:
         return env(ENV_PREFIX + name.upper().replace("-", "_"), fallback)
-
-    def many(name: str) -> list[str]:
-        value = env(ENV_PREFIX + name.upper().replace("-", "_"))
-        return value.split(",") if value else []
 
     p.add_argument(
         "--host",
@@ -138,35 +144,39 @@ def parser() -> argparse.ArgumentParser:
         help="GET /_emulator/requests shows the credentials it received only to a caller "
         "sending this key in X-Emulator-Admin-Key (default: never)",
     )
-    p.set_defaults(
-        _env_switches={name: env(ENV_PREFIX + name.upper()) for name in SWITCHES},
-        _env_tokens=many("token"),
-        _env_users=many("user"),
-        _env_aksk=many("aksk"),
-        _env_backups=many("backup"),
-    )
     return p
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """The options, with an on/off option that is absent from argv taken from its variable."""
+    """The options; an on/off or repeatable option absent from argv is taken from its variable
+    (checked like the flag, and a bad value is a usage error that names the variable)."""
     p = parser()
     args = p.parse_args(argv)
-    for name, value in args._env_switches.items():
+    for name in SWITCHES:
+        variable, value = ENV_PREFIX + name.upper(), os.environ.get(ENV_PREFIX + name.upper())
         if getattr(args, name) or value is None:
             continue
         if value.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
-            p.error(f"{ENV_PREFIX}{name.upper()}={value!r}: expected 1 or 0 (true/false, yes/no)")
+            p.error(f"{variable}={value!r}: expected 1 or 0 (true/false, yes/no)")
         setattr(args, name, value.strip().lower() in TRUE_WORDS)
+    for name, convert in REPEATABLE.items():
+        variable, value = ENV_PREFIX + name.upper(), os.environ.get(ENV_PREFIX + name.upper())
+        if getattr(args, name) or not value:
+            continue
+        try:
+            items = [convert(item.strip()) for item in value.split(",") if item.strip()]
+        except argparse.ArgumentTypeError as exc:
+            p.error(f"{variable}: {exc}")
+        setattr(args, name, items)
     return args
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    tokens = args.token or args._env_tokens or [DEFAULT_TOKEN]
-    users = args.user or [_pair(u) for u in args._env_users] or [DEFAULT_USER]
-    keys = args.aksk or [_pair(k) for k in args._env_aksk] or [DEFAULT_AKSK]
+    tokens = args.token or [DEFAULT_TOKEN]
+    users = args.user or [DEFAULT_USER]
+    keys = args.aksk or [DEFAULT_AKSK]
     backups = None
-    chosen = args.backup or [_backup(b) for b in args._env_backups]
+    chosen = args.backup or []
     if chosen or args.encrypted_backup:
         backups = [
             BackupSeed(backup_id, args.project_id, f"backup-{i + 1}", status=status)
