@@ -293,7 +293,7 @@ def test_admin_routes_and_request_log(emulator: RunningEmulator) -> None:
     requests.get(f"{base(emulator)}/detail", params={"limit": "1"}, headers=HEADERS, timeout=5)
     log = requests.get(f"{emulator.url}/_emulator/requests", timeout=5).json()
     assert log[-1]["query"] == {"limit": "1"} and log[-1]["method"] == "GET"
-    assert log[-1]["headers"]["X-Auth-Token"] == DEFAULT_TOKEN
+    assert log[-1]["headers"]["X-Auth-Token"] == "***"  # shown only with the admin key
     seeded = requests.post(f"{emulator.url}/_emulator/seed", json={"shares": 25}, timeout=5)
     assert seeded.json() == {"created": 25}
     assert emulator.emulator.store.count(OWN, {}) == 25
@@ -336,6 +336,150 @@ def test_emulator_module_runs_and_prints_its_url(tmp_path: Any) -> None:
         assert process.wait(timeout=10) == 0
         assert process.stdout is not None
         process.stdout.close()
+
+
+def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    for _ in range(3):  # the SIGTERM lands as early as a reader of the banner can send it
+        process = subprocess.Popen(
+            [str(BIN), "emulator", "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("backupshare emulator listening on ")
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+        assert (process.returncode, err) == (0, "")
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_ready_file_holds_the_url_while_it_serves(
+    how: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    run = tmp_path / "run"
+    run.mkdir()
+    ready = run / "ready"
+    ready.write_text("http://127.0.0.1:9\n")  # a stale one, from an earlier run
+    argv = [str(BIN), "emulator", "--port", "0"]
+    if how == "flag":
+        argv += ["--ready-file", str(ready)]
+    else:
+        monkeypatch.setenv("BACKUPSHARE_EMULATOR_READY_FILE", str(ready))
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        # The banner comes after the file: once the first line is out, the file is there.
+        announced = process.stdout.readline().rsplit(" ", 1)[1].strip()
+        url = ready.read_text()
+        assert url == announced + "\n" and url.startswith("http://127.0.0.1:")
+        response = requests.get(
+            f"{url.strip()}/v2/{OWN}/os-vendor-backup-sharing/count", headers=HEADERS, timeout=5
+        )
+        assert response.json() == {"count": 0}
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    assert (process.returncode, err) == (0, "")
+    assert list(run.iterdir()) == []  # removed on the way out, no temporary left
+
+
+def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    ready = tmp_path / "ready"
+    ready.write_text("http://127.0.0.1:9\n")  # a stale one must not pass for this run's
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [str(BIN), "emulator", "--port", str(port), "--ready-file", str(ready)],
+            capture_output=True, text=True, timeout=30, check=False,
+        )  # fmt: skip
+    assert (done.returncode, done.stdout) == (8, "")
+    assert done.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert not ready.exists()
+
+
+def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    ready = tmp_path / "missing" / "ready"
+    done = subprocess.run(
+        [str(BIN), "emulator", "--port", "0", "--ready-file", str(ready)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (3, "")
+    assert done.stderr.startswith(f"error: cannot write the ready file {ready}: ")
+
+
+def test_help_documents_every_option() -> None:
+    import subprocess
+
+    from .conftest import BIN
+
+    done = subprocess.run(
+        [str(BIN), "emulator", "--help"], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 0
+    for option in ("--ready-file FILE", "--allow-remote", "--admin-key", "loopback only"):
+        assert option in done.stdout
+    assert "BACKUPSHARE_EMULATOR_<OPTION>" in done.stdout
+
+
+def test_every_option_reads_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backupshare.emulator.__main__ import config_from_args, parse
+
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_TOKEN", "one, two")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_USER", "u:p")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_BACKUP", f"{BACKUP}:creating")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_ENCRYPTED_BACKUP", ENCRYPTED.upper())
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_VERBOSE", "yes")
+    monkeypatch.setenv("BACKUPSHARE_EMULATOR_ADMIN_KEY", "k")
+    args = parse([])
+    config = config_from_args(args)
+    assert args.verbose is True and config.admin_key == "k"
+    assert (config.tokens, config.users) == (["one", "two"], [("u", "p")])
+    assert config.backups is not None
+    assert [(b.id, b.status, b.encrypted) for b in config.backups] == [
+        (BACKUP, "creating", False),
+        (ENCRYPTED, "available", True),
+    ]
+    assert config_from_args(parse(["--token", "flag"])).tokens == ["flag"]  # flag > variable
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("BACKUP", "nope", "'nope' is not a backup id (a UUID)"),
+        ("ENCRYPTED_BACKUP", "nope", "'nope' is not a backup id (a UUID)"),
+        ("AKSK", "no-colon", "expected A:B, got 'no-colon'"),
+    ],
+)
+def test_a_bad_list_variable_is_a_usage_error(
+    variable: str, value: str, message: str, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from backupshare.emulator.__main__ import parse
+
+    monkeypatch.setenv(f"BACKUPSHARE_EMULATOR_{variable}", value)
+    with pytest.raises(SystemExit) as exited:
+        parse([])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: BACKUPSHARE_EMULATOR_{variable}: {message}\n"
+        "hint: see 'backupshare emulator --help'\n"
+    )
 
 
 def test_emulator_rejects_bad_options() -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
 from ..models import BACKUP_STATUSES, normalize_project_id, normalize_uuid
+from .safety import serves_loopback_only
 from .server import (
     DEFAULT_AKSK,
     DEFAULT_PROJECT,
@@ -22,6 +26,9 @@ from .server import (
 from .store import BackupSeed
 
 ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
+SWITCHES = ("verbose", "allow_remote")  # on/off options; their variables say 1/0, true/false, ...
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("", "0", "false", "no", "off")
 
 
 def _pair(value: str) -> tuple[str, str]:
@@ -58,6 +65,16 @@ def _encrypted(value: str) -> str:
     return canonical
 
 
+# Repeatable options: their variables hold comma-separated values.
+REPEATABLE: dict[str, Callable[[str], object]] = {
+    "token": str,
+    "user": _pair,
+    "aksk": _pair,
+    "backup": _backup,
+    "encrypted_backup": _encrypted,
+}
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with the tool's own error shape: one `error:` line and a hint, exit 2."""
 
@@ -71,18 +88,19 @@ def parser() -> argparse.ArgumentParser:
         prog="backupshare emulator",
         description="Run a local emulator of the VBS backup-sharing API and IAM tokens. "
         f"Every option also reads {ENV_PREFIX}<OPTION> from the environment.",
-        epilog="example: backupshare emulator --port 8776 --db /tmp/emulator.sqlite",
+        epilog="example: backupshare emulator --port 0 --ready-file /tmp/emulator.url "
+        "--db /tmp/emulator.sqlite",
     )
     env = os.environ.get
 
     def default(name: str, fallback: str | None) -> str | None:
         return env(ENV_PREFIX + name.upper().replace("-", "_"), fallback)
 
-    def many(name: str) -> list[str]:
-        value = env(ENV_PREFIX + name.upper().replace("-", "_"))
-        return value.split(",") if value else []
-
-    p.add_argument("--host", default=default("host", "127.0.0.1"), help="address to bind")
+    p.add_argument(
+        "--host",
+        default=default("host", "127.0.0.1"),
+        help="address to bind: loopback only, unless --allow-remote",
+    )
     p.add_argument("--port", type=int, default=default("port", "8776"), help="0 picks a free port")
     p.add_argument("--db", default=default("db", ":memory:"), help="SQLite file (default: memory)")
     p.add_argument("--project-id", type=_project, default=default("project-id", DEFAULT_PROJECT))
@@ -105,22 +123,60 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-shares", type=int, default=default("seed-shares", "0"))
     p.add_argument("--tls-cert", default=default("tls-cert", None), help="PEM file: serve https")
     p.add_argument("--tls-key", default=default("tls-key", None), help="its key, if separate")
+    p.add_argument(
+        "--ready-file",
+        metavar="FILE",
+        default=default("ready-file", None),
+        help="once listening, write the base URL (one line) to FILE, atomically, so a script "
+        "can wait for it (removed again on a clean stop). The first line on stdout also says "
+        "'backupshare emulator listening on URL'",
+    )
     p.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    p.set_defaults(
-        _env_tokens=many("token"),
-        _env_users=many("user"),
-        _env_aksk=many("aksk"),
-        _env_backups=many("backup"),
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host that other machines can reach (0.0.0.0, a LAN address); "
+        "the admin API still answers loopback clients only",
+    )
+    p.add_argument(
+        "--admin-key",
+        default=default("admin-key", None),
+        help="GET /_emulator/requests shows the credentials it received only to a caller "
+        "sending this key in X-Emulator-Admin-Key (default: never)",
     )
     return p
 
 
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The options; an on/off or repeatable option absent from argv is taken from its variable
+    (checked like the flag, and a bad value is a usage error that names the variable)."""
+    p = parser()
+    args = p.parse_args(argv)
+    for name in SWITCHES:
+        variable, value = ENV_PREFIX + name.upper(), os.environ.get(ENV_PREFIX + name.upper())
+        if getattr(args, name) or value is None:
+            continue
+        if value.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
+            p.error(f"{variable}={value!r}: expected 1 or 0 (true/false, yes/no)")
+        setattr(args, name, value.strip().lower() in TRUE_WORDS)
+    for name, convert in REPEATABLE.items():
+        variable, value = ENV_PREFIX + name.upper(), os.environ.get(ENV_PREFIX + name.upper())
+        if getattr(args, name) or not value:
+            continue
+        try:
+            items = [convert(item.strip()) for item in value.split(",") if item.strip()]
+        except argparse.ArgumentTypeError as exc:
+            p.error(f"{variable}: {exc}")
+        setattr(args, name, items)
+    return args
+
+
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    tokens = args.token or args._env_tokens or [DEFAULT_TOKEN]
-    users = args.user or [_pair(u) for u in args._env_users] or [DEFAULT_USER]
-    keys = args.aksk or [_pair(k) for k in args._env_aksk] or [DEFAULT_AKSK]
+    tokens = args.token or [DEFAULT_TOKEN]
+    users = args.user or [DEFAULT_USER]
+    keys = args.aksk or [DEFAULT_AKSK]
     backups = None
-    chosen = args.backup or [_backup(b) for b in args._env_backups]
+    chosen = args.backup or []
     if chosen or args.encrypted_backup:
         backups = [
             BackupSeed(backup_id, args.project_id, f"backup-{i + 1}", status=status)
@@ -145,12 +201,27 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         db=args.db,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        admin_key=args.admin_key or None,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     config = config_from_args(args)
+    if not args.allow_remote and not serves_loopback_only(args.host):
+        sys.stderr.write(
+            f"error: refusing to listen on {args.host or 'every address'}: not a loopback "
+            "address, so other machines could use the emulator and its public test credentials\n"
+            "hint: use --host 127.0.0.1, or add --allow-remote to serve other machines on purpose\n"
+        )
+        return 2
+    ready_file = Path(args.ready_file) if args.ready_file else None
+    if ready_file is not None:
+        try:  # a file left by an earlier run must not pass for this one's signal
+            ready_file.unlink(missing_ok=True)
+        except OSError as exc:
+            print(f"error: cannot remove the old ready file {ready_file}: {exc}", file=sys.stderr)
+            return 3
     try:
         emulator, server = make_server(config, args.host, args.port)
     except OSError as exc:
@@ -159,28 +230,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bad --db file, for one
         print(f"error: cannot start the emulator: {exc}", file=sys.stderr)
         return 3
-    if args.verbose:
-        from .server import Handler
-
-        Handler.quiet = False
-    if args.seed_shares:
-        emulator.seed_shares(args.seed_shares)
-    host, port = server.server_address[:2]
-    url = f"{server.scheme}://{host!s}:{port}"
-    print(banner(config, url, emulator.store.backups(config.project_id)))
-    sys.stdout.flush()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
+    # Before anything is announced: whoever reads the banner may stop the emulator at once,
+    # and that is a clean stop (0), never the CLI's "interrupted".
     signal.signal(signal.SIGTERM, stop)
     try:
+        if args.verbose:
+            from .server import Handler
+
+            Handler.quiet = False
+        if args.seed_shares:
+            emulator.seed_shares(args.seed_shares)
+        host, port = server.server_address[:2]
+        url = f"{server.scheme}://{host!s}:{port}"
+        if not serves_loopback_only(str(host)):
+            sys.stderr.write(remote_warning(url))
+            sys.stderr.flush()
+        if ready_file is not None:
+            try:
+                write_atomically(ready_file, url + "\n")
+            except OSError as exc:
+                print(f"error: cannot write the ready file {ready_file}: {exc}", file=sys.stderr)
+                return 3
+        print(banner(config, url, emulator.store.backups(config.project_id)))
+        sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+        if ready_file is not None:  # stopped: whoever reads it now must not find a dead URL
+            with contextlib.suppress(OSError):
+                ready_file.unlink()
     return 0
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Writes `text` to `path` so that a reader sees either no file or all of it."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def remote_warning(url: str) -> str:
+    """What --allow-remote costs, said where it cannot be missed."""
+    return (
+        f"WARNING: the emulator listens on {url}, which other machines may reach.\n"
+        "WARNING: its credentials are public test values: anyone who can connect can use them.\n"
+        "WARNING: use it only on a network you trust; the admin API (/_emulator/*) still "
+        "answers loopback clients only.\n"
+    )
 
 
 def banner(config: EmulatorConfig, url: str, backups: list[dict[str, object]]) -> str:

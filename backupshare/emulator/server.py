@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..models import BACKUP_STATUSES, LIST_FILTERS, normalize_project_id, normalize_uuid
 from .iam import Identity
+from .safety import ADMIN_KEY_HEADER, admin_key_matches, is_loopback, redact_entry
 from .store import SORT_COLUMNS, BackupSeed, Rejected, Store
 
 MAX_BODY_BYTES = 12 * 1024 * 1024  # the gateway's limit
@@ -125,6 +126,9 @@ class EmulatorConfig:
     seed: int | None = None
     tls_cert: str | None = None  # PEM certificate (and key file) to serve https instead of http
     tls_key: str | None = None
+    # Lets GET /_emulator/requests show the credentials it received, to a caller that sends it
+    # in X-Emulator-Admin-Key; None: they are never shown over HTTP.
+    admin_key: str | None = None
 
 
 class Emulator:
@@ -389,12 +393,16 @@ class Handler(BaseHTTPRequestHandler):
         )
         return {"shared": records}
 
-    # -- admin (for tests and demos; loopback only, like the emulator itself) ------------------
+    # -- admin (for tests and demos; loopback only, even when the emulator serves others) -------
     def _admin(self, method: str, path: str, body: bytes) -> None:
         emulator = self.emulator
+        if not is_loopback(str(self.client_address[0])):
+            raise Rejected(403, "EMULATOR.0403", "The admin API answers loopback clients only.")
+        revealed = self._admin_key_given()
         route = path.rstrip("/")
         if route == "/_emulator/requests" and method == "GET":
-            self._json(200, emulator.logged())
+            entries = emulator.logged()
+            self._json(200, entries if revealed else [redact_entry(e) for e in entries])
         elif route == "/_emulator/requests" and method == "DELETE":
             emulator.clear_log()
             self._json(200, None)
@@ -418,6 +426,21 @@ class Handler(BaseHTTPRequestHandler):
             self._json(200, {"backups": emulator.store.backups(emulator.config.project_id)})
         else:
             raise Rejected(404, "EMULATOR.0404", f"No admin route {method} {path}.")
+
+    def _admin_key_given(self) -> bool:
+        """Whether the request carries the admin key; a wrong one (or one the emulator was not
+        started with) is refused rather than quietly ignored, so a caller learns why."""
+        given = self.headers.get(ADMIN_KEY_HEADER)
+        if given is None:
+            return False
+        configured = self.emulator.config.admin_key
+        if not configured:
+            raise Rejected(
+                403, "EMULATOR.0403", "No admin key was configured: start with --admin-key."
+            )
+        if not admin_key_matches(given, configured):
+            raise Rejected(403, "EMULATOR.0403", f"Wrong {ADMIN_KEY_HEADER}.")
+        return True
 
     # -- faults --------------------------------------------------------------------------------
     def _fault_before(self, fault: Fault) -> None:
