@@ -7,7 +7,6 @@ drive them directly against the emulator.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from .models import (
     RESULT_CREATED,
     RESULT_EXISTING,
     RESULT_FAILED,
+    RESULT_SKIPPED,
     Result,
     Share,
     normalize_project_id,
@@ -149,6 +149,7 @@ class ShareOutcome(Outcome):
 
 @dataclass
 class CancelOutcome(Outcome):
+    interrupted: bool = False  # by Ctrl-C or SIGTERM: the results say what happened to each
     what: ClassVar[str] = "cancellation"
 
 
@@ -292,21 +293,43 @@ def cancel(
     *,
     concurrency: int = 8,
     progress: Callable[[int], None] = lambda n: None,
+    stop: Interrupt | None = None,
 ) -> CancelOutcome:
-    """Ends the planned sharings, each reported on its own; Ctrl-C reports what finished."""
+    """Ends the planned sharings, each reported on its own. When `stop` is raised (Ctrl-C),
+    nothing new starts: what never started is `skipped`, what is in flight is waited for —
+    unless it is raised twice, then in-flight items are `failed` with an unknown outcome."""
+    stop = stop or Interrupt()
     if plan.whole_backup is not None:
-        client.cancel_backup(plan.whole_backup)
-        results = [_canceled(plan.known.get(sid), sid) for sid in plan.share_ids]
-        progress(len(results))
-        return CancelOutcome(results, client.invocation_id)
+        whole = plan.whole_backup
+        [done] = run_batch(
+            [whole],
+            lambda backup_id: _cancel_backup(client, backup_id),
+            concurrency=1,
+            on_done=lambda: progress(len(plan.share_ids)),
+            stop=stop,
+        )
+        results = [
+            replace(cancel_result(sid, plan.known.get(sid), done.result), error=done.error)
+            for sid in plan.share_ids
+        ]
+        return CancelOutcome(results, client.invocation_id, interrupted=stop.raised)
     results = run_batch(
         plan.share_ids,
         lambda sid: _cancel_one(client, sid, plan.known.get(sid)),
         concurrency=concurrency,
         on_done=lambda: progress(1),
-        unfinished=lambda sid: _unknown(plan.known.get(sid), sid),
+        stop=stop,
+        known=plan.known,
     )
-    return CancelOutcome(plan.absent + results, client.invocation_id)
+    return CancelOutcome(plan.absent + results, client.invocation_id, interrupted=stop.raised)
+
+
+def _cancel_backup(client: Client, backup_id: str) -> Result:
+    try:
+        client.cancel_backup(backup_id)
+    except BackupshareError as exc:
+        return Result(backup_id, None, None, RESULT_FAILED, exc.to_dict())
+    return Result(backup_id, None, None, RESULT_CANCELED)
 
 
 def cancel_result(
@@ -332,11 +355,6 @@ def _canceled(share: Share | None, share_id: str) -> Result:
     return cancel_result(share_id, share, RESULT_CANCELED)
 
 
-def _unknown(share: Share | None, share_id: str) -> Result:
-    interrupted = Interrupted("interrupted before this sharing was cancelled")
-    return cancel_result(share_id, share, RESULT_FAILED, interrupted)
-
-
 def _cancel_one(client: Client, share_id: str, share: Share | None) -> Result:
     try:
         gone_after_unknown = client.cancel(share_id)
@@ -356,55 +374,63 @@ UNANSWERED_NOTE = (
 )
 
 
+class Interrupt:
+    """Ctrl-C (or SIGTERM) as a flag a batch polls, instead of an exception that could land
+    anywhere — so the report is always complete. Raised once: finish what is in flight;
+    twice: stop waiting."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.abandoned = False  # requests left running after a second interrupt
+
+    def raise_(self) -> None:
+        self.count += 1
+
+    @property
+    def raised(self) -> bool:
+        return self.count > 0
+
+
 def run_batch(
     items: list[str],
     work: Callable[[str], Result],
     *,
     concurrency: int,
     on_done: Callable[[], None],
-    unfinished: Callable[[str], Result],
+    stop: Interrupt,
+    known: dict[str, Share] | None = None,
 ) -> list[Result]:
-    """Runs `work` over items with bounded concurrency, results in input order. On Ctrl-C the
-    items not yet finished are reported as such and Interrupted carries every result."""
+    """Runs `work` over items with bounded concurrency; results in input order, every item
+    accounted for: done, `skipped` (never started because of an interrupt) or, after a second
+    interrupt, `failed` with an unknown outcome (abandoned in flight)."""
     from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+    known = known or {}
     results: dict[str, Result] = {}
-    stop = threading.Event()
 
     def guarded(item: str) -> Result:
-        return unfinished(item) if stop.is_set() else work(item)
+        if stop.raised:
+            return cancel_result(item, known.get(item), RESULT_SKIPPED)
+        return work(item)
 
-    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="cancel")
-    futures: dict[Future[Result], str] = {}
-    try:
-        futures = {pool.submit(guarded, item): item for item in items}
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                results[futures[future]] = future.result()
-                on_done()
-    except KeyboardInterrupt:
-        stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        for future, item in futures.items():
-            if item not in results:
-                done_ok = future.done() and not future.cancelled()
-                results[item] = future.result() if done_ok else unfinished(item)
-        ordered = [results[item] for item in items]
-        raise Interrupted(
-            "interrupted", hint="the report shows what finished before the interrupt"
-        ) from BatchInterrupted(ordered)
-    pool.shutdown(wait=True)
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="batch")
+    futures: dict[Future[Result], str] = {pool.submit(guarded, item): item for item in items}
+    pending = set(futures)
+    while pending and stop.count < 2:
+        done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+        for future in done:
+            results[futures[future]] = future.result()
+            on_done()
+    for future in pending:  # abandoned after a second interrupt
+        item = futures[future]
+        if future.cancel() or not future.running():
+            results[item] = cancel_result(item, known.get(item), RESULT_SKIPPED)
+        else:
+            unknown = Interrupted("interrupted while in flight; its outcome is unknown")
+            results[item] = cancel_result(item, known.get(item), RESULT_FAILED, unknown)
+    stop.abandoned = bool(pending)
+    pool.shutdown(wait=not pending, cancel_futures=True)
     return [results[item] for item in items]
-
-
-class BatchInterrupted(Exception):
-    """Carries a batch's per-item results through an interrupt."""
-
-    def __init__(self, results: list[Result]) -> None:
-        super().__init__("batch interrupted")
-        self.results = results
 
 
 def batch_error(results: list[Result], what: str) -> BackupshareError | None:

@@ -62,12 +62,48 @@ METHOD_KEYS = {
     "aksk": ("access_key", "secret_key"),
 }
 
+
+@dataclass(frozen=True)
+class Number:
+    """A numeric setting and its range, checked the same whatever its source."""
+
+    kind: type
+    low: float
+    high: float
+    default: float
+    low_inclusive: bool = True
+    unit: str = ""
+
+    def problem(self, value: Any) -> str | None:
+        import math
+
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return f"must be {'an integer' if self.kind is int else 'a number'}"
+        if self.kind is int and not float(value).is_integer():
+            return "must be a whole number"
+        above_low = value >= self.low if self.low_inclusive else value > self.low
+        if not math.isfinite(value) or not above_low or value > self.high:
+            return f"must be between {self.low:g} and {self.high:g}{self.unit}"
+        return None
+
+    def parse(self, text: str) -> Any:
+        """A value from an environment variable (text); ValueError if it is not a number."""
+        return int(text) if self.kind is int else float(text)
+
+
+NUMBERS = {
+    "timeout": Number(float, 0, 3600, DEFAULT_TIMEOUT, low_inclusive=False, unit=" seconds"),
+    "retries": Number(int, 0, 20, DEFAULT_RETRIES),
+}
+
 # Environment variables for each setting, ours first, then the official SDKs' fall-backs.
 ENV_NAMES = {
     "endpoint": ("BACKUPSHARE_ENDPOINT",),
     "project_id": ("BACKUPSHARE_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"),
     "region": ("BACKUPSHARE_REGION", "HUAWEICLOUD_SDK_REGION"),
     "output": ("BACKUPSHARE_OUTPUT",),
+    "timeout": ("BACKUPSHARE_TIMEOUT",),
+    "retries": ("BACKUPSHARE_RETRIES",),
     "token": ("BACKUPSHARE_TOKEN",),
     "access_key": ("BACKUPSHARE_ACCESS_KEY", "HUAWEICLOUD_SDK_AK"),
     "secret_key": ("BACKUPSHARE_SECRET_KEY", "HUAWEICLOUD_SDK_SK"),
@@ -382,10 +418,9 @@ def _check_value(key: str, value: Any, where: str) -> list[str]:
     if key == "region":
         problem = region_problem(value)
         return [f"{where}: {problem}"] if problem else []
-    if key == "timeout" and not 0 < value <= 3600:
-        return [f"{where}: must be between 0 and 3600 seconds"]
-    if key == "retries" and not 0 <= value <= 20:
-        return [f"{where}: must be between 0 and 20"]
+    if key in NUMBERS:
+        problem = NUMBERS[key].problem(value)
+        return [f"{where}: {problem}"] if problem else []
     if key == "output" and value not in OUTPUT_FORMATS:
         return [f"{where}: must be one of {', '.join(OUTPUT_FORMATS)}"]
     return []
@@ -646,8 +681,8 @@ def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Setting
         auth=auth,
         region=region,
         cloud=cloud,
-        timeout=float(resolve.get("timeout", DEFAULT_TIMEOUT)),
-        retries=int(resolve.get("retries", DEFAULT_RETRIES)),
+        timeout=float(_number(resolve, "timeout")),
+        retries=int(_number(resolve, "retries")),
         ca_bundle=_ca_bundle(resolve),
         proxy=_proxy(resolve),
         output=output,
@@ -677,6 +712,27 @@ def _endpoint(resolve: Resolver, cloud: str | None, region: str | None, name: st
         f"profile {name!r} has no endpoint",
         hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT)",
     )
+
+
+def _number(resolve: Resolver, key: str) -> float:
+    """A numeric setting in its range: a bad flag is a usage error (2), a bad environment
+    variable or file value a configuration error (3)."""
+    from .errors import UsageError
+
+    number = NUMBERS[key]
+    given = resolve.get(key, number.default)
+    source = resolve.sources.get(key, "default")
+    value = given
+    if isinstance(given, str):
+        try:
+            value = number.parse(given.strip())
+        except ValueError:
+            value = None
+    problem = number.problem(value)
+    if problem is None:
+        return float(value)
+    error = UsageError if source.startswith("flag") else ConfigError
+    raise error(f"invalid {key} {str(given)[:40]!r} ({source}): {problem}")
 
 
 def _region(resolve: Resolver) -> str | None:
@@ -727,7 +783,10 @@ def _ca_bundle(resolve: Resolver) -> str | None:
 def _auth(
     resolve: Resolver, section: LineDict, cloud: str | None, region: str | None, name: str
 ) -> AuthSettings:
-    method = section.get("method") or _method_from_env(resolve.env)
+    # Credentials in the environment outrank the profile's, as every setting does (a CI job's
+    # BACKUPSHARE_TOKEN wins over a default profile whose secret lives elsewhere).
+    from_env = _method_from_env(resolve.env)
+    method = from_env or section.get("method")
     if method is None:
         raise ConfigError(
             f"profile {name!r} has no credentials",
@@ -735,9 +794,9 @@ def _auth(
             "BACKUPSHARE_SECRET_KEY, or BACKUPSHARE_USERNAME/BACKUPSHARE_PASSWORD",
         )
     resolve.sources["auth.method"] = (
-        f"file {resolve.path}:{section.lines.get('method', '?')}"
-        if section.get("method")
-        else "derived from the environment"
+        "derived from the environment"
+        if from_env
+        else f"file {resolve.path}:{section.lines.get('method', '?')}"
     )
     values: dict[str, Any] = {"method": method}
     for key in METHOD_KEYS[method]:

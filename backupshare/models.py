@@ -20,6 +20,7 @@ RESULT_EXISTING = "existing"
 RESULT_CANCELED = "canceled"
 RESULT_ABSENT = "absent"
 RESULT_FAILED = "failed"
+RESULT_SKIPPED = "skipped"  # never attempted: the run was interrupted first
 
 # Query parameters of the list and count endpoints, by our option names.
 LIST_FILTERS = (

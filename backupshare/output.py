@@ -66,6 +66,28 @@ def _escape_char(match: re.Match[str]) -> str:
     return match.group().encode("unicode_escape").decode("ascii")
 
 
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Holds SIGINT back for the duration (in the main thread), then delivers it."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            else:
+                raise KeyboardInterrupt
+
+
 def human_time(value: str | None, *, zone: bool = True) -> str:
     """`2017-08-10T12:25:40.480424` (naive UTC) as `2017-08-10 12:25:40 UTC`."""
     if not value:
@@ -143,28 +165,32 @@ class Output:
     def color(self) -> bool:
         if self.no_color or os.environ.get("NO_COLOR"):
             return False
+        return self.terminal
+
+    @property
+    def terminal(self) -> bool:
+        """A person reads stdout (FORCE_COLOR says so for a pipe that ends at a terminal)."""
         return bool(os.environ.get("FORCE_COLOR")) or self.stdout.isatty()
 
     @property
     def rich_table(self) -> bool:
-        """Rich tables only for a person: on a terminal without NO_COLOR/--no-color."""
-        return self.format == "table" and self.color
+        """Tables that fit the terminal, for a person; NO_COLOR removes only their colour."""
+        return self.format == "table" and self.terminal
 
     @property
     def interactive_stderr(self) -> bool:
-        """Spinners only for a person: a terminal, not -q, not NO_COLOR/--no-color."""
-        plain = self.no_color or bool(os.environ.get("NO_COLOR"))
-        return self.stderr.isatty() and not self.quiet and not plain
+        """Spinners only for a person: a terminal, not -q."""
+        return self.stderr.isatty() and not self.quiet
 
     def _console(self, stream: IO[str]) -> Any:
         from rich.console import Console
 
         return Console(
             file=stream,
-            no_color=not self.color,
+            color_system="auto" if self.color else None,  # NO_COLOR: no escape codes at all
             highlight=False,
             soft_wrap=False,
-            force_terminal=self.color or None,
+            force_terminal=self.terminal or None,
         )
 
     # -- stderr ----------------------------------------------------------------------------
@@ -206,8 +232,9 @@ class Output:
         return csv_line(values, safe=self.csv_safe)
 
     def _write(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
+        with interrupts_deferred():  # Ctrl-C between two halves of a line would cut a record
+            self.stdout.write(text)
+            self.stdout.flush()
 
     def shares(self, pages: Iterable[list[Share]], *, shared_with_me: bool = False) -> int:
         """Writes a listing. jsonl, ids and csv stream page by page (the data is the progress);

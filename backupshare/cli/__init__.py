@@ -28,8 +28,6 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI and returns its exit code (main() exits with it)."""
-    import signal
-
     import typer
     from typer._click import exceptions as click_exceptions
     from typer.main import get_command
@@ -39,7 +37,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     from .app import app
     from .common import STATE
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
     STATE.__init__()  # type: ignore[misc]  # a fresh invocation (tests run many in one process)
     args = list(sys.argv[1:] if argv is None else argv)
     command = get_command(app)
@@ -67,6 +64,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 141  # like a shell: the reader went away (`| head`)
+    except SystemExit as exc:
+        if _reader_gone(exc):  # click turns a broken pipe into exit 1; a shell says 141
+            _silence_stdout()
+            return 141
+        raise
     except Exception as exc:
         if STATE.flags.debug:
             raise
@@ -76,6 +78,13 @@ def run(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _reader_gone(exc: SystemExit) -> bool:
+    import errno
+
+    cause = exc.__context__
+    return isinstance(cause, OSError) and cause.errno == errno.EPIPE
 
 
 def _interrupted() -> int:
@@ -126,13 +135,24 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     if args == ["--version"]:  # answered without loading Typer: scripts call this a lot
         print(f"backupshare {__version__}")
         sys.exit(0)
+    import signal
+
     _no_core_dumps()
-    code = run(args)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        code = run(args)
+    except KeyboardInterrupt:  # so early that run() had not yet taken over (imports)
+        code = _interrupted()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
         code = 141
+    from .common import STATE
+
+    if STATE.abandoned_work:  # a second Ctrl-C: do not wait for requests still in flight
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 

@@ -6,7 +6,8 @@ import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,6 +18,7 @@ from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..commands import Interrupt
     from ..config import Settings
     from ..output import Output
 
@@ -31,6 +33,7 @@ class Invocation:
     no_color: bool = False
     quiet: bool = False
     csv_safe: bool = False
+    abandoned_work: bool = False  # threads left running after a second Ctrl-C: exit at once
     settings: Settings | None = None
     output: Output | None = None
 
@@ -139,7 +142,10 @@ def remember(values: dict[str, Any]) -> None:
         raise UsageError(
             f"invalid --output {values['output']!r}: choose one of {', '.join(OUTPUT_FORMATS)}"
         )
-    given = {k: v for k, v in values.items() if k in FLAG_NAMES and v not in (None, False)}
+    # `is`, not `in`: 0 == False, and `--retries 0` is a value, not an absent flag.
+    given = {
+        k: v for k, v in values.items() if k in FLAG_NAMES and v is not None and v is not False
+    }
     STATE.flags = replace(STATE.flags, **given)
     STATE.no_color = STATE.no_color or bool(values.get("no_color"))
     STATE.quiet = STATE.quiet or bool(values.get("quiet"))
@@ -199,6 +205,33 @@ def debug_logger() -> Callable[[str], None]:
 
 
 def is_terminal() -> bool:
-    """May we ask a person? CLI.md: not without a terminal, nor with NO_COLOR/--no-color."""
-    plain = STATE.no_color or bool(os.environ.get("NO_COLOR"))
-    return sys.stdin.isatty() and sys.stderr.isatty() and not plain
+    """May we ask a person? Only the terminal decides (NO_COLOR is about colour, not prompts)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+@contextmanager
+def interrupt_latch() -> Iterator[Interrupt]:
+    """Within: Ctrl-C and SIGTERM raise a flag the batch polls instead of an exception, so no
+    interrupt can land between the work and its report (see commands.Interrupt)."""
+    import signal
+    import threading
+
+    from ..commands import Interrupt
+
+    stop = Interrupt()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def raise_flag(signum: int, frame: Any) -> None:
+        stop.raise_()
+        if stop.count == 1:
+            STATE.out().notice("interrupted: finishing what is in flight (Ctrl-C again to stop)")
+
+    previous = {sig: signal.signal(sig, raise_flag) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        STATE.abandoned_work = STATE.abandoned_work or stop.abandoned

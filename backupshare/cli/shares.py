@@ -8,13 +8,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import UsageError
+from ..errors import Interrupted, UsageError
 from ..models import BACKUP_STATUSES, SORT_KEYS
-from .common import STATE, client, is_terminal, settings, single_command, with_common_options
+from .common import (
+    STATE,
+    client,
+    interrupt_latch,
+    is_terminal,
+    settings,
+    single_command,
+    with_common_options,
+)
 
 if TYPE_CHECKING:
-    from ..client import Client
-    from ..commands import CancelOutcome, CancelPlan
+    from ..commands import CancelPlan
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -256,27 +263,19 @@ def cancel(
         if not plan.empty and not yes and terminal and not _confirm(plan):
             out.notice("cancelled nothing")
             raise typer.Exit(0)
-        with out.progress("cancelling sharings", total=len(plan.share_ids)) as advance:
-            outcome = _run_cancel(api, plan, concurrency, advance)
-    out.results(outcome.results, outcome.changed)
+        with interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
+            with out.progress("cancelling sharings", total=len(plan.share_ids)) as advance:
+                outcome = commands.cancel(
+                    api, plan, concurrency=concurrency, progress=advance, stop=stop
+                )
+            out.results(outcome.results, outcome.changed)
+    if outcome.interrupted:
+        raise Interrupted(
+            "interrupted", hint="the report shows what happened to each; re-run to finish"
+        )
     error = outcome.error()
     if error:
         raise error
-
-
-def _run_cancel(
-    api: Client, plan: CancelPlan, concurrency: int, advance: Callable[[int], None]
-) -> CancelOutcome:
-    from .. import commands
-    from ..errors import Interrupted
-
-    try:
-        return commands.cancel(api, plan, concurrency=concurrency, progress=advance)
-    except Interrupted as exc:
-        cause = exc.__cause__
-        if isinstance(cause, commands.BatchInterrupted):
-            STATE.out().results(plan.absent + cause.results, True)
-        raise
 
 
 def _confirm(plan: CancelPlan) -> bool:

@@ -588,6 +588,14 @@ class EmulatorServer(ThreadingHTTPServer):
     # Many concurrent clients (batch cancels) must not be refused at the listen queue.
     request_queue_size = 128
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (Ctrl-C twice, a deadline) is normal life, not a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 @dataclass
 class RunningEmulator:
