@@ -352,10 +352,23 @@ class Output:
             self._write("".join(f"{printable(str(next(iter(r.values()))))}\n" for r in records))
         else:
             cells = ([_cell(v) for v in r.values()] for r in records)
-            self.table([h.upper() for h in headers], cells, empty="nothing")
+            names = [h.upper() for h in headers]
+            # The first column names the record and the status says how it went: both stay;
+            # values stay whole; explanations wrap; fixes and sources give way last.
+            roles = {name: ("text", 0) for name in names}
+            roles.update({names[0]: ("key", 0), "STATUS": ("key", 0), "VALUE": ("id", 0)})
+            roles.update({"FIX": ("text", 1), "SOURCE": ("text", 1)})
+            self.table(names, cells, empty="nothing", roles=roles)
 
     # -- tables --------------------------------------------------------------------------------
-    def table(self, headers: list[str], rows: Iterable[list[str]], *, empty: str) -> None:
+    def table(
+        self,
+        headers: list[str],
+        rows: Iterable[list[str]],
+        *,
+        empty: str,
+        roles: dict[str, tuple[str, int]] | None = None,
+    ) -> None:
         # The table needs every row to size its columns; text from the service is made safe.
         rows = [[printable(cell) for cell in row] for row in rows]
         if not rows:
@@ -364,24 +377,36 @@ class Output:
         if not self.rich_table:
             self._write(plain_table(headers, rows))
             return
+        console = self._console(self.stdout)
+        roles = {**COLUMN_ROLES, **(roles or {})}
+        shown = fit_columns(headers, rows, console.width, roles)
+        if shown is None:  # not even the ids fit: one record per block, nothing cropped
+            self._write(record_blocks(headers, rows))
+            return
         from rich import box
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-        for index, header in enumerate(headers):
-            if header.endswith(("ID", "PROJECT")):  # ids stay whole: people copy them
-                width = max(len(header), *(len(row[index]) for row in rows))
-                table.add_column(header, no_wrap=True, min_width=width)
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            header_style="bold",
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 1, 0, 0),  # with the box's blank rule: GAP spaces between columns
+        )
+        for index, width in shown.items():  # widths fixed here, so rich never crops
+            kind, _ = roles.get(headers[index], DEFAULT_ROLE)
+            if kind == "text":  # errors and explanations wrap, never vanish
+                table.add_column(headers[index], width=width, overflow="fold")
             else:
-                table.add_column(header, overflow="ellipsis", no_wrap=True)
-        outcome_columns = [i for i, h in enumerate(headers) if h in ("RESULT", "STATUS")]
+                table.add_column(headers[index], width=width, no_wrap=True, overflow="ellipsis")
         for row in rows:
-            cells = [Text(cell) for cell in row]  # Text, not markup: data is never interpreted
-            for index in outcome_columns:  # results and doctor's steps: colour the outcome
-                cells[index].stylize(RESULT_STYLES.get(row[index], ""))
+            cells = [Text(row[index]) for index in shown]  # Text: data is never markup
+            for position, index in enumerate(shown):  # results and doctor's steps: colour
+                if headers[index] in ("RESULT", "STATUS"):
+                    cells[position].stylize(RESULT_STYLES.get(row[index], ""))
             table.add_row(*cells)
-        self._console(self.stdout).print(table)
+        console.print(table)
 
     def key_values(self, pairs: list[tuple[str, str]], *, title: str) -> None:
         pairs = [(key, printable(value)) for key, value in pairs]
@@ -393,13 +418,18 @@ class Output:
         from rich.table import Table
         from rich.text import Text
 
+        console = self._console(self.stdout)
+        key_width = max(len(k) for k, _ in pairs)
+        if console.width < key_width + 36 + 8:  # a panel would fold the ids: plain lines
+            self._write("".join(f"{k:<{key_width}}  {v}\n" for k, v in pairs))
+            return
         grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold")
-        grid.add_column()
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
         for key, value in pairs:
             grid.add_row(key, Text(value))
         panel = Panel(grid, title=Text(printable(title)), expand=False)
-        self._console(self.stdout).print(panel)
+        console.print(panel)
 
 
 def detail_pairs(share: Share) -> list[tuple[str, str]]:
@@ -423,6 +453,97 @@ def detail_pairs(share: Share) -> list[tuple[str, str]]:
             ("Description", backup.description or "-"),
         ]
     return pairs
+
+
+# How a column behaves when the terminal is narrow. Rank 0 always shows (ids whole, outcomes,
+# errors); the others give way, highest rank first. Unknown headers count as text.
+COLUMN_ROLES: dict[str, tuple[str, int]] = {
+    "SHARE ID": ("id", 0),
+    "TO PROJECT": ("id", 0),
+    "FROM PROJECT": ("id", 0),
+    "PROJECT": ("id", 0),
+    "RESULT": ("key", 0),
+    "ERROR": ("text", 0),
+    "STATUS": ("key", 2),
+    "BACKUP ID": ("id", 1),
+    "BACKUP NAME": ("lesser", 3),
+    "CREATED (UTC)": ("lesser", 4),
+    "SIZE": ("lesser", 5),
+}
+TEXT_MIN_WIDTH = 16
+GAP = 2  # spaces between columns
+
+
+DEFAULT_ROLE = ("text", 1)
+
+
+def natural_width(headers: list[str], rows: list[list[str]], index: int) -> int:
+    return max(len(headers[index]), *(len(row[index]) for row in rows))
+
+
+def text_min_width(headers: list[str], rows: list[list[str]], index: int) -> int:
+    """The narrowest a wrapping column may be: wide enough for its longest word (an id or a
+    path inside a sentence is never broken), and for TEXT_MIN_WIDTH."""
+    longest = max((len(word) for row in rows for word in row[index].split()), default=0)
+    return min(natural_width(headers, rows, index), max(TEXT_MIN_WIDTH, longest))
+
+
+def fit_columns(
+    headers: list[str], rows: list[list[str]], width: int, roles: dict[str, tuple[str, int]]
+) -> dict[int, int] | None:
+    """Which columns to show in `width`, and how wide: every rank-0 column (an empty ERROR
+    column excepted), then the others by rank while they fit; the room left widens the
+    wrapping columns. None when not even rank 0 fits."""
+
+    def column_role(header: str) -> tuple[str, int]:
+        return roles.get(header, DEFAULT_ROLE)
+
+    def need(index: int) -> int:
+        kind, _ = column_role(headers[index])
+        if kind == "text":
+            return text_min_width(headers, rows, index)
+        return natural_width(headers, rows, index)
+
+    def empty(index: int) -> bool:
+        return all(row[index] in ("", "-") for row in rows)
+
+    essential = [
+        i
+        for i, h in enumerate(headers)
+        if column_role(h)[1] == 0 and not (empty(i) and h == "ERROR")
+    ]
+    used = sum(need(i) for i in essential) + GAP * (len(essential) - 1)
+    if used > width:
+        return None
+    shown = set(essential)
+    optional = sorted(
+        (i for i in range(len(headers)) if i not in shown), key=lambda i: column_role(headers[i])[1]
+    )
+    for index in optional:
+        if empty(index) and headers[index] == "ERROR":
+            continue
+        cost = need(index) + GAP
+        if used + cost <= width:
+            shown.add(index)
+            used += cost
+    widths = {index: need(index) for index in sorted(shown)}
+    for index in widths:  # left to right, wrapping columns take what they can use of the rest
+        if column_role(headers[index])[0] == "text":
+            extra = min(width - used, natural_width(headers, rows, index) - widths[index])
+            widths[index] += extra
+            used += extra
+    return widths
+
+
+def record_blocks(headers: list[str], rows: list[list[str]]) -> str:
+    """Each record as `KEY  value` lines, records apart by a blank line: for a terminal too
+    narrow for a row, where a table would crop ids."""
+    width = max(len(h) for h in headers)
+    blocks = [
+        "".join(f"{h:<{width}}  {cell}\n" for h, cell in zip(headers, row, strict=True) if cell)
+        for row in rows
+    ]
+    return "\n".join(blocks)
 
 
 def plain_table(headers: list[str], rows: list[list[str]]) -> str:
