@@ -381,7 +381,7 @@ class Output:
         roles = {**COLUMN_ROLES, **(roles or {})}
         shown = fit_columns(headers, rows, console.width, roles)
         if shown is None:  # not even the ids fit: one record per block, nothing cropped
-            self._write(record_blocks(headers, rows))
+            self._write(record_blocks(headers, rows, console.width))
             return
         from rich import box
         from rich.table import Table
@@ -471,6 +471,7 @@ COLUMN_ROLES: dict[str, tuple[str, int]] = {
     "SIZE": ("lesser", 5),
 }
 TEXT_MIN_WIDTH = 16
+LONGEST_UNBROKEN = 40  # ids (36) and most words stay whole inside a wrapped sentence
 GAP = 2  # spaces between columns
 
 
@@ -485,6 +486,7 @@ def text_min_width(headers: list[str], rows: list[list[str]], index: int) -> int
     """The narrowest a wrapping column may be: wide enough for its longest word (an id or a
     path inside a sentence is never broken), and for TEXT_MIN_WIDTH."""
     longest = max((len(word) for row in rows for word in row[index].split()), default=0)
+    longest = min(longest, LONGEST_UNBROKEN)  # a longer word (a path) may fold
     return min(natural_width(headers, rows, index), max(TEXT_MIN_WIDTH, longest))
 
 
@@ -535,14 +537,24 @@ def fit_columns(
     return widths
 
 
-def record_blocks(headers: list[str], rows: list[list[str]]) -> str:
+def record_blocks(headers: list[str], rows: list[list[str]], width: int) -> str:
     """Each record as `KEY  value` lines, records apart by a blank line: for a terminal too
-    narrow for a row, where a table would crop ids."""
-    width = max(len(h) for h in headers)
-    blocks = [
-        "".join(f"{h:<{width}}  {cell}\n" for h, cell in zip(headers, row, strict=True) if cell)
-        for row in rows
-    ]
+    narrow for a row, where a table would crop ids. Long text wraps under its value."""
+    import textwrap
+
+    key_width = max(len(h) for h in headers)
+    room = max(width - key_width - GAP, LONGEST_UNBROKEN)
+    indent = " " * (key_width + GAP)
+    blocks = []
+    for row in rows:
+        lines = []
+        for header, cell in zip(headers, row, strict=True):
+            if not cell:
+                continue
+            wrapped = textwrap.wrap(cell, room, break_on_hyphens=False) or [cell]
+            lines.append(f"{header:<{key_width}}  {wrapped[0]}")
+            lines.extend(indent + more for more in wrapped[1:])
+        blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
 
 

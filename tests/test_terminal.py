@@ -1,0 +1,129 @@
+"""Tables on a real terminal (a pty) at 80, 100, 120 and 200 columns: ids never cut, outcomes
+and errors always shown, nothing wider than the terminal; too narrow: one record per block."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import pexpect
+import pytest
+
+from backupshare.emulator import RunningEmulator
+
+from .conftest import BACKUP, BIN, OWN, P1, P2, fault
+
+pytestmark = pytest.mark.e2e
+WIDTHS = (80, 100, 120, 200)
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def on_terminal(emulator: RunningEmulator, width: int, *argv: str, **extra: str) -> str:
+    """What a person sees: the command on a pty `width` columns wide, colour codes removed."""
+    env = {
+        **os.environ,
+        "BACKUPSHARE_ENDPOINT": emulator.url,
+        "BACKUPSHARE_PROJECT_ID": OWN,
+        "BACKUPSHARE_TOKEN": "emulator-token",
+        "TERM": "xterm-256color",
+        **extra,
+    }
+    env.pop("COLUMNS", None)  # the terminal's own size decides
+    child = pexpect.spawn(
+        str(BIN), list(argv), env=env, encoding="utf-8", timeout=30, dimensions=(60, width)
+    )
+    output = child.read()
+    child.close()
+    screen = ANSI.sub("", output).replace("\r", "")
+    # the transient progress line is erased on a terminal; its remains are not the table
+    progress = ("listing sharings", "cancelling sharings")
+    return "\n".join(line for line in screen.split("\n") if not any(p in line for p in progress))
+
+
+def assert_fits(screen: str, width: int) -> None:
+    """Every line of the table fits (stderr's `error:`/`hint:` lines are one line by contract
+    and the terminal wraps them)."""
+    for line in screen.splitlines():
+        if line.startswith(("error: ", "hint: ")):
+            continue
+        assert len(line.rstrip()) <= width, f"wider than {width}: {line!r}"
+
+
+def sharing_ids(emulator: RunningEmulator) -> list[str]:
+    return [record["id"] for record in emulator.emulator.store.query(OWN, {})]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_list_shares_keeps_ids_and_the_target(emulator: RunningEmulator, width: int) -> None:
+    on_terminal(emulator, 200, "share", BACKUP, P1, P2)
+    screen = on_terminal(emulator, width, "list-shares")
+    assert_fits(screen, width)
+    assert "TO PROJECT" in screen and P1 in screen and P2 in screen  # the reason to list
+    assert all(share_id in screen for share_id in sharing_ids(emulator))  # whole, copyable
+    assert "…" not in screen.split("SHARE ID")[1].split("\n")[2][:36]
+    if width >= 120:
+        assert BACKUP in screen  # wide terminals show the rest
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_partial_failure_shows_result_and_error(emulator: RunningEmulator, width: int) -> None:
+    on_terminal(emulator, 200, "share", BACKUP, P1, P2)
+    ids = sharing_ids(emulator)
+    fault(emulator, "status", method="DELETE", status=409, count=1)
+    screen = on_terminal(emulator, width, "cancel", *ids, "--yes")
+    assert_fits(screen, width)
+    assert "canceled" in screen and "failed" in screen  # every item says what happened
+    assert "ERROR" in screen or "error" in screen.lower()
+    assert all(share_id in screen for share_id in ids)
+    assert "1 of 2 cancellations failed" in screen
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_share_results_show_result_and_ids(emulator: RunningEmulator, width: int) -> None:
+    screen = on_terminal(emulator, width, "share", BACKUP, P1, P2)
+    assert_fits(screen, width)
+    assert screen.count("created") == 2 and P1 in screen and P2 in screen
+    assert all(share_id in screen for share_id in sharing_ids(emulator))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("argv", [("doctor",), ("config", "show")])
+def test_doctor_and_config_show_keep_their_first_column(
+    emulator: RunningEmulator, width: int, argv: tuple[str, ...]
+) -> None:
+    screen = on_terminal(emulator, width, *argv)
+    assert_fits(screen, width)
+    first = "credentials" if argv == ("doctor",) else "project_id"
+    assert re.search(rf"^{first}\b", screen, re.M), screen
+    if argv == ("doctor",):
+        assert re.search(r"^credentials +ok +token accepted", screen, re.M)
+    else:
+        assert OWN in screen
+
+
+@pytest.mark.parametrize("width", (60, 80, 200))
+def test_show_never_folds_an_id(emulator: RunningEmulator, width: int) -> None:
+    on_terminal(emulator, 200, "share", BACKUP, P1)
+    [share_id] = sharing_ids(emulator)
+    screen = on_terminal(emulator, width, "show", share_id)
+    assert_fits(screen, width)
+    assert share_id in screen and BACKUP in screen and P1 in screen
+
+
+def test_too_narrow_for_the_ids_one_record_per_block(emulator: RunningEmulator) -> None:
+    screen = on_terminal(emulator, 60, "share", BACKUP, P1, P2)
+    assert_fits(screen, 60)
+    blocks = [block for block in screen.strip().split("\n\n") if block.strip()]
+    assert len(blocks) == 2
+    for block, project in zip(blocks, (P1, P2), strict=True):
+        assert re.search(r"^RESULT +created$", block, re.M)
+        assert re.search(rf"^PROJECT +{project}$", block, re.M)
+
+
+def test_no_color_keeps_the_fitted_table_without_colour(emulator: RunningEmulator) -> None:
+    on_terminal(emulator, 200, "share", BACKUP, P1)
+    env: dict[str, Any] = {"NO_COLOR": "1"}
+    screen = on_terminal(emulator, 80, "list-shares", **env)
+    assert_fits(screen, 80)
+    assert P1 in screen
