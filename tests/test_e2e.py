@@ -241,14 +241,20 @@ def test_interrupt_mid_batch_reports_and_exits_130(
     assert 40 - done - unknown <= remaining <= 40 - done  # the report tells the truth
 
 
-def test_broken_pipe_is_quiet(emulator: RunningEmulator) -> None:
-    emulator.emulator.seed_shares(3000)
+@pytest.mark.parametrize("fmt", ["ids", "jsonl", "csv", "json", "yaml", "table"])
+def test_a_reader_that_goes_away_is_141_quietly(emulator: RunningEmulator, fmt: str) -> None:
+    """`… | head -1` under `set -o pipefail` (what CI shells run): exit 141, nothing on stderr."""
+    emulator.emulator.seed_shares(3000)  # far more than a pipe buffer holds
     done = subprocess.run(
-        f"'{BIN}' list-shares -o ids | head -1",
-        shell=True, capture_output=True, text=True, env=env_for(emulator), timeout=60, check=False,
+        ["bash", "-c", f"set -o pipefail; '{BIN}' list-shares -o {fmt} 2>err.txt | head -1; "
+         "echo \"exit=$?\"; cat err.txt"],
+        capture_output=True, text=True, env=env_for(emulator), timeout=60, check=False,
+        cwd=str(Path(os.environ["HOME"])),
     )  # fmt: skip
-    assert len(done.stdout.split()) == 1
-    assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+    first, status, *stderr = done.stdout.splitlines()
+    assert first.strip()
+    assert status == "exit=141", done.stdout
+    assert stderr == []  # quiet, like `yes | head`
 
 
 def test_password_token_is_reused_across_processes(emulator: RunningEmulator) -> None:

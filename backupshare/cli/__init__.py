@@ -125,6 +125,22 @@ def _no_core_dumps() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
 
 
+def _buffered_stdout() -> None:
+    """Under `python -u` or PYTHONUNBUFFERED (common in containers) stdout writes straight to
+    the raw file, and a short write to a pipe silently drops the rest of the text — so a big
+    listing could be cut without an error. A buffered layer writes everything, or fails."""
+    import io
+
+    raw = getattr(sys.stdout, "buffer", None)
+    if isinstance(raw, io.RawIOBase) and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(raw),
+            encoding=sys.stdout.encoding,
+            errors=sys.stdout.errors,
+            line_buffering=sys.stdout.line_buffering,
+        )
+
+
 def _silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
@@ -138,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     import signal
 
     _no_core_dumps()
+    _buffered_stdout()
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = run(args)
