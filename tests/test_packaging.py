@@ -1,14 +1,30 @@
-"""The project as a package: which warnings may pass, the supported Pythons."""
+"""The project as a package: which warnings may pass, the wheel and the sdist it builds, and the
+wheel installed into a fresh environment."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
 import warnings
+import zipfile
+from dataclasses import dataclass
+from email.parser import Parser
+from pathlib import Path
 
 import pytest
+
+from backupshare import __version__
+
+from .conftest import BACKUP, OWN, P1, ROOT, checkout_files
 
 UTCNOW = "datetime.datetime.utcnow() is deprecated and scheduled for removal"
 
 
+# -- warnings --------------------------------------------------------------------------------------
 def test_only_named_third_party_warnings_are_silenced(pytestconfig: pytest.Config) -> None:
     first, *ignored = pytestconfig.getini("filterwarnings")
     assert first == "error"
@@ -26,3 +42,104 @@ def test_our_deprecated_calls_fail_and_the_sdks_do_not() -> None:
             UTCNOW, DeprecationWarning, "signer.py", 1, module="huaweicloudsdkcore.signer.signer"
         )
     assert seen == []
+
+
+# -- the wheel and the sdist -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dists:
+    wheel: Path
+    sdist: Path
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
+    """Built once: the sdist from the checkout, then the wheel from the sdist (as `build` does)."""
+    out = tmp_path_factory.mktemp("dist")
+    done = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    [wheel] = out.glob("*.whl")
+    [sdist] = out.glob("*.tar.gz")
+    return Dists(wheel, sdist)
+
+
+@pytest.fixture(scope="session")
+def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment with the wheel (and its dependencies from the index): its bin/."""
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    done = subprocess.run(
+        [venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         str(dists.wheel)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return venv / "bin"
+
+
+@pytest.mark.e2e
+def test_the_wheel_holds_the_package_and_the_sdist_the_whole_tree(dists: Dists) -> None:
+    with zipfile.ZipFile(dists.wheel) as wheel:
+        names = wheel.namelist()
+        metadata = Parser().parsestr(
+            wheel.read(f"backupshare-{__version__}.dist-info/METADATA").decode()
+        )
+        entry_points = wheel.read(f"backupshare-{__version__}.dist-info/entry_points.txt").decode()
+    package = sorted(n for n in names if not n.startswith(f"backupshare-{__version__}.dist-info/"))
+    assert package == sorted(n for n in checkout_files() if n.startswith("backupshare/"))
+    assert "backupshare = backupshare.cli:main" in entry_points
+    assert metadata["Requires-Python"] == ">=3.10"
+    minors = [
+        int(c.rsplit(".", 1)[1])
+        for c in metadata.get_all("Classifier")
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    ]
+    assert minors == list(range(10, 14))  # every Python requires-python admits that CI tests
+
+    with tarfile.open(dists.sdist) as sdist:
+        members = {m.name.split("/", 1)[1] for m in sdist.getmembers() if m.isfile()}
+    generated = {"PKG-INFO", "setup.cfg"} | {m for m in members if ".egg-info/" in m}
+    assert members - generated == set(checkout_files())  # what its tests read comes with it
+
+
+@pytest.mark.e2e
+def test_the_installed_wheel_runs_the_emulator_and_a_share(installed: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+    def run(*argv: str | Path, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(a) for a in argv], cwd=tmp_path, env={**env, **extra},
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    where = run(installed / "python", "-c", "import backupshare; print(backupshare.__file__)")
+    assert where.stdout.startswith(str(installed.parent / "lib"))  # the wheel, not the checkout
+    assert run(installed / "backupshare", "--version").stdout == f"backupshare {__version__}\n"
+    details = run(installed / "backupshare", "--version", "--verbose").stdout
+    assert f"python    {sys.version_info.major}.{sys.version_info.minor}." in details
+    assert str(installed / "python") in details
+    shown = run(installed / "backupshare", "--help")
+    assert shown.returncode == 0 and "Usage: backupshare" in shown.stdout
+
+    server = subprocess.Popen(
+        [installed / "backupshare", "emulator", "--port", "0"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", banner)
+        assert match, f"the installed emulator did not start: {banner!r}"
+        shared = run(
+            installed / "backupshare", "share", BACKUP, P1, "-o", "json",
+            BACKUPSHARE_ENDPOINT=match.group(1), BACKUPSHARE_PROJECT_ID=OWN,
+            BACKUPSHARE_TOKEN="emulator-token",
+        )  # fmt: skip
+        assert shared.returncode == 0, shared.stderr
+        [result] = json.loads(shared.stdout)["results"]
+        assert (result["to_project_id"], result["result"]) == (P1, "created")
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
