@@ -1,5 +1,5 @@
-"""The project as a package: which warnings may pass, the wheel and the sdist it builds, and the
-wheel installed into a fresh environment."""
+"""The project as a package: which warnings may pass, the wheel and the sdist it builds, the wheel
+installed into a fresh environment, and the README's CI recipes run against the emulator."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from backupshare import __version__
+from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, OWN, P1, ROOT, checkout_files
+from .conftest import BACKUP, OWN, P1, ROOT, checkout_files, readme_block
 
 UTCNOW = "datetime.datetime.utcnow() is deprecated and scheduled for removal"
 
@@ -143,3 +144,116 @@ def test_the_installed_wheel_runs_the_emulator_and_a_share(installed: Path, tmp_
     finally:
         server.terminate()
         server.communicate(timeout=30)
+
+
+# -- the README's CI recipes -----------------------------------------------------------------------
+# What a pipeline has around a recipe: GitHub's secrets and vars, GitLab's CI/CD variables, here
+# pointing at the emulator. BACKUPSHARE_ENDPOINT and _PROJECT_ID, which the recipes set, are redirected.
+AKSK = {"ak": "EMULATORACCESSKEY000", "sk": "emulator-secret-key"}
+GITHUB_EXPRESSIONS = {
+    "secrets.OTC_AK": AKSK["ak"],
+    "secrets.OTC_SK": AKSK["sk"],
+    "vars.NIGHTLY_BACKUP_ID": BACKUP,
+}
+GITLAB_VARIABLES = {
+    "BACKUPSHARE_ACCESS_KEY": AKSK["ak"],
+    "BACKUPSHARE_SECRET_KEY": AKSK["sk"],
+    "BACKUP_ID": BACKUP,
+    "STAGING_PROJECT": P1,
+}
+STAGING_PROJECTS = [P1, "722513ed0a324dadaabe5b2d0fe84919"]
+
+# The recipe's install step, run where the wheel is installed already: it must name this checkout
+# by path (an index has no backupshare), and then has nothing left to do.
+PIP_STAND_IN = f"""#!/bin/sh
+if [ "$#" -eq 2 ] && [ "$1" = install ] && case "$2" in */*) true;; *) false;; esac \\
+   && [ "$(cd "$2" 2>/dev/null && pwd -P)" = "{ROOT}" ]; then
+  exit 0
+fi
+echo "the recipe runs 'pip $*', which does not install this checkout" >&2
+exit 1
+"""
+
+
+def recipe_script(kind: str, block: str) -> tuple[dict[str, str], list[str]]:
+    """The environment and shell lines of a README recipe, as its CI would run them."""
+    import yaml
+
+    document = yaml.safe_load(block)
+    if kind == "github":
+        [checkout] = [s for s in document if "repository" in s.get("with", {})]
+        assert checkout["uses"].startswith("actions/checkout@")
+        assert checkout["with"]["path"] == "backupshare"  # where the test puts this checkout
+        runs = [step for step in document if "run" in step]
+        env = {k: str(v) for step in runs for k, v in step.get("env", {}).items()}
+
+        def expression(match: re.Match[str]) -> str:
+            return GITHUB_EXPRESSIONS[match.group(1)]  # a secret the test does not know fails
+
+        env = {k: re.sub(r"\$\{\{\s*([\w.]+)\s*\}\}", expression, v) for k, v in env.items()}
+        return env, [step["run"] for step in runs]
+    [job] = document.values()
+    variables = {k: str(v) for k, v in job.get("variables", {}).items()}
+    assert variables.get("GIT_SUBMODULE_STRATEGY") in (
+        "normal",
+        "recursive",
+    )  # else no backupshare/
+    return {**GITLAB_VARIABLES, **variables}, [*job.get("before_script", []), *job["script"]]
+
+
+def run_recipe(
+    kind: str, block: str, url: str, work: Path, installed: Path
+) -> subprocess.CompletedProcess[str]:
+    env, lines = recipe_script(kind, block)
+    for name, value in (("BACKUPSHARE_ENDPOINT", url), ("BACKUPSHARE_PROJECT_ID", OWN)):
+        if name in env:  # only where the recipe sets it: a recipe without it must fail
+            env[name] = value
+    (work / "backupshare").symlink_to(ROOT)  # the checkout (GitHub) or submodule (GitLab)
+    (work / "staging-projects.txt").write_text("".join(f"{p}\n" for p in STAGING_PROJECTS))
+    stand_in = work.parent / f"{work.name}-bin"
+    stand_in.mkdir()
+    (stand_in / "pip").write_text(PIP_STAND_IN)
+    (stand_in / "pip").chmod(0o755)
+    path = os.pathsep.join([str(stand_in), str(installed), os.environ["PATH"]])
+    return subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + "\n".join(lines)],
+        cwd=work, env={**os.environ, **env, "PATH": path},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_the_readmes_ci_recipes_run_as_written(
+    kind: str, installed: Path, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    done = run_recipe(kind, readme_block(f"ci:{kind}"), emulator.url, tmp_path, installed)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((tmp_path / "share.json").read_text())["results"]
+    expected = STAGING_PROJECTS if kind == "github" else [P1]
+    assert [(r["to_project_id"], r["result"]) for r in results] == [
+        (p, "created") for p in expected
+    ]
+    [post] = emulator.emulator.logged("POST")
+    assert post["headers"]["Authorization"].startswith(
+        "SDK-HMAC-SHA256 Access=EMULATORACCESSKEY000"
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("right", "wrong", "says"),
+    [
+        ("pip install ./backupshare", "pip install backupshare", "does not install this checkout"),
+        ("BACKUPSHARE_PROJECT_ID:", "BACKUPSHARE_PROJECT:", "error: "),
+        ('"$BACKUP_ID"', '"$NIGHTLY_BACKUP_ID"', "NIGHTLY_BACKUP_ID: unbound variable"),
+    ],
+)
+def test_a_wrong_recipe_fails(
+    right: str, wrong: str, says: str, installed: Path, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    block = readme_block("ci:github")
+    assert right in block
+    done = run_recipe("github", block.replace(right, wrong), emulator.url, tmp_path, installed)
+    assert done.returncode != 0 and says in done.stderr
+    assert emulator.emulator.logged("POST") == []
