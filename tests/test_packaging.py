@@ -19,8 +19,9 @@ import pytest
 
 from backupshare import __version__
 from backupshare.emulator import RunningEmulator
+from backupshare.emulator.server import DEFAULT_AKSK
 
-from .conftest import BACKUP, OWN, P1, ROOT, checkout_files, readme_block
+from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, readme_block
 
 UTCNOW = "datetime.datetime.utcnow() is deprecated and scheduled for removal"
 
@@ -149,19 +150,19 @@ def test_the_installed_wheel_runs_the_emulator_and_a_share(installed: Path, tmp_
 # -- the README's CI recipes -----------------------------------------------------------------------
 # What a pipeline has around a recipe: GitHub's secrets and vars, GitLab's CI/CD variables, here
 # pointing at the emulator. BACKUPSHARE_ENDPOINT and _PROJECT_ID, which the recipes set, are redirected.
-AKSK = {"ak": "EMULATORACCESSKEY000", "sk": "emulator-secret-key"}
+AK, SK = DEFAULT_AKSK
 GITHUB_EXPRESSIONS = {
-    "secrets.OTC_AK": AKSK["ak"],
-    "secrets.OTC_SK": AKSK["sk"],
+    "secrets.OTC_AK": AK,
+    "secrets.OTC_SK": SK,
     "vars.NIGHTLY_BACKUP_ID": BACKUP,
 }
 GITLAB_VARIABLES = {
-    "BACKUPSHARE_ACCESS_KEY": AKSK["ak"],
-    "BACKUPSHARE_SECRET_KEY": AKSK["sk"],
+    "BACKUPSHARE_ACCESS_KEY": AK,
+    "BACKUPSHARE_SECRET_KEY": SK,
     "BACKUP_ID": BACKUP,
     "STAGING_PROJECT": P1,
 }
-STAGING_PROJECTS = [P1, "722513ed0a324dadaabe5b2d0fe84919"]
+STAGING_PROJECTS = [P1, P2]
 
 # The recipe's install step, run where the wheel is installed already: it must name this checkout
 # by path (an index has no backupshare), and then has nothing left to do.
@@ -194,10 +195,8 @@ def recipe_script(kind: str, block: str) -> tuple[dict[str, str], list[str]]:
         return env, [step["run"] for step in runs]
     [job] = document.values()
     variables = {k: str(v) for k, v in job.get("variables", {}).items()}
-    assert variables.get("GIT_SUBMODULE_STRATEGY") in (
-        "normal",
-        "recursive",
-    )  # else no backupshare/
+    strategy = variables.get("GIT_SUBMODULE_STRATEGY")
+    assert strategy in ("normal", "recursive"), "without it GitLab checks out no backupshare/"
     return {**GITLAB_VARIABLES, **variables}, [*job.get("before_script", []), *job["script"]]
 
 
@@ -235,9 +234,7 @@ def test_the_readmes_ci_recipes_run_as_written(
         (p, "created") for p in expected
     ]
     [post] = emulator.emulator.logged("POST")
-    assert post["headers"]["Authorization"].startswith(
-        "SDK-HMAC-SHA256 Access=EMULATORACCESSKEY000"
-    )
+    assert post["headers"]["Authorization"].startswith(f"SDK-HMAC-SHA256 Access={AK}")
 
 
 @pytest.mark.e2e
