@@ -190,6 +190,8 @@ def _clock(settings: Settings, server_date: str) -> Step:
         server = parsedate_to_datetime(server_date)
     except (TypeError, ValueError):
         return Step("clock", "warn", f"unreadable Date header {server_date!r}")
+    if server.tzinfo is None:  # `-0000` (RFC 5322): UTC, and never compared naive
+        server = server.replace(tzinfo=timezone.utc)
     skew = (datetime.now(timezone.utc) - server).total_seconds()
     detail = f"local clock is {abs(skew):.0f} s {'ahead of' if skew > 0 else 'behind'} the server"
     if abs(skew) > SKEW_LIMIT and settings.auth.method == "aksk":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ P1 = "722513ed0a324dadaabe5b2d0fe848c9"
 P2 = "722513ed0a324dadaabe5b2d0fe84919"
 P3 = "0123456789abcdef0123456789abcdef"
 BIN = Path(sys.executable).parent / "backupshare"
+ROOT = Path(__file__).resolve().parent.parent
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HEX32_RE = re.compile(r"\b[0-9a-f]{32}\b")
@@ -38,6 +40,24 @@ def normalize(text: str) -> str:
     for known, name in ((BACKUP, "<backup>"), (BACKUP2, "<backup2>")):
         text = text.replace(known, name)
     return UUID_RE.sub("<uuid>", text)
+
+
+def readme_block(marker: str) -> str:
+    """The fenced block after `<!-- marker -->` in the README."""
+    text = (ROOT / "README.md").read_text()
+    match = re.search(rf"<!-- {re.escape(marker)} -->\n```\w+\n(.*?)```", text, re.S)
+    assert match, f"README has no {marker} block"
+    return match.group(1)
+
+
+def checkout_files() -> list[str]:
+    """The files of this checkout (tracked, or new and not ignored), as a fresh clone has them."""
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout (an unpacked sdist, say)")
+    return subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

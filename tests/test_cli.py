@@ -303,6 +303,33 @@ def test_version_and_help(cli: Any) -> None:
         assert "Example" in result.out
 
 
+@pytest.mark.parametrize("order", [("--version", "--verbose"), ("--verbose", "--version")])
+def test_version_verbose_says_what_a_bug_report_needs(cli: Any, order: tuple[str, str]) -> None:
+    import platform
+    import sys
+    from importlib.metadata import version
+
+    from backupshare import __version__
+
+    result = cli(*order)
+    assert (result.code, result.err) == (0, "")
+    first, python, system, *libraries = result.out.splitlines()
+    assert first == f"backupshare {__version__}"  # what plain --version prints, then details
+    assert python == f"python    {platform.python_version()} (CPython) {sys.executable}"
+    assert system == f"platform  {platform.platform()}"
+    assert libraries == [
+        f"{name:<9} {version(name)}" for name in ("typer", "requests", "rich", "PyYAML")
+    ]
+
+
+def test_verbose_without_version_is_a_usage_error(cli: Any) -> None:
+    result = cli("--verbose", "list-shares")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "error: --verbose only goes with --version\nhint: for request logs use --debug\n"
+    )
+
+
 def test_no_arguments_shows_help(cli: Any) -> None:
     result = cli()
     assert result.code == 2 and "Usage: backupshare" in result.err

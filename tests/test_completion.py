@@ -11,9 +11,8 @@ import pytest
 
 from backupshare.cli.tools import completion_script
 
-from .conftest import BIN
+from .conftest import BIN, ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = """
 profiles:
   prod: {endpoint: "https://vbs.example.com"}

@@ -19,9 +19,8 @@ import requests
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2
+from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, checkout_files, readme_block
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 
@@ -49,28 +48,17 @@ def backupshare(
     )
 
 
-def readme_block(name: str) -> str:
-    text = (ROOT / "README.md").read_text()
-    match = re.search(rf"<!-- quickstart:{name} -->\n```sh\n(.*?)```", text, re.S)
-    assert match, f"README has no quickstart:{name} block"
-    return match.group(1)
-
-
 def test_ci_runs_the_readmes_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    assert readme_block("test").strip() in ci
+    assert readme_block("quickstart:test").strip() in ci
 
 
 @pytest.mark.skipif(
     os.environ.get("BACKUPSHARE_SKIP_QUICKSTART") == "1", reason="asked to skip the slow check"
 )
 def test_readme_quick_start_from_a_fresh_copy(tmp_path: Path) -> None:
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
     clone = tmp_path / "clone"
-    for name in files:
+    for name in checkout_files():
         if (ROOT / name).is_file():
             (clone / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, clone / name)
@@ -78,7 +66,7 @@ def test_readme_quick_start_from_a_fresh_copy(tmp_path: Path) -> None:
         k: v for k, v in os.environ.items() if not k.startswith(("BACKUPSHARE_", "VIRTUAL_ENV"))
     }
     done = subprocess.run(
-        ["bash", "-c", readme_block("demo")],
+        ["bash", "-c", readme_block("quickstart:demo")],
         cwd=clone, capture_output=True, text=True, env=clean_env, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

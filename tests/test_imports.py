@@ -53,6 +53,11 @@ def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
     assert imported(argv) == []
 
 
+def test_version_details_come_from_metadata_not_from_importing_the_libraries() -> None:
+    loaded = imported(["--version", "--verbose"])
+    assert not [name for name in loaded if name.split(".")[0] in ("requests", "rich", "yaml")]
+
+
 def test_completion_imports_nothing_heavy() -> None:
     env = {
         "_BACKUPSHARE_COMPLETE": "complete_bash",

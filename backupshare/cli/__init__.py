@@ -11,8 +11,6 @@ import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from .. import __version__
-
 if TYPE_CHECKING:  # kept out of start-up: `--version` needs none of them
     from collections.abc import Sequence
     from types import FrameType
@@ -149,7 +147,9 @@ def _silence_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = sys.argv[1:] if argv is None else list(argv)
     if args == ["--version"]:  # answered without loading Typer: scripts call this a lot
-        print(f"backupshare {__version__}")
+        from .about import version_text
+
+        print(version_text())
         sys.exit(0)
     import signal
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from .. import __version__
+from ..errors import UsageError
+from .about import version_text
 from .common import with_common_options
 
 # name: (module in this package, one-line help). Commands are built only when used, so
@@ -39,6 +40,17 @@ class LazyGroup(TyperGroup):
             self.commands[cmd_name] = module.command(cmd_name)
         return self.commands[cmd_name]
 
+    def invoke(self, ctx: Any) -> Any:
+        # --version is answered here, after parsing, so that --verbose is known in either order.
+        if ctx.params.get("version"):
+            print(version_text(verbose=ctx.params.get("verbose", False)))
+            raise typer.Exit(0)
+        if ctx.params.get("verbose"):
+            raise UsageError(
+                "--verbose only goes with --version", hint="for request logs use --debug"
+            )
+        return super().invoke(ctx)
+
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         # Grouped by what a person comes to do: the sharing itself, then setting up.
         for title, module in (("Sharing", "shares"), ("Setup and tools", "tools")):
@@ -61,18 +73,15 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"backupshare {__version__}")
-        raise typer.Exit(0)
-
-
 @app.callback()
 @with_common_options
 def root(
-    version: Annotated[
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    verbose: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--verbose", help="With --version: Python, platform and libraries, for a bug report."
+        ),
     ] = False,
 ) -> None:
     """Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud)."""

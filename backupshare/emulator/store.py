@@ -78,7 +78,7 @@ class Rejected(Exception):
 
 def utc_now() -> str:
     """Naive ISO-8601 with microseconds, as the service writes its timestamps."""
-    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
 @dataclass(frozen=True)
