@@ -120,7 +120,9 @@ HEADER_VALUES = frozenset({"token", "security_token", "access_key"})
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A region names a host: `eu-de`, `cn-north-4`, `ap-southeast-1` — nothing else reaches a URL.
 REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$")
-URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)[^@\s/]*@")
+# Everything between `scheme://` and the last `@` of a URL is user info (a user name or a
+# password may itself hold `@`, `:` or `/`): all of it is masked.
+URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s]*@")
 
 
 class Secret:

@@ -81,7 +81,7 @@ def test_readme_quick_start_from_a_fresh_copy(tmp_path: Path) -> None:
 # treats its emulator on every run, and an endpoint already in the environment (another
 # emulator, or a real cloud) is what it must never fall back to.
 def run_demo(cwd: Path, decoy: RunningEmulator, **extra: str) -> subprocess.CompletedProcess[str]:
-    setup, sep, rest = readme_block("demo").partition(" && (\n")
+    setup, sep, rest = readme_block("quickstart:demo").partition(" && (\n")
     assert sep and setup.endswith("pip install -q -e .")
     (cwd / ".venv").symlink_to(BIN.parent.parent)
     (cwd / "tmp").mkdir()
