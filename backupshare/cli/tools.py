@@ -135,7 +135,7 @@ def config_validate() -> None:
     epilog=(
         "Examples:  backupshare config init  (asks on a terminal)  ·  "
         "backupshare -p prod config init --cloud otc --region eu-de --project-id ID "
-        "--auth-method aksk --access-key AK --secret-key-env PROD_SK"
+        "--auth-method aksk --access-key AK --secret-env PROD_SK"
     ),
 )
 @with_common_options
