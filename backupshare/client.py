@@ -555,20 +555,23 @@ def _shut(connection: Any) -> None:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the raw socket, under any TLS
 
 
-class _DeadlineHTTPConnection(urllib3.connection.HTTPConnection):
+class _ReportsToDeadline:
+    """Mixed into urllib3's connections: as a request starts, the connection tells the
+    running attempt's Deadline which socket to shut down when time is up."""
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         deadline = getattr(_ACTIVE, "deadline", None)
         if deadline is not None:
             deadline.attach(self)
-        super().request(*args, **kwargs)
+        super().request(*args, **kwargs)  # type: ignore[misc]
 
 
-class _DeadlineHTTPSConnection(urllib3.connection.HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        deadline = getattr(_ACTIVE, "deadline", None)
-        if deadline is not None:
-            deadline.attach(self)
-        super().request(*args, **kwargs)
+class _DeadlineHTTPConnection(_ReportsToDeadline, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _DeadlineHTTPSConnection(_ReportsToDeadline, urllib3.connection.HTTPSConnection):
+    pass
 
 
 class _HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
