@@ -3,7 +3,6 @@ profile's, and NO_COLOR is about colour only — a person at a terminal is still
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, fault
+from .conftest import BACKUP, OWN, P1, fault
 
 
 @pytest.mark.parametrize(
@@ -80,24 +79,10 @@ def test_environment_credentials_outrank_the_default_profiles(
 
 @pytest.mark.e2e
 def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
-    env = {
-        **os.environ,
-        "BACKUPSHARE_ENDPOINT": emulator.url,
-        "BACKUPSHARE_PROJECT_ID": OWN,
-        "BACKUPSHARE_TOKEN": "emulator-token",
-        "NO_COLOR": "1",
-    }
-    share = pexpect.spawn(str(BIN), ["share", BACKUP, P1], env=env, encoding="utf-8")
-    share.expect(pexpect.EOF)
-    share.close()
-    child = pexpect.spawn(
-        str(BIN),
-        ["cancel", "--backup-id", BACKUP, "--to-project", P1],
-        env=env,
-        encoding="utf-8",
-        timeout=30,
-        dimensions=(40, 120),
-    )
+    from .test_e2e import backupshare, spawn
+
+    backupshare(emulator, "share", BACKUP, P1)
+    child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
     child.expect("cancelled nothing")
