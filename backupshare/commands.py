@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import (
+    AuthError,
     BackupshareError,
     Interrupted,
     NotFoundError,
@@ -37,15 +38,15 @@ from .models import (
 if TYPE_CHECKING:
     from .client import Client, ListQuery
 
-MAX_PROJECTS_FILE_BYTES = 1024 * 1024
+MAX_IDS_FILE_BYTES = 1024 * 1024
 
 
 # -- ids ---------------------------------------------------------------------------------------
-def backup_id_arg(value: str, what: str = "backup id") -> str:
+def backup_id_arg(value: str, what: str = "backup id", where: str = "") -> str:
     canonical = normalize_uuid(value)
     if canonical is None:
         raise UsageError(
-            f"invalid {what} {value!r}: expected a UUID such as "
+            f"invalid {what} {value!r}{where}: expected a UUID such as "
             "066b1e37-9305-4057-97e5-2e99b21fc71d"
         )
     return canonical
@@ -61,35 +62,38 @@ def project_id_arg(value: str, where: str = "") -> str:
     return canonical
 
 
-def read_projects_file(name: str, stdin: Any = None) -> list[tuple[str, str]]:
-    """(id, where) pairs from a file of project ids (`-` = stdin); `#` comments, blanks ignored."""
+def read_ids_file(
+    name: str, stdin: Any = None, *, option: str = "--projects-file", what: str = "project id"
+) -> list[tuple[str, str]]:
+    """(id, where) pairs from a file of ids (`-` = stdin), one a line; `#` comments and blank
+    lines ignored. `where` names the line, so a bad id is reported where it was written."""
     label = "standard input" if name == "-" else name
     try:
         if name == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
-            raw = stream.read(MAX_PROJECTS_FILE_BYTES + 1)
+            raw = stream.read(MAX_IDS_FILE_BYTES + 1)
         else:
             path = Path(name)
             if path.is_dir():
-                raise UsageError(f"--projects-file {name}: is a directory")
+                raise UsageError(f"{option} {name}: is a directory")
             with path.open("rb") as handle:
-                raw = handle.read(MAX_PROJECTS_FILE_BYTES + 1)
+                raw = handle.read(MAX_IDS_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise UsageError(f"--projects-file {name}: no such file") from None
+        raise UsageError(f"{option} {name}: no such file") from None
     except PermissionError:
-        raise UsageError(f"--projects-file {name}: permission denied") from None
+        raise UsageError(f"{option} {name}: permission denied") from None
     except OSError as exc:
-        raise UsageError(f"--projects-file {name}: cannot be read: {exc.strerror}") from None
+        raise UsageError(f"{option} {name}: cannot be read: {exc.strerror}") from None
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
-    if len(raw) > MAX_PROJECTS_FILE_BYTES:
-        raise UsageError(f"--projects-file {label}: larger than 1 MiB; is it the right file?")
+    if len(raw) > MAX_IDS_FILE_BYTES:
+        raise UsageError(f"{option} {label}: larger than 1 MiB; is it the right file?")
     if b"\x00" in raw:
-        raise UsageError(f"--projects-file {label}: binary data, expected one project id a line")
+        raise UsageError(f"{option} {label}: binary data, expected one {what} a line")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise UsageError(f"--projects-file {label}: not UTF-8 text") from None
+        raise UsageError(f"{option} {label}: not UTF-8 text") from None
     ids = []
     for number, line in enumerate(text.splitlines(), start=1):
         content = line.split("#", 1)[0].strip()
@@ -265,12 +269,47 @@ class CancelPlan:
         return [self.known.get(share_id, share_id) for share_id in self.share_ids]
 
 
+def look_up_share(client: Client, share_id: str) -> Share | None:
+    """The sharing, or None when the service does not know it (any other error is raised)."""
+    try:
+        return client.show(share_id)
+    except NotFoundError:
+        return None
+
+
+def identify(client: Client, plan: CancelPlan, *, at_most: int, concurrency: int = 8) -> None:
+    """Looks up the first `at_most` sharings the plan knows only by id, so a person asked to
+    confirm sees each one's backup and project rather than bare ids."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    unknown = [sid for sid in plan.share_ids[:at_most] if sid not in plan.known]
+    if not unknown:
+        return
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(unknown))) as pool:
+        found = pool.map(lambda share_id: look_up_share(client, share_id), unknown)
+        for share_id, share in zip(unknown, found, strict=True):
+            if share is not None:
+                plan.known[share_id] = share
+
+
+def made_to_us(share: Share, own_project: str) -> bool:
+    """A sharing another project made to this one: only its owner can end it."""
+    return share.to_project_id == own_project and share.from_project_id not in (None, own_project)
+
+
+def not_ours_to_end(share: Share) -> AuthError:
+    return AuthError(
+        f"sharing {share.id} was made to this project by project {share.from_project_id}; "
+        "only that project can end it",
+        hint=f"ask project {share.from_project_id} to run: backupshare cancel {share.id}",
+    )
+
+
 def plan_cancel(
     client: Client, share_ids: list[str], backup_id: str | None, to_projects: list[str]
 ) -> CancelPlan:
-    if share_ids:
+    if backup_id is None:  # by id (perhaps none at all: an empty --ids-file is nothing to do)
         return CancelPlan(share_ids=list(dict.fromkeys(share_ids)))
-    assert backup_id is not None
     shares = current_shares(client, backup_id)
     if not to_projects:
         plan = CancelPlan(known={s.id: s for s in shares.values()})
@@ -359,6 +398,9 @@ def _cancel_one(client: Client, share_id: str, share: Share | None) -> Result:
     try:
         gone_after_unknown = client.cancel(share_id)
     except NotFoundError:
+        found = share or look_up_share(client, share_id)
+        if found is not None and made_to_us(found, client.settings.project_id):
+            return cancel_result(share_id, found, RESULT_FAILED, not_ours_to_end(found))
         return cancel_result(share_id, share, RESULT_ABSENT)
     except BackupshareError as exc:
         return cancel_result(share_id, share, RESULT_FAILED, exc)

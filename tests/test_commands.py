@@ -58,12 +58,12 @@ def test_own_project_is_refused() -> None:
 def test_projects_file_comments_blanks_and_stdin(tmp_path: Any) -> None:
     path = tmp_path / "t.txt"
     path.write_text(f"# targets\n\n{P1}  # prod\n  {P2}\n")
-    assert commands.read_projects_file(str(path)) == [
+    assert commands.read_ids_file(str(path)) == [
         (P1, f" (line 3 of {path})"),
         (P2, f" (line 4 of {path})"),
     ]
     stdin = io.BytesIO(f"{P3}\n".encode())
-    assert commands.read_projects_file("-", stdin) == [(P3, " (line 1 of standard input)")]
+    assert commands.read_ids_file("-", stdin) == [(P3, " (line 1 of standard input)")]
 
 
 @pytest.mark.parametrize(
@@ -78,14 +78,14 @@ def test_bad_projects_files(tmp_path: Any, content: bytes, message: str) -> None
     path = tmp_path / "t.txt"
     path.write_bytes(content)
     with pytest.raises(UsageError, match=message):
-        commands.read_projects_file(str(path))
+        commands.read_ids_file(str(path))
 
 
 def test_missing_and_directory_projects_files(tmp_path: Any) -> None:
     with pytest.raises(UsageError, match="no such file"):
-        commands.read_projects_file(str(tmp_path / "none"))
+        commands.read_ids_file(str(tmp_path / "none"))
     with pytest.raises(UsageError, match="is a directory"):
-        commands.read_projects_file(str(tmp_path))
+        commands.read_ids_file(str(tmp_path))
 
 
 @given(st.text(max_size=40))

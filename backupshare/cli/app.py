@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
@@ -23,10 +24,22 @@ COMMANDS = {
     "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
     "emulator": ("tools", "Run the local emulator of the VBS sharing API."),
     "completion": ("tools", "Print the shell completion script."),
+    "help": ("tools", "Show the help of a command: backupshare help share."),
 }
 
 
-class LazyGroup(TyperGroup):
+class SuggestingGroup(TyperGroup):
+    """A group that answers a mistyped command with the command that was probably meant."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        known = self.list_commands(ctx)
+        if name and not name.startswith("-") and name not in known:
+            raise unknown_command(name, known, ctx.command_path)
+        return super().resolve_command(ctx, args)
+
+
+class LazyGroup(SuggestingGroup):
     """The root group: it knows its commands by name and builds one only when it is used."""
 
     def list_commands(self, ctx: Any) -> list[str]:
@@ -58,6 +71,18 @@ class LazyGroup(TyperGroup):
                 formatter.write_dl(
                     [(name, summary) for name, (mod, summary) in COMMANDS.items() if mod == module]
                 )
+
+
+def unknown_command(name: str, known: Iterable[str], where: str) -> UsageError:
+    """A mistyped command (`shar`, `cancle`) names the command that was probably meant."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=2, cutoff=0.6)
+    if close:
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? see '{where} --help'"
+    else:
+        hint = f"commands: {', '.join(known)}; see '{where} --help'"
+    return UsageError(f"no such command {name!r}", hint=hint)
 
 
 app = typer.Typer(

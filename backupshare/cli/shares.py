@@ -21,7 +21,9 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from ..client import Client
     from ..commands import CancelPlan
+    from ..models import Share
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -89,7 +91,7 @@ def share(
     from .. import commands
 
     backup = commands.backup_id_arg(backup_id)
-    from_file = commands.read_projects_file(projects_file) if projects_file else []
+    from_file = commands.read_ids_file(projects_file) if projects_file else []
     targets = commands.share_targets(project_ids or [], from_file)
     commands.refuse_own_project(targets, settings().project_id)
     with client() as api:
@@ -215,6 +217,10 @@ def cancel(
         list[str] | None,
         typer.Argument(metavar="SHARE_ID", help="Sharings to end (UUIDs).", show_default=False),
     ] = None,
+    ids_file: Annotated[
+        str | None,
+        typer.Option("--ids-file", metavar="FILE|-", help="One sharing id a line; - = stdin."),
+    ] = None,
     backup_id: Annotated[
         str | None, typer.Option("--backup-id", metavar="ID", help="End this backup's sharings.")
     ] = None,
@@ -231,16 +237,19 @@ def cancel(
     """End sharings: by sharing id, or every (or some) sharing of one backup."""
     from .. import commands
 
-    ids = [commands.backup_id_arg(s, "sharing id") for s in share_ids or []]
+    given = [(s, "") for s in share_ids or []]
+    if ids_file:
+        given += commands.read_ids_file(ids_file, option="--ids-file", what="sharing id")
+    ids = [commands.backup_id_arg(s, "sharing id", where) for s, where in given]
     backup = commands.backup_id_arg(backup_id) if backup_id else None
     projects = [commands.project_id_arg(p) for p in to_project or []]
-    if ids and backup:
-        raise UsageError("give SHARE_IDs or --backup-id, not both")
+    if (ids or ids_file) and backup:
+        raise UsageError("give SHARE_IDs (or --ids-file) or --backup-id, not both")
     if projects and not backup:
         raise UsageError("--to-project needs --backup-id")
-    if not ids and not backup:
+    if not ids and not backup and not ids_file:
         raise UsageError(
-            "nothing to cancel: give SHARE_IDs or --backup-id",
+            "nothing to cancel: give SHARE_IDs, --ids-file or --backup-id",
             hint="example: backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID",
         )
     if not 1 <= concurrency <= 64:
@@ -260,7 +269,7 @@ def cancel(
             planned = commands.planned_cancel(plan)
             out.results(planned, bool(plan.share_ids), dry_run=True)
             return
-        if not plan.empty and not yes and terminal and not _confirm(plan):
+        if not plan.empty and not yes and terminal and not _confirm(api, plan):
             out.notice("cancelled nothing")
             raise typer.Exit(0)
         with interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
@@ -278,20 +287,30 @@ def cancel(
         raise error
 
 
-def _confirm(plan: CancelPlan) -> bool:
+def _confirm(api: Client, plan: CancelPlan) -> bool:
+    from .. import commands
+
+    shown = 20
+    commands.identify(api, plan, at_most=shown)
+    own = api.settings.project_id
     count = len(plan.share_ids)
     print(f"About to end {count} sharing{'s' if count != 1 else ''}:", file=sys.stderr)
-    for item in plan.describe()[:20]:
-        if isinstance(item, str):
-            print(f"  {item}", file=sys.stderr)
-        else:
-            print(
-                f"  {item.id}  backup {item.backup_id} → project {item.to_project_id}",
-                file=sys.stderr,
-            )
-    if count > 20:
-        print(f"  … and {count - 20} more", file=sys.stderr)
+    for share_id in plan.share_ids[:shown]:
+        print(f"  {_describe(plan.known.get(share_id), share_id, own)}", file=sys.stderr)
+    if count > shown:
+        print(f"  … and {count - shown} more", file=sys.stderr)
     sys.stderr.write("Proceed? [y/N] ")  # the prompt goes to stderr: stdout is data
     sys.stderr.flush()
     answer = sys.stdin.readline()
     return answer.strip().lower() in ("y", "yes")
+
+
+def _describe(share: Share | None, share_id: str, own_project: str) -> str:
+    from .. import commands
+
+    if share is None:
+        return f"{share_id}  (not found: nothing to end)"
+    line = f"{share_id}  backup {share.backup_id} → project {share.to_project_id}"
+    if commands.made_to_us(share, own_project):
+        line += f"  (made to this project by {share.from_project_id}: only it can end this)"
+    return line

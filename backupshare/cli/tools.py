@@ -10,11 +10,13 @@ import typer
 
 from ..errors import ConfigError, UsageError
 from . import COMPLETE_VAR
+from .app import SuggestingGroup
 from .common import STATE, is_terminal, settings, single_command, with_common_options
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
 
 config_app = typer.Typer(
+    cls=SuggestingGroup,
     help="Create, inspect and check configuration profiles.",
     epilog="Examples:  backupshare config init  ·  backupshare -p prod config show  ·  "
     "backupshare config validate",
@@ -41,11 +43,39 @@ def command(name: str) -> Any:
         )
     if name == "doctor":
         return single_command("doctor", doctor, epilog="Example:  backupshare -p prod doctor")
+    if name == "help":
+        return single_command(
+            "help",
+            help_command,
+            epilog="Examples:  backupshare help share  ·  backupshare help config init",
+        )
     return single_command(
         "completion",
         completion,
         epilog="Example:  backupshare completion bash > ~/.bash_completion.d/backupshare",
     )
+
+
+# -- help ------------------------------------------------------------------------------------------
+def help_command(
+    ctx: typer.Context,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="COMMAND", help="A command (and subcommand).", show_default=False),
+    ] = None,
+) -> None:
+    """Show the help of a command, or of backupshare itself."""
+    from .app import unknown_command
+
+    parent = ctx.find_root()
+    command: Any = parent.command
+    for name in names or []:
+        known = command.list_commands(parent) if hasattr(command, "list_commands") else []
+        if name not in known:
+            raise unknown_command(name, known, parent.command_path)
+        command = command.get_command(parent, name)
+        parent = command.make_context(name, [], parent=parent, resilient_parsing=True)
+    print(command.get_help(parent))
 
 
 # -- config --------------------------------------------------------------------------------------
