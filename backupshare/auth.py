@@ -267,6 +267,20 @@ class PasswordAuth:
             pass  # a cache we cannot write only costs a login next time
 
 
+TOKEN_FILES = ("token-*.json", ".token-*")  # cached tokens, and a write cut short
+
+
+def forget_tokens(cache_dir: Path) -> int:
+    """Deletes every cached IAM token (the next command logs in again); how many there were."""
+    removed = 0
+    for pattern in TOKEN_FILES:
+        for path in cache_dir.glob(pattern):
+            if path.is_symlink() or path.is_file():  # a link is removed, never followed
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def private_dir(folder: Path) -> bool:
     """Whether only we (or root) own `folder` and nobody else can write it."""
     try:

@@ -33,6 +33,7 @@ from .errors import (
     ConfigError,
     NotFoundError,
     RejectedError,
+    TlsError,
     UnavailableError,
     UnexpectedResponse,
 )
@@ -265,8 +266,8 @@ class Client:
             attempt += 1
             try:
                 response, raw = self._send(method, url, params, json_body, None)
-            except UnexpectedResponse:
-                raise  # an answer we cannot read will not read better a second time
+            except (UnexpectedResponse, TlsError):
+                raise  # an unreadable answer or an untrusted certificate: the same next time
             except UnavailableError as exc:
                 if attempt >= attempts or exc.status is not None:
                     raise  # a redirect (it has a status) is an answer, not a lost one
@@ -313,7 +314,7 @@ class Client:
                 )
                 raw = _read_bounded(response)
         except requests.exceptions.SSLError as exc:
-            raise UnavailableError(
+            raise TlsError(
                 f"TLS verification failed for {_host(url)}: {_reason(exc)}",
                 hint="if a corporate CA signs this endpoint, set `ca_bundle` in the profile",
             ) from None
@@ -766,8 +767,8 @@ def _host(url: str) -> str:
 def _reason(exc: Exception) -> str:
     """The innermost useful reason of a requests error, without its nested reprs."""
     text = str(exc)
-    verify = re.search(r"certificate verify failed: ([^(')\]]+)", text)
-    if verify:
+    verify = re.search(r"certificate verify failed: (.+?)(?: \(_ssl\.c:\d+\)|['\")\]]*$)", text)
+    if verify:  # whole, up to OpenSSL's source location: "Hostname mismatch, … for 'x'."
         return f"certificate verify failed: {verify.group(1).strip()}"
     for marker in ("Caused by ", "Failed to establish a new connection: "):
         if marker in text:

@@ -99,6 +99,7 @@ NUMBERS = {
 # Environment variables for each setting, ours first, then the official SDKs' fall-backs.
 ENV_NAMES = {
     "endpoint": ("BACKUPSHARE_ENDPOINT",),
+    "cloud": ("BACKUPSHARE_CLOUD",),
     "project_id": ("BACKUPSHARE_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"),
     "region": ("BACKUPSHARE_REGION", "HUAWEICLOUD_SDK_REGION"),
     "output": ("BACKUPSHARE_OUTPUT",),
@@ -657,14 +658,43 @@ def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Setting
         problems = validate_file(data, path)
         if problems:
             raise ConfigError(problems[0], hint=_more_hint(len(problems)))
-    name, profile, _ = select_profile(data, flags, env, shown_path)
+    name, profile, found = select_profile(data, flags, env, shown_path)
+    try:
+        return _settings(flags, env, path, data, name, profile)
+    except ConfigError as exc:
+        profiles = data.get("profiles")
+        if found or not isinstance(profiles, dict) or not profiles:
+            raise
+        raise no_profile_selected(shown_path, list(profiles), exc) from None
+
+
+def no_profile_selected(path: Path, profiles: list[str], problem: ConfigError) -> ConfigError:
+    """The file has profiles but none was chosen: that, not the lack of an endpoint or of
+    credentials in an empty `default` profile, is what the user must fix."""
+    first = profiles[0]
+    return ConfigError(
+        f"no profile selected; profiles in {path}: {', '.join(profiles)}",
+        hint=f"choose one with --profile {first} or BACKUPSHARE_PROFILE={first}, or set "
+        f"`default_profile: {first}` in the file (without a profile: {problem.message})",
+    )
+
+
+def _settings(
+    flags: Flags,
+    env: Mapping[str, str],
+    path: Path | None,
+    data: LineDict,
+    name: str,
+    profile: LineDict,
+) -> Settings:
+    shown_path = path or default_config_path(env)
     resolve = Resolver(flags, env, profile, shown_path, name)
     auth_section = profile.get("auth")
     if not isinstance(auth_section, LineDict):
         auth_section = LineDict()
         auth_section.lines, auth_section.line = {}, 0
 
-    cloud = resolve.get("cloud")
+    cloud = _cloud(resolve)
     region = _region(resolve)
     endpoint = _endpoint(resolve, cloud, region, name)
     project_id = _project_id(resolve, name)
@@ -695,6 +725,15 @@ def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Setting
     )
 
 
+def _cloud(resolve: Resolver) -> str | None:
+    cloud = resolve.get("cloud")
+    if cloud is not None and cloud not in CLOUDS:
+        raise ConfigError(
+            f"cloud {cloud!r} ({resolve.sources['cloud']}) is not one of {', '.join(CLOUDS)}"
+        )
+    return None if cloud is None else str(cloud)
+
+
 def _more_hint(count: int) -> str:
     more = f" ({count - 1} more problem{'s' if count > 2 else ''})" if count > 1 else ""
     return f"`backupshare config validate` lists every problem{more}"
@@ -712,7 +751,8 @@ def _endpoint(resolve: Resolver, cloud: str | None, region: str | None, name: st
         return CLOUDS[cloud][0].format(region=region)
     raise ConfigError(
         f"profile {name!r} has no endpoint",
-        hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT)",
+        hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT, or "
+        "BACKUPSHARE_CLOUD and BACKUPSHARE_REGION)",
     )
 
 

@@ -63,8 +63,9 @@ def run_checks(flags: Flags) -> list[Step]:
             f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}",
         )
     )
-    steps.append(_proxy(settings))
-    network = _endpoint(settings)
+    step, proxy = _proxy(settings)
+    steps.append(step)
+    network = _through_proxy(settings, proxy) if proxy else _endpoint(settings)
     steps.extend(network)
     if any(step.status == "fail" for step in network):
         return steps
@@ -97,18 +98,49 @@ def _config_file(flags: Flags) -> Step:
     return Step("config file", "ok", f"{path}")
 
 
-def _proxy(settings: Settings) -> Step:
-    import urllib.request
+def _proxy(settings: Settings) -> tuple[Step, str | None]:
+    """The proxy step, and the proxy the client will use for the endpoint (the client's rule)."""
+    from .client import proxies_for
 
     host = urlsplit(settings.endpoint).hostname or ""
     if is_loopback(host):
-        return Step("proxy", "ok", "none (loopback is never proxied)")
-    if settings.proxy:
-        return Step("proxy", "ok", f"{mask_url(settings.proxy)} (profile)")
-    proxies = urllib.request.getproxies()
-    if proxies.get("https") and not urllib.request.proxy_bypass(host):
-        return Step("proxy", "ok", f"{mask_url(proxies['https'])} (environment)")
-    return Step("proxy", "ok", "none")
+        return Step("proxy", "ok", "none (loopback is never proxied)"), None
+    scheme = urlsplit(settings.endpoint).scheme
+    proxy = proxies_for(settings.endpoint, settings.proxy).get(scheme)
+    if not proxy:
+        return Step("proxy", "ok", "none"), None
+    source = "profile" if settings.proxy else "environment"
+    return Step("proxy", "ok", f"{mask_url(proxy)} ({source})"), proxy
+
+
+def _through_proxy(settings: Settings, proxy: str) -> list[Step]:
+    """Behind a proxy the proxy resolves the endpoint's name and connects to it: this machine
+    may have no DNS for it at all. What can be checked here is the way to the proxy; the
+    credentials step then proves the endpoint, TLS included, through it."""
+    host = urlsplit(settings.endpoint).hostname or ""
+    steps = [Step("dns", "ok", f"skipped: the proxy resolves {host}")]
+    proxy_parts = urlsplit(proxy)
+    proxy_host = proxy_parts.hostname or ""
+    proxy_port = proxy_parts.port or (443 if proxy_parts.scheme == "https" else 80)
+    started = time.monotonic()
+    try:
+        socket.create_connection((proxy_host, proxy_port), timeout=10).close()
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return [
+            *steps,
+            fail(
+                "tcp",
+                UnavailableError(
+                    f"cannot connect to the proxy {proxy_host}:{proxy_port}: {reason}"
+                ),
+                "check the proxy setting (profile `proxy`, HTTPS_PROXY, NO_PROXY)",
+            ),
+        ]
+    elapsed = (time.monotonic() - started) * 1000
+    steps.append(Step("tcp", "ok", f"proxy {proxy_host}:{proxy_port} in {elapsed:.0f} ms"))
+    steps.append(Step("tls", "ok", "checked through the proxy by the credentials step"))
+    return steps
 
 
 def _endpoint(settings: Settings) -> list[Step]:

@@ -96,6 +96,12 @@ class UnavailableError(BackupshareError):
     kind = "unavailable"
 
 
+class TlsError(UnavailableError):
+    """The endpoint's certificate was not trusted: a retry would meet the same certificate."""
+
+    kind = "tls"
+
+
 class UnexpectedResponse(UnavailableError):
     """A 2xx whose body is not what the API documents (a proxy page, a truncated body, ...)."""
 

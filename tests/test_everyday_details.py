@@ -159,3 +159,227 @@ def test_cancel_prompt_names_backup_and_project_of_bare_ids(emulator: RunningEmu
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0 and share_ids(emulator) == [mine]
+
+
+# -- a file with profiles, none selected -----------------------------------------------------------
+@pytest.fixture
+def two_profiles(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = isolated / ".config" / "backupshare" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        "profiles:\n"
+        "  prod: {cloud: otc, region: eu-de, project_id: " + P1 + ", auth: {method: token}}\n"
+        "  staging: {cloud: otc, region: eu-nl, project_id: " + P2 + ", auth: {method: token}}\n"
+    )
+    config.chmod(0o600)
+    for name in ("BACKUPSHARE_ENDPOINT", "BACKUPSHARE_PROJECT_ID", "BACKUPSHARE_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    return config
+
+
+def test_no_profile_selected_is_named_as_the_problem(cli: Any, two_profiles: Path) -> None:
+    result = cli("list-shares")
+    assert (result.code, result.out) == (3, "")
+    assert result.err.splitlines() == [
+        f"error: no profile selected; profiles in {two_profiles}: prod, staging",
+        "hint: choose one with --profile prod or BACKUPSHARE_PROFILE=prod, or set "
+        "`default_profile: prod` in the file (without a profile: profile 'default' has no "
+        "endpoint)",
+    ]
+
+
+def test_doctor_names_the_missing_profile_selection(cli: Any, two_profiles: Path) -> None:
+    import json
+
+    result = cli("doctor", "-o", "json")
+    assert result.code == 3
+    steps = {step["check"]: step for step in json.loads(result.out)}
+    assert steps["profile"]["status"] == "fail"
+    assert steps["profile"]["detail"].startswith("no profile selected; profiles in")
+    assert "--profile prod" in steps["profile"]["fix"]
+
+
+def test_the_environment_alone_still_works_beside_a_file_of_profiles(
+    cli: Any, two_profiles: Path, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKUPSHARE_ENDPOINT", emulator.url)
+    monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", OWN)
+    monkeypatch.setenv("BACKUPSHARE_TOKEN", "emulator-token")
+    assert cli("list-shares", "--count").out == "0\n"
+
+
+# -- endpoints from cloud and region in the environment ---------------------------------------------
+@pytest.mark.parametrize(
+    ("cloud", "region", "endpoint"),
+    [
+        ("otc", "eu-nl", "https://vbs.eu-nl.otc.t-systems.com"),
+        ("huaweicloud", "ap-southeast-1", "https://vbs.ap-southeast-1.myhuaweicloud.com"),
+    ],
+)
+def test_env_only_setups_derive_the_endpoint(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, cloud: str, region: str, endpoint: str
+) -> None:
+    import json
+
+    from backupshare.config import CLOUDS
+
+    assert CLOUDS[cloud][0].format(region=region) == endpoint
+    monkeypatch.delenv("BACKUPSHARE_ENDPOINT")
+    monkeypatch.setenv("BACKUPSHARE_CLOUD", cloud)
+    monkeypatch.setenv("BACKUPSHARE_REGION", region)
+    result = cli("config", "show", "-o", "json")
+    assert result.code == 0, result.err
+    shown = {row["key"]: row for row in json.loads(result.out)}
+    assert shown["endpoint"]["value"] == endpoint
+    assert shown["endpoint"]["source"] == "derived from cloud and region"
+    assert shown["cloud"]["source"] == "env BACKUPSHARE_CLOUD"
+
+
+def test_an_unknown_cloud_in_the_environment_is_a_config_error(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BACKUPSHARE_ENDPOINT")
+    monkeypatch.setenv("BACKUPSHARE_CLOUD", "aws")
+    monkeypatch.setenv("BACKUPSHARE_REGION", "eu-de")
+    result = cli("list-shares")
+    assert result.code == 3
+    assert result.err.splitlines()[0] == (
+        "error: cloud 'aws' (env BACKUPSHARE_CLOUD) is not one of otc, huaweicloud"
+    )
+
+
+# -- cached tokens can be dropped ----------------------------------------------------------------
+@pytest.mark.e2e
+def test_forget_tokens_makes_the_next_command_log_in_again(
+    emulator: RunningEmulator, isolated: Path
+) -> None:
+    from .test_e2e import backupshare
+
+    password = {
+        "BACKUPSHARE_TOKEN": "",
+        "BACKUPSHARE_USERNAME": "emulator-user",
+        "BACKUPSHARE_PASSWORD": "emulator-password",
+        "BACKUPSHARE_DOMAIN": "acme",
+        "BACKUPSHARE_IAM_ENDPOINT": emulator.url,
+        "XDG_CACHE_HOME": str(isolated / "cache"),
+    }
+    logins = lambda: len(emulator.emulator.logged("POST", "/v3/auth/tokens"))  # noqa: E731
+    assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
+    assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
+    assert logins() == 1  # the cached token served the second run
+    forgot = backupshare(emulator, "config", "forget-tokens", **password)
+    assert (forgot.returncode, forgot.stdout) == (0, "")
+    assert forgot.stderr == f"removed 1 cached token from {isolated / 'cache' / 'backupshare'}\n"
+    assert list((isolated / "cache" / "backupshare").iterdir()) == []
+    assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
+    assert logins() == 2
+
+
+# -- config init asks again ----------------------------------------------------------------------
+@pytest.mark.e2e
+def test_config_init_asks_again_after_a_bad_answer(
+    emulator: RunningEmulator, isolated: Path
+) -> None:
+    from .test_e2e import spawn
+
+    env = {"XDG_CONFIG_HOME": str(isolated / ".config"), "HOME": str(isolated)}
+    child = spawn(emulator, "-p", "prod", "config", "init", **env)
+    child.expect(r"Cloud \(otc or huaweicloud\) \[otc\]: ")
+    child.sendline("aws")
+    child.expect(r"cloud must be one of otc, huaweicloud; try again \(Ctrl-C to stop\)")
+    child.expect(r"Cloud \(otc or huaweicloud\) \[otc\]: ")
+    child.sendline("otc")
+    child.expect(r"Region \[eu-de\]: ")
+    child.sendline("EU DE")
+    child.expect("does not look like a region")
+    child.expect(r"Region \[eu-de\]: ")
+    child.sendline("eu-nl")
+    child.expect(r"Project id \(32 hex\): ")
+    child.sendline("1234")
+    child.expect("a project id is 32 hex characters")
+    child.expect(r"Project id \(32 hex\): ")
+    child.sendline("")
+    child.expect("a project id is 32 hex characters")
+    child.sendline(P1.upper())
+    child.expect(r"Auth method \(token, password, aksk\) \[aksk\]: ")
+    child.sendline("oauth")
+    child.expect("auth method must be one of token, password, aksk")
+    child.sendline("token")
+    child.expect(r"Token \(hidden\): ")
+    child.sendline("a-token")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    written = (isolated / ".config" / "backupshare" / "config.yaml").read_text()
+    assert "cloud: otc" in written and "region: eu-nl" in written and P1 in written
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--cloud", "aws"], "invalid --cloud 'aws': cloud must be one of otc, huaweicloud"),
+        (["--region", "EU"], "invalid --region 'EU': 'EU' does not look like a region"),
+        (["--project-id", "12"], "invalid --project-id '12': a project id is 32 hex characters"),
+        (["--auth-method", "x"], "invalid --auth-method 'x': auth method must be one of token,"),
+        (["--endpoint", "ftp://h"], "invalid --endpoint 'ftp://h': "),
+    ],
+)
+def test_config_init_bad_flags_are_usage_errors(
+    cli: Any, isolated: Path, argv: list[str], message: str
+) -> None:
+    base = {"--cloud": "otc", "--project-id": P1, "--auth-method": "token", "--secret-env": "T"}
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        base[flag] = value
+    args = [part for pair in base.items() for part in pair]
+    result = cli("--config", str(isolated / "c.yaml"), "config", "init", *args)
+    assert result.code == 2
+    assert result.err.startswith(f"error: {message}")
+    assert not (isolated / "c.yaml").exists()
+
+
+# -- doctor behind a proxy -------------------------------------------------------------------------
+@pytest.fixture
+def refusing_proxy() -> Any:
+    """A loopback 'proxy' that records what it was asked to reach and refuses (502)."""
+    import socketserver
+    import threading
+
+    asked: list[str] = []
+
+    class Refuse(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            asked.append(self.rfile.readline().decode("latin-1").strip())
+            self.wfile.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+    server.server_close()
+
+
+def test_doctor_behind_a_proxy_leaves_dns_to_the_proxy(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, refusing_proxy: Any
+) -> None:
+    import json
+
+    proxy, asked = refusing_proxy
+    host = "vbs.eu-de.otc.t-systems.com"  # never resolved here: the proxy is asked for it
+    monkeypatch.setenv("BACKUPSHARE_ENDPOINT", f"https://{host}")
+    monkeypatch.setenv("HTTPS_PROXY", proxy)
+    result = cli("--retries", "0", "doctor", "-o", "json")
+    steps = {step["check"]: step for step in json.loads(result.out)}
+    assert steps["proxy"] == {
+        "check": "proxy",
+        "status": "ok",
+        "detail": f"{proxy} (environment)",
+        "fix": "",
+    }
+    assert (
+        steps["dns"]["status"] == "ok"
+        and steps["dns"]["detail"] == f"skipped: the proxy resolves {host}"
+    )
+    assert steps["tcp"]["detail"].startswith(f"proxy 127.0.0.1:{proxy.rsplit(':', 1)[1]} in ")
+    assert steps["credentials"]["status"] == "fail" and result.code == 8
+    # the doctor's own probe of the proxy says nothing; the client's CONNECT names the host
+    assert [line.rsplit(" ", 1)[0] for line in asked if line] == [f"CONNECT {host}:443"]

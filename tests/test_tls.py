@@ -13,7 +13,7 @@ import pytest
 
 from backupshare.client import Client, ListQuery, TrustStore
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
-from backupshare.errors import UnavailableError
+from backupshare.errors import TlsError, UnavailableError
 
 from .conftest import OWN, token_settings
 
@@ -125,3 +125,31 @@ def test_cli_with_ca_bundle_profile_and_doctor(
         assert "certificate verify failed: self-signed certificate" in refused.err
     finally:
         del os.environ["TOK"]
+
+
+def test_an_untrusted_certificate_is_not_retried(https_emulator: RunningEmulator) -> None:
+    waits: list[float] = []
+    api = Client(token_settings(https_emulator.url, retries=3), sleep=waits.append)
+    with pytest.raises(TlsError) as caught:
+        api.count(ListQuery())
+    assert waits == []  # the same certificate would be met again: no backoff, no retry
+    assert caught.value.exit_code == 8 and caught.value.to_dict()["type"] == "tls"
+
+
+def test_a_name_mismatch_is_reported_whole(tmp_path: Path) -> None:
+    """The reason used to be cut at the first quote: "… is not valid for" and nothing more."""
+    pem = tmp_path / "other.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=elsewhere", "-addext", "subjectAltName=DNS:elsewhere.example",
+         "-keyout", str(pem), "-out", str(pem)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    with start(EmulatorConfig(tls_cert=str(pem))) as running:
+        api = Client(token_settings(running.url, ca_bundle=str(pem), cache_dir=tmp_path))
+        with pytest.raises(TlsError) as caught:
+            api.count(ListQuery())
+        api.close()
+    assert caught.value.message.endswith(
+        "certificate verify failed: IP address mismatch, certificate is not valid for '127.0.0.1'."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 import typer
@@ -103,6 +104,18 @@ def config_profiles() -> None:
     STATE.out().documents(records, ["profile", "default"])
 
 
+@config_app.command("forget-tokens", epilog="Example:  backupshare config forget-tokens")
+@with_common_options
+def config_forget_tokens() -> None:
+    """Delete cached IAM tokens (password auth); the next command logs in again."""
+    from ..auth import forget_tokens
+    from ..config import cache_dir
+
+    folder = cache_dir(os.environ)
+    removed = forget_tokens(folder)
+    STATE.out().notice(f"removed {removed} cached token{'s' if removed != 1 else ''} from {folder}")
+
+
 @config_app.command("show", epilog="Example:  backupshare -p prod config show")
 @with_common_options
 def config_show() -> None:
@@ -199,7 +212,7 @@ def config_init(
         region=flags.region,
         endpoint=flags.endpoint,
         project_id=flags.project_id,
-        method=auth_method,
+        auth_method=auth_method,
         username=username,
         domain=domain,
         access_key=access_key,
@@ -225,46 +238,57 @@ def _prompt(question: str, default: str | None = None, *, secret: bool = False) 
     return answer.strip() or (default or "")
 
 
-def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
-    """The profile mapping from flags, asking on a terminal for what is missing."""
-    from ..config import AUTH_METHODS, CLOUDS
+Check = Callable[[str], "str | None"]  # a problem with an answer, or None
 
-    def value(key: str, question: str, default: str | None = None) -> str | None:
-        if given.get(key):
-            return given[key]
-        return _prompt(question, default) or None if ask else default
+
+def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
+    """The profile mapping from flags, asking on a terminal for what is missing. A bad flag is
+    a usage error; a bad answer at the prompt says what is wrong and asks again."""
+    from ..config import AUTH_METHODS, CLOUDS, url_problem
+
+    def value(key: str, question: str, default: str | None, check: Check) -> str:
+        flag = given.get(key)
+        if flag:
+            problem = check(flag)
+            if problem:
+                raise UsageError(f"invalid --{key.replace('_', '-')} {flag!r}: {problem}")
+            return flag
+        if not ask:
+            if default is None:
+                raise UsageError(f"a profile needs --{key.replace('_', '-')}")
+            return default
+        while True:
+            answer = _prompt(question, default)
+            problem = check(answer)
+            if not problem:
+                return answer
+            print(f"  {problem}; try again (Ctrl-C to stop)", file=sys.stderr)
 
     profile: dict[str, Any] = {}
     endpoint = given.get("endpoint")
     if endpoint:
-        profile["endpoint"] = endpoint
+        profile["endpoint"] = value("endpoint", "", None, url_problem)
     else:
-        cloud = value("cloud", f"Cloud ({' or '.join(CLOUDS)})", "otc")
-        region = value("region", "Region", "eu-de")
-        if cloud not in CLOUDS:
-            raise UsageError(f"invalid cloud {cloud!r}: choose one of {', '.join(CLOUDS)}")
-        profile.update(cloud=cloud, region=region)
-    project_id = value("project_id", "Project id (32 hex)")
-    if not project_id:
-        raise UsageError("a profile needs --project-id")
-    from ..commands import project_id_arg
-
-    profile["project_id"] = project_id_arg(project_id)
-    method = value("method", f"Auth method ({', '.join(AUTH_METHODS)})", "aksk")
-    if method not in AUTH_METHODS:
-        raise UsageError(
-            f"invalid --auth-method {method!r}: choose one of {', '.join(AUTH_METHODS)}"
+        profile["cloud"] = value(
+            "cloud", f"Cloud ({' or '.join(CLOUDS)})", "otc", _one_of("cloud", CLOUDS)
         )
+        profile["region"] = value("region", "Region", "eu-de", _region_problem)
+    profile["project_id"] = value(
+        "project_id", "Project id (32 hex)", None, _project_problem
+    ).lower()
+    method = value(
+        "auth_method",
+        f"Auth method ({', '.join(AUTH_METHODS)})",
+        "aksk",
+        _one_of("auth method", AUTH_METHODS),
+    )
     auth: dict[str, Any] = {"method": method}
-    secret_key = {"token": "token", "password": "password", "aksk": "secret_key"}[method]
     if method == "password":
-        auth["username"] = value("username", "IAM user name")
-        auth["domain"] = value("domain", "Account (domain) name")
+        auth["username"] = value("username", "IAM user name", None, _required)
+        auth["domain"] = value("domain", "Account (domain) name", None, _required)
     if method == "aksk":
-        auth["access_key"] = value("access_key", "Access key (AK)")
-    missing = [k for k, v in auth.items() if not v]
-    if missing:
-        raise UsageError(f"a {method} profile needs --{missing[0].replace('_', '-')}")
+        auth["access_key"] = value("access_key", "Access key (AK)", None, _required)
+    secret_key = {"token": "token", "password": "password", "aksk": "secret_key"}[method]
     if given.get("secret_env"):
         auth[f"{secret_key}_env"] = given["secret_env"]
     elif ask:
@@ -279,6 +303,31 @@ def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
         )
     profile["auth"] = auth
     return profile
+
+
+def _one_of(what: str, choices: Iterable[str]) -> Check:
+    def check(answer: str) -> str | None:
+        return None if answer in choices else f"{what} must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _region_problem(answer: str) -> str | None:
+    from ..config import region_problem
+
+    return region_problem(answer)
+
+
+def _project_problem(answer: str) -> str | None:
+    from ..models import normalize_project_id
+
+    if normalize_project_id(answer) is None:
+        return "a project id is 32 hex characters such as 722513ed0a324dadaabe5b2d0fe848c9"
+    return None
+
+
+def _required(answer: str) -> str | None:
+    return None if answer.strip() else "an answer is needed"
 
 
 # -- doctor --------------------------------------------------------------------------------------
