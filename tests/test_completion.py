@@ -103,3 +103,66 @@ def test_completion_needs_no_network_or_credentials(isolated: Path) -> None:
     done = subprocess.run([str(BIN)], env=env, capture_output=True, text=True, timeout=10)
     assert done.returncode == 0
     assert {"--sort-key", "--sort-dir", "--status", "--shared-with-me"} <= set(done.stdout.split())
+
+
+# -- the README's install lines, as written, in a fresh home -------------------------------------
+def install_lines() -> dict[str, str]:
+    """The README's completion block, one shell script per `# shell:` comment."""
+    from .conftest import readme_block
+
+    scripts: dict[str, list[str]] = {}
+    shell = ""
+    for line in readme_block("completion:install").splitlines():
+        if line.startswith("# "):
+            shell = line[2:].split(":")[0]
+            scripts[shell] = []
+        else:
+            scripts[shell].append(line)
+    return {name: "\n".join(lines) for name, lines in scripts.items()}
+
+
+def installed_home(tmp_path: Path, shell: str, rc: str = "") -> dict[str, str]:
+    home = tmp_path / "fresh-home"
+    home.mkdir()
+    if rc:
+        (home / f".{shell}rc").write_text(rc)
+    env = {
+        "HOME": str(home),
+        "PATH": f"{BIN.parent}{os.pathsep}{os.environ['PATH']}",
+        "TERM": "dumb",
+        "LANG": "C.UTF-8",
+    }
+    done = subprocess.run(["sh", "-ec", install_lines()[shell]], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    return env
+
+
+def test_the_readme_installs_completion_for_each_tested_shell() -> None:
+    assert sorted(install_lines()) == ["bash", "fish", "zsh"]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_readme_install_for_bash(tmp_path: Path) -> None:
+    env = installed_home(tmp_path, "bash")
+    program = (  # an interactive shell reads ~/.bashrc, as a new terminal would
+        "COMP_WORDS=(backupshare li); COMP_CWORD=1; "
+        '$(complete -p backupshare | sed "s/.*-F \\([^ ]*\\) .*/\\1/") backupshare; '
+        'printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    assert run_shell(["bash", "-i", "-c", program], env)[-1:] == ["list-shares"]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (.ci/run adds it)")
+def test_readme_install_for_zsh(tmp_path: Path) -> None:
+    env = installed_home(tmp_path, "zsh", rc="autoload -Uz compinit && compinit -u\n")
+    # an interactive zsh reads ~/.zshrc; compdef registered the completion function
+    lines = run_shell(["zsh", "-i", "-c", "print -r -- ${_comps[backupshare]}"], env)
+    assert lines[-1:] == ["_backupshare_completion"]
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed (.ci/run adds it)")
+def test_readme_install_for_fish(tmp_path: Path) -> None:
+    env = installed_home(tmp_path, "fish")
+    lines = run_shell(["fish", "-c", "complete -C 'backupshare li'"], env)
+    assert [entry.split("\t")[0] for entry in lines] == ["list-shares"]

@@ -89,7 +89,8 @@ app = typer.Typer(
     name="backupshare",
     cls=LazyGroup,
     help="Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud).",
-    epilog="Each command's --help has examples. Exit codes: see the README.",
+    epilog="Examples:  backupshare share BACKUP_ID PROJECT_ID  ·  backupshare help share  ·  "
+    "each command's --help has more. Exit codes: see the README.",
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
