@@ -1,8 +1,8 @@
-"""The wire: one pooled requests session, timeouts, retries, the five endpoints, error mapping.
+"""HTTP: one pooled requests session, timeouts, retries, paging safeguards, error mapping.
 
-This is the only module that imports requests. Every answer that is not what API.md documents
-leaves here as one of our exceptions (errors.py), carrying status, service code, message,
-request ids and a hint — never a KeyError or a JSONDecodeError.
+This is the only module that imports requests; vbs.py says what each call means. Every answer
+that is not what API.md documents leaves here as one of our exceptions (errors.py), carrying
+status, service code, message, request ids and a hint — never a KeyError or a JSONDecodeError.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import requests
 import urllib3.connection
@@ -37,7 +36,6 @@ from .errors import (
     UnavailableError,
     UnexpectedResponse,
 )
-from .models import Share, count_from_body, shares_from_body
 
 if TYPE_CHECKING:
     from .auth import Clock
@@ -58,48 +56,8 @@ SENSITIVE_HEADERS = frozenset(
     {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "proxy-authorization"}
 )
 SENSITIVE_FIELDS = frozenset({"password", "secret", "secret_key", "securitytoken", "access"})
-BASE_PATH = "/v2/{project_id}/os-vendor-backup-sharing"
 
 Logger = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    """Filters, sorting and paging of the list and count calls (None: not sent)."""
-
-    filters: tuple[tuple[str, str], ...] = ()
-    shared_with_me: bool = False
-    sort_key: str | None = None
-    sort_dir: str | None = None
-
-    def matches(self, share: Share, own_project: str) -> bool:
-        """Whether a listed sharing satisfies the exact filters (the fuzzy name is the
-        service's to judge) and is made by, or to, this project as asked."""
-        backup = share.backup
-        actual = {
-            "backup_id": share.backup_id,
-            "to_project_id": share.to_project_id,
-            "from_project_id": share.from_project_id,
-            "volume_id": backup.volume_id if backup else None,
-            "status": backup.status if backup else None,
-            "availability_zone": backup.availability_zone if backup else None,
-        }
-        for key, wanted in self.filters:
-            if key in actual and actual[key] is not None and actual[key] != wanted:
-                return False
-        if self.shared_with_me:
-            return share.to_project_id == own_project
-        return share.from_project_id in (None, own_project)
-
-    def params(self) -> dict[str, str]:
-        params = dict(self.filters)
-        if self.shared_with_me:
-            params["share_to_me"] = "true"
-        if self.sort_key:
-            params["sort_key"] = self.sort_key
-        if self.sort_dir:
-            params["sort_dir"] = self.sort_dir
-        return params
 
 
 # A listing is asked for the service's own count once it is this long; it may then run past
@@ -111,8 +69,8 @@ HARD_RECORD_CAP = 1_000_000
 class ListingBound:
     """Stops a listing that runs past what the service itself says it holds."""
 
-    def __init__(self, client: Client, query: ListQuery) -> None:
-        self._client, self._query = client, query
+    def __init__(self, count: Callable[[], int]) -> None:
+        self._count = count
         self._limit: int | None = None
 
     def check(self, records: int) -> None:
@@ -121,7 +79,7 @@ class ListingBound:
         if records <= COUNT_CHECK_AFTER:
             return
         if self._limit is None:
-            counted = self._client.count(self._query)
+            counted = self._count()
             self._limit = counted + max(COUNT_CHECK_AFTER, counted // 10)
         if records > self._limit:
             raise self._endless(records, f"the {self._limit:,} the service's count allows")
@@ -134,8 +92,61 @@ class ListingBound:
         )
 
 
+class Record(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=Record)
+
+
+def offset_pages(
+    fetch: Callable[[int, int], list[R]],
+    *,
+    count: Callable[[], int],
+    keep: Callable[[R], bool],
+    page_size: int = 100,
+    limit: int | None = None,
+    what: str = "records",
+    log: Callable[[str], None] = lambda line: None,
+) -> Iterator[list[R]]:
+    """Pages of records from `fetch(limit, offset)` until an empty page or `limit` records
+    (a short page does not prove the end: a server may cap its pages). Every record is
+    re-checked by `keep` (a server that ignores a filter must not make `share` or `cancel` act
+    on another backup), each record comes once, and a listing that does not end (repeating
+    pages, or far more records than `count` says) stops with an error instead of running, and
+    growing, for ever."""
+    bound = ListingBound(count)
+    offset, received = 0, 0
+    seen: set[str] = set()
+    while limit is None or received < limit:
+        want = page_size if limit is None else min(page_size, limit - received)
+        page = fetch(want, offset)
+        if not page:
+            return
+        fresh = [r for r in page if r.id not in seen]
+        if not fresh:
+            raise UnexpectedResponse(
+                "unexpected response: the listing did not end: the service returned "
+                f"{what} it had already listed at offset {offset}; it seems to ignore paging"
+            )
+        offset += len(page)
+        bound.check(offset)
+        seen.update(r.id for r in fresh)
+        wanted = [r for r in fresh if keep(r)]
+        if len(wanted) < len(fresh):
+            log(f"dropped {len(fresh) - len(wanted)} records outside the filters")
+        if limit is not None:
+            wanted = wanted[: limit - received]
+        received += len(wanted)
+        if wanted:
+            yield wanted
+
+
 class Client:
-    """The five backup-sharing endpoints of one project, over one pooled session."""
+    """HTTP for one invocation: one pooled session, auth, attempt deadlines, retries of what
+    is safe, no redirects, and every failure turned into one of our errors. What the calls
+    mean is the service modules' (vbs.py)."""
 
     def __init__(
         self,
@@ -152,7 +163,6 @@ class Client:
         self._log = log
         self._sleep = sleep
         self._jitter = jitter
-        self._base = settings.endpoint + BASE_PATH.format(project_id=settings.project_id)
         self.session = requests.Session()
         # Proxies and trust come from us alone (below), never from requests' reading of the
         # environment or ~/.netrc, so a loopback endpoint can never be sent through a proxy.
@@ -176,66 +186,8 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- the five endpoints ------------------------------------------------------------------
-    def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:
-        """POST one sharing request. Never retried here: an unknown outcome is the caller's to
-        resolve by listing (see commands.share)."""
-        body = {"shared": {"backup_id": backup_id, "to_project_ids": project_ids}}
-        return shares_from_body(self._call("POST", self._base, json_body=body))
-
-    def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
-    ) -> Iterator[list[Share]]:
-        """Pages of sharings until an empty page or `limit` records (API.md's paging rule).
-        Every record is re-checked against the exact filters (a server that ignores one must
-        not make `share` or `cancel` act on another backup), each sharing comes once, and a
-        listing that does not end (repeating pages, or far more records than the service
-        counts) stops with an error instead of running, and growing, for ever."""
-        params = query.params()
-        bound = ListingBound(self, query)
-        offset, received = 0, 0
-        seen: set[str] = set()
-        while limit is None or received < limit:
-            want = page_size if limit is None else min(page_size, limit - received)
-            page_params = {**params, "limit": str(want), "offset": str(offset)}
-            page = shares_from_body(self._call("GET", f"{self._base}/detail", params=page_params))
-            if not page:
-                return
-            fresh = [s for s in page if s.id not in seen]
-            if not fresh:
-                raise UnexpectedResponse(
-                    "unexpected response: the listing did not end: the service returned "
-                    f"sharings it had already listed at offset {offset}; it seems to ignore paging"
-                )
-            offset += len(page)
-            bound.check(offset)
-            seen.update(s.id for s in fresh)
-            wanted = [s for s in fresh if query.matches(s, self.settings.project_id)]
-            if len(wanted) < len(fresh):
-                self._debug(f"dropped {len(fresh) - len(wanted)} records outside the filters")
-            if limit is not None:
-                wanted = wanted[: limit - received]
-            received += len(wanted)
-            if wanted:
-                yield wanted
-
-    def count(self, query: ListQuery) -> int:
-        params = {k: v for k, v in query.params().items() if k not in ("sort_key", "sort_dir")}
-        return count_from_body(self._call("GET", f"{self._base}/count", params=params))
-
-    def show(self, share_id: str) -> Share:
-        return shares_from_body(self._call("GET", f"{self._base}/{share_id}"), single=True)[0]
-
-    def cancel(self, share_id: str) -> bool:
-        """Ends one sharing. True when a retry found it gone after an attempt whose outcome
-        was unknown (that attempt most likely ended it); a 404 otherwise is NotFoundError."""
-        return self._call("DELETE", f"{self._base}/{share_id}") is GONE_AFTER_UNKNOWN
-
-    def cancel_backup(self, backup_id: str) -> None:
-        self._call("DELETE", f"{self._base}/{backup_id}", params={"is_backup_id": "true"})
-
     # -- one call, with retries --------------------------------------------------------------
-    def _call(
+    def call(
         self,
         method: str,
         url: str,
@@ -278,11 +230,11 @@ class Client:
             if 200 <= status < 300:
                 return _decode_success(response, raw, method)
             if status == 404 and method == "DELETE" and outcome_unknown:
-                self._debug("404 on a retried DELETE: the earlier, unanswered attempt took effect")
+                self.debug("404 on a retried DELETE: the earlier, unanswered attempt took effect")
                 return GONE_AFTER_UNKNOWN
             if status == 401 and isinstance(self.auth, PasswordAuth) and not relogged:
                 relogged = True
-                self._debug("401: the token was refused; logging in again once")
+                self.debug("401: the token was refused; logging in again once")
                 self.auth.renew()
                 continue
             if safe and status in RETRY_STATUSES and attempt < attempts:
@@ -347,7 +299,7 @@ class Client:
         server_delay = parse_retry_after(retry_after)
         if server_delay is not None:
             delay = min(server_delay, RETRY_AFTER_CAP)
-        self._debug(f"retry {attempt}/{self.settings.retries} in {delay:.2f} s after {reason}")
+        self.debug(f"retry {attempt}/{self.settings.retries} in {delay:.2f} s after {reason}")
         self._sleep(delay)
 
     # -- auth ----------------------------------------------------------------------------------
@@ -410,7 +362,7 @@ class Client:
         return IssuedToken(Secret(token), expires)
 
     # -- debug log -----------------------------------------------------------------------------
-    def _debug(self, line: str) -> None:
+    def debug(self, line: str) -> None:
         if self._log is not None:
             self._log(line)
 

@@ -1,4 +1,4 @@
-"""What each command does, as plain functions: inputs + a client → results.
+"""What each command does, as plain functions: inputs + a service → results.
 
 No Typer, no rich: the CLI parses and renders, these functions decide and act, and the tests
 drive them directly against the emulator.
@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .errors import (
     AuthError,
@@ -36,7 +36,40 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .client import Client, ListQuery
+    from .config import Settings
+    from .vbs import ListQuery
+
+
+class SharingService(Protocol):
+    """What the commands need of a backup service (vbs.Vbs): its sharings, read and changed."""
+
+    settings: Settings
+
+    @property
+    def invocation_id(self) -> str: ...
+
+    def share(self, backup_id: str, project_ids: list[str]) -> list[Share]: ...
+
+    def iter_pages(
+        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Share]]: ...
+
+    def count(self, query: ListQuery) -> int: ...
+
+    def show(self, share_id: str) -> Share: ...
+
+    def cancel(self, share_id: str) -> bool: ...
+
+    def cancel_backup(self, backup_id: str) -> None: ...
+
+    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> SharingService: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
 
 MAX_IDS_FILE_BYTES = 1024 * 1024
 
@@ -160,27 +193,27 @@ class CancelOutcome(Outcome):
 # -- share ---------------------------------------------------------------------------------------
 
 
-def current_shares(client: Client, backup_id: str) -> dict[str, Share]:
+def current_shares(service: SharingService, backup_id: str) -> dict[str, Share]:
     """The backup's sharings made by this project, by target project."""
-    from .client import ListQuery
+    from .vbs import ListQuery
 
     query = ListQuery(filters=(("backup_id", backup_id),))
-    return {s.to_project_id: s for page in client.iter_pages(query) for s in page}
+    return {s.to_project_id: s for page in service.iter_pages(query) for s in page}
 
 
 def share(
-    client: Client, backup_id: str, targets: list[str], *, dry_run: bool = False
+    service: SharingService, backup_id: str, targets: list[str], *, dry_run: bool = False
 ) -> ShareOutcome:
     """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
     whose sharing may already exist (an unknown outcome is resolved by listing again)."""
-    existing = {t: s.id for t, s in current_shares(client, backup_id).items()}
+    existing = {t: s.id for t, s in current_shares(service, backup_id).items()}
     missing = [t for t in targets if t not in existing]
     request = {"shared": {"backup_id": backup_id, "to_project_ids": missing}} if missing else None
     if dry_run:
         created: dict[str, str | None] = dict.fromkeys(missing)
         failures: dict[str, BackupshareError] = {}
     else:
-        created, failures = _post_until_settled(client, backup_id, missing)
+        created, failures = _post_until_settled(service, backup_id, missing)
     results = []
     for target in targets:
         if target in existing:
@@ -190,31 +223,31 @@ def share(
         else:
             error = failures[target].to_dict()
             results.append(Result(backup_id, target, None, RESULT_FAILED, error))
-    return ShareOutcome(results, client.invocation_id, request)
+    return ShareOutcome(results, service.invocation_id, request)
 
 
 def _post_until_settled(
-    client: Client, backup_id: str, missing: list[str]
+    service: SharingService, backup_id: str, missing: list[str]
 ) -> tuple[dict[str, str | None], dict[str, BackupshareError]]:
     """POSTs the missing targets. When the outcome is unknown, the list says what committed;
     only what is certainly missing is sent again, within the retry budget and its backoff."""
     created: dict[str, str | None] = {}
     failures: dict[str, BackupshareError] = {}
     pending = missing
-    for attempt in range(1, client.settings.retries + 2):
+    for attempt in range(1, service.settings.retries + 2):
         if not pending:
             break
         if attempt > 1:
-            client.backoff(attempt - 1, None, "an unsettled share")
+            service.backoff(attempt - 1, None, "an unsettled share")
         answer: dict[str, str | None] = {}
         failure: UnavailableError | None = None
         try:
-            answer = {s.to_project_id: s.id for s in client.share(backup_id, pending)}
+            answer = {s.to_project_id: s.id for s in service.share(backup_id, pending)}
         except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
             failure = exc
         if failure is not None or any(t not in answer for t in pending):
             # read back rather than trust the answer (or its absence)
-            now = current_shares(client, backup_id)
+            now = current_shares(service, backup_id)
             answer.update({t: now[t].id for t in pending if t in now})
         for target in pending:
             if target in answer:
@@ -234,18 +267,18 @@ def _post_until_settled(
 
 # -- list, count, show ---------------------------------------------------------------------------
 def list_shares(
-    client: Client, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+    service: SharingService, query: ListQuery, *, page_size: int = 100, limit: int | None = None
 ) -> Iterator[list[Share]]:
-    return client.iter_pages(query, page_size=page_size, limit=limit)
+    return service.iter_pages(query, page_size=page_size, limit=limit)
 
 
-def count_shares(client: Client, query: ListQuery) -> int:
-    return client.count(query)
+def count_shares(service: SharingService, query: ListQuery) -> int:
+    return service.count(query)
 
 
-def show_share(client: Client, share_id: str) -> Share:
+def show_share(service: SharingService, share_id: str) -> Share:
     try:
-        return client.show(share_id)
+        return service.show(share_id)
     except NotFoundError as exc:
         exc.message = f"sharing {share_id} not found"
         raise
@@ -269,15 +302,17 @@ class CancelPlan:
         return [self.known.get(share_id, share_id) for share_id in self.share_ids]
 
 
-def look_up_share(client: Client, share_id: str) -> Share | None:
+def look_up_share(service: SharingService, share_id: str) -> Share | None:
     """The sharing, or None when the service does not know it (any other error is raised)."""
     try:
-        return client.show(share_id)
+        return service.show(share_id)
     except NotFoundError:
         return None
 
 
-def identify(client: Client, plan: CancelPlan, *, at_most: int, concurrency: int = 8) -> None:
+def identify(
+    service: SharingService, plan: CancelPlan, *, at_most: int, concurrency: int = 8
+) -> None:
     """Looks up the first `at_most` sharings the plan knows only by id, so a person asked to
     confirm sees each one's backup and project rather than bare ids."""
     from concurrent.futures import ThreadPoolExecutor
@@ -286,7 +321,7 @@ def identify(client: Client, plan: CancelPlan, *, at_most: int, concurrency: int
     if not unknown:
         return
     with ThreadPoolExecutor(max_workers=min(concurrency, len(unknown))) as pool:
-        found = pool.map(lambda share_id: look_up_share(client, share_id), unknown)
+        found = pool.map(lambda share_id: look_up_share(service, share_id), unknown)
         for share_id, share in zip(unknown, found, strict=True):
             if share is not None:
                 plan.known[share_id] = share
@@ -306,11 +341,11 @@ def not_ours_to_end(share: Share) -> AuthError:
 
 
 def plan_cancel(
-    client: Client, share_ids: list[str], backup_id: str | None, to_projects: list[str]
+    service: SharingService, share_ids: list[str], backup_id: str | None, to_projects: list[str]
 ) -> CancelPlan:
     if backup_id is None:  # by id (perhaps none at all: an empty --ids-file is nothing to do)
         return CancelPlan(share_ids=list(dict.fromkeys(share_ids)))
-    shares = current_shares(client, backup_id)
+    shares = current_shares(service, backup_id)
     if not to_projects:
         plan = CancelPlan(known={s.id: s for s in shares.values()})
         plan.share_ids = list(plan.known)
@@ -327,7 +362,7 @@ def plan_cancel(
 
 
 def cancel(
-    client: Client,
+    service: SharingService,
     plan: CancelPlan,
     *,
     concurrency: int = 8,
@@ -342,7 +377,7 @@ def cancel(
         whole = plan.whole_backup
         [done] = run_batch(
             [whole],
-            lambda backup_id: _cancel_backup(client, backup_id),
+            lambda backup_id: _cancel_backup(service, backup_id),
             concurrency=1,
             on_done=lambda: progress(len(plan.share_ids)),
             stop=stop,
@@ -351,21 +386,21 @@ def cancel(
             replace(cancel_result(sid, plan.known.get(sid), done.result), error=done.error)
             for sid in plan.share_ids
         ]
-        return CancelOutcome(results, client.invocation_id, interrupted=stop.raised)
+        return CancelOutcome(results, service.invocation_id, interrupted=stop.raised)
     results = run_batch(
         plan.share_ids,
-        lambda sid: _cancel_one(client, sid, plan.known.get(sid)),
+        lambda sid: _cancel_one(service, sid, plan.known.get(sid)),
         concurrency=concurrency,
         on_done=lambda: progress(1),
         stop=stop,
         known=plan.known,
     )
-    return CancelOutcome(plan.absent + results, client.invocation_id, interrupted=stop.raised)
+    return CancelOutcome(plan.absent + results, service.invocation_id, interrupted=stop.raised)
 
 
-def _cancel_backup(client: Client, backup_id: str) -> Result:
+def _cancel_backup(service: SharingService, backup_id: str) -> Result:
     try:
-        client.cancel_backup(backup_id)
+        service.cancel_backup(backup_id)
     except BackupshareError as exc:
         return Result(backup_id, None, None, RESULT_FAILED, exc.to_dict())
     return Result(backup_id, None, None, RESULT_CANCELED)
@@ -394,12 +429,12 @@ def _canceled(share: Share | None, share_id: str) -> Result:
     return cancel_result(share_id, share, RESULT_CANCELED)
 
 
-def _cancel_one(client: Client, share_id: str, share: Share | None) -> Result:
+def _cancel_one(service: SharingService, share_id: str, share: Share | None) -> Result:
     try:
-        gone_after_unknown = client.cancel(share_id)
+        gone_after_unknown = service.cancel(share_id)
     except NotFoundError:
-        found = share or look_up_share(client, share_id)
-        if found is not None and made_to_us(found, client.settings.project_id):
+        found = share or look_up_share(service, share_id)
+        if found is not None and made_to_us(found, service.settings.project_id):
             return cancel_result(share_id, found, RESULT_FAILED, not_ours_to_end(found))
         return cancel_result(share_id, share, RESULT_ABSENT)
     except BackupshareError as exc:

@@ -201,19 +201,19 @@ def _endpoint(settings: Settings) -> list[Step]:
 
 
 def _credentials(settings: Settings) -> list[Step]:
-    from .client import Client, ListQuery
+    from .vbs import ListQuery, Vbs
 
-    with Client(settings) as client:
+    with Vbs.connect(settings) as service:
         try:
-            count = client.count(ListQuery())
+            count = service.count(ListQuery())
             steps = [
                 Step("credentials", "ok", f"{settings.auth.method} accepted; {count} sharings")
             ]
         except BackupshareError as exc:
             steps = [fail("credentials", exc)]
     # Even a refused request brings the server's Date: a skewed clock is a common cause.
-    if client.last_date is not None:
-        steps.append(_clock(settings, client.last_date))
+    if service.http.last_date is not None:
+        steps.append(_clock(settings, service.http.last_date))
     return steps
 
 

@@ -173,22 +173,3 @@ class Result:
             "result": self.result,
             "error": self.error,
         }
-
-
-def shares_from_body(body: Any, *, single: bool = False) -> list[Share]:
-    """Decode `{"shared": [...]}` (or `{"shared": {...}}` for show) into sharings."""
-    if not isinstance(body, dict) or "shared" not in body:
-        raise UnexpectedResponse("unexpected response: no 'shared' in the body")
-    payload = body["shared"]
-    if single:
-        return [Share.from_api(payload)]
-    if not isinstance(payload, list):
-        raise UnexpectedResponse("unexpected response: 'shared' is not a list")
-    return [Share.from_api(item) for item in payload]
-
-
-def count_from_body(body: Any) -> int:
-    count = body.get("count") if isinstance(body, dict) else None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
-    return count

@@ -121,9 +121,9 @@ def token_settings(url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def client(emulator: RunningEmulator) -> Iterator[Any]:
-    from backupshare.client import Client
+    from backupshare.vbs import Vbs
 
-    api = Client(token_settings(emulator.url), sleep=lambda s: None)
+    api = Vbs.connect(token_settings(emulator.url), sleep=lambda s: None)
     yield api
     api.close()
 

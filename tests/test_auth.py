@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backupshare.auth import AkSkAuth, PasswordAuth, canonical_request, signature
-from backupshare.client import Client, ListQuery
 from backupshare.config import AuthSettings, Secret
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_USER
 from backupshare.errors import AuthError
+from backupshare.vbs import ListQuery, Vbs
 
 from .conftest import BACKUP, OWN, P1, token_settings
 
@@ -227,7 +227,7 @@ def test_emulator_rejects_a_changed_signature_and_unknown_key(
 
 @pytest.mark.parametrize("minutes", [16, -16])
 def test_emulator_rejects_dates_outside_15_minutes(emulator: RunningEmulator, minutes: int) -> None:
-    api = Client(
+    api = Vbs.connect(
         token_settings(
             emulator.url,
             auth=AuthSettings(
@@ -245,7 +245,7 @@ def test_emulator_rejects_dates_outside_15_minutes(emulator: RunningEmulator, mi
 
 def test_aksk_and_temporary_keys_end_to_end(emulator: RunningEmulator) -> None:
     aksk = AuthSettings("aksk", access_key=DEFAULT_AKSK[0], secret_key=Secret(DEFAULT_AKSK[1]))
-    api = Client(token_settings(emulator.url, auth=aksk))
+    api = Vbs.connect(token_settings(emulator.url, auth=aksk))
     assert api.share(BACKUP, [P1])[0].to_project_id == P1
     assert api.count(ListQuery()) == 1
     # temporary credentials from IAM, then signed requests that carry the security token
@@ -261,10 +261,10 @@ def test_aksk_and_temporary_keys_end_to_end(emulator: RunningEmulator) -> None:
         secret_key=Secret(temp["secret"]),
         security_token=Secret(temp["securitytoken"]),
     )
-    assert Client(token_settings(emulator.url, auth=temporary)).count(ListQuery()) == 1
+    assert Vbs.connect(token_settings(emulator.url, auth=temporary)).count(ListQuery()) == 1
     without = AuthSettings("aksk", access_key=temp["access"], secret_key=Secret(temp["secret"]))
     with pytest.raises(AuthError):
-        Client(token_settings(emulator.url, auth=without)).count(ListQuery())
+        Vbs.connect(token_settings(emulator.url, auth=without)).count(ListQuery())
 
 
 # -- password login ------------------------------------------------------------------------------
@@ -286,7 +286,7 @@ def logins(emulator: RunningEmulator) -> int:
 def test_password_token_is_cached_and_reused(emulator: RunningEmulator, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     for _ in range(3):  # three "processes": a new client each time
-        with Client(password_settings(emulator.url, cache)) as api:
+        with Vbs.connect(password_settings(emulator.url, cache)) as api:
             api.count(ListQuery())
     assert logins(emulator) == 1
     [cached] = list(cache.iterdir())
@@ -302,20 +302,23 @@ def test_password_token_is_cached_and_reused(emulator: RunningEmulator, tmp_path
 def test_token_near_expiry_is_fetched_again(make_emulator: Any, tmp_path: Path) -> None:
     running = make_emulator(token_ttl_seconds=240)  # inside the 5-minute margin
     for _ in range(2):
-        with Client(password_settings(running.url, tmp_path)) as api:
+        with Vbs.connect(password_settings(running.url, tmp_path)) as api:
             api.count(ListQuery())
     assert logins(running) == 2
 
 
 def test_a_401_relogs_once_then_reports(make_emulator: Any, tmp_path: Path) -> None:
     running = make_emulator()
-    with Client(password_settings(running.url, tmp_path)) as api:
+    with Vbs.connect(password_settings(running.url, tmp_path)) as api:
         api.count(ListQuery())
         running.emulator.identity.tokens.clear()  # the service forgets every token
         assert api.count(ListQuery()) == 0  # one re-login, and it works
     assert logins(running) == 2
     expired = make_emulator(token_ttl_seconds=-60)  # every token it issues is already expired
-    with Client(password_settings(expired.url, None)) as api, pytest.raises(AuthError) as caught:
+    with (
+        Vbs.connect(password_settings(expired.url, None)) as api,
+        pytest.raises(AuthError) as caught,
+    ):
         api.count(ListQuery())
     assert caught.value.code == "APIG.0307"
     assert logins(expired) == 2 and len(expired.emulator.logged("GET")) == 2
@@ -329,9 +332,9 @@ def test_corrupt_or_foreign_cache_is_replaced(
     emulator: RunningEmulator, tmp_path: Path, content: str
 ) -> None:
     settings_ = password_settings(emulator.url, tmp_path)
-    with Client(settings_) as api:
-        assert isinstance(api.auth, PasswordAuth)
-        path = api.auth._cache_path()
+    with Vbs.connect(settings_) as api:
+        assert isinstance(api.http.auth, PasswordAuth)
+        path = api.http.auth._cache_path()
         assert path is not None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
@@ -343,7 +346,7 @@ def test_corrupt_or_foreign_cache_is_replaced(
 def test_wrong_password_is_an_auth_error(emulator: RunningEmulator, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with (
-        Client(password_settings(emulator.url, cache, password="nope")) as api,
+        Vbs.connect(password_settings(emulator.url, cache, password="nope")) as api,
         pytest.raises(AuthError, match="IAM refused the login of user 'emulator-user'") as caught,
     ):
         api.count(ListQuery())

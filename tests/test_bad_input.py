@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import BackupshareError
-from backupshare.models import Share, count_from_body, shares_from_body
+from backupshare.models import Share
+from backupshare.vbs import count_from_body, shares_from_body
 
 from .conftest import BACKUP, OWN, P1, fault
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from backupshare import __version__
-from backupshare.client import Client, ListQuery, extract_error, parse_retry_after
+from backupshare.client import extract_error, parse_retry_after
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import (
     AuthError,
@@ -16,15 +16,16 @@ from backupshare.errors import (
     UnavailableError,
     UnexpectedResponse,
 )
+from backupshare.vbs import ListQuery, Vbs
 
 from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3, fault, token_settings
 
 
-def all_shares(client: Client, query: ListQuery = ListQuery(), **kwargs: Any) -> list[Any]:
+def all_shares(client: Vbs, query: ListQuery = ListQuery(), **kwargs: Any) -> list[Any]:
     return [share for page in client.iter_pages(query, **kwargs) for share in page]
 
 
-def test_share_list_count_show_cancel(client: Client) -> None:
+def test_share_list_count_show_cancel(client: Vbs) -> None:
     created = client.share(BACKUP, [P1, P2])
     assert {s.to_project_id for s in created} == {P1, P2}
     listed = all_shares(client)
@@ -38,7 +39,7 @@ def test_share_list_count_show_cancel(client: Client) -> None:
     assert client.count(ListQuery()) == 0
 
 
-def test_every_filter_is_sent(client: Client, emulator: RunningEmulator) -> None:
+def test_every_filter_is_sent(client: Vbs, emulator: RunningEmulator) -> None:
     client.share(BACKUP, [P1])
     query = ListQuery(
         filters=(
@@ -66,7 +67,7 @@ def test_every_filter_is_sent(client: Client, emulator: RunningEmulator) -> None
     assert counted == {"share_to_me": "true"}  # no sort or paging on the count call
 
 
-def test_paging_across_boundaries_until_an_empty_page(client: Client, emulator: Any) -> None:
+def test_paging_across_boundaries_until_an_empty_page(client: Vbs, emulator: Any) -> None:
     emulator.emulator.seed_shares(25)
     pages = list(client.iter_pages(ListQuery(), page_size=10))
     assert [len(p) for p in pages] == [10, 10, 5]
@@ -78,22 +79,22 @@ def test_paging_across_boundaries_until_an_empty_page(client: Client, emulator: 
 def test_paging_with_a_server_that_caps_pages(make_emulator: Any) -> None:
     running = make_emulator(page_cap=7)
     running.emulator.seed_shares(20)
-    api = Client(token_settings(running.url))
+    api = Vbs.connect(token_settings(running.url))
     pages = list(api.iter_pages(ListQuery(), page_size=100))
     assert [len(p) for p in pages] == [7, 7, 6]
     assert len(all_shares(api, limit=9, page_size=100)) == 9
 
 
-def test_limit_stops_early(client: Client, emulator: Any) -> None:
+def test_limit_stops_early(client: Vbs, emulator: Any) -> None:
     emulator.emulator.seed_shares(30)
     assert len(all_shares(client, limit=12, page_size=5)) == 12
     limits = [e["query"]["limit"] for e in emulator.emulator.logged("GET", "/detail")]
     assert limits == ["5", "5", "2"]
 
 
-def test_a_server_ignoring_offset_is_detected(client: Client, emulator: Any) -> None:
+def test_a_server_ignoring_offset_is_detected(client: Vbs, emulator: Any) -> None:
     emulator.emulator.seed_shares(3)
-    first = client._call("GET", f"{client._base}/detail", params={"limit": "2"})
+    first = client.http.call("GET", f"{client._base}/detail", params={"limit": "2"})
     import json
 
     fault(emulator, "raw", method="GET", count=5, status=200, body=json.dumps(first))
@@ -104,7 +105,7 @@ def test_a_server_ignoring_offset_is_detected(client: Client, emulator: Any) -> 
         all_shares(client, page_size=2)
 
 
-def test_headers_identify_the_client(client: Client, emulator: Any) -> None:
+def test_headers_identify_the_client(client: Vbs, emulator: Any) -> None:
     client.count(ListQuery())
     headers = emulator.emulator.logged("GET")[-1]["headers"]
     assert headers["User-Agent"] == f"backupshare/{__version__}"
@@ -124,7 +125,7 @@ def test_error_shapes_are_read(
     make_emulator: Any, style: str, status: int, kind: type, code: str, message: str
 ) -> None:
     running = make_emulator(error_style=style)
-    api = Client(token_settings(running.url))
+    api = Vbs.connect(token_settings(running.url))
     with pytest.raises(kind) as caught:
         api.show("00000000-0000-4000-8000-000000000000")
     error = caught.value
@@ -154,7 +155,7 @@ def test_error_shapes_are_read(
 )  # fmt: skip
 def test_any_error_body_becomes_a_clear_error(
     emulator: RunningEmulator,
-    client: Client,
+    client: Vbs,
     status: int,
     body: str,
     content_type: str,
@@ -181,7 +182,7 @@ def test_any_error_body_becomes_a_clear_error(
     ],
 )
 def test_malformed_success_answers_are_unexpected_responses(
-    emulator: RunningEmulator, client: Client, body: str, content_type: str, expected: str
+    emulator: RunningEmulator, client: Vbs, body: str, content_type: str, expected: str
 ) -> None:
     fault(emulator, "raw", method="GET", status=200, body=body, content_type=content_type)
     with pytest.raises(UnexpectedResponse) as caught:
@@ -202,14 +203,14 @@ def test_malformed_success_answers_are_unexpected_responses(
     ],
 )  # fmt: skip
 def test_records_without_ids_are_rejected(
-    emulator: RunningEmulator, client: Client, body: str, expected: str
+    emulator: RunningEmulator, client: Vbs, body: str, expected: str
 ) -> None:
     fault(emulator, "raw", method="GET", status=200, body=body)
     with pytest.raises(UnexpectedResponse, match=expected):
         all_shares(client)
 
 
-def test_nulls_and_unknown_fields_are_tolerated(emulator: RunningEmulator, client: Client) -> None:
+def test_nulls_and_unknown_fields_are_tolerated(emulator: RunningEmulator, client: Vbs) -> None:
     body = (
         '{"shared": [{"id": "11111111-2222-4333-8444-555555555555", "backup_id": "066b1e37-9305-4057-97e5-2e99b21fc71d", "to_project_id": "722513ed0a324dadaabe5b2d0fe848c9", "from_project_id": null,'
         ' "created_at": null, "new_field": [1], "backup": {"name": null, "size": "12",'
@@ -222,7 +223,7 @@ def test_nulls_and_unknown_fields_are_tolerated(emulator: RunningEmulator, clien
 
 
 def test_runaway_bodies_are_bounded(
-    emulator: RunningEmulator, client: Client, monkeypatch: pytest.MonkeyPatch
+    emulator: RunningEmulator, client: Vbs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("backupshare.client.MAX_BODY_BYTES", 1000)
     fault(
@@ -233,9 +234,9 @@ def test_runaway_bodies_are_bounded(
 
 
 # -- retries ---------------------------------------------------------------------------------------
-def recording_client(url: str, retries: int = 3, **settings: Any) -> tuple[Client, list[float]]:
+def recording_client(url: str, retries: int = 3, **settings: Any) -> tuple[Vbs, list[float]]:
     sleeps: list[float] = []
-    api = Client(
+    api = Vbs.connect(
         token_settings(url, retries=retries, **settings), sleep=sleeps.append, jitter=lambda: 1.0
     )
     return api, sleeps
@@ -316,7 +317,9 @@ def test_retry_after_http_date() -> None:
 
 def test_backoff_is_capped_and_jittered(emulator: RunningEmulator) -> None:
     sleeps: list[float] = []
-    api = Client(token_settings(emulator.url, retries=8), sleep=sleeps.append, jitter=lambda: 0.5)
+    api = Vbs.connect(
+        token_settings(emulator.url, retries=8), sleep=sleeps.append, jitter=lambda: 0.5
+    )
     fault(emulator, status=503, method="GET", count=8)
     api.count(ListQuery())
     assert sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
@@ -373,7 +376,7 @@ def test_delete_404_after_a_retry_counts_as_done(emulator: RunningEmulator) -> N
         api.cancel(share.id)
 
 
-def test_errors_name_the_client_request_id(emulator: RunningEmulator, client: Client) -> None:
+def test_errors_name_the_client_request_id(emulator: RunningEmulator, client: Vbs) -> None:
     with pytest.raises(NotFoundError) as caught:
         client.show("00000000-0000-4000-8000-000000000000")
     assert caught.value.client_request_id == client.invocation_id
@@ -389,9 +392,11 @@ def test_extract_error_shapes() -> None:
 
 
 def test_the_profiles_proxy_is_used_off_loopback_only(emulator: RunningEmulator) -> None:
-    remote = Client(token_settings("https://vbs.eu-de.example.invalid", proxy="http://127.0.0.1:9"))
-    remote._sleep = lambda s: None
+    remote = Vbs.connect(
+        token_settings("https://vbs.eu-de.example.invalid", proxy="http://127.0.0.1:9")
+    )
+    remote.http._sleep = lambda s: None
     with pytest.raises(UnavailableError, match="cannot reach"):
         remote.count(ListQuery())  # the profile's proxy is really used (and here unreachable)
-    local = Client(token_settings(emulator.url, proxy="http://127.0.0.1:9"))
+    local = Vbs.connect(token_settings(emulator.url, proxy="http://127.0.0.1:9"))
     assert local.count(ListQuery()) == 0  # loopback goes direct: a token never crosses a proxy

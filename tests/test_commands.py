@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backupshare import commands
-from backupshare.client import Client, ListQuery
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import PartialFailure, UnavailableError, UsageError
+from backupshare.vbs import ListQuery, Vbs
 
 from .conftest import BACKUP, BACKUP2, CREATING, OWN, P1, P2, P3, fault, token_settings
 
@@ -99,7 +99,7 @@ def test_id_parsing_never_crashes(value: str) -> None:
 
 
 # -- share -----------------------------------------------------------------------------------------
-def test_share_converges(client: Client, emulator: RunningEmulator) -> None:
+def test_share_converges(client: Vbs, emulator: RunningEmulator) -> None:
     first = commands.share(client, BACKUP, [P1, P2])
     assert results(first) == [(P1, "created"), (P2, "created")] and first.changed
     assert all(r.share_id for r in first.results)
@@ -112,7 +112,7 @@ def test_share_converges(client: Client, emulator: RunningEmulator) -> None:
     assert len(emulator.emulator.logged("POST")) == 2  # nothing sent when all exist
 
 
-def test_dry_run_changes_nothing(client: Client, emulator: RunningEmulator) -> None:
+def test_dry_run_changes_nothing(client: Vbs, emulator: RunningEmulator) -> None:
     commands.share(client, BACKUP, [P1])
     plan = commands.share(client, BACKUP, [P1, P2], dry_run=True)
     assert results(plan) == [(P1, "existing"), (P2, "created")]  # the plan, in result words
@@ -131,7 +131,7 @@ def test_dry_run_changes_nothing(client: Client, emulator: RunningEmulator) -> N
 def test_ambiguous_post_never_duplicates(
     emulator: RunningEmulator, fault_spec: dict[str, Any]
 ) -> None:
-    api = Client(token_settings(emulator.url, timeout=0.4), sleep=lambda s: None)
+    api = Vbs.connect(token_settings(emulator.url, timeout=0.4), sleep=lambda s: None)
     fault(emulator, method="POST", **fault_spec)
     outcome = commands.share(api, BACKUP, [P1, P2])
     assert results(outcome) == [(P1, "created"), (P2, "created")]
@@ -142,7 +142,7 @@ def test_ambiguous_post_never_duplicates(
 
 def test_uncommitted_post_is_retried_for_missing_targets_only(emulator: RunningEmulator) -> None:
     sleeps: list[float] = []
-    api = Client(token_settings(emulator.url), sleep=sleeps.append, jitter=lambda: 1.0)
+    api = Vbs.connect(token_settings(emulator.url), sleep=sleeps.append, jitter=lambda: 1.0)
     fault(emulator, status=503, method="POST")
     outcome = commands.share(api, BACKUP, [P1, P2])
     assert results(outcome) == [(P1, "created"), (P2, "created")]
@@ -150,7 +150,7 @@ def test_uncommitted_post_is_retried_for_missing_targets_only(emulator: RunningE
 
 
 def test_post_that_never_succeeds_reports_failed(emulator: RunningEmulator) -> None:
-    api = Client(token_settings(emulator.url, retries=1), sleep=lambda s: None)
+    api = Vbs.connect(token_settings(emulator.url, retries=1), sleep=lambda s: None)
     fault(emulator, status=503, method="POST", count=5)
     outcome = commands.share(api, BACKUP, [P1])
     assert results(outcome) == [(P1, "failed")]
@@ -159,7 +159,7 @@ def test_post_that_never_succeeds_reports_failed(emulator: RunningEmulator) -> N
     assert outcome.results[0].error is not None and outcome.results[0].error["status"] == 503
 
 
-def test_share_rejections_raise(client: Client) -> None:
+def test_share_rejections_raise(client: Vbs) -> None:
     from backupshare.errors import NotFoundError, RejectedError
 
     with pytest.raises(RejectedError, match="only available backups"):
@@ -169,7 +169,7 @@ def test_share_rejections_raise(client: Client) -> None:
 
 
 # -- cancel ----------------------------------------------------------------------------------------
-def test_cancel_by_ids_reports_absent(client: Client, emulator: RunningEmulator) -> None:
+def test_cancel_by_ids_reports_absent(client: Vbs, emulator: RunningEmulator) -> None:
     created = commands.share(client, BACKUP, [P1, P2]).results
     unknown = "00000000-0000-4000-8000-000000000000"
     plan = commands.plan_cancel(client, [created[0].share_id, unknown], None, [])  # type: ignore[list-item]
@@ -179,7 +179,7 @@ def test_cancel_by_ids_reports_absent(client: Client, emulator: RunningEmulator)
     assert sharings(emulator) == [P2]
 
 
-def test_cancel_whole_backup_is_one_delete(client: Client, emulator: RunningEmulator) -> None:
+def test_cancel_whole_backup_is_one_delete(client: Vbs, emulator: RunningEmulator) -> None:
     commands.share(client, BACKUP, [P1, P2])
     plan = commands.plan_cancel(client, [], BACKUP, [])
     outcome = commands.cancel(client, plan)
@@ -189,7 +189,7 @@ def test_cancel_whole_backup_is_one_delete(client: Client, emulator: RunningEmul
     assert commands.plan_cancel(client, [], BACKUP, []).empty  # nothing left: nothing to send
 
 
-def test_cancel_backup_to_projects(client: Client, emulator: RunningEmulator) -> None:
+def test_cancel_backup_to_projects(client: Vbs, emulator: RunningEmulator) -> None:
     commands.share(client, BACKUP, [P1, P2])
     plan = commands.plan_cancel(client, [], BACKUP, [P2, P3])
     outcome = commands.cancel(client, plan)
@@ -198,7 +198,7 @@ def test_cancel_backup_to_projects(client: Client, emulator: RunningEmulator) ->
 
 
 def test_partial_failure_is_exit_7_with_per_item_results(emulator: RunningEmulator) -> None:
-    api = Client(token_settings(emulator.url, retries=0), sleep=lambda s: None)
+    api = Vbs.connect(token_settings(emulator.url, retries=0), sleep=lambda s: None)
     made = commands.share(api, BACKUP, [P1, P2, P3]).results
     ids = [r.share_id for r in made]
     fault(emulator, status=403, method="DELETE", path=ids[1])
@@ -212,7 +212,7 @@ def test_partial_failure_is_exit_7_with_per_item_results(emulator: RunningEmulat
 
 
 def test_all_failed_takes_the_failures_exit_code(emulator: RunningEmulator) -> None:
-    api = Client(token_settings(emulator.url, retries=0), sleep=lambda s: None)
+    api = Vbs.connect(token_settings(emulator.url, retries=0), sleep=lambda s: None)
     ids = [r.share_id for r in commands.share(api, BACKUP2, [P1, P2]).results]
     fault(emulator, status=503, method="DELETE", count=2)
     outcome = commands.cancel(api, commands.plan_cancel(api, ids, None, []))  # type: ignore[arg-type]
@@ -225,7 +225,7 @@ def test_many_cancels_run_concurrently(make_emulator: Any) -> None:
     import time
 
     running = make_emulator(latency_ms=100)
-    api = Client(token_settings(running.url), pool_size=8)
+    api = Vbs.connect(token_settings(running.url), pool_size=8)
     running.emulator.seed_shares(16)
     ids = [r["id"] for r in running.emulator.store.query(OWN, {})]
     plan = commands.plan_cancel(api, ids, None, [])
@@ -237,7 +237,7 @@ def test_many_cancels_run_concurrently(make_emulator: Any) -> None:
     assert elapsed < 16 * 0.1  # not sequential (the bound is loose: this is no timing test)
 
 
-def test_list_and_count(client: Client) -> None:
+def test_list_and_count(client: Vbs) -> None:
     commands.share(client, BACKUP, [P1, P2])
     pages = commands.list_shares(client, ListQuery(), page_size=1, limit=5)
     assert sum(len(p) for p in pages) == 2

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from backupshare.client import Client, ListQuery, TrustStore
+from backupshare.client import TrustStore
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.errors import TlsError, UnavailableError
+from backupshare.vbs import ListQuery, Vbs
 
 from .conftest import OWN, token_settings
 
@@ -41,7 +42,7 @@ def https_emulator(certificate: Path) -> Iterator[RunningEmulator]:
 
 
 def test_an_unknown_ca_is_refused(https_emulator: RunningEmulator) -> None:
-    api = Client(token_settings(https_emulator.url, retries=0))
+    api = Vbs.connect(token_settings(https_emulator.url, retries=0))
     with pytest.raises(
         UnavailableError, match=r"TLS verification failed for 127\.0\.0\.1"
     ) as caught:
@@ -52,9 +53,11 @@ def test_an_unknown_ca_is_refused(https_emulator: RunningEmulator) -> None:
 def test_ca_bundle_adds_trust(
     https_emulator: RunningEmulator, certificate: Path, tmp_path: Path
 ) -> None:
-    api = Client(token_settings(https_emulator.url, ca_bundle=str(certificate), cache_dir=tmp_path))
+    api = Vbs.connect(
+        token_settings(https_emulator.url, ca_bundle=str(certificate), cache_dir=tmp_path)
+    )
     assert api.count(ListQuery()) == 0
-    store = Path(str(api._trust.verify()))
+    store = Path(str(api.http._trust.verify()))
     import os
     import stat
 
@@ -84,7 +87,9 @@ def test_a_ca_planted_in_the_cache_is_not_trusted(
     usual = Path(os.environ.get("REQUESTS_CA_BUNDLE") or certifi.where()).read_bytes()
     name = hashlib.sha256(usual + b"\n" + harmless.read_bytes()).hexdigest()[:24]
     (tmp_path / f"ca-{name}.pem").write_bytes(usual + b"\n" + certificate.read_bytes())
-    api = Client(token_settings(https_emulator.url, ca_bundle=str(harmless), cache_dir=tmp_path))
+    api = Vbs.connect(
+        token_settings(https_emulator.url, ca_bundle=str(harmless), cache_dir=tmp_path)
+    )
     with pytest.raises(UnavailableError, match="TLS verification failed"):
         api.count(ListQuery())
     api.close()
@@ -129,7 +134,7 @@ def test_cli_with_ca_bundle_profile_and_doctor(
 
 def test_an_untrusted_certificate_is_not_retried(https_emulator: RunningEmulator) -> None:
     waits: list[float] = []
-    api = Client(token_settings(https_emulator.url, retries=3), sleep=waits.append)
+    api = Vbs.connect(token_settings(https_emulator.url, retries=3), sleep=waits.append)
     with pytest.raises(TlsError) as caught:
         api.count(ListQuery())
     assert waits == []  # the same certificate would be met again: no backoff, no retry
@@ -146,7 +151,7 @@ def test_a_name_mismatch_is_reported_whole(tmp_path: Path) -> None:
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     with start(EmulatorConfig(tls_cert=str(pem))) as running:
-        api = Client(token_settings(running.url, ca_bundle=str(pem), cache_dir=tmp_path))
+        api = Vbs.connect(token_settings(running.url, ca_bundle=str(pem), cache_dir=tmp_path))
         with pytest.raises(TlsError) as caught:
             api.count(ListQuery())
         api.close()

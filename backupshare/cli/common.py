@@ -17,8 +17,7 @@ from ..config import OUTPUT_FORMATS, Flags
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from ..client import Client
-    from ..commands import Interrupt
+    from ..commands import Interrupt, SharingService
     from ..config import Settings
     from ..output import Output
 
@@ -187,12 +186,13 @@ def settings() -> Settings:
     return STATE.settings
 
 
-def client(pool_size: int = 8) -> Client:
-    from ..client import Client
+def service(pool_size: int = 8) -> SharingService:
+    """The backup service of the profile, connected for this invocation."""
+    from ..vbs import Vbs
 
     current = settings()
     log = debug_logger() if current.debug else None
-    return Client(current, log=log, pool_size=pool_size)
+    return Vbs.connect(current, log=log, pool_size=pool_size)
 
 
 def debug_logger() -> Callable[[str], None]:

@@ -9,20 +9,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import Interrupted, UsageError
-from ..models import BACKUP_STATUSES, SORT_KEYS
+from ..models import BACKUP_STATUSES
+from ..vbs import SORT_KEYS
 from .common import (
     STATE,
-    client,
     interrupt_latch,
     is_terminal,
+    service,
     settings,
     single_command,
     with_common_options,
 )
 
 if TYPE_CHECKING:
-    from ..client import Client
-    from ..commands import CancelPlan
+    from ..commands import CancelPlan, SharingService
     from ..models import Share
 
 
@@ -94,7 +94,7 @@ def share(
     from_file = commands.read_ids_file(projects_file) if projects_file else []
     targets = commands.share_targets(project_ids or [], from_file)
     commands.refuse_own_project(targets, settings().project_id)
-    with client() as api:
+    with service() as api:
         outcome = commands.share(api, backup, targets, dry_run=dry_run)
     out = STATE.out()
     if dry_run:
@@ -151,7 +151,7 @@ def list_shares(
 ) -> None:
     """List sharings made by this project (or, with --shared-with-me, made to it)."""
     from .. import commands
-    from ..client import ListQuery
+    from ..vbs import ListQuery
 
     filters = []
     for option, value, check in (
@@ -173,7 +173,7 @@ def list_shares(
         raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
     out = STATE.out()
-    with client() as api:
+    with service() as api:
         if count:
             out.count(commands.count_shares(api, query))
             return
@@ -207,7 +207,7 @@ def show(
     from .. import commands
 
     sid = commands.backup_id_arg(share_id, "sharing id")
-    with client() as api:
+    with service() as api:
         STATE.out().share_detail(commands.show_share(api, sid))
 
 
@@ -262,7 +262,7 @@ def cancel(
         )
     settings()
     out = STATE.out()
-    with client(pool_size=concurrency) as api:
+    with service(pool_size=concurrency) as api:
         plan = commands.plan_cancel(api, ids, backup, projects)
         if dry_run:
             out.notice("dry run: nothing was changed")
@@ -287,7 +287,7 @@ def cancel(
         raise error
 
 
-def _confirm(api: Client, plan: CancelPlan) -> bool:
+def _confirm(api: SharingService, plan: CancelPlan) -> bool:
     from .. import commands
 
     shown = 20

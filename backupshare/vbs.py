@@ -1,0 +1,171 @@
+"""VBS, the Volume Backup Service: its backup-sharing paths, query parameters and bodies.
+
+The one module that knows the VBS wire (API.md's five endpoints); commands.py speaks to it
+through the small service protocol (commands.SharingService), and client.py carries the calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import UnexpectedResponse
+from .models import Share
+
+if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
+    from .client import Client
+    from .config import Settings
+
+BASE_PATH = "/v2/{project_id}/os-vendor-backup-sharing"
+# Exact filters of the list and count calls (`name` is the service's fuzzy match).
+LIST_FILTERS = (
+    "backup_id",
+    "to_project_id",
+    "from_project_id",
+    "volume_id",
+    "name",
+    "status",
+    "availability_zone",
+)
+SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Filters, sorting and paging of the list and count calls (None: not sent)."""
+
+    filters: tuple[tuple[str, str], ...] = ()
+    shared_with_me: bool = False
+    sort_key: str | None = None
+    sort_dir: str | None = None
+
+    def matches(self, share: Share, own_project: str) -> bool:
+        """Whether a listed sharing satisfies the exact filters (the fuzzy name is the
+        service's to judge) and is made by, or to, this project as asked."""
+        backup = share.backup
+        actual = {
+            "backup_id": share.backup_id,
+            "to_project_id": share.to_project_id,
+            "from_project_id": share.from_project_id,
+            "volume_id": backup.volume_id if backup else None,
+            "status": backup.status if backup else None,
+            "availability_zone": backup.availability_zone if backup else None,
+        }
+        for key, wanted in self.filters:
+            if key in actual and actual[key] is not None and actual[key] != wanted:
+                return False
+        if self.shared_with_me:
+            return share.to_project_id == own_project
+        return share.from_project_id in (None, own_project)
+
+    def params(self) -> dict[str, str]:
+        params = dict(self.filters)
+        if self.shared_with_me:
+            params["share_to_me"] = "true"  # omitted rather than sent as false
+        if self.sort_key:
+            params["sort_key"] = self.sort_key
+        if self.sort_dir:
+            params["sort_dir"] = self.sort_dir
+        return params
+
+
+class Vbs:
+    """The backup-sharing endpoints of one project, over one HTTP client."""
+
+    name = "vbs"
+
+    def __init__(self, http: Client) -> None:
+        self.http = http
+        self.settings: Settings = http.settings
+        self._base = http.settings.endpoint + BASE_PATH.format(project_id=http.settings.project_id)
+
+    @classmethod
+    def connect(cls, settings: Settings, **options: Any) -> Vbs:
+        """A service over a new HTTP client (`options` as for client.Client)."""
+        from .client import Client
+
+        return cls(Client(settings, **options))
+
+    @property
+    def invocation_id(self) -> str:
+        return self.http.invocation_id
+
+    def close(self) -> None:
+        self.http.close()
+
+    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        self.http.backoff(attempt, retry_after, reason)
+
+    def __enter__(self) -> Vbs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the five endpoints ------------------------------------------------------------------
+    def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:
+        """POST one sharing request. Never retried here: an unknown outcome is the caller's to
+        resolve by listing (see commands.share)."""
+        body = {"shared": {"backup_id": backup_id, "to_project_ids": project_ids}}
+        return shares_from_body(self.http.call("POST", self._base, json_body=body))
+
+    def iter_pages(
+        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Share]]:
+        """Pages of sharings (API.md's paging rule: offset on until an empty page)."""
+        from .client import offset_pages
+
+        params = query.params()
+
+        def fetch(want: int, offset: int) -> list[Share]:
+            page = {**params, "limit": str(want), "offset": str(offset)}
+            return shares_from_body(self.http.call("GET", f"{self._base}/detail", params=page))
+
+        own = self.settings.project_id
+        return offset_pages(
+            fetch,
+            count=lambda: self.count(query),
+            keep=lambda share: query.matches(share, own),
+            page_size=page_size,
+            limit=limit,
+            what="sharings",
+            log=self.http.debug,
+        )
+
+    def count(self, query: ListQuery) -> int:
+        params = {k: v for k, v in query.params().items() if k not in ("sort_key", "sort_dir")}
+        return count_from_body(self.http.call("GET", f"{self._base}/count", params=params))
+
+    def show(self, share_id: str) -> Share:
+        return shares_from_body(self.http.call("GET", f"{self._base}/{share_id}"), single=True)[0]
+
+    def cancel(self, share_id: str) -> bool:
+        """Ends one sharing. True when a retry found it gone after an attempt whose outcome
+        was unknown (that attempt most likely ended it); a 404 otherwise is NotFoundError."""
+        from .client import GONE_AFTER_UNKNOWN
+
+        return self.http.call("DELETE", f"{self._base}/{share_id}") is GONE_AFTER_UNKNOWN
+
+    def cancel_backup(self, backup_id: str) -> None:
+        """Ends every sharing of the backup in one call."""
+        self.http.call("DELETE", f"{self._base}/{backup_id}", params={"is_backup_id": "true"})
+
+
+def shares_from_body(body: Any, *, single: bool = False) -> list[Share]:
+    """Decode `{"shared": [...]}` (or `{"shared": {...}}` for show) into sharings."""
+    if not isinstance(body, dict) or "shared" not in body:
+        raise UnexpectedResponse("unexpected response: no 'shared' in the body")
+    payload = body["shared"]
+    if single:
+        return [Share.from_api(payload)]
+    if not isinstance(payload, list):
+        raise UnexpectedResponse("unexpected response: 'shared' is not a list")
+    return [Share.from_api(item) for item in payload]
+
+
+def count_from_body(body: Any) -> int:
+    count = body.get("count") if isinstance(body, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
+    return count
