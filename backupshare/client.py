@@ -352,7 +352,7 @@ class Client:
             raise error
         token = response.headers.get("X-Subject-Token")
         try:
-            expires = parse_expiry(_json(raw)["token"]["expires_at"])
+            expires = parse_expiry(_decode_json(raw)["token"]["expires_at"])
         except (ValueError, KeyError, TypeError):
             raise UnexpectedResponse("unexpected response from IAM: no token expiry") from None
         if not token:
@@ -589,7 +589,7 @@ def _read_bounded(response: requests.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _json(raw: bytes) -> Any:
+def _decode_json(raw: bytes) -> Any:
     """The decoded body; nesting too deep to decode is an unreadable answer (ValueError)."""
     try:
         return json.loads(raw.decode("utf-8"))
@@ -607,7 +607,7 @@ def _decode_success(response: requests.Response, raw: bytes, method: str) -> Any
             request_ids=request_ids(response.headers),
         )
     try:
-        return _json(raw)
+        return _decode_json(raw)
     except (UnicodeDecodeError, ValueError):
         if method == "DELETE":
             return None  # DELETE documents no body; whatever came with the 2xx is not ours
@@ -654,7 +654,7 @@ def error_from_response(
 ) -> BackupshareError:
     """Our exception for a non-2xx answer, whatever shape (or no shape) its body has."""
     try:
-        body: Any = _json(raw) if raw.strip() else None
+        body: Any = _decode_json(raw) if raw.strip() else None
     except (UnicodeDecodeError, ValueError):
         body = None
     code, message = extract_error(body)

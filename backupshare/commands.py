@@ -75,7 +75,8 @@ MAX_IDS_FILE_BYTES = 1024 * 1024
 
 
 # -- ids ---------------------------------------------------------------------------------------
-def backup_id_arg(value: str, what: str = "backup id", where: str = "") -> str:
+def uuid_arg(value: str, what: str, where: str = "") -> str:
+    """A backup, sharing or volume id (`what` names which), canonical; else a usage error."""
     canonical = normalize_uuid(value)
     if canonical is None:
         raise UsageError(

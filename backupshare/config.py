@@ -26,36 +26,11 @@ CLOUDS = {
 }
 AUTH_METHODS = ("token", "password", "aksk")
 OUTPUT_FORMATS = ("table", "json", "jsonl", "yaml", "csv", "ids")
-SECRET_KEYS = ("token", "password", "secret_key", "security_token")
 SECRET_COMMAND_TIMEOUT = 30.0
 MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
-PROFILE_KEYS: dict[str, type | tuple[type, ...]] = {
-    "cloud": str,
-    "region": str,
-    "project_id": str,
-    "endpoint": str,
-    "auth": dict,
-    "timeout": (int, float),
-    "retries": int,
-    "ca_bundle": str,
-    "proxy": str,
-    "output": str,
-}
-AUTH_KEYS = {
-    "method",
-    "token",
-    "username",
-    "password",
-    "domain",
-    "iam_endpoint",
-    "access_key",
-    "secret_key",
-    "security_token",
-}
-AUTH_KEYS |= {f"{key}{suffix}" for key in SECRET_KEYS for suffix in ("_env", "_command")}
 METHOD_KEYS = {
     "token": ("token",),
     "password": ("username", "password", "domain"),
@@ -91,29 +66,73 @@ class Number:
         return int(text) if self.kind is int else float(text)
 
 
-NUMBERS = {
-    "timeout": Number(float, 0, 3600, DEFAULT_TIMEOUT, low_inclusive=False, unit=" seconds"),
-    "retries": Number(int, 0, 20, DEFAULT_RETRIES),
-}
+TIMEOUT = Number(float, 0, 3600, DEFAULT_TIMEOUT, low_inclusive=False, unit=" seconds")
+RETRIES = Number(int, 0, 20, DEFAULT_RETRIES)
 
-# Environment variables for each setting, ours first, then the official SDKs' fall-backs.
-ENV_NAMES = {
-    "endpoint": ("BACKUPSHARE_ENDPOINT",),
-    "cloud": ("BACKUPSHARE_CLOUD",),
-    "project_id": ("BACKUPSHARE_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"),
-    "region": ("BACKUPSHARE_REGION", "HUAWEICLOUD_SDK_REGION"),
-    "output": ("BACKUPSHARE_OUTPUT",),
-    "timeout": ("BACKUPSHARE_TIMEOUT",),
-    "retries": ("BACKUPSHARE_RETRIES",),
-    "token": ("BACKUPSHARE_TOKEN",),
-    "access_key": ("BACKUPSHARE_ACCESS_KEY", "HUAWEICLOUD_SDK_AK"),
-    "secret_key": ("BACKUPSHARE_SECRET_KEY", "HUAWEICLOUD_SDK_SK"),
-    "security_token": ("BACKUPSHARE_SECURITY_TOKEN", "HUAWEICLOUD_SDK_SECURITY_TOKEN"),
-    "username": ("BACKUPSHARE_USERNAME",),
-    "password": ("BACKUPSHARE_PASSWORD",),
-    "domain": ("BACKUPSHARE_DOMAIN",),
-    "iam_endpoint": ("BACKUPSHARE_IAM_ENDPOINT", "HUAWEICLOUD_SDK_IAM_ENDPOINT"),
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting, declared once: everything else (the file's keys and their types, the
+    environment variables, the command-line options, range checks, `config show`) is read
+    from SETTINGS below."""
+
+    key: str  # in a profile (under `auth:` when section is "auth") and in Settings
+    kind: type | tuple[type, ...]  # its type in the file
+    help: str
+    env: tuple[str, ...] = ()  # ours first, then the official SDKs' fall-backs
+    flag: str | None = None  # a global option of every command
+    metavar: str = ""
+    section: str = ""
+    secret: bool = False  # given as `key`, `key_env` (a variable's name) or `key_command`
+    number: Number | None = None  # range-checked whatever the source
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("cloud", str, "otc or huaweicloud; with region, derives the endpoints.",
+            env=("BACKUPSHARE_CLOUD",)),
+    Setting("region", str, "Region, e.g. eu-de.", env=("BACKUPSHARE_REGION",
+            "HUAWEICLOUD_SDK_REGION"), flag="--region", metavar="NAME"),
+    Setting("endpoint", str, "VBS endpoint URL.", env=("BACKUPSHARE_ENDPOINT",),
+            flag="--endpoint", metavar="URL"),
+    Setting("project_id", str, "Project id (32 hex).", env=("BACKUPSHARE_PROJECT_ID",
+            "HUAWEICLOUD_SDK_PROJECT_ID"), flag="--project-id", metavar="ID"),
+    Setting("auth", dict, "Credentials: method and its keys."),
+    Setting("timeout", (int, float), "Read timeout, seconds.", env=("BACKUPSHARE_TIMEOUT",),
+            flag="--timeout", metavar="SECONDS", number=TIMEOUT),
+    Setting("retries", int, "Extra attempts for safe requests.", env=("BACKUPSHARE_RETRIES",),
+            flag="--retries", metavar="N", number=RETRIES),
+    Setting("ca_bundle", str, "PEM file of CAs to trust besides the usual ones."),
+    Setting("proxy", str, "Proxy URL for the endpoint and IAM."),
+    Setting("output", str, "table, json, jsonl, yaml, csv or ids.",
+            env=("BACKUPSHARE_OUTPUT",), flag="--output", metavar="FORMAT"),
+    Setting("method", str, "token, password or aksk.", section="auth"),
+    Setting("token", str, "An IAM token.", env=("BACKUPSHARE_TOKEN",), section="auth",
+            secret=True),
+    Setting("username", str, "IAM user name.", env=("BACKUPSHARE_USERNAME",), section="auth"),
+    Setting("password", str, "IAM password.", env=("BACKUPSHARE_PASSWORD",), section="auth",
+            secret=True),
+    Setting("domain", str, "Account (domain) name.", env=("BACKUPSHARE_DOMAIN",),
+            section="auth"),
+    Setting("iam_endpoint", str, "IAM base URL.", env=("BACKUPSHARE_IAM_ENDPOINT",
+            "HUAWEICLOUD_SDK_IAM_ENDPOINT"), section="auth"),
+    Setting("access_key", str, "Access key (AK).", env=("BACKUPSHARE_ACCESS_KEY",
+            "HUAWEICLOUD_SDK_AK"), section="auth"),
+    Setting("secret_key", str, "Secret key (SK).", env=("BACKUPSHARE_SECRET_KEY",
+            "HUAWEICLOUD_SDK_SK"), section="auth", secret=True),
+    Setting("security_token", str, "Security token of temporary credentials.",
+            env=("BACKUPSHARE_SECURITY_TOKEN", "HUAWEICLOUD_SDK_SECURITY_TOKEN"),
+            section="auth", secret=True),
+)  # fmt: skip
+SETTING = {setting.key: setting for setting in SETTINGS}
+
+# What the rest of this module reads, derived from the table.
+PROFILE_KEYS = {s.key: s.kind for s in SETTINGS if not s.section}
+SECRET_KEYS = tuple(s.key for s in SETTINGS if s.secret)
+AUTH_KEYS = {s.key for s in SETTINGS if s.section == "auth"}
+AUTH_KEYS |= {f"{key}{suffix}" for key in SECRET_KEYS for suffix in ("_env", "_command")}
+ENV_NAMES = {s.key: s.env for s in SETTINGS if s.env}
+NUMBERS = {s.key: s.number for s in SETTINGS if s.number is not None}
+FLAG_SETTINGS = tuple(s for s in SETTINGS if s.flag)
 
 
 # Secrets that travel in HTTP headers must be printable ASCII; every secret must be one line.

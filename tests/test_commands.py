@@ -90,7 +90,8 @@ def test_missing_and_directory_projects_files(tmp_path: Any) -> None:
 
 @given(st.text(max_size=40))
 def test_id_parsing_never_crashes(value: str) -> None:
-    for parse in (commands.backup_id_arg, commands.project_id_arg):
+    parsers = (lambda v: commands.uuid_arg(v, "backup id"), commands.project_id_arg)
+    for parse in parsers:
         try:
             parsed = parse(value)
         except UsageError:

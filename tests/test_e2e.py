@@ -290,7 +290,7 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.expect("About to end 2 sharings:")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
-    child.expect("cancelled nothing")
+    child.expect("canceled nothing")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

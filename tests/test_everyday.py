@@ -85,7 +85,7 @@ def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
-    child.expect("cancelled nothing")
+    child.expect("canceled nothing")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0

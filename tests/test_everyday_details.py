@@ -155,7 +155,7 @@ def test_cancel_prompt_names_backup_and_project_of_bare_ids(emulator: RunningEmu
     child.expect(rf"{missing}  \(not found: nothing to end\)")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
-    child.expect("cancelled nothing")
+    child.expect("canceled nothing")
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0 and share_ids(emulator) == [mine]

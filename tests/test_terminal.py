@@ -37,7 +37,7 @@ def on_terminal(emulator: RunningEmulator, width: int, *argv: str, **extra: str)
     child.close()
     screen = ANSI.sub("", output).replace("\r", "")
     # the transient progress line is erased on a terminal; its remains are not the table
-    progress = ("listing sharings", "cancelling sharings")
+    progress = ("listing sharings", "canceling sharings")
     return "\n".join(line for line in screen.split("\n") if not any(p in line for p in progress))
 
 

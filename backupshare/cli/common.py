@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from ..config import OUTPUT_FORMATS, Flags
+from ..config import FLAG_SETTINGS, OUTPUT_FORMATS, Flags, Setting
 from ..errors import UsageError
 
 if TYPE_CHECKING:
@@ -71,6 +71,8 @@ def complete_output(incomplete: str) -> list[str]:
 
 
 GLOBAL_PANEL = "Global options"
+SHORT_FLAGS = {"output": ("-o",)}
+COMPLETIONS = {"output": complete_output}
 
 
 def _common_parameters() -> list[inspect.Parameter]:
@@ -78,6 +80,20 @@ def _common_parameters() -> list[inspect.Parameter]:
         info = typer.Option(None, *decls, rich_help_panel=GLOBAL_PANEL, **kwargs)
         return inspect.Parameter(
             name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation
+        )
+
+    def setting_option(setting: Setting) -> inspect.Parameter:
+        """A global option for a setting of the table (config.SETTINGS)."""
+        kind = setting.number.kind if setting.number else str
+        assert setting.flag is not None
+        return option(
+            setting.key,
+            kind | None,
+            setting.flag,
+            *SHORT_FLAGS.get(setting.key, ()),
+            help=setting.help,
+            metavar=setting.metavar,
+            autocompletion=COMPLETIONS.get(setting.key),
         )
 
     def flag(name: str, *decls: str, **kwargs: Any) -> inspect.Parameter:
@@ -97,28 +113,7 @@ def _common_parameters() -> list[inspect.Parameter]:
             autocompletion=complete_profiles,
         ),
         option("config", str | None, "--config", help="Config file to read.", metavar="FILE"),
-        option(
-            "output",
-            str | None,
-            "--output",
-            "-o",
-            metavar="FORMAT",
-            help="table, json, jsonl, yaml, csv or ids.",
-            autocompletion=complete_output,
-        ),
-        option("endpoint", str | None, "--endpoint", help="VBS endpoint URL.", metavar="URL"),
-        option("project_id", str | None, "--project-id", help="Project id (32 hex).", metavar="ID"),
-        option("region", str | None, "--region", help="Region, e.g. eu-de.", metavar="NAME"),
-        option(
-            "timeout", float | None, "--timeout", help="Read timeout, seconds.", metavar="SECONDS"
-        ),
-        option(
-            "retries",
-            int | None,
-            "--retries",
-            help="Extra attempts for safe requests.",
-            metavar="N",
-        ),
+        *(setting_option(setting) for setting in FLAG_SETTINGS),
         flag("debug", "--debug", help="Log requests (secrets redacted) and show tracebacks."),
         flag("no_color", "--no-color", help="No colour or rich tables."),
         flag("quiet", "--quiet", "-q", help="Only what -o asks for on stdout; no notices."),

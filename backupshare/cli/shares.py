@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -90,7 +91,7 @@ def share(
     """Share a backup with one or more projects (safe to re-run: it converges)."""
     from .. import commands
 
-    backup = commands.backup_id_arg(backup_id)
+    backup = commands.uuid_arg(backup_id, "backup id")
     from_file = commands.read_ids_file(projects_file) if projects_file else []
     targets = commands.share_targets(project_ids or [], from_file)
     commands.refuse_own_project(targets, settings().project_id)
@@ -100,19 +101,13 @@ def share(
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
-            out.notice(f"would send: POST …/os-vendor-backup-sharing {_json(outcome.request)}")
+            out.notice(f"would send: POST …/os-vendor-backup-sharing {json.dumps(outcome.request)}")
         else:
             out.notice("would send nothing: every target is already shared")
     out.results(outcome.results, outcome.changed, dry_run=dry_run)
     error = outcome.error()
     if error:
         raise error
-
-
-def _json(value: object) -> str:
-    import json
-
-    return json.dumps(value)
 
 
 @with_common_options
@@ -155,10 +150,10 @@ def list_shares(
 
     filters = []
     for option, value, check in (
-        ("backup_id", backup_id, commands.backup_id_arg),
+        ("backup_id", backup_id, lambda v: commands.uuid_arg(v, "backup id")),
         ("to_project_id", to_project, commands.project_id_arg),
         ("from_project_id", from_project, commands.project_id_arg),
-        ("volume_id", volume_id, lambda v: commands.backup_id_arg(v, "volume id")),
+        ("volume_id", volume_id, lambda v: commands.uuid_arg(v, "volume id")),
         ("name", name, str),
         ("status", status, _status_arg(BACKUP_STATUSES)),
         ("availability_zone", availability_zone, str),
@@ -206,7 +201,7 @@ def show(
     """Show one sharing with its backup's details."""
     from .. import commands
 
-    sid = commands.backup_id_arg(share_id, "sharing id")
+    sid = commands.uuid_arg(share_id, "sharing id")
     with service() as api:
         STATE.out().share_detail(commands.show_share(api, sid))
 
@@ -240,8 +235,8 @@ def cancel(
     given = [(s, "") for s in share_ids or []]
     if ids_file:
         given += commands.read_ids_file(ids_file, option="--ids-file", what="sharing id")
-    ids = [commands.backup_id_arg(s, "sharing id", where) for s, where in given]
-    backup = commands.backup_id_arg(backup_id) if backup_id else None
+    ids = [commands.uuid_arg(s, "sharing id", where) for s, where in given]
+    backup = commands.uuid_arg(backup_id, "backup id") if backup_id else None
     projects = [commands.project_id_arg(p) for p in to_project or []]
     if (ids or ids_file) and backup:
         raise UsageError("give SHARE_IDs (or --ids-file) or --backup-id, not both")
@@ -270,10 +265,10 @@ def cancel(
             out.results(planned, bool(plan.share_ids), dry_run=True)
             return
         if not plan.empty and not yes and terminal and not _confirm(api, plan):
-            out.notice("cancelled nothing")
+            out.notice("canceled nothing")
             raise typer.Exit(0)
         with interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
-            with out.progress("cancelling sharings", total=len(plan.share_ids)) as advance:
+            with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
                 outcome = commands.cancel(
                     api, plan, concurrency=concurrency, progress=advance, stop=stop
                 )

@@ -120,7 +120,7 @@ def config_forget_tokens() -> None:
 @with_common_options
 def config_show() -> None:
     """Print the effective settings of a profile (secrets masked) and where each came from."""
-    from ..config import mask_url
+    from ..config import SETTINGS, mask_url
 
     current = settings()
     auth = current.auth
@@ -128,25 +128,18 @@ def config_show() -> None:
         ("profile", current.profile, "selected"),
         ("config_file", str(current.config_path or "(none)"), "discovered"),
     ]
-    for key in (
-        "cloud",
-        "region",
-        "endpoint",
-        "project_id",
-        "timeout",
-        "retries",
-        "ca_bundle",
-        "proxy",
-        "output",
-    ):
-        values.append((key, getattr(current, key), current.sources.get(key, "default")))
-    values.append(("auth.method", auth.method, current.sources.get("auth.method", "")))
-    for key in ("username", "domain", "iam_endpoint", "access_key"):
-        if getattr(auth, key):
-            values.append((f"auth.{key}", getattr(auth, key), current.sources.get(key, "")))
-    for key in ("token", "password", "secret_key", "security_token"):
-        if getattr(auth, key) is not None:
-            values.append((f"auth.{key}", "***", current.sources.get(key, "")))
+    for setting in SETTINGS:  # the table's order: profile settings, then auth's
+        if setting.section == "auth":
+            value = getattr(auth, setting.key)
+            shown = "***" if setting.secret and value is not None else value
+            key = f"auth.{setting.key}"
+            source = current.sources.get(key) or current.sources.get(setting.key, "")
+        elif setting.key != "auth":
+            shown, key = getattr(current, setting.key), setting.key
+            source = current.sources.get(key, "default")
+        else:
+            continue
+        values.append((key, shown, source))
     records = [
         {"key": k, "value": mask_url(v) if isinstance(v, str) else v, "source": s}
         for k, v, s in values
