@@ -29,6 +29,7 @@ from .models import (
     RESULT_EXISTING,
     RESULT_FAILED,
     RESULT_SKIPPED,
+    ListQuery,
     Result,
     Share,
     normalize_project_id,
@@ -37,7 +38,6 @@ from .models import (
 
 if TYPE_CHECKING:
     from .config import Settings
-    from .vbs import ListQuery
 
 
 class SharingService(Protocol):
@@ -196,8 +196,6 @@ class CancelOutcome(Outcome):
 
 def current_shares(service: SharingService, backup_id: str) -> dict[str, Share]:
     """The backup's sharings made by this project, by target project."""
-    from .vbs import ListQuery
-
     query = ListQuery(filters=(("backup_id", backup_id),))
     return {s.to_project_id: s for page in service.iter_pages(query) for s in page}
 

@@ -15,15 +15,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
+from .errors import ConfigError, UsageError
 
+# Each cloud's host names by service, for a region (docs/wire.md, "Endpoints").
 CLOUDS = {
-    "otc": ("https://vbs.{region}.otc.t-systems.com", "https://iam.{region}.otc.t-systems.com"),
-    "huaweicloud": (
-        "https://vbs.{region}.myhuaweicloud.com",
-        "https://iam.{region}.myhuaweicloud.com",
-    ),
+    "otc": {
+        "vbs": "https://vbs.{region}.otc.t-systems.com",
+        "cbr": "https://cbr.{region}.otc.t-systems.com",
+        "iam": "https://iam.{region}.otc.t-systems.com",
+    },
+    "huaweicloud": {
+        "vbs": "https://vbs.{region}.myhuaweicloud.com",
+        "cbr": "https://cbr.{region}.myhuaweicloud.com",
+        "iam": "https://iam.{region}.myhuaweicloud.com",
+    },
 }
+SERVICES = ("vbs", "cbr")
 AUTH_METHODS = ("token", "password", "aksk")
 OUTPUT_FORMATS = ("table", "json", "jsonl", "yaml", "csv", "ids")
 SECRET_COMMAND_TIMEOUT = 30.0
@@ -92,7 +99,9 @@ SETTINGS: tuple[Setting, ...] = (
             env=("BACKUPSHARE_CLOUD",)),
     Setting("region", str, "Region, e.g. eu-de.", env=("BACKUPSHARE_REGION",
             "HUAWEICLOUD_SDK_REGION"), flag="--region", metavar="NAME"),
-    Setting("endpoint", str, "VBS endpoint URL.", env=("BACKUPSHARE_ENDPOINT",),
+    Setting("service", str, "vbs or cbr: the backup service to use.",
+            env=("BACKUPSHARE_SERVICE",), flag="--service", metavar="vbs|cbr"),
+    Setting("endpoint", str, "The service's endpoint URL.", env=("BACKUPSHARE_ENDPOINT",),
             flag="--endpoint", metavar="URL"),
     Setting("project_id", str, "Project id (32 hex).", env=("BACKUPSHARE_PROJECT_ID",
             "HUAWEICLOUD_SDK_PROJECT_ID"), flag="--project-id", metavar="ID"),
@@ -178,6 +187,7 @@ class Flags:
     endpoint: str | None = None
     project_id: str | None = None
     region: str | None = None
+    service: str | None = None
     timeout: float | None = None
     retries: int | None = None
     debug: bool = False
@@ -207,6 +217,7 @@ class Settings:
     auth: AuthSettings
     region: str | None = None
     cloud: str | None = None
+    service: str = "vbs"
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     ca_bundle: str | None = None
@@ -430,6 +441,8 @@ def validate_profile(profile: Any, name: str, path: Path) -> list[str]:
 def _check_value(key: str, value: Any, where: str) -> list[str]:
     if key == "cloud" and value not in CLOUDS:
         return [f"{where}: must be one of {', '.join(CLOUDS)}"]
+    if key == "service" and value not in SERVICES:
+        return [f"{where}: must be one of {', '.join(SERVICES)}"]
     from .models import normalize_project_id
 
     if key == "project_id" and normalize_project_id(value) is None:
@@ -715,7 +728,8 @@ def _settings(
 
     cloud = _cloud(resolve)
     region = _region(resolve)
-    endpoint = _endpoint(resolve, cloud, region, name)
+    service = _service(resolve)
+    endpoint = _endpoint(resolve, service, cloud, region, name)
     project_id = _project_id(resolve, name)
     auth = _auth(resolve, auth_section, cloud, region, name)
     output = resolve.get("output", "table")
@@ -732,6 +746,7 @@ def _settings(
         auth=auth,
         region=region,
         cloud=cloud,
+        service=service,
         timeout=float(_number(resolve, "timeout")),
         retries=int(_number(resolve, "retries")),
         ca_bundle=_ca_bundle(resolve),
@@ -742,6 +757,17 @@ def _settings(
         sources=dict(resolve.sources),
         warnings=tuple(permission_warnings(path, data)),
     )
+
+
+def _service(resolve: Resolver) -> str:
+    service = resolve.get("service", "vbs")
+    if service not in SERVICES:
+        error = UsageError if resolve.sources["service"].startswith("flag") else ConfigError
+        raise error(
+            f"service {service!r} ({resolve.sources['service']}) is not one of "
+            f"{', '.join(SERVICES)}"
+        )
+    return str(service)
 
 
 def _cloud(resolve: Resolver) -> str | None:
@@ -758,7 +784,9 @@ def _more_hint(count: int) -> str:
     return f"`backupshare config validate` lists every problem{more}"
 
 
-def _endpoint(resolve: Resolver, cloud: str | None, region: str | None, name: str) -> str:
+def _endpoint(
+    resolve: Resolver, service: str, cloud: str | None, region: str | None, name: str
+) -> str:
     endpoint = resolve.get("endpoint")
     if endpoint:
         problem = url_problem(endpoint)
@@ -767,7 +795,7 @@ def _endpoint(resolve: Resolver, cloud: str | None, region: str | None, name: st
         return str(endpoint).rstrip("/")
     if cloud and region:
         resolve.sources["endpoint"] = "derived from cloud and region"
-        return CLOUDS[cloud][0].format(region=region)
+        return CLOUDS[cloud][service].format(region=region)
     raise ConfigError(
         f"profile {name!r} has no endpoint",
         hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT, or "
@@ -778,7 +806,6 @@ def _endpoint(resolve: Resolver, cloud: str | None, region: str | None, name: st
 def _number(resolve: Resolver, key: str) -> float:
     """A numeric setting in its range: a bad flag is a usage error (2), a bad environment
     variable or file value a configuration error (3)."""
-    from .errors import UsageError
 
     number = NUMBERS[key]
     given = resolve.get(key, number.default)
@@ -890,7 +917,7 @@ def _iam_endpoint(
         return url[: -len("/v3")] if url.endswith("/v3") else url
     if cloud and region:
         resolve.sources["iam_endpoint"] = "derived from cloud and region"
-        return CLOUDS[cloud][1].format(region=region)
+        return CLOUDS[cloud]["iam"].format(region=region)
     raise ConfigError(
         f"profile {name!r}: auth method 'password' needs an IAM endpoint",
         hint="set auth.iam_endpoint, or `cloud` and `region`, in the profile",

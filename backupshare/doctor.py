@@ -201,7 +201,8 @@ def _endpoint(settings: Settings) -> list[Step]:
 
 
 def _credentials(settings: Settings) -> list[Step]:
-    from .vbs import ListQuery, Vbs
+    from .models import ListQuery
+    from .vbs import Vbs
 
     with Vbs.connect(settings) as service:
         try:

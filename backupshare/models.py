@@ -155,6 +155,36 @@ class Share:
 
 
 @dataclass(frozen=True)
+class ListQuery:
+    """What a listing asks for: exact filters (by our field names), direction and sorting;
+    each service turns it into its own query parameters."""
+
+    filters: tuple[tuple[str, str], ...] = ()
+    shared_with_me: bool = False
+    sort_key: str | None = None
+    sort_dir: str | None = None
+
+    def matches(self, share: Share, own_project: str) -> bool:
+        """Whether a listed sharing satisfies the exact filters (the fuzzy name is the
+        service's to judge) and is made by, or to, this project as asked."""
+        backup = share.backup
+        actual = {
+            "backup_id": share.backup_id,
+            "to_project_id": share.to_project_id,
+            "from_project_id": share.from_project_id,
+            "volume_id": backup.volume_id if backup else None,
+            "status": backup.status if backup else None,
+            "availability_zone": backup.availability_zone if backup else None,
+        }
+        for key, wanted in self.filters:
+            if key in actual and actual[key] is not None and actual[key] != wanted:
+                return False
+        if self.shared_with_me:
+            return share.to_project_id == own_project
+        return share.from_project_id in (None, own_project)
+
+
+@dataclass(frozen=True)
 class Result:
     """What happened to one target of `share` or one sharing of `cancel`."""
 

@@ -7,11 +7,10 @@ through the small service protocol (commands.SharingService), and client.py carr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import UnexpectedResponse
-from .models import Share
+from .models import ListQuery, Share
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
     from .client import Client
@@ -31,43 +30,16 @@ LIST_FILTERS = (
 SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
 
 
-@dataclass(frozen=True)
-class ListQuery:
-    """Filters, sorting and paging of the list and count calls (None: not sent)."""
-
-    filters: tuple[tuple[str, str], ...] = ()
-    shared_with_me: bool = False
-    sort_key: str | None = None
-    sort_dir: str | None = None
-
-    def matches(self, share: Share, own_project: str) -> bool:
-        """Whether a listed sharing satisfies the exact filters (the fuzzy name is the
-        service's to judge) and is made by, or to, this project as asked."""
-        backup = share.backup
-        actual = {
-            "backup_id": share.backup_id,
-            "to_project_id": share.to_project_id,
-            "from_project_id": share.from_project_id,
-            "volume_id": backup.volume_id if backup else None,
-            "status": backup.status if backup else None,
-            "availability_zone": backup.availability_zone if backup else None,
-        }
-        for key, wanted in self.filters:
-            if key in actual and actual[key] is not None and actual[key] != wanted:
-                return False
-        if self.shared_with_me:
-            return share.to_project_id == own_project
-        return share.from_project_id in (None, own_project)
-
-    def params(self) -> dict[str, str]:
-        params = dict(self.filters)
-        if self.shared_with_me:
-            params["share_to_me"] = "true"  # omitted rather than sent as false
-        if self.sort_key:
-            params["sort_key"] = self.sort_key
-        if self.sort_dir:
-            params["sort_dir"] = self.sort_dir
-        return params
+def query_params(query: ListQuery) -> dict[str, str]:
+    """The list and count calls' parameters for a query."""
+    params = dict(query.filters)
+    if query.shared_with_me:
+        params["share_to_me"] = "true"  # omitted rather than sent as false
+    if query.sort_key:
+        params["sort_key"] = query.sort_key
+    if query.sort_dir:
+        params["sort_dir"] = query.sort_dir
+    return params
 
 
 class Vbs:
@@ -116,7 +88,7 @@ class Vbs:
         """Pages of sharings (API.md's paging rule: offset on until an empty page)."""
         from .client import offset_pages
 
-        params = query.params()
+        params = query_params(query)
 
         def fetch(want: int, offset: int) -> list[Share]:
             page = {**params, "limit": str(want), "offset": str(offset)}
@@ -134,7 +106,7 @@ class Vbs:
         )
 
     def count(self, query: ListQuery) -> int:
-        params = {k: v for k, v in query.params().items() if k not in ("sort_key", "sort_dir")}
+        params = {k: v for k, v in query_params(query).items() if k not in ("sort_key", "sort_dir")}
         return count_from_body(self.http.call("GET", f"{self._base}/count", params=params))
 
     def show(self, share_id: str) -> Share:

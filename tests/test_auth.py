@@ -21,7 +21,8 @@ from backupshare.config import AuthSettings, Secret
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_USER
 from backupshare.errors import AuthError
-from backupshare.vbs import ListQuery, Vbs
+from backupshare.models import ListQuery
+from backupshare.vbs import Vbs
 
 from .conftest import BACKUP, OWN, P1, token_settings
 

@@ -16,7 +16,8 @@ from backupshare.errors import (
     UnavailableError,
     UnexpectedResponse,
 )
-from backupshare.vbs import ListQuery, Vbs
+from backupshare.models import ListQuery
+from backupshare.vbs import Vbs
 
 from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3, fault, token_settings
 

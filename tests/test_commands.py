@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from backupshare import commands
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import PartialFailure, UnavailableError, UsageError
-from backupshare.vbs import ListQuery, Vbs
+from backupshare.models import ListQuery
+from backupshare.vbs import Vbs
 
 from .conftest import BACKUP, BACKUP2, CREATING, OWN, P1, P2, P3, fault, token_settings
 

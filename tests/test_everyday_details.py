@@ -223,7 +223,7 @@ def test_env_only_setups_derive_the_endpoint(
 
     from backupshare.config import CLOUDS
 
-    assert CLOUDS[cloud][0].format(region=region) == endpoint
+    assert CLOUDS[cloud]["vbs"].format(region=region) == endpoint
     monkeypatch.delenv("BACKUPSHARE_ENDPOINT")
     monkeypatch.setenv("BACKUPSHARE_CLOUD", cloud)
     monkeypatch.setenv("BACKUPSHARE_REGION", region)

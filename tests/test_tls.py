@@ -14,7 +14,8 @@ import pytest
 from backupshare.client import TrustStore
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.errors import TlsError, UnavailableError
-from backupshare.vbs import ListQuery, Vbs
+from backupshare.models import ListQuery
+from backupshare.vbs import Vbs
 
 from .conftest import OWN, token_settings
 

@@ -146,7 +146,7 @@ def list_shares(
 ) -> None:
     """List sharings made by this project (or, with --shared-with-me, made to it)."""
     from .. import commands
-    from ..vbs import ListQuery
+    from ..models import ListQuery
 
     filters = []
     for option, value, check in (
