@@ -119,6 +119,20 @@ class Backup:
             created_at=_optional_str(record, "created_at"),
         )
 
+    @classmethod
+    def from_cbr(cls, record: dict[str, Any]) -> Backup:
+        """A CBR backup record (`resource_id` is the disk, `resource_size` its GB)."""
+        return cls(
+            id=_optional_str(record, "id"),
+            name=_optional_str(record, "name"),
+            status=_optional_str(record, "status"),
+            size=_optional_int(record, "resource_size"),
+            volume_id=_optional_str(record, "resource_id"),
+            availability_zone=_optional_str(record, "resource_az"),
+            description=_optional_str(record, "description"),
+            created_at=_optional_str(record, "created_at"),
+        )
+
 
 @dataclass(frozen=True)
 class Share:
@@ -132,6 +146,8 @@ class Share:
     updated_at: str | None
     backup: Backup | None
     raw: dict[str, Any] = field(repr=False, compare=False)
+    status: str | None = None  # CBR: the member's pending, accepted or rejected
+    vault_id: str | None = None  # CBR: the receiving project's vault, once accepted
 
     @classmethod
     def from_api(cls, record: Any) -> Share:
@@ -151,6 +167,44 @@ class Share:
             updated_at=_optional_str(record, "updated_at"),
             backup=Backup.from_api(record.get("backup")),
             raw=record,
+        )
+
+    @classmethod
+    def from_cbr_member(cls, record: Any, own_project: str) -> Share:
+        """A CBR share member: the sharing of `backup_id` with `dest_project_id`."""
+        if not isinstance(record, dict):
+            raise UnexpectedResponse("unexpected response: a share member is not an object")
+        return cls(
+            id=_required_id(record, "id", normalize_uuid),
+            backup_id=_required_id(record, "backup_id", normalize_uuid),
+            to_project_id=_required_id(record, "dest_project_id", normalize_project_id),
+            from_project_id=own_project,
+            created_at=_optional_str(record, "created_at"),
+            updated_at=_optional_str(record, "updated_at"),
+            backup=None,
+            raw=record,
+            status=_optional_str(record, "status"),
+            vault_id=_optional_str(record, "vault_id"),
+        )
+
+    @classmethod
+    def from_cbr_offer(cls, record: Any, own_project: str, status: str) -> Share:
+        """A CBR backup another project shared with this one (`own_type=shared`), as the
+        sharing it stands for; `status` is the member status it was listed under."""
+        if not isinstance(record, dict):
+            raise UnexpectedResponse("unexpected response: a backup is not an object")
+        backup_id = _required_id(record, "id", normalize_uuid)
+        owner = record.get("project_id")
+        return cls(
+            id=backup_id,
+            backup_id=backup_id,
+            to_project_id=own_project,
+            from_project_id=normalize_project_id(owner) if isinstance(owner, str) else None,
+            created_at=_optional_str(record, "created_at"),
+            updated_at=_optional_str(record, "updated_at"),
+            backup=Backup.from_cbr(record),
+            raw={**record, "member_status": status},
+            status=status,
         )
 
 

@@ -1,0 +1,302 @@
+"""CBR, Cloud Backup and Recovery: share members, shared backups and vaults (CBR.md).
+
+The one module that knows CBR's paths, parameters and error codes; commands.py speaks to it
+through the same protocol as to VBS (commands.SharingService). A CBR sharing is a *member*:
+the receiving project, addressed by backup and project id, `pending` until that project
+accepts it into one of its vaults (or rejects it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from .errors import BackupshareError, UnexpectedResponse, UsageError
+from .models import ListQuery, Share
+
+if TYPE_CHECKING:  # the wire loads only when a call is made
+    from .client import Client
+    from .config import Settings
+
+MEMBERS_PER_REQUEST = 10
+MEMBER_STATUSES = ("pending", "accepted", "rejected")
+# "Already shared" (6703) and "cannot be shared to the same member again" (6714): the member
+# may well be there, which is the state `share` wants; the list says.
+ALREADY_MEMBER_CODES = frozenset({"BackupService.6703", "BackupService.6714"})
+# What a person can do about the service's refusals (CBR.md, error codes).
+HINTS = {
+    "BackupService.6700": "this region may allow sharing cloud server backups only, "
+    "not disk backups",
+    "BackupService.6701": "a backup can be shared with at most 10 projects",
+    "BackupService.6702": "only backups in status available can be shared",
+    "BackupService.6704": "check the project id: 32 hex characters of a project in this region",
+    "BackupService.6709": "an encrypted backup needs its KMS key granted to the receiving "
+    "account before it can be shared",
+    "BackupService.6713": "accept it into a vault of the backup's resource type (--vault)",
+    "BackupService.6114": "the vault is full; accept it into another one (--vault)",
+    "BackupService.6105": "the vault does not exist in this project (see the vault ids)",
+}
+NO_PROJECT_LIST = "CBR has no project-wide list of sharings: its sharings are members of one backup"
+# Filters of a member listing, by our names → CBR's.
+MEMBER_FILTERS = {"to_project_id": "dest_project_id"}
+
+
+class Cbr:
+    """The CBR sharing calls of one project, over one HTTP client."""
+
+    name = "cbr"
+    addresses_sharings_by_id = False  # members are addressed by backup and project
+    ends_all_in_one_call = False  # no "delete every member": list, then delete each
+
+    def __init__(self, http: Client) -> None:
+        self.http = http
+        self.settings: Settings = http.settings
+        self._base = f"{http.settings.endpoint}/v3/{http.settings.project_id}"
+
+    @classmethod
+    def connect(cls, settings: Settings, **options: Any) -> Cbr:
+        from .client import Client
+
+        return cls(Client(settings, **options))
+
+    @property
+    def invocation_id(self) -> str:
+        return self.http.invocation_id
+
+    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        self.http.backoff(attempt, retry_after, reason)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Cbr:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the sharing side ----------------------------------------------------------------------
+    def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:
+        """Adds members, at most 10 a request. Never retried here (commands.share settles an
+        unknown outcome by listing)."""
+        added: list[Share] = []
+        for start in range(0, len(project_ids), MEMBERS_PER_REQUEST):
+            chunk = project_ids[start : start + MEMBERS_PER_REQUEST]
+            body = self._call("POST", self._members(backup_id), json_body={"members": chunk})
+            added.extend(self._members_of(body))
+        return added
+
+    def already_shared(self, error: BackupshareError) -> bool:
+        """Whether a refusal may mean the member is already there (then a list settles it)."""
+        return error.code in ALREADY_MEMBER_CODES
+
+    def iter_pages(
+        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Share]]:
+        if query.shared_with_me:
+            return self._offers(query, page_size=page_size, limit=limit)
+        backup_id = dict(query.filters).get("backup_id")
+        if backup_id is None:
+            raise UsageError(
+                NO_PROJECT_LIST,
+                hint="give --backup-id BACKUP_ID, or --shared-with-me for offers to this project",
+            )
+        return self._member_pages(backup_id, query, page_size=page_size, limit=limit)
+
+    def count(self, query: ListQuery) -> int:
+        if query.shared_with_me:
+            return sum(
+                _count(self._call("GET", f"{self._base}/backups", params={**p, "limit": "1"}))
+                for p in self._offer_params(query)
+            )
+        backup_id = dict(query.filters).get("backup_id")
+        if backup_id is None:
+            raise UsageError(NO_PROJECT_LIST, hint="give --backup-id BACKUP_ID")
+        params = {**_member_params(query), "limit": "1"}
+        return _count(self._call("GET", self._members(backup_id), params=params))
+
+    def show(self, share_id: str) -> Share:
+        raise UsageError(
+            "CBR sharings have no ids of their own",
+            hint="list a backup's members: backupshare list-shares --backup-id BACKUP_ID",
+        )
+
+    def cancel(self, share_id: str) -> bool:
+        raise UsageError(
+            "CBR sharings are ended by backup and project, not by id",
+            hint="backupshare cancel --backup-id BACKUP_ID [--to-project PROJECT_ID]",
+        )
+
+    def remove(self, share: Share) -> bool:
+        """Deletes one member (204); a member that is not there is NotFoundError."""
+        from .client import GONE_AFTER_UNKNOWN
+
+        url = self._members(share.backup_id, share.to_project_id)
+        return self._call("DELETE", url) is GONE_AFTER_UNKNOWN
+
+    def cancel_backup(self, backup_id: str) -> None:
+        raise UsageError("CBR cannot end every sharing of a backup in one call")
+
+    def backup_warnings(self, backup_id: str) -> list[str]:
+        """What to know before sharing: an encrypted backup needs its key shared too."""
+        body = self._call("GET", f"{self._base}/backups/{backup_id}")
+        backup = body.get("backup") if isinstance(body, dict) else None
+        extend = backup.get("extend_info") if isinstance(backup, dict) else None
+        if isinstance(extend, dict) and extend.get("encrypted") is True:
+            return [
+                f"backup {backup_id} is encrypted: the receiving account needs a grant on its "
+                "KMS key before it can use the backup"
+            ]
+        return []
+
+    # -- the receiving side --------------------------------------------------------------------
+    def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
+        """Accepts (into `vault_id`) or rejects an offer, as this (the receiving) project."""
+        own = self.settings.project_id
+        body: dict[str, str] = {"status": status}
+        if vault_id is not None:
+            body["vault_id"] = vault_id
+        answer = self._call("PUT", self._members(backup_id, own), json_body=body)
+        member = answer.get("member") if isinstance(answer, dict) else None
+        if member is None:
+            raise UnexpectedResponse("unexpected response: no 'member' in the body")
+        return Share.from_cbr_member(member, own)
+
+    def vaults(self) -> list[dict[str, str]]:
+        """This project's vaults: id and name of each."""
+        body = self._call("GET", f"{self._base}/vaults")
+        vaults = body.get("vaults") if isinstance(body, dict) else None
+        if not isinstance(vaults, list):
+            raise UnexpectedResponse("unexpected response: no 'vaults' list in the body")
+        found = []
+        for vault in vaults:
+            if not isinstance(vault, dict) or not isinstance(vault.get("id"), str):
+                raise UnexpectedResponse("unexpected response: a vault without an id")
+            found.append({"id": vault["id"], "name": str(vault.get("name") or "")})
+        return found
+
+    # -- paging --------------------------------------------------------------------------------
+    def _member_pages(
+        self, backup_id: str, query: ListQuery, *, page_size: int, limit: int | None
+    ) -> Iterator[list[Share]]:
+        from .client import offset_pages
+
+        params = _member_params(query)
+
+        def fetch(want: int, offset: int) -> list[Share]:
+            page = {**params, "limit": str(want), "offset": str(offset)}
+            return self._members_of(self._call("GET", self._members(backup_id), params=page))
+
+        return offset_pages(
+            fetch,
+            count=lambda: self.count(query),
+            keep=lambda share: _member_matches(share, backup_id, query),
+            page_size=page_size,
+            limit=limit,
+            what="members",
+            log=self.http.debug,
+        )
+
+    def _offers(
+        self, query: ListQuery, *, page_size: int, limit: int | None
+    ) -> Iterator[list[Share]]:
+        """Backups shared with this project, one listing per member status asked about."""
+        from .client import offset_pages
+
+        own = self.settings.project_id
+        left = limit
+        for params in self._offer_params(query):
+            status = params["member_status"]
+
+            def fetch(
+                want: int, offset: int, params: dict[str, str] = params, status: str = status
+            ) -> list[Share]:
+                page = {**params, "limit": str(want), "offset": str(offset)}
+                body = self._call("GET", f"{self._base}/backups", params=page)
+                records = body.get("backups") if isinstance(body, dict) else None
+                if not isinstance(records, list):
+                    raise UnexpectedResponse("unexpected response: no 'backups' list in the body")
+                return [Share.from_cbr_offer(r, own, status) for r in records]
+
+            def counted(params: dict[str, str] = params) -> int:
+                url = f"{self._base}/backups"
+                return _count(self._call("GET", url, params={**params, "limit": "1"}))
+
+            pages = offset_pages(
+                fetch,
+                count=counted,
+                keep=lambda share: share.from_project_id != own,
+                page_size=page_size,
+                limit=left,
+                what="backups",
+                log=self.http.debug,
+            )
+            for page in pages:
+                if left is not None:
+                    left -= len(page)
+                yield page
+            if left is not None and left <= 0:
+                return
+
+    def _offer_params(self, query: ListQuery) -> list[dict[str, str]]:
+        filters = dict(query.filters)
+        statuses = [filters["status"]] if "status" in filters else list(MEMBER_STATUSES)
+        base = {"own_type": "shared"}
+        if "backup_id" in filters:
+            base["id"] = filters["backup_id"]
+        return [{**base, "member_status": status} for status in statuses]
+
+    # -- one call ------------------------------------------------------------------------------
+    def _members(self, backup_id: str, member: str | None = None) -> str:
+        url = f"{self._base}/backups/{backup_id}/members"
+        return f"{url}/{member}" if member else url
+
+    def _members_of(self, body: Any) -> list[Share]:
+        members = body.get("members") if isinstance(body, dict) else None
+        if not isinstance(members, list):
+            raise UnexpectedResponse("unexpected response: no 'members' list in the body")
+        own = self.settings.project_id
+        return [Share.from_cbr_member(member, own) for member in members]
+
+    def _call(self, method: str, url: str, **options: Any) -> Any:
+        with _hinted():
+            return self.http.call(method, url, **options)
+
+
+@contextmanager
+def _hinted() -> Iterator[None]:
+    """A refusal with a known CBR code says what to do about it."""
+    try:
+        yield
+    except BackupshareError as exc:
+        if exc.code in HINTS and not exc.hint:
+            exc.hint = HINTS[exc.code]
+        raise
+
+
+def _member_params(query: ListQuery) -> dict[str, str]:
+    params = {}
+    for key, value in query.filters:
+        if key in MEMBER_FILTERS:
+            params[MEMBER_FILTERS[key]] = value
+        elif key == "status":
+            params["status"] = value
+    return params
+
+
+def _member_matches(share: Share, backup_id: str, query: ListQuery) -> bool:
+    """The exact filters, re-checked: a server that ignores one must not widen a cancel."""
+    filters = dict(query.filters)
+    return (
+        share.backup_id == backup_id
+        and filters.get("to_project_id", share.to_project_id) == share.to_project_id
+        and filters.get("status", share.status) == share.status
+    )
+
+
+def _count(body: Any) -> int:
+    count = body.get("count") if isinstance(body, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
+    return count
