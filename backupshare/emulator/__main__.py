@@ -13,9 +13,10 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from ..models import BACKUP_STATUSES, normalize_project_id, normalize_uuid
+from .formats import lenient_project_id, lenient_uuid
 from .safety import serves_loopback_only
 from .server import (
+    BACKUP_STATUSES,
     DEFAULT_AKSK,
     DEFAULT_PROJECT,
     DEFAULT_TOKEN,
@@ -39,7 +40,7 @@ def _pair(value: str) -> tuple[str, str]:
 
 
 def _project(value: str) -> str:
-    project = normalize_project_id(value)
+    project = lenient_project_id(value)
     if project is None:
         raise argparse.ArgumentTypeError(f"{value!r} is not a project id (32 hex characters)")
     return project
@@ -47,7 +48,7 @@ def _project(value: str) -> str:
 
 def _backup(value: str) -> tuple[str, str]:
     backup_id, _, status = value.partition(":")
-    canonical = normalize_uuid(backup_id)
+    canonical = lenient_uuid(backup_id)
     if canonical is None:
         raise argparse.ArgumentTypeError(f"{backup_id!r} is not a backup id (a UUID)")
     status = status or "available"
@@ -59,7 +60,7 @@ def _backup(value: str) -> tuple[str, str]:
 
 
 def _encrypted(value: str) -> str:
-    canonical = normalize_uuid(value)
+    canonical = lenient_uuid(value)
     if canonical is None:
         raise argparse.ArgumentTypeError(f"{value!r} is not a backup id (a UUID)")
     return canonical

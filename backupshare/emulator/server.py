@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ..models import BACKUP_STATUSES, LIST_FILTERS, normalize_project_id, normalize_uuid
+from .formats import is_project_id, is_uuid
 from .iam import Identity
 from .safety import ADMIN_KEY_HEADER, admin_key_matches, is_loopback, redact_entry
 from .store import SORT_COLUMNS, BackupSeed, Rejected, Store
@@ -37,6 +37,18 @@ OTHER_PROJECT = "722513ed0a324dadaabe5b2d0fe848c9"
 DEFAULT_TOKEN = "emulator-token"
 DEFAULT_USER = ("emulator-user", "emulator-password")
 DEFAULT_AKSK = ("EMULATORACCESSKEY000", "emulator-secret-key")
+# API.md §3: the list and count endpoints' exact filters (`name` is fuzzy, handled apart) and
+# the backup statuses its `status` filter takes.
+SHARING_FILTERS = (
+    "backup_id",
+    "from_project_id",
+    "to_project_id",
+    "volume_id",
+    "name",
+    "status",
+    "availability_zone",
+)
+BACKUP_STATUSES = ("available", "creating", "error", "restoring", "deleting", "error_restoring")
 SHARING_PATH = re.compile(r"^/v2/(?P<project>[^/]+)/os-vendor-backup-sharing(?:/(?P<id>[^/]+))?/?$")
 
 CINDER_FAULTS = {
@@ -350,19 +362,19 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(shared, dict):
             raise Rejected(400, "VolumeBackup.0003", "Request body must contain 'shared'.")
         backup_id, targets = shared.get("backup_id"), shared.get("to_project_ids")
-        if not isinstance(backup_id, str) or normalize_uuid(backup_id) != backup_id:
+        if not is_uuid(backup_id):
             raise Rejected(400, "VolumeBackup.0004", f"Invalid backup_id: {backup_id!r}.")
         if not isinstance(targets, list) or not targets:
             raise Rejected(400, "VolumeBackup.0005", "to_project_ids must be a non-empty list.")
         for target in targets:
-            if not isinstance(target, str) or normalize_project_id(target) != target:
+            if not is_project_id(target):
                 raise Rejected(400, "VolumeBackup.0006", f"Invalid project id: {target!r}.")
         if len(set(targets)) != len(targets):
             raise Rejected(400, "VolumeBackup.0005", "to_project_ids contains duplicates.")
         return {"shared": self.emulator.store.share(caller, backup_id, targets)}
 
     def _list(self, caller: str, params: dict[str, str], *, count: bool) -> dict[str, Any]:
-        filters = {key: params[key] for key in LIST_FILTERS if params.get(key)}
+        filters = {key: params[key] for key in SHARING_FILTERS if params.get(key)}
         if params.get("avalilability_zone"):  # the reference's spelling, accepted too
             filters.setdefault("availability_zone", params["avalilability_zone"])
         if "status" in filters and filters["status"] not in BACKUP_STATUSES:
