@@ -88,9 +88,10 @@ def test_authorization_header_is_parsed_strictly() -> None:
 
 
 # -- the official signer ---------------------------------------------------------------------------
+# Dot segments are left out: HTTP clients remove them before sending, so no signer can cover them.
 SEGMENT = st.text(
     alphabet=st.sampled_from(list("abcXYZ019-_.~ :@!$&'()*+,;=éü中")), min_size=1, max_size=8
-)
+).filter(lambda segment: segment not in (".", ".."))
 QUERY_TEXT = st.text(
     alphabet=st.sampled_from(list("abcXYZ019-_.~ :@!$'()*,;/?éü中&=+#")), min_size=0, max_size=8
 )

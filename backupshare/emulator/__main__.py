@@ -13,17 +13,19 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from .formats import lenient_project_id, lenient_uuid
-from .safety import serves_loopback_only
-from .server import (
-    BACKUP_STATUSES,
+from .core import (
+    CREDENTIAL_KINDS,
     DEFAULT_AKSK,
     DEFAULT_PROJECT,
     DEFAULT_TOKEN,
     DEFAULT_USER,
     EmulatorConfig,
-    make_server,
+    ProjectCredential,
 )
+from .formats import lenient_project_id, lenient_uuid
+from .safety import serves_loopback_only
+from .seeding import parse_backup_option
+from .server import make_server
 from .store import BackupSeed
 
 ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
@@ -46,17 +48,35 @@ def _project(value: str) -> str:
     return project
 
 
-def _backup(value: str) -> tuple[str, str]:
-    backup_id, _, status = value.partition(":")
-    canonical = lenient_uuid(backup_id)
+def _backup(value: str) -> str:
+    """Checked now (so a mistake is a usage error naming the option), read for good once the
+    project id and the backup's place in the list are known."""
+    try:
+        parse_backup_option(value, DEFAULT_PROJECT, "backup")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _credential(value: str) -> ProjectCredential:
+    project, _, rest = value.partition(":")
+    kind, _, secret_part = rest.partition(":")
+    canonical = lenient_project_id(project)
     if canonical is None:
-        raise argparse.ArgumentTypeError(f"{backup_id!r} is not a backup id (a UUID)")
-    status = status or "available"
-    if status not in BACKUP_STATUSES:
         raise argparse.ArgumentTypeError(
-            f"status {status!r} is not one of {', '.join(BACKUP_STATUSES)}"
+            f"{project!r} is not a project id (32 hex characters); "
+            "expected PROJECT:token:TOKEN, PROJECT:user:NAME:PASSWORD or PROJECT:aksk:AK:SK"
         )
-    return canonical, status
+    if kind not in CREDENTIAL_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"credential kind {kind!r} is not one of {', '.join(CREDENTIAL_KINDS)}"
+        )
+    if kind == "token":
+        if not secret_part:
+            raise argparse.ArgumentTypeError("expected PROJECT:token:TOKEN")
+        return ProjectCredential(canonical, kind, secret_part)
+    name, secret = _pair(secret_part)
+    return ProjectCredential(canonical, kind, name, secret)
 
 
 def _encrypted(value: str) -> str:
@@ -73,6 +93,7 @@ REPEATABLE: dict[str, Callable[[str], object]] = {
     "aksk": _pair,
     "backup": _backup,
     "encrypted_backup": _encrypted,
+    "credential": _credential,
 }
 
 
@@ -109,7 +130,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", type=_pair, default=None, help="NAME:PASSWORD")
     p.add_argument("--aksk", action="append", type=_pair, default=None, help="AK:SK")
     p.add_argument(
-        "--backup", action="append", type=_backup, default=None, help="ID[:STATUS] to seed"
+        "--credential",
+        action="append",
+        type=_credential,
+        default=None,
+        metavar="PROJECT:KIND:VALUE",
+        help="another project's credential: PROJECT:token:TOKEN, PROJECT:user:NAME:PASSWORD or "
+        "PROJECT:aksk:AK:SK (default: the partner project's, shown in the banner)",
+    )
+    p.add_argument(
+        "--backup",
+        action="append",
+        type=_backup,
+        default=None,
+        metavar="ID[:STATUS][:KEY=VALUE]...",
+        help="a backup to seed instead of the demo ones; keys: name, volume, created (ISO-8601), "
+        "size (GB), available-after (seconds: creating until then), project (its owner). "
+        "example: --backup 066b1e37-9305-4057-97e5-2e99b21fc71d:creating:name=db:"
+        "available-after=30",
     )
     p.add_argument("--encrypted-backup", action="append", type=_encrypted, default=None)
     p.add_argument("--max-targets", type=int, default=default("max-targets", "10"))
@@ -180,8 +218,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     chosen = args.backup or []
     if chosen or args.encrypted_backup:
         backups = [
-            BackupSeed(backup_id, args.project_id, f"backup-{i + 1}", status=status)
-            for i, (backup_id, status) in enumerate(chosen)
+            parse_backup_option(text, args.project_id, f"backup-{i + 1}")
+            for i, text in enumerate(chosen)
         ] + [
             BackupSeed(backup_id, args.project_id, f"encrypted-{i + 1}", encrypted=True)
             for i, backup_id in enumerate(args.encrypted_backup or [])
@@ -191,6 +229,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         tokens=tokens,
         users=users,
         keys=keys,
+        credentials=args.credential,
         backups=backups,
         max_targets=args.max_targets,
         error_style=args.error_style,
@@ -299,11 +338,21 @@ def banner(config: EmulatorConfig, url: str, backups: list[dict[str, object]]) -
         f"  tokens     : {', '.join(config.tokens)}",
         f"  users      : {', '.join(f'{u}:{p}' for u, p in config.users)} (any domain)",
         f"  AK:SK      : {', '.join(f'{a}:{s}' for a, s in config.keys)}",
-        "  backups    :",
     ]
+    others: dict[str, list[str]] = {}
+    for credential in config.other_credentials():
+        others.setdefault(credential.project_id, []).append(
+            f"{credential.kind} {credential.shown()}"
+        )
+    for project, shown in others.items():
+        lines.append(f"  project    : {project} ({', '.join(shown)})")
+    lines.append("  backups    :")
     for backup in backups:
         flags = " encrypted" if backup["encrypted"] else ""
-        lines.append(f"    {backup['id']}  {backup['status']:<10} {backup['name']}{flags}")
+        lines.append(
+            f"    {backup['id']}  {backup['status']:<10} {backup['name']}{flags}"
+            f"  (volume {backup['volume_id']}, created {backup['created_at']})"
+        )
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
 

@@ -11,12 +11,33 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .routing import Answer, Call, Rejected, allow, json_body
 from .signature import SDK_DATE_FORMAT, parse_authorization, signature_matches
-from .store import Rejected
+
+if TYPE_CHECKING:
+    from .core import Emulator
 
 SIGNATURE_WINDOW = timedelta(minutes=15)
+
+
+def route(emulator: Emulator, call: Call) -> Answer | None:
+    """IAM's two calls: a password login (201 + X-Subject-Token) and temporary AK/SK."""
+    identity = emulator.identity
+    if call.path in ("/v3/auth/tokens", "/v3/auth/tokens/"):
+        allow(call.method, "POST")
+        token, record = identity.login(json_body(call.body, _invalid_json))
+        return Answer(201, record, {"X-Subject-Token": token})
+    if call.path.rstrip("/") == "/v3.0/OS-CREDENTIAL/securitytokens":
+        allow(call.method, "POST")
+        caller = call.authenticate()
+        return Answer(201, identity.temporary_key(caller, json_body(call.body, _invalid_json)))
+    return None
+
+
+def _invalid_json() -> Rejected:
+    return Rejected(400, "IAM.0011", "Request body is not valid JSON.")
 
 
 def iam_time(moment: datetime | None) -> str | None:
