@@ -13,12 +13,14 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
+from .cbr import backup_record
 from .core import (
     CREDENTIAL_KINDS,
     DEFAULT_AKSK,
     DEFAULT_PROJECT,
     DEFAULT_TOKEN,
     DEFAULT_USER,
+    Emulator,
     EmulatorConfig,
     ProjectCredential,
 )
@@ -29,7 +31,11 @@ from .server import make_server
 from .store import BackupSeed
 
 ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
-SWITCHES = ("verbose", "allow_remote")  # on/off options; their variables say 1/0, true/false, ...
+SWITCHES = (
+    "verbose",
+    "allow_remote",
+    "cbr_server_backups_only",
+)  # on/off options; their variables say 1/0, true/false, ...
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("", "0", "false", "no", "off")
 
@@ -108,7 +114,9 @@ class Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="backupshare emulator",
-        description="Run a local emulator of the VBS backup-sharing API and IAM tokens. "
+        description="Run a local emulator of the VBS backup-sharing API and backup list, CBR's "
+        "backups, share members and vaults (same port, any project id with credentials), and "
+        "IAM tokens. "
         f"Every option also reads {ENV_PREFIX}<OPTION> from the environment.",
         epilog="example: backupshare emulator --port 0 --ready-file /tmp/emulator.url "
         "--db /tmp/emulator.sqlite",
@@ -153,6 +161,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-targets", type=int, default=default("max-targets", "10"))
     p.add_argument(
         "--error-style", choices=("vbs", "cinder", "apig"), default=default("error-style", "vbs")
+    )
+    p.add_argument(
+        "--cbr-duplicate-code",
+        choices=("6714", "6703"),
+        default=default("cbr-duplicate-code", "6714"),
+        help="CBR's error for adding a project that is already a member (the docs leave "
+        "BackupService.6714 or 6703 open)",
+    )
+    p.add_argument(
+        "--cbr-server-backups-only",
+        action="store_true",
+        help="behave like a region where CBR shares only cloud-server backups: sharing a disk "
+        "backup is refused with BackupService.6700",
     )
     p.add_argument("--latency-ms", type=int, default=default("latency-ms", "0"))
     p.add_argument("--failure-rate", type=float, default=default("failure-rate", "0"))
@@ -242,6 +263,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         admin_key=args.admin_key or None,
+        cbr_duplicate_code=f"BackupService.{args.cbr_duplicate_code}",
+        cbr_server_backups_only=args.cbr_server_backups_only,
     )
 
 
@@ -295,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 print(f"error: cannot write the ready file {ready_file}: {exc}", file=sys.stderr)
                 return 3
-        print(banner(config, url, emulator.store.backups(config.project_id)))
+        print(banner(config, url, emulator.store.backups(config.project_id), cbr_lines(emulator)))
         sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
@@ -331,7 +354,32 @@ def remote_warning(url: str) -> str:
     )
 
 
-def banner(config: EmulatorConfig, url: str, backups: list[dict[str, object]]) -> str:
+def cbr_lines(emulator: Emulator) -> list[str]:
+    """What CBR shows each project the emulator holds credentials of: its vault, and the
+    backups it owns or is offered (with the offer's status)."""
+    lines = ["  CBR        : (same URL, /v3/{project_id}/...)"]
+    for project in emulator.projects():
+        vault = emulator.store.vault(project)
+        lines.append(
+            f"    project {project}: vault {vault['id']} ({vault['used']}/{vault['size']} GB)"
+        )
+        rows = emulator.store.visible_backups(project, own=True, shared=True)
+        for row in sorted(rows, key=lambda row: (row["created_at"], row["id"])):
+            record = backup_record(row)
+            offer = f"  shared to it: {row['member_status']}" if row["member_status"] else ""
+            encrypted = " encrypted" if record["extend_info"]["encrypted"] else ""
+            lines.append(
+                f"      {record['id']}  {record['status']:<10} {record['name']}{encrypted}{offer}"
+            )
+    return lines
+
+
+def banner(
+    config: EmulatorConfig,
+    url: str,
+    backups: list[dict[str, object]],
+    cbr: list[str] | None = None,
+) -> str:
     lines = [
         f"backupshare emulator listening on {url}",
         f"  project id : {config.project_id}",
@@ -353,6 +401,7 @@ def banner(config: EmulatorConfig, url: str, backups: list[dict[str, object]]) -
             f"    {backup['id']}  {backup['status']:<10} {backup['name']}{flags}"
             f"  (volume {backup['volume_id']}, created {backup['created_at']})"
         )
+    lines += cbr or []
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
 

@@ -222,9 +222,11 @@ class Emulator:
             owner = config.project_id if seed.project_id == DEFAULT_PROJECT else seed.project_id
             made = now - timedelta(minutes=minutes)
             self.store.add_backup(replace(seed, project_id=owner, created_at=made))
-        # A partner's backup shared with us, so that `list-shares --shared-with-me` shows one.
+        # A partner's backup shared with us, so that `list-shares --shared-with-me` shows one
+        # on VBS, and an open CBR offer that we can accept.
         partner = DEMO_BACKUPS[-1][0]
         self.store.share(partner.project_id, partner.id, [config.project_id])
+        self.store.add_members(partner.project_id, partner.id, [config.project_id])
 
     def projects(self) -> list[str]:
         """Every project the emulator holds credentials of, its own first."""
