@@ -326,3 +326,37 @@ def test_the_banner_lists_the_backups_with_volume_and_time() -> None:
         in text.splitlines()
     )
     emulator.store.close()
+
+
+def test_empty_and_missing_values_sort_without_failing(
+    make_emulator: Callable[..., RunningEmulator],
+) -> None:
+    running = make_emulator(backups=[BackupSeed(BACKUP, OWN, ""), BackupSeed(BACKUP2, OWN, "b")])
+    assert names(running, sort_key="name", sort_dir="asc") == ["", "b"]
+    assert names(running, sort_key="name", sort_dir="desc") == ["b", ""]
+
+
+def test_a_database_from_an_older_emulator_is_upgraded(
+    tmp_path: Any, make_emulator: Callable[..., RunningEmulator]
+) -> None:
+    import sqlite3
+
+    db = tmp_path / "old.sqlite"
+    with sqlite3.connect(db) as old:  # the first release's backups table, one backup in it
+        old.execute(
+            "CREATE TABLE backups (id TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT,"
+            " status TEXT NOT NULL, size INTEGER, volume_id TEXT, availability_zone TEXT,"
+            " description TEXT, encrypted INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,"
+            " updated_at TEXT)"
+        )
+        old.execute(
+            "INSERT INTO backups VALUES (?, ?, 'kept', 'available', 1, ?, 'az', '', 0,"
+            " '2026-01-01T00:00:00.000000', NULL)",
+            (BACKUP, OWN, VOLUME),
+        )
+    old.close()
+    running = make_emulator(db=str(db))
+    assert names(running) == ["kept"]
+    share = {"shared": {"backup_id": BACKUP, "to_project_ids": [P1]}}
+    url = f"{running.url}/v2/{OWN}/os-vendor-backup-sharing"
+    assert requests.post(url, json=share, headers=HEADERS, timeout=5).status_code == 200

@@ -75,6 +75,11 @@ CREATE TABLE IF NOT EXISTS vaults (
 """
 # Columns added after the first release, for --db files an older emulator wrote.
 ADDED_COLUMNS = {"backups": {"available_at": "TEXT"}}
+# Every read settles the backups whose time has come: an index keeps that cheap at any size.
+SETTLE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS backups_ready ON backups (available_at)"
+    " WHERE available_at IS NOT NULL"
+)
 
 # Sort keys of the VBS sharing list and the column each one orders by.
 SORT_COLUMNS = {
@@ -173,6 +178,7 @@ class Store:
             for name, kind in columns.items():
                 if name not in present:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        self._db.execute(SETTLE_INDEX)
 
     def close(self) -> None:
         with self._lock:

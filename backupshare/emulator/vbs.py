@@ -244,7 +244,7 @@ def _backups(emulator: Emulator, call: Call, caller: str, item: str | None) -> A
 def _order(record: dict[str, Any], key: str) -> tuple[Any, ...]:
     """Sort on `key` (nulls first), then on created_at and id, in the same direction."""
     value = record.get(key)
-    return (value is not None, value or 0, record["created_at"], record["id"])
+    return (value is not None, "" if value is None else value, record["created_at"], record["id"])
 
 
 def _page(
