@@ -13,20 +13,29 @@ from pathlib import Path
 from types import FrameType
 from typing import NoReturn
 
-from ..models import BACKUP_STATUSES, normalize_project_id, normalize_uuid
-from .safety import serves_loopback_only
-from .server import (
+from .cbr import backup_record
+from .core import (
+    CREDENTIAL_KINDS,
     DEFAULT_AKSK,
     DEFAULT_PROJECT,
     DEFAULT_TOKEN,
     DEFAULT_USER,
+    Emulator,
     EmulatorConfig,
-    make_server,
+    ProjectCredential,
 )
+from .formats import lenient_project_id, lenient_uuid
+from .safety import serves_loopback_only
+from .seeding import parse_backup_option
+from .server import make_server
 from .store import BackupSeed
 
 ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
-SWITCHES = ("verbose", "allow_remote")  # on/off options; their variables say 1/0, true/false, ...
+SWITCHES = (
+    "verbose",
+    "allow_remote",
+    "cbr_server_backups_only",
+)  # on/off options; their variables say 1/0, true/false, ...
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("", "0", "false", "no", "off")
 
@@ -39,27 +48,45 @@ def _pair(value: str) -> tuple[str, str]:
 
 
 def _project(value: str) -> str:
-    project = normalize_project_id(value)
+    project = lenient_project_id(value)
     if project is None:
         raise argparse.ArgumentTypeError(f"{value!r} is not a project id (32 hex characters)")
     return project
 
 
-def _backup(value: str) -> tuple[str, str]:
-    backup_id, _, status = value.partition(":")
-    canonical = normalize_uuid(backup_id)
+def _backup(value: str) -> str:
+    """Checked now (so a mistake is a usage error naming the option), read for good once the
+    project id and the backup's place in the list are known."""
+    try:
+        parse_backup_option(value, DEFAULT_PROJECT, "backup")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _credential(value: str) -> ProjectCredential:
+    project, _, rest = value.partition(":")
+    kind, _, secret_part = rest.partition(":")
+    canonical = lenient_project_id(project)
     if canonical is None:
-        raise argparse.ArgumentTypeError(f"{backup_id!r} is not a backup id (a UUID)")
-    status = status or "available"
-    if status not in BACKUP_STATUSES:
         raise argparse.ArgumentTypeError(
-            f"status {status!r} is not one of {', '.join(BACKUP_STATUSES)}"
+            f"{project!r} is not a project id (32 hex characters); "
+            "expected PROJECT:token:TOKEN, PROJECT:user:NAME:PASSWORD or PROJECT:aksk:AK:SK"
         )
-    return canonical, status
+    if kind not in CREDENTIAL_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"credential kind {kind!r} is not one of {', '.join(CREDENTIAL_KINDS)}"
+        )
+    if kind == "token":
+        if not secret_part:
+            raise argparse.ArgumentTypeError("expected PROJECT:token:TOKEN")
+        return ProjectCredential(canonical, kind, secret_part)
+    name, secret = _pair(secret_part)
+    return ProjectCredential(canonical, kind, name, secret)
 
 
 def _encrypted(value: str) -> str:
-    canonical = normalize_uuid(value)
+    canonical = lenient_uuid(value)
     if canonical is None:
         raise argparse.ArgumentTypeError(f"{value!r} is not a backup id (a UUID)")
     return canonical
@@ -72,6 +99,7 @@ REPEATABLE: dict[str, Callable[[str], object]] = {
     "aksk": _pair,
     "backup": _backup,
     "encrypted_backup": _encrypted,
+    "credential": _credential,
 }
 
 
@@ -86,7 +114,9 @@ class Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="backupshare emulator",
-        description="Run a local emulator of the VBS backup-sharing API and IAM tokens. "
+        description="Run a local emulator of the VBS backup-sharing API and backup list, CBR's "
+        "backups, share members and vaults (same port, any project id with credentials), and "
+        "IAM tokens. "
         f"Every option also reads {ENV_PREFIX}<OPTION> from the environment.",
         epilog="example: backupshare emulator --port 0 --ready-file /tmp/emulator.url "
         "--db /tmp/emulator.sqlite",
@@ -108,12 +138,42 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--user", action="append", type=_pair, default=None, help="NAME:PASSWORD")
     p.add_argument("--aksk", action="append", type=_pair, default=None, help="AK:SK")
     p.add_argument(
-        "--backup", action="append", type=_backup, default=None, help="ID[:STATUS] to seed"
+        "--credential",
+        action="append",
+        type=_credential,
+        default=None,
+        metavar="PROJECT:KIND:VALUE",
+        help="another project's credential: PROJECT:token:TOKEN, PROJECT:user:NAME:PASSWORD or "
+        "PROJECT:aksk:AK:SK (default: the partner project's, shown in the banner)",
+    )
+    p.add_argument(
+        "--backup",
+        action="append",
+        type=_backup,
+        default=None,
+        metavar="ID[:STATUS][:KEY=VALUE]...",
+        help="a backup to seed instead of the demo ones; keys: name, volume, created (ISO-8601), "
+        "size (GB), available-after (seconds: creating until then), project (its owner). "
+        "example: --backup 066b1e37-9305-4057-97e5-2e99b21fc71d:creating:name=db:"
+        "available-after=30",
     )
     p.add_argument("--encrypted-backup", action="append", type=_encrypted, default=None)
     p.add_argument("--max-targets", type=int, default=default("max-targets", "10"))
     p.add_argument(
         "--error-style", choices=("vbs", "cinder", "apig"), default=default("error-style", "vbs")
+    )
+    p.add_argument(
+        "--cbr-duplicate-code",
+        choices=("6714", "6703"),
+        default=default("cbr-duplicate-code", "6714"),
+        help="CBR's error for adding a project that is already a member (the docs leave "
+        "BackupService.6714 or 6703 open)",
+    )
+    p.add_argument(
+        "--cbr-server-backups-only",
+        action="store_true",
+        help="behave like a region where CBR shares only cloud-server backups: sharing a disk "
+        "backup is refused with BackupService.6700",
     )
     p.add_argument("--latency-ms", type=int, default=default("latency-ms", "0"))
     p.add_argument("--failure-rate", type=float, default=default("failure-rate", "0"))
@@ -179,8 +239,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     chosen = args.backup or []
     if chosen or args.encrypted_backup:
         backups = [
-            BackupSeed(backup_id, args.project_id, f"backup-{i + 1}", status=status)
-            for i, (backup_id, status) in enumerate(chosen)
+            parse_backup_option(text, args.project_id, f"backup-{i + 1}")
+            for i, text in enumerate(chosen)
         ] + [
             BackupSeed(backup_id, args.project_id, f"encrypted-{i + 1}", encrypted=True)
             for i, backup_id in enumerate(args.encrypted_backup or [])
@@ -190,6 +250,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         tokens=tokens,
         users=users,
         keys=keys,
+        credentials=args.credential,
         backups=backups,
         max_targets=args.max_targets,
         error_style=args.error_style,
@@ -202,6 +263,8 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         admin_key=args.admin_key or None,
+        cbr_duplicate_code=f"BackupService.{args.cbr_duplicate_code}",
+        cbr_server_backups_only=args.cbr_server_backups_only,
     )
 
 
@@ -255,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 print(f"error: cannot write the ready file {ready_file}: {exc}", file=sys.stderr)
                 return 3
-        print(banner(config, url, emulator.store.backups(config.project_id)))
+        print(banner(config, url, emulator.store.backups(config.project_id), cbr_lines(emulator)))
         sys.stdout.flush()
         server.serve_forever()
     except KeyboardInterrupt:
@@ -291,18 +354,54 @@ def remote_warning(url: str) -> str:
     )
 
 
-def banner(config: EmulatorConfig, url: str, backups: list[dict[str, object]]) -> str:
+def cbr_lines(emulator: Emulator) -> list[str]:
+    """What CBR shows each project the emulator holds credentials of: its vault, and the
+    backups it owns or is offered (with the offer's status)."""
+    lines = ["  CBR        : (same URL, /v3/{project_id}/...)"]
+    for project in emulator.projects():
+        vault = emulator.store.vault(project)
+        lines.append(
+            f"    project {project}: vault {vault['id']} ({vault['used']}/{vault['size']} GB)"
+        )
+        rows = emulator.store.visible_backups(project, own=True, shared=True)
+        for row in sorted(rows, key=lambda row: (row["created_at"], row["id"])):
+            record = backup_record(row)
+            offer = f"  shared to it: {row['member_status']}" if row["member_status"] else ""
+            encrypted = " encrypted" if record["extend_info"]["encrypted"] else ""
+            lines.append(
+                f"      {record['id']}  {record['status']:<10} {record['name']}{encrypted}{offer}"
+            )
+    return lines
+
+
+def banner(
+    config: EmulatorConfig,
+    url: str,
+    backups: list[dict[str, object]],
+    cbr: list[str] | None = None,
+) -> str:
     lines = [
         f"backupshare emulator listening on {url}",
         f"  project id : {config.project_id}",
         f"  tokens     : {', '.join(config.tokens)}",
         f"  users      : {', '.join(f'{u}:{p}' for u, p in config.users)} (any domain)",
         f"  AK:SK      : {', '.join(f'{a}:{s}' for a, s in config.keys)}",
-        "  backups    :",
     ]
+    others: dict[str, list[str]] = {}
+    for credential in config.other_credentials():
+        others.setdefault(credential.project_id, []).append(
+            f"{credential.kind} {credential.shown()}"
+        )
+    for project, shown in others.items():
+        lines.append(f"  project    : {project} ({', '.join(shown)})")
+    lines.append("  backups    :")
     for backup in backups:
         flags = " encrypted" if backup["encrypted"] else ""
-        lines.append(f"    {backup['id']}  {backup['status']:<10} {backup['name']}{flags}")
+        lines.append(
+            f"    {backup['id']}  {backup['status']:<10} {backup['name']}{flags}"
+            f"  (volume {backup['volume_id']}, created {backup['created_at']})"
+        )
+    lines += cbr or []
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
 

@@ -1,27 +1,43 @@
 """Who may call the emulator: tokens it issued or was given, IAM users, and AK/SK signatures.
 
-Signatures are verified with the client's own canonical-request code (auth.py), which the test
-suite proves equal to the official signer's, so the emulator is exactly as strict as the gateway.
+Every credential belongs to one project, so a second project (the receiving side of a CBR share)
+has its own token, user or AK/SK. Signatures are checked by signature.py, the emulator's own
+reading of API.md's algorithm (proved against the official signer in the tests).
 """
 
 from __future__ import annotations
 
-import hmac
-import re
 import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import TYPE_CHECKING, Any
 
-from ..auth import DATE_FORMAT, canonical_request, signature
-from .store import Rejected
+from .routing import Answer, Call, Rejected, allow, json_body
+from .signature import SDK_DATE_FORMAT, parse_authorization, signature_matches
+
+if TYPE_CHECKING:
+    from .core import Emulator
 
 SIGNATURE_WINDOW = timedelta(minutes=15)
-AUTH_HEADER_RE = re.compile(
-    r"^SDK-HMAC-SHA256\s+Access=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)$"
-)
+
+
+def route(emulator: Emulator, call: Call) -> Answer | None:
+    """IAM's two calls: a password login (201 + X-Subject-Token) and temporary AK/SK."""
+    identity = emulator.identity
+    if call.path in ("/v3/auth/tokens", "/v3/auth/tokens/"):
+        allow(call.method, "POST")
+        token, record = identity.login(json_body(call.body, _invalid_json))
+        return Answer(201, record, {"X-Subject-Token": token})
+    if call.path.rstrip("/") == "/v3.0/OS-CREDENTIAL/securitytokens":
+        allow(call.method, "POST")
+        caller = call.authenticate()
+        return Answer(201, identity.temporary_key(caller, json_body(call.body, _invalid_json)))
+    return None
+
+
+def _invalid_json() -> Rejected:
+    return Rejected(400, "IAM.0011", "Request body is not valid JSON.")
 
 
 def iam_time(moment: datetime | None) -> str | None:
@@ -45,13 +61,14 @@ class Credential:
 
 @dataclass
 class Identity:
-    """Every credential the emulator accepts, and the clock it judges them by."""
+    """Every credential the emulator accepts, each bound to a project, and the clock it judges
+    them by. `project_id` is the project a credential belongs to when none is named."""
 
     project_id: str
     token_ttl: timedelta = timedelta(hours=24)
     clock_skew: timedelta = timedelta(0)
     tokens: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
-    users: dict[str, str] = field(default_factory=dict)
+    users: dict[str, tuple[str, str]] = field(default_factory=dict)  # name: (password, project)
     keys: dict[str, Credential] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,15 +79,25 @@ class Identity:
         with self._lock:
             self.tokens[token] = (project_id or self.project_id, None)
 
-    def add_user(self, name: str, password: str) -> None:
-        self.users[name] = password
+    def add_user(self, name: str, password: str, project_id: str | None = None) -> None:
+        with self._lock:
+            self.users[name] = (password, project_id or self.project_id)
 
-    def add_key(self, access_key: str, secret_key: str) -> None:
-        self.keys[access_key] = Credential(secret_key, self.project_id)
+    def add_key(self, access_key: str, secret_key: str, project_id: str | None = None) -> None:
+        with self._lock:
+            self.keys[access_key] = Credential(secret_key, project_id or self.project_id)
+
+    def projects(self) -> list[str]:
+        """Every project some credential belongs to, the default one first."""
+        with self._lock:
+            owners = [project for project, _ in self.tokens.values()]
+            owners += [project for _, project in self.users.values()]
+            owners += [key.project_id for key in self.keys.values() if key.security_token is None]
+        return list(dict.fromkeys([self.project_id, *owners]))
 
     # -- IAM -------------------------------------------------------------------------------------
     def login(self, body: Any) -> tuple[str, dict[str, Any]]:
-        """POST /v3/auth/tokens: a new project-scoped token and IAM's response body."""
+        """POST /v3/auth/tokens: a new token scoped to the user's project, and IAM's body."""
         try:
             identity = body["auth"]["identity"]
             user = identity["password"]["user"]
@@ -81,21 +108,24 @@ class Identity:
             raise Rejected(400, "IAM.0011", "Request body is invalid.") from None
         if "password" not in identity.get("methods", []):
             raise Rejected(400, "IAM.0011", "Request body is invalid: unsupported method.")
-        if not isinstance(password, str) or self.users.get(name) != password:
+        with self._lock:
+            known = self.users.get(name) if isinstance(name, str) else None
+        if known is None or not isinstance(password, str) or known[0] != password:
             raise unauthorized("IAM.0002", "The username or password is incorrect.")
+        user_project = known[1]
         project_id = scope.get("id") if isinstance(scope, dict) else None
-        if project_id is not None and project_id != self.project_id:
+        if project_id is not None and project_id != user_project:
             raise Rejected(403, "IAM.0004", f"No permission on project {project_id}.")
         token = "emu-" + secrets.token_urlsafe(32)
         expires = self.now() + self.token_ttl
         with self._lock:
-            self.tokens[token] = (self.project_id, expires)
+            self.tokens[token] = (user_project, expires)
         record = {
             "token": {
                 "expires_at": iam_time(expires),
                 "issued_at": iam_time(self.now()),
                 "methods": ["password"],
-                "project": {"id": self.project_id, "name": "emulator"},
+                "project": {"id": user_project, "name": "emulator"},
                 "user": {"name": name, "domain": {"name": domain}},
             }
         }
@@ -148,25 +178,21 @@ class Identity:
     def _verify_signature(
         self, authorization: str, method: str, path: str, query: str, headers: Any, body: bytes
     ) -> str:
-        match = AUTH_HEADER_RE.match(authorization.strip())
-        if not match:
+        parsed = parse_authorization(authorization)
+        if parsed is None:
             raise unauthorized("APIG.0303", "Incorrect app authentication information.")
-        access_key, signed_list, given = match.groups()
-        credential = self.keys.get(access_key)
+        with self._lock:
+            credential = self.keys.get(parsed.access_key)
         if credential is None:
             raise unauthorized("APIG.0301", "Incorrect IAM authentication information: AK.")
-        signed = signed_list.split(";")
+        signed = list(parsed.signed_headers)
         if "x-sdk-date" not in signed or "host" not in signed or signed != sorted(signed):
             raise unauthorized("APIG.0303", "Incorrect app authentication information.")
         lowered = {name.lower(): value for name, value in headers.items()}
         if any(name not in lowered for name in signed):
             raise unauthorized("APIG.0303", "Incorrect app authentication information.")
         self._check_date(lowered["x-sdk-date"])
-        canonical = canonical_request(
-            method, path, parse_qsl(query, keep_blank_values=True), lowered, signed, body
-        )
-        expected = signature(credential.secret_key, lowered["x-sdk-date"], canonical)
-        if not hmac.compare_digest(expected, given):
+        if not signature_matches(credential.secret_key, parsed, method, path, query, lowered, body):
             raise unauthorized("APIG.0303", "Incorrect app authentication information.")
         if credential.security_token is not None:
             if "x-security-token" not in signed or (
@@ -179,7 +205,7 @@ class Identity:
 
     def _check_date(self, sdk_date: str) -> None:
         try:
-            when = datetime.strptime(sdk_date, DATE_FORMAT).replace(tzinfo=timezone.utc)
+            when = datetime.strptime(sdk_date, SDK_DATE_FORMAT).replace(tzinfo=timezone.utc)
         except ValueError:
             raise unauthorized("APIG.0303", "Incorrect app authentication information.") from None
         if abs(self.now() - when) > SIGNATURE_WINDOW:

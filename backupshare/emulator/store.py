@@ -1,4 +1,11 @@
-"""The emulator's state in SQLite: backups and their sharings, with the service's rules.
+"""The emulator's state in SQLite: disk backups, VBS sharings, CBR share members and vaults.
+
+The state is the services' common ground: the same disk backup is listed by VBS and by CBR (as
+CBR's disk backups show on the VBS console), while a VBS sharing and a CBR member are separate
+things. The rules every sharing obeys (the owner alone shares, only available and unencrypted
+backups, never to the owner, at most N projects) are enforced here, inside one transaction, and
+refused with a `Refusal` that names the rule; each service's routes turn it into their own
+status, error code and words.
 
 One connection guarded by a lock: every statement here takes microseconds, so the lock is never
 what limits the emulator (the HTTP handling is), and an in-memory database stays one database.
@@ -6,15 +13,19 @@ what limits the emulator (the HTTP handling is), and an in-memory database stays
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .formats import timestamp
+
 MAX_TARGETS = 10
+VAULT_SIZE_GB = 1000  # every project's one vault; room for the demo backups many times over
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS backups (
@@ -42,9 +53,35 @@ CREATE TABLE IF NOT EXISTS shares (
 CREATE INDEX IF NOT EXISTS shares_from ON shares (from_project_id, created_at);
 CREATE INDEX IF NOT EXISTS shares_to ON shares (to_project_id, created_at);
 CREATE INDEX IF NOT EXISTS shares_backup ON shares (backup_id);
+CREATE TABLE IF NOT EXISTS members (
+    id TEXT PRIMARY KEY,
+    backup_id TEXT NOT NULL REFERENCES backups(id),
+    dest_project_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    vault_id TEXT,
+    image_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT,
+    UNIQUE (backup_id, dest_project_id)
+);
+CREATE INDEX IF NOT EXISTS members_dest ON members (dest_project_id);
+CREATE TABLE IF NOT EXISTS vaults (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
+# Columns added after the first release, for --db files an older emulator wrote.
+ADDED_COLUMNS = {"backups": {"available_at": "TEXT"}}
+# Every read settles the backups whose time has come: an index keeps that cheap at any size.
+SETTLE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS backups_ready ON backups (available_at)"
+    " WHERE available_at IS NOT NULL"
+)
 
-# Sort keys of the list call and the column each one orders by.
+# Sort keys of the VBS sharing list and the column each one orders by.
 SORT_COLUMNS = {
     "id": "s.id",
     "created_at": "s.created_at",
@@ -65,24 +102,43 @@ EXACT_FILTERS = {
     "availability_zone": "b.availability_zone",
 }
 
-
-class Rejected(Exception):
-    """A request the service refuses; `status` and `code` say how."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+Clock = Callable[[], datetime]
 
 
-def utc_now() -> str:
-    """Naive ISO-8601 with microseconds, as the service writes its timestamps."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+class Reason(enum.Enum):
+    """Why the store refused: one per rule, worded by each service in its own terms."""
+
+    NO_BACKUP = "no such backup"
+    NOT_OWNER = "not the owner's"
+    ENCRYPTED = "encrypted"
+    NOT_AVAILABLE = "not available"
+    OWN_PROJECT = "its own project"
+    ALREADY_SHARED = "already shared"
+    TOO_MANY = "too many projects"
+    NO_SHARING = "no such sharing"
+    NO_MEMBER = "no such member"
+    NO_VAULT = "no such vault"
+    VAULT_FULL = "vault full"
+
+
+class Refusal(Exception):
+    """A rule of the service said no; `detail` holds what a message needs (ids, counts)."""
+
+    def __init__(self, reason: Reason, **detail: Any) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.detail = detail
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
 class BackupSeed:
+    """One disk backup to seed. `created_at` defaults to the moment it is seeded;
+    `available_after` (seconds) keeps it `creating` (or the status given) until then."""
+
     id: str
     project_id: str
     name: str
@@ -92,26 +148,50 @@ class BackupSeed:
     volume_id: str | None = None
     availability_zone: str = "eu-de-01"
     description: str = ""
+    created_at: datetime | None = None
+    available_after: float | None = None
+
+
+def vault_id_of(project_id: str) -> str:
+    """The id of a project's one vault: stable, so it survives a restart and reads the same in
+    every answer."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"backupshare-emulator:vault:{project_id}"))
 
 
 class Store:
-    """Backups and sharings of every project the emulator knows."""
+    """Backups, sharings, members and vaults of every project the emulator knows."""
 
-    def __init__(self, path: str = ":memory:", *, max_targets: int = MAX_TARGETS) -> None:
+    def __init__(
+        self, path: str = ":memory:", *, max_targets: int = MAX_TARGETS, clock: Clock = utc_now
+    ) -> None:
         self.max_targets = max_targets
+        self.clock = clock
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        self._db.execute(SETTLE_INDEX)
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
+    def now(self) -> str:
+        return timestamp(self.clock())
+
     def _transaction(self, work: Callable[[sqlite3.Connection], Any]) -> Any:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                self._settle(self._db)
                 result = work(self._db)
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -119,76 +199,124 @@ class Store:
             self._db.execute("COMMIT")
             return result
 
+    def _read(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            self._settle(self._db)
+            rows = self._db.execute(sql, list(args)).fetchall()
+        return [dict(row) for row in rows]
+
+    def _settle(self, db: sqlite3.Connection) -> None:
+        """Backups whose time has come become available (checked whenever state is read)."""
+        db.execute(
+            "UPDATE backups SET status = 'available', updated_at = available_at,"
+            " available_at = NULL WHERE available_at IS NOT NULL AND available_at <= ?",
+            (self.now(),),
+        )
+
     # -- backups ---------------------------------------------------------------------------
     def add_backup(self, seed: BackupSeed) -> None:
-        now = utc_now()
+        now = self.clock()
+        created = timestamp(seed.created_at or now)
+        status, ready = seed.status, None
+        if seed.available_after is not None:
+            status = "creating" if seed.status == "available" else seed.status
+            ready = timestamp(now + timedelta(seconds=seed.available_after))
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO backups (id, project_id, name, status, size, volume_id,"
-                " availability_zone, description, encrypted, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " availability_zone, description, encrypted, created_at, updated_at,"
+                " available_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seed.id,
                     seed.project_id,
                     seed.name,
-                    seed.status,
+                    status,
                     seed.size,
                     seed.volume_id or str(uuid.uuid4()),
                     seed.availability_zone,
                     seed.description,
                     int(seed.encrypted),
-                    now,
-                    now,
+                    created,
+                    max(created, timestamp(now)),
+                    ready,
                 ),
             )
 
     def backups(self, project_id: str) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM backups WHERE project_id = ? ORDER BY created_at, id", (project_id,)
-            ).fetchall()
-        return [dict(row) for row in rows]
+        """The project's own backups, oldest first."""
+        return self._read(
+            "SELECT * FROM backups WHERE project_id = ? ORDER BY created_at, id", (project_id,)
+        )
 
-    # -- sharings --------------------------------------------------------------------------
+    def backup(self, backup_id: str) -> dict[str, Any] | None:
+        """One backup, whoever owns it."""
+        rows = self._read("SELECT * FROM backups WHERE id = ?", (backup_id,))
+        return rows[0] if rows else None
+
+    def visible_backups(
+        self, project_id: str, *, own: bool = True, shared: bool = False
+    ) -> list[dict[str, Any]]:
+        """The project's own backups and/or those offered to it as a CBR share member; a shared
+        one carries its membership as `member_status` and `member_vault_id`."""
+        parts, args = [], []
+        if own:
+            parts.append(
+                "SELECT b.*, NULL AS member_status, NULL AS member_vault_id FROM backups b"
+                " WHERE b.project_id = ?"
+            )
+            args.append(project_id)
+        if shared:
+            parts.append(
+                "SELECT b.*, m.status AS member_status, m.vault_id AS member_vault_id"
+                " FROM members m JOIN backups b ON b.id = m.backup_id"
+                " WHERE m.dest_project_id = ? AND b.project_id != ?"
+            )
+            args += [project_id, project_id]
+        if not parts:
+            return []
+        return self._read(" UNION ALL ".join(parts), args)
+
+    def _shareable(
+        self, db: sqlite3.Connection, project_id: str, backup_id: str, targets: list[str]
+    ) -> Any:
+        """The backup, if `project_id` may share it with `targets` now; else the rule that says
+        no, in the order the services check: whose, encrypted, status, the targets."""
+        backup = db.execute("SELECT * FROM backups WHERE id = ?", (backup_id,)).fetchone()
+        if backup is None:
+            raise Refusal(Reason.NO_BACKUP, backup_id=backup_id)
+        if backup["project_id"] != project_id:
+            raise Refusal(Reason.NOT_OWNER, backup_id=backup_id)
+        if backup["encrypted"]:
+            raise Refusal(Reason.ENCRYPTED, backup_id=backup_id)
+        if backup["status"] != "available":
+            raise Refusal(Reason.NOT_AVAILABLE, backup_id=backup_id, status=backup["status"])
+        if project_id in targets:
+            raise Refusal(Reason.OWN_PROJECT, backup_id=backup_id, project_id=project_id)
+        return backup
+
+    def _room_for(self, backup_id: str, existing: set[str], targets: list[str]) -> None:
+        already = [target for target in targets if target in existing]
+        if already:
+            raise Refusal(Reason.ALREADY_SHARED, backup_id=backup_id, project_id=already[0])
+        if len(existing) + len(targets) > self.max_targets:
+            raise Refusal(
+                Reason.TOO_MANY, backup_id=backup_id, limit=self.max_targets, count=len(existing)
+            )
+
+    # -- VBS sharings ----------------------------------------------------------------------
     def share(self, project_id: str, backup_id: str, targets: list[str]) -> list[dict[str, Any]]:
-        """Share one backup with every target, all or nothing, under the service's rules."""
+        """Share one backup with every target, all or nothing: the new sharing rows."""
 
         def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
-            backup = self._owned_backup(db, project_id, backup_id)
-            if backup["encrypted"]:
-                raise Rejected(400, "VolumeBackup.0105", "Encrypted backups cannot be shared.")
-            if backup["status"] != "available":
-                raise Rejected(
-                    400,
-                    "VolumeBackup.0104",
-                    f"Backup {backup_id} is in status {backup['status']}; "
-                    "only available backups can be shared.",
-                )
-            if project_id in targets:
-                raise Rejected(
-                    400, "VolumeBackup.0106", "A backup cannot be shared with its own project."
-                )
+            self._shareable(db, project_id, backup_id, targets)
             existing = {
                 row[0]
                 for row in db.execute(
                     "SELECT to_project_id FROM shares WHERE backup_id = ?", (backup_id,)
                 )
             }
-            already = [target for target in targets if target in existing]
-            if already:
-                raise Rejected(
-                    400,
-                    "VolumeBackup.0107",
-                    f"Backup {backup_id} is already shared with project {already[0]}.",
-                )
-            if len(existing) + len(targets) > self.max_targets:
-                raise Rejected(
-                    400,
-                    "VolumeBackup.0108",
-                    f"A backup can be shared with at most {self.max_targets} projects "
-                    f"({len(existing)} already).",
-                )
-            now = utc_now()
+            self._room_for(backup_id, existing, targets)
+            now = self.now()
             created = []
             for target in targets:
                 record = {
@@ -205,19 +333,11 @@ class Store:
                     " :to_project_id, :created_at, :updated_at)",
                     record,
                 )
-                created.append({**record, "deleted": False, "deleted_at": None})
+                created.append(record)
             return created
 
         result: list[dict[str, Any]] = self._transaction(work)
         return result
-
-    def _owned_backup(self, db: sqlite3.Connection, project_id: str, backup_id: str) -> Any:
-        backup = db.execute(
-            "SELECT * FROM backups WHERE id = ? AND project_id = ?", (backup_id, project_id)
-        ).fetchone()
-        if backup is None:
-            raise Rejected(404, "VolumeBackup.0204", f"Backup {backup_id} could not be found.")
-        return backup
 
     def cancel(self, project_id: str, share_id: str) -> None:
         def work(db: sqlite3.Connection) -> None:
@@ -225,15 +345,17 @@ class Store:
                 "DELETE FROM shares WHERE id = ? AND from_project_id = ?", (share_id, project_id)
             ).rowcount
             if not deleted:
-                raise Rejected(
-                    404, "VolumeBackup.0205", f"Backup sharing {share_id} could not be found."
-                )
+                raise Refusal(Reason.NO_SHARING, share_id=share_id)
 
         self._transaction(work)
 
     def cancel_backup(self, project_id: str, backup_id: str) -> None:
         def work(db: sqlite3.Connection) -> None:
-            self._owned_backup(db, project_id, backup_id)
+            owned = db.execute(
+                "SELECT 1 FROM backups WHERE id = ? AND project_id = ?", (backup_id, project_id)
+            ).fetchone()
+            if owned is None:
+                raise Refusal(Reason.NO_BACKUP, backup_id=backup_id)
             db.execute(
                 "DELETE FROM shares WHERE backup_id = ? AND from_project_id = ?",
                 (backup_id, project_id),
@@ -242,14 +364,13 @@ class Store:
         self._transaction(work)
 
     def show(self, project_id: str, share_id: str) -> dict[str, Any]:
+        """One sharing made by or to the project, joined with its backup."""
         rows = self._select(
             "s.id = ? AND (s.from_project_id = ? OR s.to_project_id = ?)",
             [share_id, project_id, project_id],
         )
         if not rows:
-            raise Rejected(
-                404, "VolumeBackup.0205", f"Backup sharing {share_id} could not be found."
-            )
+            raise Refusal(Reason.NO_SHARING, share_id=share_id)
         return rows[0]
 
     def query(
@@ -263,6 +384,9 @@ class Store:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[dict[str, Any]]:
+        """Sharings made by (or to) the project, joined with their backups: each row has the
+        sharing's `id`, `backup_id`, `from_project_id`, `to_project_id`, `created_at`,
+        `updated_at` and the backup's columns under `backup`."""
         where, args = self._where(project_id, filters, to_me)
         order = f"{SORT_COLUMNS[sort_key]} {sort_dir.upper()}, s.id {sort_dir.upper()}"
         sql_tail = f" ORDER BY {order} LIMIT ? OFFSET ?"
@@ -271,12 +395,12 @@ class Store:
 
     def count(self, project_id: str, filters: dict[str, str], *, to_me: bool = False) -> int:
         where, args = self._where(project_id, filters, to_me)
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*) FROM shares s JOIN backups b ON b.id = s.backup_id WHERE " + where,
-                args,
-            ).fetchone()
-        return int(row[0])
+        rows = self._read(
+            "SELECT COUNT(*) AS n FROM shares s JOIN backups b ON b.id = s.backup_id WHERE "
+            + where,
+            args,
+        )
+        return int(rows[0]["n"])
 
     def _where(
         self, project_id: str, filters: dict[str, str], to_me: bool
@@ -293,46 +417,186 @@ class Store:
         return " AND ".join(clauses), args
 
     def _select(self, where: str, args: Iterable[Any], tail: str = "") -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT s.id AS s_id, s.backup_id, s.from_project_id, s.to_project_id,"
-                " s.created_at AS s_created_at, s.updated_at AS s_updated_at, b.*"
-                " FROM shares s JOIN backups b ON b.id = s.backup_id WHERE " + where + tail,
-                list(args),
-            ).fetchall()
-        return [_detail(row) for row in rows]
+        rows = self._read(
+            "SELECT s.id AS s_id, s.backup_id, s.from_project_id, s.to_project_id,"
+            " s.created_at AS s_created_at, s.updated_at AS s_updated_at, b.*"
+            " FROM shares s JOIN backups b ON b.id = s.backup_id WHERE " + where + tail,
+            args,
+        )
+        return [_sharing_row(row) for row in rows]
+
+    # -- CBR share members -----------------------------------------------------------------
+    def add_members(
+        self, project_id: str, backup_id: str, targets: list[str]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Offer one backup to every target (status `pending`), all or nothing: the new member
+        rows and how many members the backup has now. A member in any status is a member."""
+
+        def work(db: sqlite3.Connection) -> tuple[list[dict[str, Any]], int]:
+            self._shareable(db, project_id, backup_id, targets)
+            existing = {
+                row[0]
+                for row in db.execute(
+                    "SELECT dest_project_id FROM members WHERE backup_id = ?", (backup_id,)
+                )
+            }
+            self._room_for(backup_id, existing, targets)
+            now = self.now()
+            created = []
+            for target in targets:
+                record = {
+                    "id": str(uuid.uuid4()),
+                    "backup_id": backup_id,
+                    "dest_project_id": target,
+                    "status": "pending",
+                    "vault_id": None,
+                    "image_id": None,
+                    "created_at": now,
+                    "updated_at": None,
+                }
+                db.execute(
+                    "INSERT INTO members (id, backup_id, dest_project_id, status, vault_id,"
+                    " image_id, created_at, updated_at) VALUES (:id, :backup_id,"
+                    " :dest_project_id, :status, :vault_id, :image_id, :created_at, :updated_at)",
+                    record,
+                )
+                created.append(record)
+            return created, len(existing) + len(created)
+
+        result: tuple[list[dict[str, Any]], int] = self._transaction(work)
+        return result
+
+    def members(self, backup_id: str) -> list[dict[str, Any]]:
+        """Every member of the backup, in the order they were added."""
+        return self._read(
+            "SELECT * FROM members WHERE backup_id = ? ORDER BY created_at, id", (backup_id,)
+        )
+
+    def member(self, backup_id: str, dest_project_id: str) -> dict[str, Any] | None:
+        rows = self._read(
+            "SELECT * FROM members WHERE backup_id = ? AND dest_project_id = ?",
+            (backup_id, dest_project_id),
+        )
+        return rows[0] if rows else None
+
+    def answer_member(
+        self, backup_id: str, dest_project_id: str, status: str, vault_id: str | None
+    ) -> dict[str, Any]:
+        """The receiving project's answer: `accepted` into its own vault (which must have room
+        for the backup), `rejected` or back to `pending` (the vault is let go)."""
+
+        def work(db: sqlite3.Connection) -> dict[str, Any]:
+            member = db.execute(
+                "SELECT * FROM members WHERE backup_id = ? AND dest_project_id = ?",
+                (backup_id, dest_project_id),
+            ).fetchone()
+            if member is None:
+                raise Refusal(Reason.NO_MEMBER, backup_id=backup_id, project_id=dest_project_id)
+            kept_vault = None
+            if status == "accepted":
+                if vault_id != vault_id_of(dest_project_id):
+                    raise Refusal(Reason.NO_VAULT, vault_id=vault_id)
+                self._ensure_vault(db, dest_project_id)
+                size = self._size(db, backup_id)
+                used = self._vault_used(db, dest_project_id, without=member["id"])
+                capacity = self._vault_size(db, dest_project_id)
+                if used + size > capacity:
+                    raise Refusal(Reason.VAULT_FULL, vault_id=vault_id, used=used, size=capacity)
+                kept_vault = vault_id
+            db.execute(
+                "UPDATE members SET status = ?, vault_id = ?, updated_at = ? WHERE id = ?",
+                (status, kept_vault, self.now(), member["id"]),
+            )
+            return dict(
+                db.execute("SELECT * FROM members WHERE id = ?", (member["id"],)).fetchone()
+            )
+
+        result: dict[str, Any] = self._transaction(work)
+        return result
+
+    def remove_member(self, project_id: str, backup_id: str, dest_project_id: str) -> None:
+        """The owner ends one membership, in whatever status it is."""
+
+        def work(db: sqlite3.Connection) -> None:
+            owned = db.execute(
+                "SELECT 1 FROM backups WHERE id = ? AND project_id = ?", (backup_id, project_id)
+            ).fetchone()
+            if owned is None:
+                raise Refusal(Reason.NO_BACKUP, backup_id=backup_id)
+            deleted = db.execute(
+                "DELETE FROM members WHERE backup_id = ? AND dest_project_id = ?",
+                (backup_id, dest_project_id),
+            ).rowcount
+            if not deleted:
+                raise Refusal(Reason.NO_MEMBER, backup_id=backup_id, project_id=dest_project_id)
+
+        self._transaction(work)
+
+    # -- vaults ----------------------------------------------------------------------------
+    def vault(self, project_id: str) -> dict[str, Any]:
+        """The project's one vault (made on first use), with `used`: GB its own backups and
+        the shared backups it accepted take."""
+
+        def work(db: sqlite3.Connection) -> dict[str, Any]:
+            self._ensure_vault(db, project_id)
+            row = dict(
+                db.execute("SELECT * FROM vaults WHERE project_id = ?", (project_id,)).fetchone()
+            )
+            row["used"] = self._vault_used(db, project_id)
+            return row
+
+        result: dict[str, Any] = self._transaction(work)
+        return result
+
+    def _ensure_vault(self, db: sqlite3.Connection, project_id: str) -> None:
+        db.execute(
+            "INSERT OR IGNORE INTO vaults (id, project_id, name, size, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                vault_id_of(project_id),
+                project_id,
+                f"vault-{project_id[:8]}",
+                VAULT_SIZE_GB,
+                self.now(),
+            ),
+        )
+
+    def _vault_size(self, db: sqlite3.Connection, project_id: str) -> int:
+        row = db.execute("SELECT size FROM vaults WHERE project_id = ?", (project_id,)).fetchone()
+        return int(row[0])
+
+    def _size(self, db: sqlite3.Connection, backup_id: str) -> int:
+        row = db.execute("SELECT size FROM backups WHERE id = ?", (backup_id,)).fetchone()
+        return int(row[0] or 0) if row else 0
+
+    def _vault_used(self, db: sqlite3.Connection, project_id: str, without: str = "") -> int:
+        own = db.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM backups WHERE project_id = ?", (project_id,)
+        ).fetchone()[0]
+        accepted = db.execute(
+            "SELECT COALESCE(SUM(b.size), 0) FROM members m JOIN backups b ON b.id = m.backup_id"
+            " WHERE m.dest_project_id = ? AND m.status = 'accepted' AND m.id != ?",
+            (project_id, without),
+        ).fetchone()[0]
+        return int(own) + int(accepted)
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _detail(row: sqlite3.Row) -> dict[str, Any]:
-    """A SHARING_DETAIL record, the nested backup with every documented field."""
+def _sharing_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A sharing row with its backup's columns nested under `backup`."""
+    sharing_keys = ("backup_id", "from_project_id", "to_project_id")
+    backup = {
+        key: value
+        for key, value in row.items()
+        if key not in sharing_keys and not key.startswith("s_")
+    }
     return {
         "id": row["s_id"],
-        "backup_id": row["backup_id"],
-        "from_project_id": row["from_project_id"],
-        "to_project_id": row["to_project_id"],
+        **{key: row[key] for key in sharing_keys},
         "created_at": row["s_created_at"],
         "updated_at": row["s_updated_at"],
-        "backup": {
-            "id": row["id"],
-            "name": row["name"],
-            "status": row["status"],
-            "size": row["size"],
-            "volume_id": row["volume_id"],
-            "availability_zone": row["availability_zone"],
-            "snapshot_id": None,
-            "description": row["description"],
-            "container": row["id"],
-            "created_at": row["created_at"],
-            "updated_at": row["updated_at"],
-            "data_timestamp": row["created_at"],
-            "fail_reason": None,
-            "is_incremental": False,
-            "has_dependent_backups": False,
-            "object_count": 0,
-            "service_metadata": None,
-        },
+        "backup": backup,
     }
