@@ -64,6 +64,20 @@ class SharingService(Protocol):
 
     def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None: ...
 
+    name: str
+    addresses_sharings_by_id: bool  # VBS: a sharing has an id; CBR: backup + project
+    ends_all_in_one_call: bool  # VBS can end every sharing of a backup with one DELETE
+
+    def remove(self, share: Share) -> bool: ...
+
+    def already_shared(self, error: BackupshareError) -> bool: ...
+
+    def backup_warnings(self, backup_id: str) -> list[str]: ...
+
+    def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share: ...
+
+    def vaults(self) -> list[dict[str, str]]: ...
+
     def close(self) -> None: ...
 
     def __enter__(self) -> SharingService: ...
@@ -182,6 +196,7 @@ class Outcome:
 @dataclass
 class ShareOutcome(Outcome):
     request: dict[str, Any] | None = None  # what would be sent (dry run) or was sent
+    warnings: list[str] = field(default_factory=list)  # to say before the results
     what: ClassVar[str] = "sharing"
 
 
@@ -205,63 +220,89 @@ def share(
 ) -> ShareOutcome:
     """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
     whose sharing may already exist (an unknown outcome is resolved by listing again)."""
-    existing = {t: s.id for t, s in current_shares(service, backup_id).items()}
+    existing = current_shares(service, backup_id)
     missing = [t for t in targets if t not in existing]
     request = {"shared": {"backup_id": backup_id, "to_project_ids": missing}} if missing else None
+    warnings = service.backup_warnings(backup_id) if missing else []
     if dry_run:
-        created: dict[str, str | None] = dict.fromkeys(missing)
-        failures: dict[str, BackupshareError] = {}
+        settled = Settled()
+        settled.created = dict.fromkeys(missing)
     else:
-        created, failures = _post_until_settled(service, backup_id, missing)
+        settled = _post_until_settled(service, backup_id, missing)
+    existing.update(settled.existing)
     results = []
     for target in targets:
         if target in existing:
-            results.append(Result(backup_id, target, existing[target], RESULT_EXISTING))
-        elif target in created:
-            results.append(Result(backup_id, target, created[target], RESULT_CREATED))
+            results.append(_share_result(backup_id, target, existing[target], RESULT_EXISTING))
+        elif target in settled.created:
+            made = settled.created[target]
+            results.append(_share_result(backup_id, target, made, RESULT_CREATED))
         else:
-            error = failures[target].to_dict()
+            error = settled.failures[target].to_dict()
             results.append(Result(backup_id, target, None, RESULT_FAILED, error))
-    return ShareOutcome(results, service.invocation_id, request)
+    return ShareOutcome(results, service.invocation_id, request, warnings)
 
 
-def _post_until_settled(
-    service: SharingService, backup_id: str, missing: list[str]
-) -> tuple[dict[str, str | None], dict[str, BackupshareError]]:
+def _share_result(backup_id: str, target: str, share: Share | None, result: str) -> Result:
+    share_id = share.id if share else None
+    return Result(backup_id, target, share_id, result, status=share.status if share else None)
+
+
+@dataclass
+class Settled:
+    """Where each missing target ended up after the POSTs (and the lists that settled them)."""
+
+    created: dict[str, Share | None] = field(default_factory=dict)
+    existing: dict[str, Share] = field(default_factory=dict)  # there all along, it turned out
+    failures: dict[str, BackupshareError] = field(default_factory=dict)
+
+
+def _post_until_settled(service: SharingService, backup_id: str, missing: list[str]) -> Settled:
     """POSTs the missing targets. When the outcome is unknown, the list says what committed;
-    only what is certainly missing is sent again, within the retry budget and its backoff."""
-    created: dict[str, str | None] = {}
-    failures: dict[str, BackupshareError] = {}
+    only what is certainly missing is sent again, within the retry budget and its backoff.
+    A refusal that may mean "already there" (CBR's 6703/6714) is settled by the list too."""
+    settled = Settled()
     pending = missing
     for attempt in range(1, service.settings.retries + 2):
         if not pending:
             break
         if attempt > 1:
             service.backoff(attempt - 1, None, "an unsettled share")
-        answer: dict[str, str | None] = {}
-        failure: UnavailableError | None = None
+        answer: dict[str, Share] = {}
+        failure: BackupshareError | None = None
         try:
-            answer = {s.to_project_id: s.id for s in service.share(backup_id, pending)}
+            answer = {s.to_project_id: s for s in service.share(backup_id, pending)}
         except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
+            failure = exc
+        except BackupshareError as exc:
+            if not service.already_shared(exc):
+                raise
             failure = exc
         if failure is not None or any(t not in answer for t in pending):
             # read back rather than trust the answer (or its absence)
             now = current_shares(service, backup_id)
-            answer.update({t: now[t].id for t in pending if t in now})
+            found = {t: now[t] for t in pending if t in now and t not in answer}
+            if failure is not None and not isinstance(failure, UnavailableError):
+                settled.existing.update(found)  # refused as already shared, and it is
+            else:
+                answer.update(found)
         for target in pending:
             if target in answer:
-                created[target] = answer[target]
-                failures.pop(target, None)
+                settled.created[target] = answer[target]
+                settled.failures.pop(target, None)
+            elif target in settled.existing:
+                continue
             elif failure is not None:
-                failures[target] = failure
+                settled.failures[target] = failure
             else:  # a 2xx that did not create it, and the list agrees: report, do not loop
-                failures[target] = UnexpectedResponse(
+                settled.failures[target] = UnexpectedResponse(
                     f"unexpected response: the service accepted the request but project "
                     f"{target} is not among the backup's sharings"
                 )
         # Only an unknown outcome is worth another POST, and only for what the list lacks.
-        pending = [t for t in pending if t not in answer] if failure is not None else []
-    return created, failures
+        unknown = isinstance(failure, UnavailableError)
+        pending = [t for t in pending if t not in answer] if unknown else []
+    return settled
 
 
 # -- list, count, show ---------------------------------------------------------------------------
@@ -281,6 +322,33 @@ def show_share(service: SharingService, share_id: str) -> Share:
     except NotFoundError as exc:
         exc.message = f"sharing {share_id} not found"
         raise
+
+
+# -- the receiving side (CBR) ---------------------------------------------------------------------
+def answer_offer(
+    service: SharingService, backup_id: str, status: str, vault_id: str | None = None
+) -> Share:
+    """Accepts (into a vault: the given one, else the project's only one) or rejects a backup
+    shared with this project. Answering the same way twice is harmless."""
+    if status == "accepted" and vault_id is None:
+        vault_id = only_vault(service)
+    return service.answer(backup_id, status, vault_id)
+
+
+def only_vault(service: SharingService) -> str:
+    vaults = service.vaults()
+    if len(vaults) == 1:
+        return vaults[0]["id"]
+    if not vaults:
+        raise NotFoundError(
+            "this project has no vault to keep the backup in",
+            hint="create a backup vault in this project, then accept again",
+        )
+    listed = ", ".join(f"{v['id']} ({v['name']})" if v["name"] else v["id"] for v in vaults)
+    raise UsageError(
+        f"this project has {len(vaults)} vaults: {listed}",
+        hint="choose one with --vault VAULT_ID",
+    )
 
 
 # -- cancel --------------------------------------------------------------------------------------
@@ -348,7 +416,8 @@ def plan_cancel(
     if not to_projects:
         plan = CancelPlan(known={s.id: s for s in shares.values()})
         plan.share_ids = list(plan.known)
-        plan.whole_backup = backup_id if shares else None
+        if shares and service.ends_all_in_one_call:
+            plan.whole_backup = backup_id
         return plan
     plan = CancelPlan()
     for project in dict.fromkeys(to_projects):
@@ -430,7 +499,7 @@ def _canceled(share: Share | None, share_id: str) -> Result:
 
 def _cancel_one(service: SharingService, share_id: str, share: Share | None) -> Result:
     try:
-        gone_after_unknown = service.cancel(share_id)
+        gone_after_unknown = service.remove(share) if share else service.cancel(share_id)
     except NotFoundError:
         found = share or look_up_share(service, share_id)
         if found is not None and made_to_us(found, service.settings.project_id):

@@ -248,12 +248,16 @@ class Result:
     result: str
     error: dict[str, Any] | None = None
     note: str | None = None  # for the person reading: said on stderr, not part of the record
+    status: str | None = None  # CBR: the member's status (pending until the project accepts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        record = {
             "backup_id": self.backup_id,
             "to_project_id": self.to_project_id,
             "share_id": self.share_id,
             "result": self.result,
             "error": self.error,
         }
+        if self.status is not None:  # CBR only: VBS records keep their shape exactly
+            record["status"] = self.status
+        return record

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from .errors import UnexpectedResponse
+from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import ListQuery, Share
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
@@ -30,6 +30,14 @@ LIST_FILTERS = (
 SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
 
 
+def no_acceptance() -> UsageError:
+    return UsageError(
+        "VBS sharing needs no acceptance: a sharing is usable as soon as it is made",
+        hint="accept and reject answer CBR offers: use --service cbr "
+        "(or a profile with service: cbr)",
+    )
+
+
 def query_params(query: ListQuery) -> dict[str, str]:
     """The list and count calls' parameters for a query."""
     params = dict(query.filters)
@@ -46,6 +54,8 @@ class Vbs:
     """The backup-sharing endpoints of one project, over one HTTP client."""
 
     name = "vbs"
+    addresses_sharings_by_id = True
+    ends_all_in_one_call = True  # DELETE …/{backup_id}?is_backup_id=true
 
     def __init__(self, http: Client) -> None:
         self.http = http
@@ -122,6 +132,22 @@ class Vbs:
     def cancel_backup(self, backup_id: str) -> None:
         """Ends every sharing of the backup in one call."""
         self.http.call("DELETE", f"{self._base}/{backup_id}", params={"is_backup_id": "true"})
+
+    def remove(self, share: Share) -> bool:
+        return self.cancel(share.id)
+
+    def already_shared(self, error: BackupshareError) -> bool:
+        return False  # VBS has no such code: the list before the POST is what counts
+
+    def backup_warnings(self, backup_id: str) -> list[str]:
+        return []
+
+    # -- CBR's receiving side has no VBS counterpart ---------------------------------------
+    def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
+        raise no_acceptance()
+
+    def vaults(self) -> list[dict[str, str]]:
+        raise no_acceptance()
 
 
 def shares_from_body(body: Any, *, single: bool = False) -> list[Share]:

@@ -20,6 +20,8 @@ COMMANDS = {
     "list-shares": ("shares", "List sharings made by this project, or made to it."),
     "show": ("shares", "Show one sharing with its backup's details."),
     "cancel": ("shares", "End sharings: by id, or every (or some) sharing of a backup."),
+    "accept": ("shares", "Accept a CBR backup offered to this project (into a vault)."),
+    "reject": ("shares", "Reject a CBR backup offered to this project."),
     "config": ("tools", "Create, inspect and check configuration profiles."),
     "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
     "emulator": ("tools", "Run the local emulator of the VBS sharing API."),

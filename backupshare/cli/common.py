@@ -183,10 +183,14 @@ def settings() -> Settings:
 
 def service(pool_size: int = 8) -> SharingService:
     """The backup service of the profile, connected for this invocation."""
-    from ..vbs import Vbs
-
     current = settings()
     log = debug_logger() if current.debug else None
+    if current.service == "cbr":
+        from ..cbr import Cbr
+
+        return Cbr.connect(current, log=log, pool_size=pool_size)
+    from ..vbs import Vbs
+
     return Vbs.connect(current, log=log, pool_size=pool_size)
 
 

@@ -42,6 +42,8 @@ def command(name: str) -> Any:
         "list-shares": (list_shares, LIST_EXAMPLES),
         "show": (show, SHOW_EXAMPLES),
         "cancel": (cancel, CANCEL_EXAMPLES),
+        "accept": (accept, ACCEPT_EXAMPLES),
+        "reject": (reject, REJECT_EXAMPLES),
     }
     function, examples = commands[name]
     return single_command(name, function, epilog=examples)
@@ -57,6 +59,11 @@ LIST_EXAMPLES = (
     "backupshare list-shares --shared-with-me -o json  ·  backupshare list-shares --count"
 )
 SHOW_EXAMPLES = "Example:  backupshare show SHARE_ID -o yaml"
+ACCEPT_EXAMPLES = (
+    "Examples:  backupshare --service cbr accept BACKUP_ID  ·  "
+    "backupshare -p receiver accept BACKUP_ID --vault VAULT_ID"
+)
+REJECT_EXAMPLES = "Example:  backupshare --service cbr reject BACKUP_ID"
 CANCEL_EXAMPLES = (
     "Examples:  backupshare cancel SHARE_ID SHARE_ID  ·  "
     "backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID  ·  "
@@ -98,6 +105,8 @@ def share(
     with service() as api:
         outcome = commands.share(api, backup, targets, dry_run=dry_run)
     out = STATE.out()
+    for warning in outcome.warnings:
+        out.warning(warning)
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
@@ -155,7 +164,7 @@ def list_shares(
         ("from_project_id", from_project, commands.project_id_arg),
         ("volume_id", volume_id, lambda v: commands.uuid_arg(v, "volume id")),
         ("name", name, str),
-        ("status", status, _status_arg(BACKUP_STATUSES)),
+        ("status", status, lambda v: _status_arg(_statuses())(v)),
         ("availability_zone", availability_zone, str),
     ):
         if value is not None:
@@ -174,6 +183,13 @@ def list_shares(
             return
         pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
         out.shares(pages, shared_with_me=shared_with_me)
+
+
+def _statuses() -> tuple[str, ...]:
+    """--status is the backup's status on VBS, the member's (the sharing's own) on CBR."""
+    from ..cbr import MEMBER_STATUSES
+
+    return MEMBER_STATUSES if settings().service == "cbr" else BACKUP_STATUSES
 
 
 def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
@@ -249,6 +265,8 @@ def cancel(
         )
     if not 1 <= concurrency <= 64:
         raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
+    if ids or ids_file:
+        _needs_sharing_ids()
     terminal = is_terminal()
     if backup and not projects and not yes and not dry_run and not terminal:
         raise UsageError(
@@ -282,6 +300,14 @@ def cancel(
         raise error
 
 
+def _needs_sharing_ids() -> None:
+    if settings().service == "cbr":
+        raise UsageError(
+            "CBR sharings have no ids of their own: they are ended by backup and project",
+            hint="backupshare cancel --backup-id BACKUP_ID [--to-project PROJECT_ID …]",
+        )
+
+
 def _confirm(api: SharingService, plan: CancelPlan) -> bool:
     from .. import commands
 
@@ -309,3 +335,56 @@ def _describe(share: Share | None, share_id: str, own_project: str) -> str:
     if commands.made_to_us(share, own_project):
         line += f"  (made to this project by {share.from_project_id}: only it can end this)"
     return line
+
+
+@with_common_options
+def accept(
+    backup_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
+        ),
+    ],
+    vault: Annotated[
+        str | None,
+        typer.Option(
+            "--vault", metavar="VAULT_ID", help="Vault to keep it in (default: the only one)."
+        ),
+    ] = None,
+) -> None:
+    """Accept a CBR backup another project shared with this one, into one of its vaults."""
+    from .. import commands
+
+    backup = commands.uuid_arg(backup_id, "backup id")
+    vault_id = commands.uuid_arg(vault, "vault id") if vault else None
+    with service() as api:
+        member = commands.answer_offer(api, backup, "accepted", vault_id)
+    _member_out(member)
+
+
+@with_common_options
+def reject(
+    backup_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
+        ),
+    ],
+) -> None:
+    """Reject a CBR backup another project shared with this one."""
+    from .. import commands
+
+    backup = commands.uuid_arg(backup_id, "backup id")
+    with service() as api:
+        member = commands.answer_offer(api, backup, "rejected")
+    _member_out(member)
+
+
+def _member_out(member: Share) -> None:
+    record = {
+        "backup_id": member.backup_id,
+        "to_project_id": member.to_project_id,
+        "status": member.status,
+        "vault_id": member.vault_id,
+    }
+    STATE.out().documents([record], list(record))
