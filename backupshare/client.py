@@ -1,6 +1,6 @@
 """The wire: one pooled requests session, timeouts, retries, the five endpoints, error mapping.
 
-This is the only module that imports requests. Every answer that is not what API.md documents
+This is the only module that imports requests. Every answer that is not what docs/wire.md says
 leaves here as one of our exceptions (errors.py), carrying status, service code, message,
 request ids and a hint — never a KeyError or a JSONDecodeError.
 """
@@ -185,7 +185,7 @@ class Client:
     def iter_pages(
         self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
     ) -> Iterator[list[Share]]:
-        """Pages of sharings until an empty page or `limit` records (API.md's paging rule).
+        """Pages of sharings until an empty page or `limit` records (docs/wire.md, Paging).
         Every record is re-checked against the exact filters (a server that ignores one must
         not make `share` or `cancel` act on another backup), each sharing comes once, and a
         listing that does not end (repeating pages, or far more records than the service

@@ -1,9 +1,10 @@
 """The emulator's HTTP side: routes of the VBS sharing API and IAM, error shapes, faults, log.
 
-A strict stand-in for the real service: it enforces API.md's rules, answers errors in the
-gateway's, VBS's or Cinder's body shape, and can be told to misbehave (faults) so that the
-client's retry and recovery paths can be tested deterministically. It never crashes on bad input:
-every request gets an answer (or, when a fault says so, a dropped connection).
+A strict stand-in for the real service (docs/emulator.md): it enforces the service's rules,
+answers errors in the gateway's, VBS's or Cinder's body shape, and can be told to misbehave
+(faults) so that the client's retry and recovery paths can be tested deterministically. It
+never crashes on bad input: every request gets an answer (or, when a fault says so, a dropped
+connection).
 """
 
 from __future__ import annotations
