@@ -54,9 +54,12 @@ RESULTS = [
 ]  # fmt: skip
 
 
+HOSTILE = Share.from_api(record(3, '=HYPERLINK("x")\x1b[31m ü\u202e', 1))
+
+
 def render(fmt: str, kind: str) -> str:
     stdout, stderr = io.StringIO(), io.StringIO()
-    out = Output(fmt, stdout=stdout, stderr=stderr)
+    out = Output(fmt, stdout=stdout, stderr=stderr, csv_safe=kind == "hostile")
     if kind == "list-shares":
         out.shares(iter([SHARES[:1], SHARES[1:]]))
     elif kind == "show":
@@ -69,11 +72,29 @@ def render(fmt: str, kind: str) -> str:
         out.documents(
             [{"check": "tcp", "status": "ok", "detail": "a, b"}], ["check", "status", "detail"]
         )
+    elif kind == "shared-with-me":
+        out.shares(iter([SHARES]), shared_with_me=True)
+    elif kind == "dry-run":
+        planned = [Result(RESULTS[0].backup_id, RESULTS[0].to_project_id, None, "created"),
+                   Result(None, None, RESULTS[0].share_id, "canceled"),
+                   Result(RESULTS[0].backup_id, RESULTS[1].to_project_id, None, "absent")]  # fmt: skip
+        out.results(planned, True, dry_run=True)
+    elif kind == "hostile":  # text that must not reach a terminal or a spreadsheet as it is
+        out.shares(iter([[HOSTILE]]))
+        out.share_detail(HOSTILE)
+        out.documents([{"key": None, "value": "-1", "on": True}], ["key", "value", "on"])
+    elif kind == "empty":  # each kind of output with nothing in it, one after the other
+        out.shares(iter([]))
+        out.results([], False)
+        out.documents([], ["profile", "default"])
     return stdout.getvalue()
 
 
+KINDS = ["list-shares", "show", "count", "results", "documents", "shared-with-me", "dry-run"]
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("kind", ["list-shares", "show", "count", "results", "documents"])
+@pytest.mark.parametrize("kind", [*KINDS, "hostile", "empty"])
 def test_golden(kind: str, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     text = render(fmt, kind)
@@ -108,6 +129,17 @@ def test_a_terminal_gets_a_rich_table(monkeypatch: pytest.MonkeyPatch) -> None:
     text = stdout.getvalue()
     assert "\x1b[" in text and "─" in text
     assert "00000000-0000-4000-8000-000000000001" in text  # ids stay whole
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_only_a_table_says_on_stderr_that_there_is_nothing(fmt: str) -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    out = Output(fmt, stdout=stdout, stderr=stderr)
+    out.shares(iter([]))
+    out.results([], False)
+    out.documents([], ["profile", "default"])
+    said = "no sharings\nnothing to do\nnothing\n" if fmt == "table" else ""
+    assert stderr.getvalue() == said
 
 
 def test_empty_results_say_so_on_stderr() -> None:
