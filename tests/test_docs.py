@@ -97,6 +97,14 @@ def test_every_exit_code_and_error_type_is_in_exit_codes_md(cls: type[Any]) -> N
     assert f"`{cls.kind}`" in row, f"the row of exit code {cls.exit_code} lacks `{cls.kind}`"
 
 
+# -- output formats --------------------------------------------------------------------------------
+def test_every_output_format_is_in_output_md() -> None:
+    from backupshare.output import FORMATS
+
+    table = sections(doc("output.md"))["Formats"]
+    assert [name for name in FORMATS if f"| `{name}`" not in table] == []
+
+
 # -- commands and options --------------------------------------------------------------------------
 def walk(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
     """Every command of the app and its path (`("config", "init")`), the root first."""
