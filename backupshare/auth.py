@@ -25,7 +25,7 @@ from .config import Secret
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 EMPTY_BODY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-# What the signer covers: never a header a proxy may rewrite, always what API.md requires.
+# What the signer covers: never a header a proxy may rewrite, always what docs/wire.md requires.
 SIGNED_HEADERS = frozenset(
     {"host", "x-sdk-date", "content-type", "x-project-id", "x-security-token"}
 )
@@ -79,7 +79,7 @@ def canonical_request(
     signed_headers: list[str],
     body: bytes | str | None,
 ) -> str:
-    """The six lines of API.md's canonical request; `headers` keyed by lower-case name."""
+    """The six lines of the canonical request (docs/wire.md); `headers` keyed by lower-case name."""
     canonical_headers = "".join(f"{name}:{headers[name].strip()}\n" for name in signed_headers)
     return "\n".join(
         [
@@ -314,7 +314,7 @@ def _owned_by_us(info: os.stat_result) -> bool:
 
 
 def login_body(username: str, password: str, domain: str, project_id: str | None) -> dict[str, Any]:
-    """IAM's password login, scoped to one project (API.md)."""
+    """IAM's password login, scoped to one project (docs/wire.md)."""
     auth: dict[str, Any] = {
         "identity": {
             "methods": ["password"],

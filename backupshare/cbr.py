@@ -1,4 +1,4 @@
-"""CBR, Cloud Backup and Recovery: share members, shared backups and vaults (CBR.md).
+"""CBR, Cloud Backup and Recovery: share members, shared backups and vaults (docs/wire.md).
 
 The one module that knows CBR's paths, parameters and error codes; commands.py speaks to it
 through the same protocol as to VBS (commands.SharingService). A CBR sharing is a *member*:
@@ -24,7 +24,7 @@ MEMBER_STATUSES = ("pending", "accepted", "rejected")
 # "Already shared" (6703) and "cannot be shared to the same member again" (6714): the member
 # may well be there, which is the state `share` wants; the list says.
 ALREADY_MEMBER_CODES = frozenset({"BackupService.6703", "BackupService.6714"})
-# What a person can do about the service's refusals (CBR.md, error codes).
+# What a person can do about the service's refusals (docs/wire.md, CBR error codes).
 HINTS = {
     "BackupService.6700": "this region may allow sharing cloud server backups only, "
     "not disk backups",

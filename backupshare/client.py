@@ -1,8 +1,9 @@
 """HTTP: one pooled requests session, timeouts, retries, paging safeguards, error mapping.
 
-This is the only module that imports requests; vbs.py says what each call means. Every answer
-that is not what API.md documents leaves here as one of our exceptions (errors.py), carrying
-status, service code, message, request ids and a hint — never a KeyError or a JSONDecodeError.
+This is the only module that imports requests; vbs.py and cbr.py say what each call means.
+Every answer that is not what docs/wire.md documents leaves here as one of our exceptions
+(errors.py), carrying status, service code, message, request ids and a hint — never a KeyError
+or a JSONDecodeError.
 """
 
 from __future__ import annotations

@@ -969,13 +969,6 @@ def permission_warnings(path: Path | None, data: Any) -> list[str]:
     return []
 
 
-def dump_yaml(data: Any) -> str:
-    """YAML text for `-o yaml` (here because this module owns the yaml dependency)."""
-    import yaml
-
-    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False))
-
-
 def write_profile(path: Path, name: str, profile: dict[str, Any], *, force: bool) -> None:
     """Adds (or with force replaces) one profile, keeping the others; the file is mode 0600."""
     import yaml

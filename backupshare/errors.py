@@ -1,4 +1,4 @@
-"""Our exceptions: each carries the exit code of CLI.md, the service's details and a hint.
+"""Our exceptions: each carries its exit code (docs/exit-codes.md), service details and a hint.
 
 Errors are translated once, at the client boundary, into these classes; `cli` maps them to
 exit codes through `exit_code` and nowhere else.
@@ -35,7 +35,7 @@ class BackupshareError(Exception):
         return self.request_ids[0] if self.request_ids else None
 
     def headline(self) -> str:
-        """`WHAT (HTTP status, service code, request id)` — the one line CLI.md prescribes."""
+        """`WHAT (HTTP status, service code, request id)` — the one line of docs/exit-codes.md."""
         details = []
         if self.status is not None:
             details.append(f"HTTP {self.status}")

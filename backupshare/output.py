@@ -1,8 +1,11 @@
-"""What the user sees: table / json / jsonl / yaml / csv / ids renderers and the console policy.
+"""What the user sees: the table / json / jsonl / yaml / csv / ids formats and the console policy.
 
-The only module that imports rich, and only for tables and progress on a terminal. Machine
-formats are written directly to stdout, never through rich. Data goes to stdout; notices,
-warnings, progress and errors go to stderr.
+Each `-o` format is one object (Format) chosen once per invocation; each kind of records
+(Records: sharings, results, config and doctor records) says what a record is in every
+format. The only module that imports rich, and only for tables and progress on a terminal,
+and with config.py the only one that imports yaml, only for `-o yaml`. Machine formats are
+written directly to stdout, never through rich. Data goes to stdout; notices, warnings,
+progress and errors go to stderr (docs/output.md).
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, ClassVar, Generic, TypeVar
 
 from .errors import BackupshareError
 from .models import RESULT_CANCELED, RESULT_CREATED, Result, Share
@@ -51,6 +54,7 @@ RESULT_STYLES = {
 # C0 and C1 controls, DEL, and the bidirectional overrides that can make text read backwards.
 UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+T = TypeVar("T")
 
 
 def printable(text: str) -> str:
@@ -149,6 +153,251 @@ def result_row(result: Result, *, dry_run: bool = False) -> list[str]:
     ]
 
 
+# -- what is shown: one kind of records, as every format sees it ---------------------------------
+class Records(Generic[T]):
+    """One kind of records (sharings, results, config and doctor records) and how each format
+    sees one: the data of json/jsonl/yaml, a csv row, an id, a table row. The formats lay
+    them out; this says what a record is."""
+
+    csv_header: Sequence[str] = ()
+    headers: Sequence[str] = ()  # the table's
+    empty = "nothing"  # said on stderr by a table with no rows
+    roles: dict[str, tuple[str, int]] | None = None  # how the table's columns fit a terminal
+
+    def data(self, item: T) -> Any:
+        """The record for json, jsonl and yaml."""
+        raise NotImplementedError
+
+    def document(self, records: list[Any]) -> Any:
+        """What json and yaml print for the whole list: the list itself, unless wrapped."""
+        return records
+
+    def csv_row(self, item: T) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def id(self, item: T) -> str | None:
+        """The record's line in `ids`; None: the record has none and gets no line."""
+        raise NotImplementedError
+
+    def row(self, item: T) -> list[str]:
+        raise NotImplementedError
+
+    def pairs(self, item: T) -> list[tuple[str, str]]:
+        """A record shown alone in a table: `key  value` lines."""
+        raise NotImplementedError
+
+    def title(self, item: T) -> str:
+        raise NotImplementedError
+
+
+class Sharings(Records[Share]):
+    """list-shares and show: the API's own records in json/jsonl/yaml, flat rows in csv."""
+
+    csv_header = SHARE_CSV_FIELDS
+    empty = "no sharings"
+
+    def __init__(self, shared_with_me: bool = False) -> None:
+        self.shared_with_me = shared_with_me
+        self.headers = share_headers(shared_with_me)
+
+    def data(self, item: Share) -> Any:
+        return item.raw
+
+    def csv_row(self, item: Share) -> Iterable[Any]:
+        return share_flat(item).values()
+
+    def id(self, item: Share) -> str:
+        return item.id
+
+    def row(self, item: Share) -> list[str]:
+        return share_row(item, shared_with_me=self.shared_with_me)
+
+    def pairs(self, item: Share) -> list[tuple[str, str]]:
+        return detail_pairs(item)
+
+    def title(self, item: Share) -> str:
+        return f"Sharing {item.id}"
+
+
+class Results(Records[Result]):
+    """share and cancel: one result per target or sharing, in a document saying what changed."""
+
+    csv_header = RESULT_FIELDS
+    headers = ("RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR")
+    empty = "nothing to do"
+
+    def __init__(self, changed: bool, dry_run: bool) -> None:
+        self.changed, self.dry_run = changed, dry_run
+
+    def data(self, item: Result) -> Any:
+        return item.to_dict()
+
+    def document(self, records: list[Any]) -> Any:
+        document: dict[str, Any] = {"changed": self.changed, "results": records}
+        return {"dry_run": True, **document} if self.dry_run else document
+
+    def csv_row(self, item: Result) -> Iterable[Any]:
+        error = item.error["message"] if item.error else ""
+        return [item.backup_id, item.to_project_id, item.share_id, item.result, error]
+
+    def id(self, item: Result) -> str | None:
+        return item.share_id or None
+
+    def row(self, item: Result) -> list[str]:
+        return result_row(item, dry_run=self.dry_run)
+
+
+class Documents(Records[dict[str, Any]]):
+    """Generic records (config profiles and settings, doctor's steps), keyed by `headers`."""
+
+    def __init__(self, records: list[dict[str, Any]], headers: list[str]) -> None:
+        self.csv_header = list(records[0]) if records else headers
+        self.headers = [h.upper() for h in headers]
+        # The first column names the record and the status says how it went: both stay;
+        # values stay whole; explanations wrap; fixes and sources give way last.
+        roles = {name: ("text", 0) for name in self.headers}
+        roles.update({self.headers[0]: ("key", 0), "STATUS": ("key", 0), "VALUE": ("id", 0)})
+        roles.update({"FIX": ("text", 1), "SOURCE": ("text", 1)})
+        self.roles = roles
+
+    def data(self, item: dict[str, Any]) -> Any:
+        return item
+
+    def csv_row(self, item: dict[str, Any]) -> Iterable[Any]:
+        return (item.get(key) for key in self.csv_header)
+
+    def id(self, item: dict[str, Any]) -> str:
+        return printable(str(next(iter(item.values()))))
+
+    def row(self, item: dict[str, Any]) -> list[str]:
+        return [_cell(value) for value in item.values()]
+
+
+# -- how it is laid out: one object per -o format -------------------------------------------------
+class Format:
+    """One `-o` format: how it lays out a list of records (streamed page by page, or whole), a
+    record alone, and a count. Machine formats write text; `table` hands rows to the Output."""
+
+    name: ClassVar[str]
+    streams: ClassVar[bool] = False  # writes each page as it arrives and keeps nothing
+    errors_as_json: ClassVar[bool] = False  # errors also go to stderr as a JSON object
+
+    def head(self, out: Output, kind: Records[Any]) -> str:
+        """What a streamed list begins with, before its first page arrives."""
+        return ""
+
+    def lines(self, out: Output, kind: Records[Any], items: list[Any]) -> str:
+        """A page of a streamed list (streaming formats only)."""
+        raise NotImplementedError
+
+    def records(self, out: Output, kind: Records[Any], items: list[Any]) -> None:
+        """The whole list; a streaming format writes it as one page."""
+        out.write(self.head(out, kind) + self.lines(out, kind, items))
+
+    def record(self, out: Output, kind: Records[Any], item: Any) -> None:
+        """One record alone (show)."""
+        self.records(out, kind, [item])
+
+    def count(self, out: Output, count: int) -> None:
+        out.write(f"{count}\n")
+
+
+class TableFormat(Format):
+    name = "table"
+
+    def records(self, out: Output, kind: Records[Any], items: list[Any]) -> None:
+        rows = (kind.row(item) for item in items)
+        out.table(list(kind.headers), rows, empty=kind.empty, roles=kind.roles)
+
+    def record(self, out: Output, kind: Records[Any], item: Any) -> None:
+        out.key_values(kind.pairs(item), title=kind.title(item))
+
+
+class JsonFormat(Format):
+    name = "json"
+    errors_as_json = True
+
+    def records(self, out: Output, kind: Records[Any], items: list[Any]) -> None:
+        document = kind.document([kind.data(item) for item in items])
+        out.write(json.dumps(document, indent=2) + "\n")
+
+    def record(self, out: Output, kind: Records[Any], item: Any) -> None:
+        out.write(json.dumps(kind.data(item), indent=2) + "\n")
+
+    def count(self, out: Output, count: int) -> None:
+        out.write(json.dumps({"count": count}) + "\n")
+
+
+class JsonLinesFormat(Format):
+    name = "jsonl"
+    streams = True
+    errors_as_json = True
+
+    def lines(self, out: Output, kind: Records[Any], items: list[Any]) -> str:
+        return "".join(json.dumps(kind.data(item)) + "\n" for item in items)
+
+    def count(self, out: Output, count: int) -> None:
+        out.write(json.dumps({"count": count}) + "\n")
+
+
+class YamlFormat(Format):
+    name = "yaml"
+
+    def records(self, out: Output, kind: Records[Any], items: list[Any]) -> None:
+        out.write(self.dump(kind.document([kind.data(item) for item in items])))
+
+    def record(self, out: Output, kind: Records[Any], item: Any) -> None:
+        out.write(self.dump(kind.data(item)))
+
+    def count(self, out: Output, count: int) -> None:
+        out.write(self.dump({"count": count}))
+
+    @staticmethod
+    def dump(data: Any) -> str:
+        """Block style, keys in the API's order, text as it is (yaml loads only on this path)."""
+        import yaml
+
+        return str(
+            yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+        )
+
+
+class CsvFormat(Format):
+    name = "csv"
+    streams = True
+
+    def head(self, out: Output, kind: Records[Any]) -> str:
+        return csv_line(kind.csv_header, safe=out.csv_safe)
+
+    def lines(self, out: Output, kind: Records[Any], items: list[Any]) -> str:
+        return "".join(csv_line(kind.csv_row(item), safe=out.csv_safe) for item in items)
+
+    def count(self, out: Output, count: int) -> None:
+        out.write(csv_line(["count"]) + csv_line([count]))
+
+
+class IdsFormat(Format):
+    name = "ids"
+    streams = True
+
+    def lines(self, out: Output, kind: Records[Any], items: list[Any]) -> str:
+        ids = (kind.id(item) for item in items)
+        return "".join(f"{id_}\n" for id_ in ids if id_ is not None)
+
+
+FORMATS: dict[str, Format] = {
+    layout.name: layout
+    for layout in (
+        TableFormat(),
+        JsonFormat(),
+        JsonLinesFormat(),
+        YamlFormat(),
+        CsvFormat(),
+        IdsFormat(),
+    )
+}
+
+
 @dataclass
 class Output:
     """Renders data for one invocation according to -o, -q, --no-color and the terminal."""
@@ -159,6 +408,12 @@ class Output:
     csv_safe: bool = False  # spreadsheet-safe CSV: a leading = + - @ is quoted with '
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    layout: Format = field(init=False, repr=False)  # the format's object, chosen once
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"unknown output format {self.format!r}")
+        self.layout = FORMATS[self.format]
 
     # -- console policy ------------------------------------------------------------------------
     @property
@@ -206,7 +461,7 @@ class Output:
         print(f"error: {printable(error.headline())}", file=self.stderr)
         if error.hint:
             print(f"hint: {printable(error.hint)}", file=self.stderr)
-        if self.format in ("json", "jsonl"):
+        if self.layout.errors_as_json:
             print(json.dumps({"error": error.to_dict()}), file=self.stderr)
         self.stderr.flush()
 
@@ -228,11 +483,9 @@ class Output:
             yield lambda n=1: bar.advance(task, n)
 
     # -- data ----------------------------------------------------------------------------------
-    def _csv_line(self, values: Iterable[Any]) -> str:
-        return csv_line(values, safe=self.csv_safe)
-
-    def _write(self, text: str) -> None:
-        with interrupts_deferred():  # Ctrl-C between two halves of a line would cut a record
+    def write(self, text: str) -> None:
+        """Data to stdout, whole: Ctrl-C between two halves of a line would cut a record."""
+        with interrupts_deferred():
             self.stdout.write(text)
             self.stdout.flush()
 
@@ -240,63 +493,32 @@ class Output:
         """Writes a listing. jsonl, ids and csv stream page by page (the data is the progress);
         json, yaml and tables need the whole list (a half-written JSON array is worse than none),
         so a progress line counts the records meanwhile. Returns the count."""
-        fmt = self.format
-        if fmt == "jsonl":
-            return self._stream(pages, lambda s: json.dumps(s.raw) + "\n")
-        if fmt == "ids":
-            return self._stream(pages, lambda s: s.id + "\n")
-        if fmt == "csv":
-            self._write(self._csv_line(SHARE_CSV_FIELDS))
-            return self._stream(pages, lambda s: self._csv_line(share_flat(s).values()))
+        kind = Sharings(shared_with_me)
+        if self.layout.streams:
+            return self._stream(kind, pages)
         records: list[Share] = []
         with self.progress("listing sharings") as advance:
             for page in pages:
                 records.extend(page)
                 advance(len(page))
-        if fmt == "json":
-            self._write(json.dumps([s.raw for s in records], indent=2) + "\n")
-        elif fmt == "yaml":
-            from .config import dump_yaml
-
-            self._write(dump_yaml([s.raw for s in records]))
-        else:
-            rows = (share_row(s, shared_with_me=shared_with_me) for s in records)
-            self.table(share_headers(shared_with_me), rows, empty="no sharings")
+        self.layout.records(self, kind, records)
         return len(records)
 
-    def _stream(self, pages: Iterable[list[Share]], line: Any) -> int:
+    def _stream(self, kind: Records[Any], pages: Iterable[list[Any]]) -> int:
+        head = self.layout.head(self, kind)
+        if head:  # before the first page: a header even for a listing with nothing in it
+            self.write(head)
         count = 0
         for page in pages:
-            self._write("".join(line(share) for share in page))
+            self.write(self.layout.lines(self, kind, page))
             count += len(page)
         return count
 
     def share_detail(self, share: Share) -> None:
-        fmt = self.format
-        if fmt in ("json", "jsonl"):
-            self._write(json.dumps(share.raw, indent=2 if fmt == "json" else None) + "\n")
-        elif fmt == "yaml":
-            from .config import dump_yaml
-
-            self._write(dump_yaml(share.raw))
-        elif fmt == "ids":
-            self._write(share.id + "\n")
-        elif fmt == "csv":
-            self._write(
-                self._csv_line(SHARE_CSV_FIELDS) + self._csv_line(share_flat(share).values())
-            )
-        else:
-            self.key_values(detail_pairs(share), title=f"Sharing {share.id}")
+        self.layout.record(self, Sharings(), share)
 
     def count(self, count: int) -> None:
-        if self.format in ("json", "jsonl"):
-            self._write(json.dumps({"count": count}) + "\n")
-        elif self.format == "yaml":
-            self._write(f"count: {count}\n")
-        elif self.format == "csv":
-            self._write(f"count\r\n{count}\r\n")
-        else:
-            self._write(f"{count}\n")
+        self.layout.count(self, count)
 
     def results(self, results: list[Result], changed: bool, *, dry_run: bool = False) -> None:
         """share/cancel results. A dry run reports the plan with the same result words (what
@@ -304,61 +526,11 @@ class Output:
         for result in results:
             if result.note:
                 self.notice(f"note: sharing {result.share_id}: {result.note}")
-        fmt = self.format
-        records = [r.to_dict() for r in results]
-        document: dict[str, Any] = {"changed": changed, "results": records}
-        if dry_run:
-            document = {"dry_run": True, **document}
-        if fmt == "json":
-            self._write(json.dumps(document, indent=2) + "\n")
-        elif fmt == "jsonl":
-            self._write("".join(json.dumps(record) + "\n" for record in records))
-        elif fmt == "yaml":
-            from .config import dump_yaml
-
-            self._write(dump_yaml(document))
-        elif fmt == "ids":
-            self._write("".join(f"{r.share_id}\n" for r in results if r.share_id))
-        elif fmt == "csv":
-            lines = [self._csv_line(RESULT_FIELDS)]
-            for r in results:
-                error = r.error["message"] if r.error else ""
-                row = [r.backup_id, r.to_project_id, r.share_id, r.result, error]
-                lines.append(self._csv_line(row))
-            self._write("".join(lines))
-        else:
-            headers = ["RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR"]
-            rows = (result_row(r, dry_run=dry_run) for r in results)
-            self.table(headers, rows, empty="nothing to do")
+        self.layout.records(self, Results(changed, dry_run), results)
 
     def documents(self, records: list[dict[str, Any]], headers: list[str]) -> None:
         """Generic records (config profiles, doctor steps) in every format."""
-        fmt = self.format
-        if fmt == "json":
-            self._write(json.dumps(records, indent=2) + "\n")
-        elif fmt == "jsonl":
-            self._write("".join(json.dumps(r) + "\n" for r in records))
-        elif fmt == "yaml":
-            from .config import dump_yaml
-
-            self._write(dump_yaml(records))
-        elif fmt == "csv":
-            keys = list(records[0]) if records else headers
-            lines = [self._csv_line(keys)] + [
-                self._csv_line(r.get(k) for k in keys) for r in records
-            ]
-            self._write("".join(lines))
-        elif fmt == "ids":
-            self._write("".join(f"{printable(str(next(iter(r.values()))))}\n" for r in records))
-        else:
-            cells = ([_cell(v) for v in r.values()] for r in records)
-            names = [h.upper() for h in headers]
-            # The first column names the record and the status says how it went: both stay;
-            # values stay whole; explanations wrap; fixes and sources give way last.
-            roles = {name: ("text", 0) for name in names}
-            roles.update({names[0]: ("key", 0), "STATUS": ("key", 0), "VALUE": ("id", 0)})
-            roles.update({"FIX": ("text", 1), "SOURCE": ("text", 1)})
-            self.table(names, cells, empty="nothing", roles=roles)
+        self.layout.records(self, Documents(records, headers), records)
 
     # -- tables --------------------------------------------------------------------------------
     def table(
@@ -375,13 +547,13 @@ class Output:
             self.notice(empty)
             return
         if not self.rich_table:
-            self._write(plain_table(headers, rows))
+            self.write(plain_table(headers, rows))
             return
         console = self._console(self.stdout)
         roles = {**COLUMN_ROLES, **(roles or {})}
         shown = fit_columns(headers, rows, console.width, roles)
         if shown is None:  # not even the ids fit: one record per block, nothing cropped
-            self._write(record_blocks(headers, rows, console.width))
+            self.write(record_blocks(headers, rows, console.width))
             return
         from rich import box
         from rich.table import Table
@@ -412,7 +584,7 @@ class Output:
         pairs = [(key, printable(value)) for key, value in pairs]
         if not self.rich_table:
             width = max(len(k) for k, _ in pairs)
-            self._write("".join(f"{k:<{width}}  {v}\n" for k, v in pairs))
+            self.write("".join(f"{k:<{width}}  {v}\n" for k, v in pairs))
             return
         from rich.panel import Panel
         from rich.table import Table
@@ -421,7 +593,7 @@ class Output:
         console = self._console(self.stdout)
         key_width = max(len(k) for k, _ in pairs)
         if console.width < key_width + 36 + 8:  # a panel would fold the ids: plain lines
-            self._write("".join(f"{k:<{key_width}}  {v}\n" for k, v in pairs))
+            self.write("".join(f"{k:<{key_width}}  {v}\n" for k, v in pairs))
             return
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)

@@ -1,6 +1,6 @@
 """VBS, the Volume Backup Service: its backup-sharing paths, query parameters and bodies.
 
-The one module that knows the VBS wire (API.md's five endpoints); commands.py speaks to it
+The one module that knows the VBS wire (docs/wire.md's five endpoints); commands.py speaks to it
 through the small service protocol (commands.SharingService), and client.py carries the calls.
 """
 
@@ -95,7 +95,7 @@ class Vbs:
     def iter_pages(
         self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
     ) -> Iterator[list[Share]]:
-        """Pages of sharings (API.md's paging rule: offset on until an empty page)."""
+        """Pages of sharings (docs/wire.md, Paging: offset on until an empty page)."""
         from .client import offset_pages
 
         params = query_params(query)

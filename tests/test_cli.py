@@ -65,7 +65,7 @@ def test_share_dry_run_sends_no_post(cli: Any, emulator: RunningEmulator) -> Non
     assert "would create" in result.out
     planned = json.loads(cli("share", BACKUP, P1, "--dry-run", "-o", "json").out)
     assert planned["dry_run"] is True and planned["changed"] is True
-    assert [r["result"] for r in planned["results"]] == ["created"]  # CLI.md's result words
+    assert [r["result"] for r in planned["results"]] == ["created"]  # docs/output.md's result words
     assert emulator.emulator.logged("POST") == []
 
 

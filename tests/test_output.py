@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
+from backupshare.emulator.server import DEFAULT_TOKEN
 from backupshare.models import Result, Share
 from backupshare.output import Output, human_size, human_time, plain_table
+
+from .conftest import BACKUP, OWN, P1
 
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ["table", "json", "jsonl", "yaml", "csv", "ids"]
@@ -54,9 +57,12 @@ RESULTS = [
 ]  # fmt: skip
 
 
+HOSTILE = Share.from_api(record(3, '=HYPERLINK("x")\x1b[31m ü\u202e', 1))
+
+
 def render(fmt: str, kind: str) -> str:
     stdout, stderr = io.StringIO(), io.StringIO()
-    out = Output(fmt, stdout=stdout, stderr=stderr)
+    out = Output(fmt, stdout=stdout, stderr=stderr, csv_safe=kind == "hostile")
     if kind == "list-shares":
         out.shares(iter([SHARES[:1], SHARES[1:]]))
     elif kind == "show":
@@ -69,11 +75,29 @@ def render(fmt: str, kind: str) -> str:
         out.documents(
             [{"check": "tcp", "status": "ok", "detail": "a, b"}], ["check", "status", "detail"]
         )
+    elif kind == "shared-with-me":
+        out.shares(iter([SHARES]), shared_with_me=True)
+    elif kind == "dry-run":
+        planned = [Result(RESULTS[0].backup_id, RESULTS[0].to_project_id, None, "created"),
+                   Result(None, None, RESULTS[0].share_id, "canceled"),
+                   Result(RESULTS[0].backup_id, RESULTS[1].to_project_id, None, "absent")]  # fmt: skip
+        out.results(planned, True, dry_run=True)
+    elif kind == "hostile":  # text that must not reach a terminal or a spreadsheet as it is
+        out.shares(iter([[HOSTILE]]))
+        out.share_detail(HOSTILE)
+        out.documents([{"key": None, "value": "-1", "on": True}], ["key", "value", "on"])
+    elif kind == "empty":  # each kind of output with nothing in it, one after the other
+        out.shares(iter([]))
+        out.results([], False)
+        out.documents([], ["profile", "default"])
     return stdout.getvalue()
 
 
+KINDS = ["list-shares", "show", "count", "results", "documents", "shared-with-me", "dry-run"]
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("kind", ["list-shares", "show", "count", "results", "documents"])
+@pytest.mark.parametrize("kind", [*KINDS, "hostile", "empty"])
 def test_golden(kind: str, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     text = render(fmt, kind)
@@ -110,6 +134,17 @@ def test_a_terminal_gets_a_rich_table(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "00000000-0000-4000-8000-000000000001" in text  # ids stay whole
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_only_a_table_says_on_stderr_that_there_is_nothing(fmt: str) -> None:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    out = Output(fmt, stdout=stdout, stderr=stderr)
+    out.shares(iter([]))
+    out.results([], False)
+    out.documents([], ["profile", "default"])
+    said = "no sharings\nnothing to do\nnothing\n" if fmt == "table" else ""
+    assert stderr.getvalue() == said
+
+
 def test_empty_results_say_so_on_stderr() -> None:
     stdout, stderr = io.StringIO(), io.StringIO()
     Output("table", stdout=stdout, stderr=stderr).shares(iter([[]]))
@@ -123,3 +158,51 @@ def test_human_formats() -> None:
     assert human_time(None) == "-"
     assert human_size(40) == "40 GB" and human_size(1536) == "1.5 TB" and human_size(None) == "-"
     assert plain_table(["A", "B"], [["x", "yy"]]) == "A  B\nx  yy\n"
+
+
+def test_every_format_is_one_object_and_the_settings_know_them_all() -> None:
+    from backupshare.config import OUTPUT_FORMATS
+    from backupshare.output import FORMATS as OBJECTS
+
+    assert tuple(OBJECTS) == OUTPUT_FORMATS == tuple(FORMATS)
+    assert all(Output(name).layout is OBJECTS[name] for name in FORMATS)  # chosen once
+    with pytest.raises(ValueError, match="unknown output format 'xml'"):
+        Output("xml")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_streaming_formats_write_each_page_before_the_next_is_fetched(fmt: str) -> None:
+    stdout = io.StringIO()
+    seen_before_each_page: list[str] = []
+
+    def pages() -> Any:
+        for page in (SHARES[:1], SHARES[1:]):
+            seen_before_each_page.append(stdout.getvalue())
+            yield page
+
+    Output(fmt, stdout=stdout, stderr=io.StringIO()).shares(pages())
+    first_page_written = SHARES[0].id in seen_before_each_page[1]
+    assert first_page_written == (fmt in ("jsonl", "csv", "ids"))
+    header_first = seen_before_each_page[0].startswith("id,backup_id,")
+    assert header_first == (fmt == "csv")  # before the first page, even an empty listing's
+
+
+@pytest.mark.parametrize(
+    ("argv", "loads_yaml"),
+    [(["list-shares", "-o", "json"], False), (["list-shares", "-o", "yaml"], True),
+     (["show", "-o", "yaml", "SHARE_ID"], True),
+     (["list-shares", "--count", "-o", "yaml"], True), (["list-shares", "-o", "csv"], False)],
+)  # fmt: skip
+def test_yaml_loads_only_for_yaml_and_rich_never_off_a_terminal(
+    argv: list[str], loads_yaml: bool, emulator: Any
+) -> None:
+    from .test_imports import imported
+
+    [shared] = emulator.emulator.store.share(OWN, BACKUP, [P1])
+    argv = [shared["id"] if word == "SHARE_ID" else word for word in argv]
+    env = {"BACKUPSHARE_ENDPOINT": emulator.url, "BACKUPSHARE_PROJECT_ID": OWN,
+           "BACKUPSHARE_TOKEN": DEFAULT_TOKEN}  # fmt: skip
+    loaded = {name.split(".")[0] for name in imported(argv, **env)}
+    assert "requests" in loaded  # the probe saw a real run
+    assert ("yaml" in loaded) == loads_yaml
+    assert "rich" not in loaded

@@ -1,6 +1,6 @@
 """The command line: a Typer app whose commands parse flags and call commands.py.
 
-`main()` owns the one mapping from exceptions to exit codes (CLI.md's table): usage errors 2,
+`main()` owns the one mapping from exceptions to exit codes (docs/exit-codes.md): usage errors 2,
 our errors their own code, Ctrl-C/SIGTERM 130, anything else 1 — without a traceback unless
 --debug asks for one.
 """

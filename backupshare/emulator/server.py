@@ -2,7 +2,7 @@
 body shapes, faults, the request log and the admin API.
 
 A strict stand-in for the real services: the route modules (iam.py, vbs.py, cbr.py) enforce
-API.md's and CBR.md's rules; this module answers errors in the gateway's, VBS's, Cinder's or
+the rules of docs/emulator.md; this module answers errors in the gateway's, VBS's, Cinder's or
 CBR's body shape, and can be told to misbehave (faults) so that the client's retry and recovery
 paths can be tested deterministically. It never crashes on bad input: every request gets an
 answer (or, when a fault says so, a dropped connection).
