@@ -113,7 +113,8 @@ def share_row(share: Share, *, shared_with_me: bool = False) -> list[str]:
         share.backup_id,
         (backup.name if backup else None) or "-",
         peer or "-",
-        (backup.status if backup else None) or "-",
+        # a CBR member's own status (pending, accepted, rejected) says more than its backup's
+        share.status or (backup.status if backup else None) or "-",
         human_size(backup.size if backup else None),
         human_time(share.created_at, zone=False),  # the header says UTC, once
     ]
@@ -222,12 +223,17 @@ class Sharings(Records[Share]):
 class Results(Records[Result]):
     """share and cancel: one result per target or sharing, in a document saying what changed."""
 
-    csv_header = RESULT_FIELDS
-    headers = ("RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR")
+    csv_header: Sequence[str] = RESULT_FIELDS
+    headers: Sequence[str] = ("RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR")
     empty = "nothing to do"
 
-    def __init__(self, changed: bool, dry_run: bool) -> None:
+    def __init__(self, changed: bool, dry_run: bool, with_status: bool = False) -> None:
         self.changed, self.dry_run = changed, dry_run
+        # CBR results also say each member's status: a column of its own, after RESULT
+        self.with_status = with_status
+        if with_status:
+            self.headers = ("RESULT", "STATUS", *self.headers[1:])
+            self.csv_header = (*RESULT_FIELDS, "status")
 
     def data(self, item: Result) -> Any:
         return item.to_dict()
@@ -238,13 +244,15 @@ class Results(Records[Result]):
 
     def csv_row(self, item: Result) -> Iterable[Any]:
         error = item.error["message"] if item.error else ""
-        return [item.backup_id, item.to_project_id, item.share_id, item.result, error]
+        row = [item.backup_id, item.to_project_id, item.share_id, item.result, error]
+        return [*row, item.status] if self.with_status else row
 
     def id(self, item: Result) -> str | None:
         return item.share_id or None
 
     def row(self, item: Result) -> list[str]:
-        return result_row(item, dry_run=self.dry_run)
+        row = result_row(item, dry_run=self.dry_run)
+        return [row[0], item.status or "-", *row[1:]] if self.with_status else row
 
 
 class Documents(Records[dict[str, Any]]):
@@ -526,7 +534,8 @@ class Output:
         for result in results:
             if result.note:
                 self.notice(f"note: sharing {result.share_id}: {result.note}")
-        self.layout.records(self, Results(changed, dry_run), results)
+        with_status = any(result.status for result in results)
+        self.layout.records(self, Results(changed, dry_run, with_status), results)
 
     def documents(self, records: list[dict[str, Any]], headers: list[str]) -> None:
         """Generic records (config profiles, doctor steps) in every format."""

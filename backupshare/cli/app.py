@@ -24,7 +24,7 @@ COMMANDS = {
     "reject": ("shares", "Reject a CBR backup offered to this project."),
     "config": ("tools", "Create, inspect and check configuration profiles."),
     "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
-    "emulator": ("tools", "Run the local emulator of the VBS sharing API."),
+    "emulator": ("tools", "Run the local emulator of the VBS and CBR APIs."),
     "completion": ("tools", "Print the shell completion script."),
     "help": ("tools", "Show the help of a command: backupshare help share."),
 }

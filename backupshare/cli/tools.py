@@ -340,7 +340,7 @@ def doctor() -> None:
 
 # -- emulator, completion ------------------------------------------------------------------------
 def emulator(ctx: typer.Context) -> None:
-    """Run the local emulator of the VBS sharing API (see --help for its options)."""
+    """Run the local emulator of the VBS and CBR APIs (see --help for its options)."""
     from ..emulator.__main__ import main as emulator_main
 
     raise typer.Exit(emulator_main(ctx.args))
