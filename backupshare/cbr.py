@@ -47,6 +47,7 @@ class Cbr:
 
     name = "cbr"
     addresses_sharings_by_id = False  # members are addressed by backup and project
+    max_projects = 10  # per backup, in total (docs/wire.md)
     ends_all_in_one_call = False  # no "delete every member": list, then delete each
 
     def __init__(self, http: Client) -> None:

@@ -18,6 +18,7 @@ from .errors import (
     Interrupted,
     NotFoundError,
     PartialFailure,
+    RejectedError,
     UnavailableError,
     UnexpectedResponse,
     UsageError,
@@ -65,6 +66,7 @@ class SharingService(Protocol):
     def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None: ...
 
     name: str
+    max_projects: int  # a backup is shared with at most this many projects
     addresses_sharings_by_id: bool  # VBS: a sharing has an id; CBR: backup + project
     ends_all_in_one_call: bool  # VBS can end every sharing of a backup with one DELETE
 
@@ -196,7 +198,6 @@ class Outcome:
 @dataclass
 class ShareOutcome(Outcome):
     request: dict[str, Any] | None = None  # what would be sent (dry run) or was sent
-    warnings: list[str] = field(default_factory=list)  # to say before the results
     what: ClassVar[str] = "sharing"
 
 
@@ -215,15 +216,39 @@ def current_shares(service: SharingService, backup_id: str) -> dict[str, Share]:
     return {s.to_project_id: s for page in service.iter_pages(query) for s in page}
 
 
+def check_target_count(service: SharingService, targets: list[str]) -> None:
+    """More targets than a backup can ever be shared with: refused before anything is sent."""
+    if len(targets) > service.max_projects:
+        raise UsageError(
+            f"{len(targets)} target projects: a backup can be shared with at most "
+            f"{service.max_projects} projects",
+            hint="share it with fewer projects (or share another backup)",
+        )
+
+
 def share(
-    service: SharingService, backup_id: str, targets: list[str], *, dry_run: bool = False
+    service: SharingService,
+    backup_id: str,
+    targets: list[str],
+    *,
+    dry_run: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
 ) -> ShareOutcome:
     """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
-    whose sharing may already exist (an unknown outcome is resolved by listing again)."""
+    whose sharing may already exist (an unknown outcome is resolved by listing again). A dry
+    run reads what the real run would and refuses what the real run would refuse."""
+    check_target_count(service, targets)
     existing = current_shares(service, backup_id)
     missing = [t for t in targets if t not in existing]
+    if len(existing) + len(missing) > service.max_projects:
+        raise RejectedError(
+            f"backup {backup_id} is shared with {len(existing)} projects; {len(missing)} more "
+            f"would pass the limit of {service.max_projects}",
+            hint="end a sharing first (backupshare cancel), or share with fewer projects",
+        )
     request = {"shared": {"backup_id": backup_id, "to_project_ids": missing}} if missing else None
-    warnings = service.backup_warnings(backup_id) if missing else []
+    for warning in service.backup_warnings(backup_id) if missing else []:
+        warn(warning)  # said before the request: it may be the reason it fails
     if dry_run:
         settled = Settled()
         settled.created = dict.fromkeys(missing)
@@ -240,7 +265,7 @@ def share(
         else:
             error = settled.failures[target].to_dict()
             results.append(Result(backup_id, target, None, RESULT_FAILED, error))
-    return ShareOutcome(results, service.invocation_id, request, warnings)
+    return ShareOutcome(results, service.invocation_id, request)
 
 
 def _share_result(backup_id: str, target: str, share: Share | None, result: str) -> Result:

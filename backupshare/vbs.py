@@ -55,6 +55,7 @@ class Vbs:
 
     name = "vbs"
     addresses_sharings_by_id = True
+    max_projects = 10  # per backup, in total (docs/wire.md)
     ends_all_in_one_call = True  # DELETE …/{backup_id}?is_backup_id=true
 
     def __init__(self, http: Client) -> None:

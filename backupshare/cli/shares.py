@@ -102,11 +102,9 @@ def share(
     from_file = commands.read_ids_file(projects_file) if projects_file else []
     targets = commands.share_targets(project_ids or [], from_file)
     commands.refuse_own_project(targets, settings().project_id)
-    with service() as api:
-        outcome = commands.share(api, backup, targets, dry_run=dry_run)
     out = STATE.out()
-    for warning in outcome.warnings:
-        out.warning(warning)
+    with service() as api:
+        outcome = commands.share(api, backup, targets, dry_run=dry_run, warn=out.warning)
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:

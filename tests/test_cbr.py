@@ -1,0 +1,237 @@
+"""CBR through the CLI, against the emulator over loopback: the same verbs as VBS on share
+members, the receiving project's accept and reject, and every refusal before anything is sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from backupshare.emulator import RunningEmulator
+
+from .conftest import BACKUP, ENCRYPTED, OWN, P1, P2, PARTNER_BACKUP, CliResult, fault
+
+PARTNER_TOKEN = "partner-token"  # the emulator's second project (P1) and its credentials
+MEMBERS = f"/v3/{OWN}/backups/{BACKUP}/members"
+
+
+@pytest.fixture
+def cbr(cli: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """The CLI on CBR as the owning project (OWN)."""
+    monkeypatch.setenv("BACKUPSHARE_SERVICE", "cbr")
+    return cli  # type: ignore[no-any-return]
+
+
+def as_partner(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", P1)
+    monkeypatch.setenv("BACKUPSHARE_TOKEN", PARTNER_TOKEN)
+
+
+def members(emulator: RunningEmulator) -> list[str]:
+    return [r["path"] for r in emulator.emulator.logged("POST") if r["path"].endswith("/members")]
+
+
+def test_share_adds_members_and_converges(cbr: Any, emulator: RunningEmulator) -> None:
+    first = cbr("share", BACKUP, P1, P2, "-o", "json")
+    assert first.code == 0, first.err
+    document = json.loads(first.out)
+    assert document["changed"] is True
+    assert [(r["to_project_id"], r["result"], r["status"]) for r in document["results"]] == [
+        (P1, "created", "pending"),
+        (P2, "created", "pending"),
+    ]
+    again = cbr("share", BACKUP, P1, P2, "-o", "json")
+    assert [r["result"] for r in json.loads(again.out)["results"]] == ["existing", "existing"]
+    assert len(members(emulator)) == 1  # one POST for both, none on the re-run
+
+
+def test_share_table_shows_each_members_status(cbr: Any) -> None:
+    result = cbr("share", BACKUP, P1)
+    assert result.code == 0
+    header, row = result.out.splitlines()
+    assert header.split() == ["RESULT", "STATUS", "PROJECT", "SHARE", "ID", "BACKUP", "ID", "ERROR"]
+    assert row.split()[:3] == ["created", "pending", P1]
+
+
+def test_eleven_targets_are_refused_before_anything_is_sent(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    targets = [f"{n:032x}" for n in range(1, 12)]
+    result = cbr("share", BACKUP, *targets)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines()[0] == (
+        "error: 11 target projects: a backup can be shared with at most 10 projects"
+    )
+    assert emulator.emulator.logged() == []
+
+
+def test_past_the_limit_with_existing_members_is_refused_before_the_post(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    assert cbr("share", BACKUP, *[f"{n:032x}" for n in range(1, 10)]).code == 0
+    emulator.emulator.clear_log()
+    result = cbr("share", BACKUP, P1, P2, "--dry-run")
+    assert result.code == 6
+    assert "is shared with 9 projects; 2 more would pass the limit of 10" in result.err
+    real = cbr("share", BACKUP, P1, P2)
+    assert real.code == 6 and members(emulator) == []  # dry run and real run agree
+
+
+def test_own_project_and_bad_ids_are_usage_errors(cbr: Any, emulator: RunningEmulator) -> None:
+    own = cbr("share", BACKUP, OWN)
+    assert own.code == 2 and "the profile's own project" in own.err
+    bad = cbr("accept", "not-a-backup")
+    assert bad.code == 2 and "invalid backup id 'not-a-backup'" in bad.err
+    vault = cbr("accept", BACKUP, "--vault", "nope")
+    assert vault.code == 2 and "invalid vault id 'nope'" in vault.err
+    assert emulator.emulator.logged() == []
+
+
+def test_an_ambiguous_post_is_settled_by_listing(cbr: Any, emulator: RunningEmulator) -> None:
+    fault(emulator, "commit_then_502", method="POST", path=MEMBERS)
+    result = cbr("share", BACKUP, P1, "-o", "json")
+    assert result.code == 0, result.err
+    assert [r["result"] for r in json.loads(result.out)["results"]] == ["created"]
+    assert len(members(emulator)) == 1  # never a second POST for a member that is there
+
+
+def test_already_a_member_means_existing(cbr: Any, emulator: RunningEmulator) -> None:
+    """A list that missed the member (here: one empty answer), then 6714 from the POST: the
+    second list finds it, and it is `existing`, not an error."""
+    assert cbr("share", BACKUP, P1).code == 0
+    empty = json.dumps({"members": [], "count": 0})
+    fault(emulator, "raw", method="GET", path=MEMBERS, status=200, body=empty)
+    result = cbr("share", BACKUP, P1, "-o", "json")
+    assert result.code == 0, result.err
+    assert [r["result"] for r in json.loads(result.out)["results"]] == ["existing"]
+
+
+def test_an_encrypted_backup_is_warned_about_then_refused_with_a_hint(cbr: Any) -> None:
+    result = cbr("share", ENCRYPTED, P1)
+    assert result.code == 6
+    lines = result.err.splitlines()
+    assert lines[0].startswith(f"warning: backup {ENCRYPTED} is encrypted: the receiving account")
+    assert "BackupService.6709" in lines[1]
+    assert lines[2] == (
+        "hint: an encrypted backup needs its KMS key granted to the receiving account before "
+        "it can be shared"
+    )
+
+
+def test_list_shares_needs_a_backup_on_cbr(cbr: Any, emulator: RunningEmulator) -> None:
+    result = cbr("list-shares")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines() == [
+        "error: CBR has no project-wide list of sharings: its sharings are members of one backup",
+        "hint: give --backup-id BACKUP_ID, or --shared-with-me for offers to this project",
+    ]
+    assert emulator.emulator.logged() == []
+
+
+def test_list_shares_of_a_backup_with_status_filter(cbr: Any) -> None:
+    assert cbr("share", BACKUP, P1, P2).code == 0
+    listed = cbr("list-shares", "--backup-id", BACKUP, "-o", "json")
+    records = json.loads(listed.out)
+    assert sorted((r["dest_project_id"], r["status"]) for r in records) == [
+        (P1, "pending"),
+        (P2, "pending"),
+    ]
+    assert cbr("list-shares", "--backup-id", BACKUP, "--status", "accepted", "-o", "ids").out == ""
+    count = cbr("list-shares", "--backup-id", BACKUP, "--count")
+    assert count.out == "2\n"
+    bad = cbr("list-shares", "--backup-id", BACKUP, "--status", "available")
+    assert bad.code == 2 and "choose one of pending, accepted, rejected" in bad.err
+
+
+def test_the_receiving_project_sees_accepts_and_the_owner_sees_it(
+    cbr: Any, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    offers = cbr("list-shares", "--shared-with-me", "--status", "pending", "-o", "json")
+    assert [(o["id"], o["member_status"]) for o in json.loads(offers.out)] == [(BACKUP, "pending")]
+    accepted = cbr("accept", BACKUP, "-o", "json")
+    assert accepted.code == 0, accepted.err
+    [record] = json.loads(accepted.out)
+    assert (record["status"], record["to_project_id"]) == ("accepted", P1)
+    assert record["vault_id"]  # the partner's only vault, found without --vault
+    again = cbr("accept", BACKUP)
+    assert again.code == 0  # answering the same way twice is harmless
+    monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", OWN)
+    monkeypatch.setenv("BACKUPSHARE_TOKEN", "emulator-token")
+    seen = json.loads(cbr("list-shares", "--backup-id", BACKUP, "-o", "json").out)
+    assert [(m["dest_project_id"], m["status"]) for m in seen] == [(P1, "accepted")]
+
+
+def test_reject_an_offer(cbr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    rejected = cbr("reject", BACKUP, "-o", "json")
+    assert rejected.code == 0
+    assert json.loads(rejected.out)[0]["status"] == "rejected"
+
+
+def test_accept_with_several_vaults_names_them(cbr: Any, emulator: RunningEmulator) -> None:
+    vaults = {"vaults": [{"id": "11111111-1111-4111-8111-111111111111", "name": "disks"},
+                         {"id": "22222222-2222-4222-8222-222222222222", "name": "servers"}]}  # fmt: skip
+    fault(
+        emulator, "raw", method="GET", path=f"/v3/{OWN}/vaults", status=200, body=json.dumps(vaults)
+    )
+    result = cbr("accept", PARTNER_BACKUP)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines() == [
+        "error: this project has 2 vaults: 11111111-1111-4111-8111-111111111111 (disks), "
+        "22222222-2222-4222-8222-222222222222 (servers)",
+        "hint: choose one with --vault VAULT_ID",
+    ]
+    assert emulator.emulator.logged("PUT") == []
+
+
+def test_accept_and_reject_on_vbs_are_usage_errors(cli: Any, emulator: RunningEmulator) -> None:
+    for verb in ("accept", "reject"):
+        result = cli(verb, PARTNER_BACKUP)
+        assert result.code == 2
+        assert result.err.splitlines()[0] == (
+            "error: VBS sharing needs no acceptance: a sharing is usable as soon as it is made"
+        )
+    assert emulator.emulator.logged() == []
+
+
+def test_cancel_every_member_of_a_backup(cbr: Any, emulator: RunningEmulator) -> None:
+    assert cbr("share", BACKUP, P1, P2).code == 0
+    result = cbr("cancel", "--backup-id", BACKUP, "--yes", "-o", "json")
+    assert result.code == 0, result.err
+    assert sorted(r["to_project_id"] for r in json.loads(result.out)["results"]) == [P1, P2]
+    deletes = [r["path"] for r in emulator.emulator.logged("DELETE")]
+    assert sorted(deletes) == [f"{MEMBERS}/{P1}", f"{MEMBERS}/{P2}"]
+    assert cbr("list-shares", "--backup-id", BACKUP, "--count").out == "0\n"
+
+
+def test_cancel_one_member_and_an_absent_one(cbr: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    result = cbr(
+        "cancel", "--backup-id", BACKUP, "--to-project", P1, "--to-project", P2, "-o", "json"
+    )
+    assert result.code == 0
+    outcome = {r["to_project_id"]: r["result"] for r in json.loads(result.out)["results"]}
+    assert outcome == {P1: "canceled", P2: "absent"}
+
+
+@pytest.mark.parametrize("argv", [["cancel", BACKUP], ["show", BACKUP]])
+def test_sharing_ids_are_usage_errors_on_cbr(
+    cbr: Any, emulator: RunningEmulator, argv: list[str]
+) -> None:
+    result = cbr(*argv)
+    assert result.code == 2
+    assert result.err.startswith("error: CBR sharings have no ids of their own")
+    assert emulator.emulator.logged() == []
+
+
+def test_a_bad_service_is_named(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    flag = cli("--service", "ebs", "list-shares")
+    assert flag.code == 2 and "service 'ebs' (flag --service) is not one of vbs, cbr" in flag.err
+    monkeypatch.setenv("BACKUPSHARE_SERVICE", "ebs")
+    env = cli("list-shares")
+    assert env.code == 3 and "service 'ebs' (env BACKUPSHARE_SERVICE)" in env.err
