@@ -139,6 +139,11 @@ class Cbr:
     def cancel_backup(self, backup_id: str) -> None:
         raise UsageError("CBR cannot end every sharing of a backup in one call")
 
+    def probe(self) -> str:
+        """One cheap authenticated read, for doctor: `GET …/backups?limit=1` and its count."""
+        body = self._call("GET", f"{self._base}/backups", params={"limit": "1"})
+        return f"{_count(body)} backups"
+
     def backup_warnings(self, backup_id: str) -> list[str]:
         """What to know before sharing: an encrypted backup needs its key shared too."""
         body = self._call("GET", f"{self._base}/backups/{backup_id}")

@@ -201,15 +201,14 @@ def _endpoint(settings: Settings) -> list[Step]:
 
 
 def _credentials(settings: Settings) -> list[Step]:
-    from .models import ListQuery
+    from .cbr import Cbr
     from .vbs import Vbs
 
-    with Vbs.connect(settings) as service:
+    connect = Cbr.connect if settings.service == "cbr" else Vbs.connect
+    with connect(settings) as service:
         try:
-            count = service.count(ListQuery())
-            steps = [
-                Step("credentials", "ok", f"{settings.auth.method} accepted; {count} sharings")
-            ]
+            seen = service.probe()
+            steps = [Step("credentials", "ok", f"{settings.auth.method} accepted; {seen}")]
         except BackupshareError as exc:
             steps = [fail("credentials", exc)]
     # Even a refused request brings the server's Date: a skewed clock is a common cause.

@@ -137,6 +137,10 @@ class Vbs:
     def remove(self, share: Share) -> bool:
         return self.cancel(share.id)
 
+    def probe(self) -> str:
+        """One cheap authenticated read, for doctor: the count of this project's sharings."""
+        return f"{self.count(ListQuery())} sharings"
+
     def already_shared(self, error: BackupshareError) -> bool:
         return False  # VBS has no such code: the list before the POST is what counts
 

@@ -235,3 +235,24 @@ def test_a_bad_service_is_named(cli: Any, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("BACKUPSHARE_SERVICE", "ebs")
     env = cli("list-shares")
     assert env.code == 3 and "service 'ebs' (env BACKUPSHARE_SERVICE)" in env.err
+
+
+def test_doctor_proves_cbr_credentials_with_a_backup_list(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    result = cbr("doctor", "-o", "json")
+    assert result.code == 0, result.out
+    steps = {step["check"]: step for step in json.loads(result.out)}
+    assert steps["credentials"]["status"] == "ok"
+    assert steps["credentials"]["detail"].startswith("token accepted; ")
+    assert steps["credentials"]["detail"].endswith(" backups")
+    [probe] = emulator.emulator.logged("GET")
+    assert (probe["path"], probe["query"]) == (f"/v3/{OWN}/backups", {"limit": "1"})
+
+
+def test_config_show_says_which_service(cbr: Any) -> None:
+    shown = {row["key"]: row for row in json.loads(cbr("config", "show", "-o", "json").out)}
+    assert (shown["service"]["value"], shown["service"]["source"]) == (
+        "cbr",
+        "env BACKUPSHARE_SERVICE",
+    )

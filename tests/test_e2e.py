@@ -307,6 +307,8 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
 def test_config_init_through_its_prompts(emulator: RunningEmulator, isolated: Path) -> None:
     env = {"XDG_CONFIG_HOME": str(isolated / ".config"), "HOME": str(isolated)}
     child = spawn(emulator, "-p", "prod", "config", "init", **env)
+    child.expect(r"Backup service \(vbs or cbr\) \[vbs\]: ")
+    child.sendline("cbr")
     child.expect(r"Cloud \(otc or huaweicloud\) \[otc\]: ")
     child.sendline("")
     child.expect(r"Region \[eu-de\]: ")
@@ -329,6 +331,7 @@ def test_config_init_through_its_prompts(emulator: RunningEmulator, isolated: Pa
     assert path.stat().st_mode & 0o777 == 0o600
     text = path.read_text()
     assert "region: eu-nl" in text and P1 in text and "secret_key: typed-secret-key" in text
+    assert "service: cbr" in text
 
 
 # -- doctor ----------------------------------------------------------------------------------------

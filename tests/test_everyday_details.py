@@ -284,6 +284,10 @@ def test_config_init_asks_again_after_a_bad_answer(
 
     env = {"XDG_CONFIG_HOME": str(isolated / ".config"), "HOME": str(isolated)}
     child = spawn(emulator, "-p", "prod", "config", "init", **env)
+    child.expect(r"Backup service \(vbs or cbr\) \[vbs\]: ")
+    child.sendline("ebs")
+    child.expect(r"service must be one of vbs, cbr; try again")
+    child.sendline("")
     child.expect(r"Cloud \(otc or huaweicloud\) \[otc\]: ")
     child.sendline("aws")
     child.expect(r"cloud must be one of otc, huaweicloud; try again \(Ctrl-C to stop\)")
@@ -312,6 +316,7 @@ def test_config_init_asks_again_after_a_bad_answer(
     assert child.exitstatus == 0
     written = (isolated / ".config" / "backupshare" / "config.yaml").read_text()
     assert "cloud: otc" in written and "region: eu-nl" in written and P1 in written
+    assert "service: vbs" in written
 
 
 @pytest.mark.parametrize(

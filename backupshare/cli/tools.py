@@ -203,6 +203,7 @@ def config_init(
         ask,
         cloud=cloud,
         region=flags.region,
+        service=flags.service,
         endpoint=flags.endpoint,
         project_id=flags.project_id,
         auth_method=auth_method,
@@ -257,7 +258,12 @@ def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
                 return answer
             print(f"  {problem}; try again (Ctrl-C to stop)", file=sys.stderr)
 
+    from ..config import SERVICES
+
     profile: dict[str, Any] = {}
+    profile["service"] = value(
+        "service", f"Backup service ({' or '.join(SERVICES)})", "vbs", _one_of("service", SERVICES)
+    )
     endpoint = given.get("endpoint")
     if endpoint:
         profile["endpoint"] = value("endpoint", "", None, url_problem)
