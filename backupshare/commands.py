@@ -265,7 +265,7 @@ def share(
             made = settled.created[target]
             results.append(_share_result(backup_id, target, made, RESULT_CREATED))
         else:
-            error = settled.failures[target].to_dict()
+            error = settled.failures[target]
             results.append(Result(backup_id, target, None, RESULT_FAILED, error))
     return ShareOutcome(results, service.invocation_id, request)
 
@@ -497,7 +497,7 @@ def _cancel_backup(service: SharingService, backup_id: str) -> Result:
     try:
         service.cancel_backup(backup_id)
     except BackupshareError as exc:
-        return Result(backup_id, None, None, RESULT_FAILED, exc.to_dict())
+        return Result(backup_id, None, None, RESULT_FAILED, exc)
     return Result(backup_id, None, None, RESULT_CANCELED)
 
 
@@ -510,7 +510,7 @@ def cancel_result(
         share.to_project_id if share else None,
         share_id,
         result,
-        error.to_dict() if error else None,
+        error,
     )
 
 
@@ -615,24 +615,5 @@ def batch_error(results: list[Result], what: str) -> BackupshareError | None:
             f"{len(failed)} of {len(results)} {what}s failed",
             hint="the results show each item; re-running retries only what is missing",
         )
-    first = failed[0].error or {}
-    return error_from_dict(first, f"every {what} failed")
-
-
-def error_from_dict(error: dict[str, Any], prefix: str) -> BackupshareError:
-    from . import errors
-
-    classes = {
-        cls.kind: cls
-        for cls in vars(errors).values()
-        if isinstance(cls, type) and issubclass(cls, BackupshareError)
-    }
-    cls = classes.get(str(error.get("type")), BackupshareError)
-    rid = error.get("request_id")
-    return cls(
-        f"{prefix}: {error.get('message')}",
-        hint=error.get("hint"),
-        status=error.get("status"),
-        code=error.get("code"),
-        request_ids=(rid,) if rid else (),
-    )
+    first = failed[0].error or BackupshareError("no reason given")
+    return replace(first, message=f"every {what} failed: {first.message}")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UnexpectedResponse
+from .errors import BackupshareError, UnexpectedResponse
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -246,7 +246,7 @@ class Result:
     to_project_id: str | None
     share_id: str | None
     result: str
-    error: dict[str, Any] | None = None
+    error: BackupshareError | None = None
     note: str | None = None  # for the person reading: said on stderr, not part of the record
     status: str | None = None  # CBR: the member's status (pending until the project accepts)
 
@@ -256,7 +256,7 @@ class Result:
             "to_project_id": self.to_project_id,
             "share_id": self.share_id,
             "result": self.result,
-            "error": self.error,
+            "error": self.error.to_dict() if self.error else None,
         }
         if self.status is not None:  # CBR only: VBS records keep their shape exactly
             record["status"] = self.status

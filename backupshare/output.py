@@ -143,7 +143,7 @@ def share_flat(share: Share) -> dict[str, Any]:
 
 
 def result_row(result: Result, *, dry_run: bool = False) -> list[str]:
-    error = result.error["message"] if result.error else ""
+    error = result.error.message if result.error else ""
     shown = PLANNED.get(result.result, result.result) if dry_run else result.result
     return [
         shown,
@@ -243,7 +243,7 @@ class Results(Records[Result]):
         return {"dry_run": True, **document} if self.dry_run else document
 
     def csv_row(self, item: Result) -> Iterable[Any]:
-        error = item.error["message"] if item.error else ""
+        error = item.error.message if item.error else ""
         row = [item.backup_id, item.to_project_id, item.share_id, item.result, error]
         return [*row, item.status] if self.with_status else row
 

@@ -191,6 +191,41 @@ def round_trips(runs: int) -> list[Row]:
     ]
 
 
+def cbr_against_vbs(runs: int) -> list[Row]:
+    """CBR's share and list-shares, each against the same VBS command in the same run."""
+    emulator = Emulator(*[f"--backup={uuid.UUID(int=i + 1)}" for i in range(80)])
+    try:
+        env = {"vbs": emulator.env(), "cbr": {**emulator.env(), "BACKUPSHARE_SERVICE": "cbr"}}
+        first = {"vbs": 1, "cbr": 41}  # each service shares backups of its own
+        targets = {
+            service: iter([(str(uuid.UUID(int=b)), uuid.uuid4().hex)
+                           for b in range(start, start + 40) for _ in range(10)])
+            for service, start in first.items()
+        }  # fmt: skip
+
+        def one_share(service: str) -> float:
+            backup, project = next(targets[service])
+            return timed([str(BIN), "share", backup, project], env[service])
+
+        share = {service: median_of(runs, lambda s=service: one_share(s)) for service in env}
+        listed = {}
+        for service, backup in (("vbs", uuid.UUID(int=1)), ("cbr", uuid.UUID(int=41))):
+            argv = [str(BIN), "list-shares", "--backup-id", str(backup), "-o", "json"]
+            listed[service] = median_of(runs, lambda a=argv, s=service: timed(a, env[s]))
+    finally:
+        emulator.stop()
+
+    def row(label: str, figures: dict[str, float], vbs_label: str) -> Row:
+        ratio = figures["cbr"] / figures["vbs"]
+        return (label, f"{figures['cbr']:.3f} s", f"{figures['vbs']:.3f} s ({vbs_label})",
+                f"{ratio:.2f}×{' ✓' if ratio <= 1.1 else ' ✗'}", "≤ 1.1× VBS")  # fmt: skip
+
+    return [
+        row("CBR `share` (members, backup, POST)", share, "VBS `share`"),
+        row("CBR `list-shares --backup-id`, 10 members", listed, "VBS, 10 sharings"),
+    ]
+
+
 def big_lists(runs: int) -> list[Row]:
     emulator = Emulator()
     try:
@@ -294,6 +329,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         rows = startup(runs, Path(work))
     rows += round_trips(runs)
+    rows += cbr_against_vbs(runs)
     rows += big_lists(3 if args.quick else 5)
     rows += batch_cancel(3 if args.quick else 6)
     rows += peers(runs)

@@ -158,7 +158,7 @@ def test_post_that_never_succeeds_reports_failed(emulator: RunningEmulator) -> N
     assert results(outcome) == [(P1, "failed")]
     error = outcome.error()
     assert isinstance(error, UnavailableError) and error.exit_code == 8
-    assert outcome.results[0].error is not None and outcome.results[0].error["status"] == 503
+    assert outcome.results[0].error is not None and outcome.results[0].error.status == 503
 
 
 def test_share_rejections_raise(client: Vbs) -> None:
@@ -207,7 +207,7 @@ def test_partial_failure_is_exit_7_with_per_item_results(emulator: RunningEmulat
     outcome = commands.cancel(api, commands.plan_cancel(api, ids, None, []), concurrency=1)  # type: ignore[arg-type]
     assert [r.result for r in outcome.results] == ["canceled", "failed", "canceled"]
     assert outcome.results[1].error is not None
-    assert outcome.results[1].error["type"] == "auth" and outcome.results[1].error["status"] == 403
+    assert outcome.results[1].error.kind == "auth" and outcome.results[1].error.status == 403
     error = outcome.error()
     assert isinstance(error, PartialFailure) and error.exit_code == 7
     assert error.message == "1 of 3 cancellations failed"

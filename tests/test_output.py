@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from backupshare.emulator.server import DEFAULT_TOKEN
+from backupshare.errors import RejectedError
 from backupshare.models import Result, Share
 from backupshare.output import Output, human_size, human_time, plain_table
 
@@ -52,8 +53,8 @@ RESULTS = [
     Result("066b1e37-9305-4057-97e5-2e99b21fc71d", "722513ed0a324dadaabe5b2d0fe848c1",
            "00000000-0000-4000-8000-000000000001", "created"),
     Result("066b1e37-9305-4057-97e5-2e99b21fc71d", "722513ed0a324dadaabe5b2d0fe848c2",
-           None, "failed", {"type": "rejected", "message": "quota, \"exceeded\"", "status": 400,
-                            "code": "VolumeBackup.0108", "request_id": "r1", "hint": None}),
+           None, "failed", RejectedError('quota, "exceeded"', status=400, code="VolumeBackup.0108",
+                                         request_ids=("r1",))),
 ]  # fmt: skip
 
 
