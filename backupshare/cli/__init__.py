@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:  # kept out of start-up: `--version` needs none of them
     from collections.abc import Sequence
     from types import FrameType
+    from typing import Any, TypeGuard
+
+    from typer import TyperException
 
     from ..errors import BackupshareError, UsageError
 
@@ -27,20 +30,18 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI and returns its exit code (main() exits with it)."""
     import typer
-    from typer._click import exceptions as click_exceptions
-    from typer.main import get_command
 
-    from ..errors import BackupshareError, UsageError
-    from . import coercion
+    from ..errors import BackupshareError
     from .app import app
     from .common import STATE
+    from .typer_internals import click_command
 
     STATE.__init__()  # type: ignore[misc]  # a fresh invocation (tests run many in one process)
     args = list(sys.argv[1:] if argv is None else argv)
-    command = get_command(app)
-    coercion.install()
+    command = click_command(app)
     if os.environ.get(COMPLETE_VAR):  # a shell asks for candidates: register Typer's shells
-        from typer._completion_classes import completion_init
+        # typer.completion, Typer's public module for this, re-exports it without declaring it
+        from typer.completion import completion_init  # type: ignore[attr-defined]
 
         completion_init()
     try:
@@ -48,11 +49,6 @@ def run(argv: Sequence[str] | None = None) -> int:
         if result == 130:  # Typer turns Ctrl-C inside a command into a silent Exit(130)
             return _interrupted()
         return result if isinstance(result, int) else 0
-    except click_exceptions.NoArgsIsHelpError as exc:
-        print(exc.format_message(), file=sys.stderr)  # the help itself, as asked
-        return UsageError.exit_code
-    except click_exceptions.UsageError as exc:
-        return _fail(_usage_error(exc))
     except (typer.Abort, KeyboardInterrupt, EOFError):
         return _interrupted()
     except typer.Exit as exc:
@@ -68,6 +64,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 141
         raise
     except Exception as exc:
+        if _is_usage_error(exc):
+            return _usage_failure(exc)
         if STATE.flags.debug:
             raise
         print(
@@ -91,14 +89,28 @@ def _interrupted() -> int:
     return _fail(Interrupted("interrupted", hint="work in progress was stopped; re-run to finish"))
 
 
-def _usage_error(exc: object) -> UsageError:
-    from typer._click import exceptions as click_exceptions
+def _is_usage_error(exc: Exception) -> TypeGuard[TyperException]:
+    """Typer's usage errors (no such option, missing argument...): exit code 2, as in click."""
+    import typer
 
+    return isinstance(exc, typer.TyperException) and exc.exit_code == 2
+
+
+def _usage_failure(exc: TyperException) -> int:
     from ..errors import UsageError
 
-    assert isinstance(exc, click_exceptions.UsageError)
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and exc.format_message() == ctx.get_help():
+        # a bare `backupshare` or `backupshare config` (no_args_is_help): the help, as asked
+        print(exc.format_message(), file=sys.stderr)
+        return UsageError.exit_code
+    return _fail(_usage_error(exc, ctx))
+
+
+def _usage_error(exc: TyperException, ctx: Any) -> UsageError:
+    from ..errors import UsageError
+
     message = exc.format_message()
-    ctx = exc.ctx
     where = ctx.command_path if ctx is not None else "backupshare"
     return UsageError(message[:1].lower() + message[1:], hint=f"see '{where} --help'")
 

@@ -163,11 +163,11 @@ def with_common_options(func: F) -> F:
 
 def single_command(name: str, function: Callable[..., Any], **options: Any) -> Any:
     """A click command built by Typer from one function (a one-command Typer app)."""
-    from typer.main import get_command
+    from .typer_internals import click_command
 
     one = typer.Typer(rich_markup_mode=None, add_completion=False)
     one.command(name, **options)(function)
-    return get_command(one)
+    return click_command(one)
 
 
 def settings() -> Settings:

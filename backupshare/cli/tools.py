@@ -29,9 +29,9 @@ config_app = typer.Typer(
 def command(name: str) -> Any:
     """The click command for `name`, built on demand (see cli.LazyGroup)."""
     if name == "config":
-        from typer.main import get_command
+        from .typer_internals import click_command
 
-        built = get_command(config_app)
+        built = click_command(config_app)
         built.name = "config"
         return built
     if name == "emulator":
@@ -362,6 +362,7 @@ def completion(
 
 
 def completion_script(shell: str) -> str:
-    from typer._completion_shared import get_completion_script
+    # typer.completion, Typer's public module for this, re-exports it without declaring it
+    from typer.completion import get_completion_script  # type: ignore[attr-defined]
 
     return get_completion_script(prog_name="backupshare", complete_var=COMPLETE_VAR, shell=shell)
