@@ -49,9 +49,9 @@ def every_parameter() -> list[tuple[Any, Any]]:
 
 def test_the_walk_reaches_every_command() -> None:
     paths = {ctx.command_path for ctx, _ in every_parameter()}
-    config = {
-        f"backupshare config {name}" for name in ("path", "profiles", "show", "validate", "init")
-    }
+    from backupshare.cli.tools import config_app
+
+    config = {f"backupshare config {c.name}" for c in config_app.registered_commands}
     # the emulator passes its arguments through untouched: it has no parameter to convert
     commands = {f"backupshare {name}" for name in COMMANDS if name != "emulator"}
     assert paths == {"backupshare"} | commands | config
