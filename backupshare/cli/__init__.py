@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # kept out of start-up: `--version` needs none of them
     from typer import TyperException
 
     from ..errors import BackupshareError, UsageError
+    from .common import Invocation
 
 COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
 
@@ -27,17 +28,25 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def run(argv: Sequence[str] | None = None) -> int:
-    """Runs the CLI and returns its exit code (main() exits with it)."""
+def run(argv: Sequence[str] | None = None, invocation: Invocation | None = None) -> int:
+    """Runs the CLI in this process and returns its exit code. Nothing here touches the
+    process itself (signals, file descriptors): main() does, at the process boundary."""
+    return _run(list(sys.argv[1:] if argv is None else argv), invocation or _invocation())[0]
+
+
+def _invocation() -> Invocation:
+    from .common import Invocation
+
+    return Invocation()
+
+
+def _run(args: list[str], invocation: Invocation) -> tuple[int, Invocation]:
     import typer
 
     from ..errors import BackupshareError
     from .app import app
-    from .common import STATE
     from .typer_internals import click_command
 
-    STATE.__init__()  # type: ignore[misc]  # a fresh invocation (tests run many in one process)
-    args = list(sys.argv[1:] if argv is None else argv)
     command = click_command(app)
     if os.environ.get(COMPLETE_VAR):  # a shell asks for candidates: register Typer's shells
         # typer.completion, Typer's public module for this, re-exports it without declaring it
@@ -45,35 +54,36 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         completion_init()
     try:
-        result = command.main(args, prog_name="backupshare", standalone_mode=False)
+        result = command.main(args, prog_name="backupshare", standalone_mode=False, obj=invocation)
         if result == 130:  # Typer turns Ctrl-C inside a command into a silent Exit(130)
-            return _interrupted()
-        return result if isinstance(result, int) else 0
+            return _interrupted(invocation), invocation
+        return (result if isinstance(result, int) else 0), invocation
     except (typer.Abort, KeyboardInterrupt, EOFError):
-        return _interrupted()
+        return _interrupted(invocation), invocation
     except typer.Exit as exc:
-        return int(exc.exit_code)
+        return int(exc.exit_code), invocation
     except BackupshareError as exc:
-        return _fail(exc)
+        return _fail(invocation, exc), invocation
     except BrokenPipeError:
-        _silence_stdout()
-        return 141  # like a shell: the reader went away (`| head`)
+        return READER_GONE, invocation  # like a shell: the reader went away (`| head`)
     except SystemExit as exc:
         if _reader_gone(exc):  # click turns a broken pipe into exit 1; a shell says 141
-            _silence_stdout()
-            return 141
+            return READER_GONE, invocation
         raise
     except Exception as exc:
         if _is_usage_error(exc):
-            return _usage_failure(exc)
-        if STATE.flags.debug:
+            return _usage_failure(invocation, exc), invocation
+        if invocation.flags.debug:
             raise
         print(
             f"error: internal error: {exc.__class__.__name__}: {exc}\n"
             "hint: this is a bug; re-run with --debug for a traceback and report it",
             file=sys.stderr,
         )
-        return 1
+        return 1, invocation
+
+
+READER_GONE = 141
 
 
 def _reader_gone(exc: SystemExit) -> bool:
@@ -83,10 +93,11 @@ def _reader_gone(exc: SystemExit) -> bool:
     return isinstance(cause, OSError) and cause.errno == errno.EPIPE
 
 
-def _interrupted() -> int:
+def _interrupted(invocation: Invocation) -> int:
     from ..errors import Interrupted
 
-    return _fail(Interrupted("interrupted", hint="work in progress was stopped; re-run to finish"))
+    stopped = Interrupted("interrupted", hint="work in progress was stopped; re-run to finish")
+    return _fail(invocation, stopped)
 
 
 def _is_usage_error(exc: Exception) -> TypeGuard[TyperException]:
@@ -96,7 +107,7 @@ def _is_usage_error(exc: Exception) -> TypeGuard[TyperException]:
     return isinstance(exc, typer.TyperException) and exc.exit_code == 2
 
 
-def _usage_failure(exc: TyperException) -> int:
+def _usage_failure(invocation: Invocation, exc: TyperException) -> int:
     from ..errors import UsageError
 
     ctx = getattr(exc, "ctx", None)
@@ -104,7 +115,7 @@ def _usage_failure(exc: TyperException) -> int:
         # a bare `backupshare` or `backupshare config` (no_args_is_help): the help, as asked
         print(exc.format_message(), file=sys.stderr)
         return UsageError.exit_code
-    return _fail(_usage_error(exc, ctx))
+    return _fail(invocation, _usage_error(exc, ctx))
 
 
 def _usage_error(exc: TyperException, ctx: Any) -> UsageError:
@@ -115,13 +126,11 @@ def _usage_error(exc: TyperException, ctx: Any) -> UsageError:
     return UsageError(message[:1].lower() + message[1:], hint=f"see '{where} --help'")
 
 
-def _fail(error: BackupshareError) -> int:
+def _fail(invocation: Invocation, error: BackupshareError) -> int:
     import contextlib
 
-    from .common import STATE
-
     with contextlib.suppress(BrokenPipeError):
-        STATE.out().error(error)
+        invocation.out().error(error)
     return error.exit_code
 
 
@@ -168,18 +177,18 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     _no_core_dumps()
     _buffered_stdout()
     signal.signal(signal.SIGTERM, _on_sigterm)
+    invocation = _invocation()
     try:
-        code = run(args)
+        code, _ = _run(args, invocation)
     except KeyboardInterrupt:  # so early that run() had not yet taken over (imports)
-        code = _interrupted()
+        code = _interrupted(invocation)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
-        code = 141
-    from .common import STATE
-
-    if STATE.abandoned_work:  # a second Ctrl-C: do not wait for requests still in flight
+        code = READER_GONE
+    if code == READER_GONE:
+        _silence_stdout()  # nothing more may reach the closed pipe, not even at exit
+    if invocation.abandoned_work:  # a second Ctrl-C: do not wait for requests still in flight
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)

@@ -11,7 +11,7 @@ from typer.core import TyperGroup
 
 from ..errors import UsageError
 from .about import version_text
-from .common import with_common_options
+from .common import Invocation, with_common_options
 
 # name: (module in this package, one-line help). Commands are built only when used, so
 # `backupshare share --help` does not pay for building every other command (see benchmarks/).
@@ -104,6 +104,7 @@ app = typer.Typer(
 @app.callback()
 @with_common_options
 def root(
+    inv: Invocation,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
     verbose: Annotated[
         bool,

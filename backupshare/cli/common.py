@@ -6,10 +6,11 @@ import functools
 import inspect
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -21,27 +22,96 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..output import Output
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 @dataclass
 class Invocation:
-    """The state of this run: the global options, and what was built from them."""
+    """One run of the CLI: the global options, and what was built from them. `run()` makes one
+    per invocation and hands it to Typer as the root context's `obj`; every command receives
+    it as its first argument (see with_common_options). Tests may pass their own, e.g. with a
+    `sleep` that does not wait."""
 
     flags: Flags = field(default_factory=Flags)
     no_color: bool = False
     quiet: bool = False
     csv_safe: bool = False
     abandoned_work: bool = False  # threads left running after a second Ctrl-C: exit at once
-    settings: Settings | None = None
+    resolved: Settings | None = None
     output: Output | None = None
+    sleep: Callable[[float], None] = time.sleep  # between retries
+
+    def remember(self, values: dict[str, Any]) -> None:
+        """Merges options given at one level (before or after the command's name)."""
+        if values.get("output") is not None and values["output"] not in OUTPUT_FORMATS:
+            raise UsageError(
+                f"invalid --output {values['output']!r}: choose one of {', '.join(OUTPUT_FORMATS)}"
+            )
+        # `is`, not `in`: 0 == False, and `--retries 0` is a value, not an absent flag.
+        given = {
+            k: v for k, v in values.items() if k in FLAG_NAMES and v is not None and v is not False
+        }
+        self.flags = replace(self.flags, **given)
+        self.no_color = self.no_color or bool(values.get("no_color"))
+        self.quiet = self.quiet or bool(values.get("quiet"))
+        self.csv_safe = self.csv_safe or bool(values.get("csv_safe"))
+        self.output = None
+
+    def settings(self) -> Settings:
+        """The profile's settings, resolved once (their warnings said once)."""
+        if self.resolved is None:
+            from ..config import load_settings
+
+            self.resolved = load_settings(self.flags)
+            self.output = None
+            for warning in self.resolved.warnings:
+                self.out().warning(warning)
+        return self.resolved
+
+    def service(self, pool_size: int = 8) -> SharingService:
+        """The backup service of the profile, connected for this invocation."""
+        current = self.settings()
+        log = debug_logger() if current.debug else None
+        options: dict[str, Any] = {"log": log, "pool_size": pool_size, "sleep": self.sleep}
+        if current.service == "cbr":
+            from ..cbr import Cbr
+
+            return Cbr.connect(current, **options)
+        from ..vbs import Vbs
+
+        return Vbs.connect(current, **options)
+
+    @contextmanager
+    def interrupt_latch(self) -> Iterator[Interrupt]:
+        """Within: Ctrl-C and SIGTERM raise a flag the batch polls instead of an exception, so
+        no interrupt can land between the work and its report (see commands.Interrupt)."""
+        import signal
+        import threading
+
+        from ..commands import Interrupt
+
+        stop = Interrupt()
+        if threading.current_thread() is not threading.main_thread():
+            yield stop
+            return
+
+        def raise_flag(signum: int, frame: Any) -> None:
+            stop.raise_()
+            if stop.count == 1:
+                self.out().notice("interrupted: finishing what is in flight (Ctrl-C again to stop)")
+
+        handlers = {sig: signal.signal(sig, raise_flag) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield stop
+        finally:
+            for sig, handler in handlers.items():
+                signal.signal(sig, handler)
+            self.abandoned_work = self.abandoned_work or stop.abandoned
 
     def out(self) -> Output:
         """The renderer; before settings are known it follows -o or BACKUPSHARE_OUTPUT."""
         if self.output is None:
             from ..output import Output
 
-            fmt = self.settings.output if self.settings else self.flags.output
+            fmt = self.resolved.output if self.resolved else self.flags.output
             fmt = fmt or os.environ.get("BACKUPSHARE_OUTPUT") or "table"
             if fmt not in OUTPUT_FORMATS:
                 fmt = "table"
@@ -49,9 +119,6 @@ class Invocation:
                 fmt, quiet=self.quiet, no_color=self.no_color, csv_safe=self.csv_safe
             )
         return self.output
-
-
-STATE = Invocation()
 
 
 def complete_profiles(incomplete: str) -> list[str]:
@@ -130,35 +197,28 @@ COMMON_NAMES = tuple(p.name for p in COMMON_PARAMETERS)
 FLAG_NAMES = {f.name for f in fields(Flags)}
 
 
-def remember(values: dict[str, Any]) -> None:
-    """Merges options given at this level into the invocation (later levels win)."""
-    if values.get("output") is not None and values["output"] not in OUTPUT_FORMATS:
-        raise UsageError(
-            f"invalid --output {values['output']!r}: choose one of {', '.join(OUTPUT_FORMATS)}"
-        )
-    # `is`, not `in`: 0 == False, and `--retries 0` is a value, not an absent flag.
-    given = {
-        k: v for k, v in values.items() if k in FLAG_NAMES and v is not None and v is not False
-    }
-    STATE.flags = replace(STATE.flags, **given)
-    STATE.no_color = STATE.no_color or bool(values.get("no_color"))
-    STATE.quiet = STATE.quiet or bool(values.get("quiet"))
-    STATE.csv_safe = STATE.csv_safe or bool(values.get("csv_safe"))
-    STATE.output = None
-
-
-def with_common_options(func: F) -> F:
-    """Adds the global options to a command, so they are accepted after its name too."""
+def with_common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Adds the global options to a command, so they are accepted after its name too, and
+    calls it with this run's Invocation (the root context's `obj`) as its first argument."""
     signature = inspect.signature(func, eval_str=True)
+    own = list(signature.parameters.values())[1:]  # the first is the Invocation
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        remember({name: kwargs.pop(name) for name in COMMON_NAMES})
-        return func(*args, **kwargs)
+        ctx = kwargs.pop(CONTEXT_NAME)
+        invocation = ctx.ensure_object(Invocation)
+        invocation.remember({name: kwargs.pop(name) for name in COMMON_NAMES})
+        return func(invocation, *args, **kwargs)
 
-    parameters = list(signature.parameters.values()) + COMMON_PARAMETERS
+    context = inspect.Parameter(
+        CONTEXT_NAME, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+    )
+    parameters = [*own, *COMMON_PARAMETERS, context]
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    return wrapper
+
+
+CONTEXT_NAME = "_typer_context"  # never an option: Typer passes its Context by annotation
 
 
 def single_command(name: str, function: Callable[..., Any], **options: Any) -> Any:
@@ -168,30 +228,6 @@ def single_command(name: str, function: Callable[..., Any], **options: Any) -> A
     one = typer.Typer(rich_markup_mode=None, add_completion=False)
     one.command(name, **options)(function)
     return click_command(one)
-
-
-def settings() -> Settings:
-    if STATE.settings is None:
-        from ..config import load_settings
-
-        STATE.settings = load_settings(STATE.flags)
-        STATE.output = None
-        for warning in STATE.settings.warnings:
-            STATE.out().warning(warning)
-    return STATE.settings
-
-
-def service(pool_size: int = 8) -> SharingService:
-    """The backup service of the profile, connected for this invocation."""
-    current = settings()
-    log = debug_logger() if current.debug else None
-    if current.service == "cbr":
-        from ..cbr import Cbr
-
-        return Cbr.connect(current, log=log, pool_size=pool_size)
-    from ..vbs import Vbs
-
-    return Vbs.connect(current, log=log, pool_size=pool_size)
 
 
 def debug_logger() -> Callable[[str], None]:
@@ -206,31 +242,3 @@ def debug_logger() -> Callable[[str], None]:
 def is_terminal() -> bool:
     """May we ask a person? Only the terminal decides (NO_COLOR is about colour, not prompts)."""
     return sys.stdin.isatty() and sys.stderr.isatty()
-
-
-@contextmanager
-def interrupt_latch() -> Iterator[Interrupt]:
-    """Within: Ctrl-C and SIGTERM raise a flag the batch polls instead of an exception, so no
-    interrupt can land between the work and its report (see commands.Interrupt)."""
-    import signal
-    import threading
-
-    from ..commands import Interrupt
-
-    stop = Interrupt()
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-
-    def raise_flag(signum: int, frame: Any) -> None:
-        stop.raise_()
-        if stop.count == 1:
-            STATE.out().notice("interrupted: finishing what is in flight (Ctrl-C again to stop)")
-
-    previous = {sig: signal.signal(sig, raise_flag) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        STATE.abandoned_work = STATE.abandoned_work or stop.abandoned

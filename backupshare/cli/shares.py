@@ -12,15 +12,7 @@ import typer
 from ..errors import Interrupted, UsageError
 from ..models import BACKUP_STATUSES
 from ..vbs import SORT_KEYS
-from .common import (
-    STATE,
-    interrupt_latch,
-    is_terminal,
-    service,
-    settings,
-    single_command,
-    with_common_options,
-)
+from .common import Invocation, is_terminal, single_command, with_common_options
 
 if TYPE_CHECKING:
     from ..commands import CancelPlan, SharingService
@@ -73,6 +65,7 @@ CANCEL_EXAMPLES = (
 
 @with_common_options
 def share(
+    inv: Invocation,
     backup_id: Annotated[
         str,
         typer.Argument(
@@ -101,9 +94,9 @@ def share(
     backup = commands.uuid_arg(backup_id, "backup id")
     from_file = commands.read_ids_file(projects_file) if projects_file else []
     targets = commands.share_targets(project_ids or [], from_file)
-    commands.refuse_own_project(targets, settings().project_id)
-    out = STATE.out()
-    with service() as api:
+    commands.refuse_own_project(targets, inv.settings().project_id)
+    out = inv.out()
+    with inv.service() as api:
         outcome = commands.share(api, backup, targets, dry_run=dry_run, warn=out.warning)
     if dry_run:
         out.notice("dry run: nothing was changed")
@@ -119,6 +112,7 @@ def share(
 
 @with_common_options
 def list_shares(
+    inv: Invocation,
     shared_with_me: Annotated[
         bool, typer.Option("--shared-with-me", help="Sharings made to this project.")
     ] = False,
@@ -162,7 +156,7 @@ def list_shares(
         ("from_project_id", from_project, commands.project_id_arg),
         ("volume_id", volume_id, lambda v: commands.uuid_arg(v, "volume id")),
         ("name", name, str),
-        ("status", status, lambda v: _status_arg(_statuses())(v)),
+        ("status", status, lambda v: _status_arg(_statuses(inv))(v)),
         ("availability_zone", availability_zone, str),
     ):
         if value is not None:
@@ -174,8 +168,8 @@ def list_shares(
     if not 1 <= page_size <= 1000:
         raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
-    out = STATE.out()
-    with service() as api:
+    out = inv.out()
+    with inv.service() as api:
         if count:
             out.count(commands.count_shares(api, query))
             return
@@ -183,11 +177,11 @@ def list_shares(
         out.shares(pages, shared_with_me=shared_with_me)
 
 
-def _statuses() -> tuple[str, ...]:
+def _statuses(inv: Invocation) -> tuple[str, ...]:
     """--status is the backup's status on VBS, the member's (the sharing's own) on CBR."""
     from ..cbr import MEMBER_STATUSES
 
-    return MEMBER_STATUSES if settings().service == "cbr" else BACKUP_STATUSES
+    return MEMBER_STATUSES if inv.settings().service == "cbr" else BACKUP_STATUSES
 
 
 def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
@@ -205,6 +199,7 @@ def _check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> N
 
 @with_common_options
 def show(
+    inv: Invocation,
     share_id: Annotated[
         str,
         typer.Argument(
@@ -216,12 +211,13 @@ def show(
     from .. import commands
 
     sid = commands.uuid_arg(share_id, "sharing id")
-    with service() as api:
-        STATE.out().share_detail(commands.show_share(api, sid))
+    with inv.service() as api:
+        inv.out().share_detail(commands.show_share(api, sid))
 
 
 @with_common_options
 def cancel(
+    inv: Invocation,
     share_ids: Annotated[
         list[str] | None,
         typer.Argument(metavar="SHARE_ID", help="Sharings to end (UUIDs).", show_default=False),
@@ -264,16 +260,16 @@ def cancel(
     if not 1 <= concurrency <= 64:
         raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
     if ids or ids_file:
-        _needs_sharing_ids()
+        _needs_sharing_ids(inv)
     terminal = is_terminal()
     if backup and not projects and not yes and not dry_run and not terminal:
         raise UsageError(
             f"refusing to end every sharing of backup {backup} without --yes",
             hint="add --yes to confirm (there is no terminal to ask on)",
         )
-    settings()
-    out = STATE.out()
-    with service(pool_size=concurrency) as api:
+    inv.settings()
+    out = inv.out()
+    with inv.service(pool_size=concurrency) as api:
         plan = commands.plan_cancel(api, ids, backup, projects)
         if dry_run:
             out.notice("dry run: nothing was changed")
@@ -283,7 +279,7 @@ def cancel(
         if not plan.empty and not yes and terminal and not _confirm(api, plan):
             out.notice("canceled nothing")
             raise typer.Exit(0)
-        with interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
+        with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
                 outcome = commands.cancel(
                     api, plan, concurrency=concurrency, progress=advance, stop=stop
@@ -298,8 +294,8 @@ def cancel(
         raise error
 
 
-def _needs_sharing_ids() -> None:
-    if settings().service == "cbr":
+def _needs_sharing_ids(inv: Invocation) -> None:
+    if inv.settings().service == "cbr":
         raise UsageError(
             "CBR sharings have no ids of their own: they are ended by backup and project",
             hint="backupshare cancel --backup-id BACKUP_ID [--to-project PROJECT_ID …]",
@@ -337,6 +333,7 @@ def _describe(share: Share | None, share_id: str, own_project: str) -> str:
 
 @with_common_options
 def accept(
+    inv: Invocation,
     backup_id: Annotated[
         str,
         typer.Argument(
@@ -355,13 +352,14 @@ def accept(
 
     backup = commands.uuid_arg(backup_id, "backup id")
     vault_id = commands.uuid_arg(vault, "vault id") if vault else None
-    with service() as api:
+    with inv.service() as api:
         member = commands.answer_offer(api, backup, "accepted", vault_id)
-    _member_out(member)
+    _member_out(inv, member)
 
 
 @with_common_options
 def reject(
+    inv: Invocation,
     backup_id: Annotated[
         str,
         typer.Argument(
@@ -373,16 +371,16 @@ def reject(
     from .. import commands
 
     backup = commands.uuid_arg(backup_id, "backup id")
-    with service() as api:
+    with inv.service() as api:
         member = commands.answer_offer(api, backup, "rejected")
-    _member_out(member)
+    _member_out(inv, member)
 
 
-def _member_out(member: Share) -> None:
+def _member_out(inv: Invocation, member: Share) -> None:
     record = {
         "backup_id": member.backup_id,
         "to_project_id": member.to_project_id,
         "status": member.status,
         "vault_id": member.vault_id,
     }
-    STATE.out().documents([record], list(record))
+    inv.out().documents([record], list(record))

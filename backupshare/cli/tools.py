@@ -12,7 +12,7 @@ import typer
 from ..errors import ConfigError, UsageError
 from . import COMPLETE_VAR
 from .app import SuggestingGroup
-from .common import STATE, is_terminal, settings, single_command, with_common_options
+from .common import Invocation, is_terminal, single_command, with_common_options
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
 
@@ -82,47 +82,47 @@ def help_command(
 # -- config --------------------------------------------------------------------------------------
 @config_app.command("path", epilog="Example:  backupshare config path")
 @with_common_options
-def config_path_cmd() -> None:
+def config_path_cmd(inv: Invocation) -> None:
     """Print the config file in use."""
     from ..config import config_path
 
-    path, _ = config_path(STATE.flags.config, os.environ)
+    path, _ = config_path(inv.flags.config, os.environ)
     print(path)
 
 
 @config_app.command("profiles", epilog="Example:  backupshare config profiles -o json")
 @with_common_options
-def config_profiles() -> None:
+def config_profiles(inv: Invocation) -> None:
     """List the profile names of the config file."""
     from ..config import config_path, read_config_file
 
-    path, _ = config_path(STATE.flags.config, os.environ)
+    path, _ = config_path(inv.flags.config, os.environ)
     data = read_config_file(path)
     profiles = data.get("profiles") or {}
     default = data.get("default_profile") or "default"
     records = [{"profile": str(name), "default": name == default} for name in profiles]
-    STATE.out().documents(records, ["profile", "default"])
+    inv.out().documents(records, ["profile", "default"])
 
 
 @config_app.command("forget-tokens", epilog="Example:  backupshare config forget-tokens")
 @with_common_options
-def config_forget_tokens() -> None:
+def config_forget_tokens(inv: Invocation) -> None:
     """Delete cached IAM tokens (password auth); the next command logs in again."""
     from ..auth import forget_tokens
     from ..config import cache_dir
 
     folder = cache_dir(os.environ)
     removed = forget_tokens(folder)
-    STATE.out().notice(f"removed {removed} cached token{'s' if removed != 1 else ''} from {folder}")
+    inv.out().notice(f"removed {removed} cached token{'s' if removed != 1 else ''} from {folder}")
 
 
 @config_app.command("show", epilog="Example:  backupshare -p prod config show")
 @with_common_options
-def config_show() -> None:
+def config_show(inv: Invocation) -> None:
     """Print the effective settings of a profile (secrets masked) and where each came from."""
     from ..config import SETTINGS, mask_url
 
-    current = settings()
+    current = inv.settings()
     auth = current.auth
     values: list[tuple[str, Any, str]] = [
         ("profile", current.profile, "selected"),
@@ -145,20 +145,20 @@ def config_show() -> None:
         for k, v, s in values
         if v is not None
     ]
-    STATE.out().documents(records, ["key", "value", "source"])
+    inv.out().documents(records, ["key", "value", "source"])
 
 
 @config_app.command(
     "validate", epilog="Example:  backupshare config validate --config ./config.yaml"
 )
 @with_common_options
-def config_validate() -> None:
+def config_validate(inv: Invocation) -> None:
     """Check a config file; list every problem (exit 0 when valid, 3 when not)."""
     from ..config import config_path, read_config_file, validate_file
 
-    path, _ = config_path(STATE.flags.config, os.environ)
+    path, _ = config_path(inv.flags.config, os.environ)
     problems = validate_file(read_config_file(path), path)
-    out = STATE.out()
+    out = inv.out()
     if problems:
         for problem in problems:
             print(f"problem: {problem}", file=sys.stderr)
@@ -176,6 +176,7 @@ def config_validate() -> None:
 )
 @with_common_options
 def config_init(
+    inv: Invocation,
     cloud: Annotated[str | None, typer.Option("--cloud", help="otc or huaweicloud.")] = None,
     auth_method: Annotated[
         str | None, typer.Option("--auth-method", help="token, password or aksk.")
@@ -196,7 +197,7 @@ def config_init(
     """Write a profile (asks on a terminal; never takes a secret on the command line)."""
     from ..config import config_path, write_profile
 
-    flags = STATE.flags
+    flags = inv.flags
     name = flags.profile or os.environ.get("BACKUPSHARE_PROFILE") or "default"
     ask = is_terminal()
     profile = build_profile(
@@ -214,7 +215,7 @@ def config_init(
     )
     path, _ = config_path(flags.config, os.environ)
     write_profile(path, name, profile, force=force)
-    STATE.out().notice(f"wrote profile {name!r} to {path} (mode 600)")
+    inv.out().notice(f"wrote profile {name!r} to {path} (mode 600)")
 
 
 def _prompt(question: str, default: str | None = None, *, secret: bool = False) -> str:
@@ -331,12 +332,12 @@ def _required(answer: str) -> str | None:
 
 # -- doctor --------------------------------------------------------------------------------------
 @with_common_options
-def doctor() -> None:
+def doctor(inv: Invocation) -> None:
     """Check config, endpoint, credentials and clock step by step, each with a fix."""
     from ..doctor import run_checks
 
-    steps = run_checks(STATE.flags)
-    out = STATE.out()
+    steps = run_checks(inv.flags)
+    out = inv.out()
     records = [step.to_dict() for step in steps]
     out.documents(records, ["check", "status", "detail", "fix"])
     failed = next((step for step in steps if step.status == "fail"), None)
