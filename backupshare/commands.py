@@ -208,6 +208,13 @@ class CancelOutcome(Outcome):
     interrupted: bool = False  # by Ctrl-C or SIGTERM: the results say what happened to each
     what: ClassVar[str] = "cancellation"
 
+    def error(self) -> BackupshareError | None:
+        if self.interrupted:  # exit 130 whatever the items say: the run did not finish
+            return Interrupted(
+                "interrupted", hint="the report shows what happened to each; re-run to finish"
+            )
+        return super().error()
+
 
 # -- share ---------------------------------------------------------------------------------------
 
@@ -434,11 +441,47 @@ def not_ours_to_end(share: Share) -> AuthError:
     )
 
 
-def plan_cancel(
-    service: SharingService, share_ids: list[str], backup_id: str | None, to_projects: list[str]
-) -> CancelPlan:
+@dataclass(frozen=True)
+class CancelRequest:
+    """What `cancel` was asked to end: sharings by id, or a backup's (with some projects)."""
+
+    share_ids: list[str]
+    backup_id: str | None
+    to_projects: list[str]
+    by_id: bool  # SHARE_IDs or --ids-file (which may hold none: nothing to do)
+
+    @property
+    def every_sharing(self) -> bool:
+        return self.backup_id is not None and not self.to_projects
+
+
+def cancel_request(
+    share_ids: list[str], ids_file: str | None, backup_id: str | None, to_projects: list[str]
+) -> CancelRequest:
+    """The checked request, or a usage error naming what is wrong (nothing is sent)."""
+    given = [(share_id, "") for share_id in share_ids]
+    if ids_file:
+        given += read_ids_file(ids_file, option="--ids-file", what="sharing id")
+    ids = [uuid_arg(share_id, "sharing id", where) for share_id, where in given]
+    backup = uuid_arg(backup_id, "backup id") if backup_id else None
+    projects = [project_id_arg(project) for project in to_projects]
+    by_id = bool(ids or ids_file)
+    if by_id and backup:
+        raise UsageError("give SHARE_IDs (or --ids-file) or --backup-id, not both")
+    if projects and not backup:
+        raise UsageError("--to-project needs --backup-id")
+    if not by_id and not backup:
+        raise UsageError(
+            "nothing to cancel: give SHARE_IDs, --ids-file or --backup-id",
+            hint="example: backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID",
+        )
+    return CancelRequest(ids, backup, projects, by_id)
+
+
+def plan_cancel(service: SharingService, request: CancelRequest) -> CancelPlan:
+    backup_id, to_projects = request.backup_id, request.to_projects
     if backup_id is None:  # by id (perhaps none at all: an empty --ids-file is nothing to do)
-        return CancelPlan(share_ids=list(dict.fromkeys(share_ids)))
+        return CancelPlan(share_ids=list(dict.fromkeys(request.share_ids)))
     shares = current_shares(service, backup_id)
     if not to_projects:
         plan = CancelPlan(known={s.id: s for s in shares.values()})

@@ -174,7 +174,8 @@ def test_share_rejections_raise(client: Vbs) -> None:
 def test_cancel_by_ids_reports_absent(client: Vbs, emulator: RunningEmulator) -> None:
     created = commands.share(client, BACKUP, [P1, P2]).results
     unknown = "00000000-0000-4000-8000-000000000000"
-    plan = commands.plan_cancel(client, [created[0].share_id, unknown], None, [])  # type: ignore[list-item]
+    request = commands.cancel_request([str(created[0].share_id), unknown], None, None, [])
+    plan = commands.plan_cancel(client, request)
     outcome = commands.cancel(client, plan)
     assert [r.result for r in outcome.results] == ["canceled", "absent"]
     assert outcome.changed and outcome.error() is None
@@ -183,17 +184,18 @@ def test_cancel_by_ids_reports_absent(client: Vbs, emulator: RunningEmulator) ->
 
 def test_cancel_whole_backup_is_one_delete(client: Vbs, emulator: RunningEmulator) -> None:
     commands.share(client, BACKUP, [P1, P2])
-    plan = commands.plan_cancel(client, [], BACKUP, [])
+    plan = commands.plan_cancel(client, commands.cancel_request([], None, BACKUP, []))
     outcome = commands.cancel(client, plan)
     assert sorted(results(outcome)) == [(P1, "canceled"), (P2, "canceled")]
     deletes = emulator.emulator.logged("DELETE")
     assert len(deletes) == 1 and deletes[0]["query"] == {"is_backup_id": "true"}
-    assert commands.plan_cancel(client, [], BACKUP, []).empty  # nothing left: nothing to send
+    again = commands.cancel_request([], None, BACKUP, [])
+    assert commands.plan_cancel(client, again).empty  # nothing left: nothing to send
 
 
 def test_cancel_backup_to_projects(client: Vbs, emulator: RunningEmulator) -> None:
     commands.share(client, BACKUP, [P1, P2])
-    plan = commands.plan_cancel(client, [], BACKUP, [P2, P3])
+    plan = commands.plan_cancel(client, commands.cancel_request([], None, BACKUP, [P2, P3]))
     outcome = commands.cancel(client, plan)
     assert results(outcome) == [(P3, "absent"), (P2, "canceled")]
     assert sharings(emulator) == [P1]
@@ -202,9 +204,10 @@ def test_cancel_backup_to_projects(client: Vbs, emulator: RunningEmulator) -> No
 def test_partial_failure_is_exit_7_with_per_item_results(emulator: RunningEmulator) -> None:
     api = Vbs.connect(token_settings(emulator.url, retries=0), sleep=lambda s: None)
     made = commands.share(api, BACKUP, [P1, P2, P3]).results
-    ids = [r.share_id for r in made]
+    ids = [str(r.share_id) for r in made]
     fault(emulator, status=403, method="DELETE", path=ids[1])
-    outcome = commands.cancel(api, commands.plan_cancel(api, ids, None, []), concurrency=1)  # type: ignore[arg-type]
+    plan = commands.plan_cancel(api, commands.cancel_request(ids, None, None, []))
+    outcome = commands.cancel(api, plan, concurrency=1)
     assert [r.result for r in outcome.results] == ["canceled", "failed", "canceled"]
     assert outcome.results[1].error is not None
     assert outcome.results[1].error.kind == "auth" and outcome.results[1].error.status == 403
@@ -215,9 +218,11 @@ def test_partial_failure_is_exit_7_with_per_item_results(emulator: RunningEmulat
 
 def test_all_failed_takes_the_failures_exit_code(emulator: RunningEmulator) -> None:
     api = Vbs.connect(token_settings(emulator.url, retries=0), sleep=lambda s: None)
-    ids = [r.share_id for r in commands.share(api, BACKUP2, [P1, P2]).results]
+    ids = [str(r.share_id) for r in commands.share(api, BACKUP2, [P1, P2]).results]
     fault(emulator, status=503, method="DELETE", count=2)
-    outcome = commands.cancel(api, commands.plan_cancel(api, ids, None, []))  # type: ignore[arg-type]
+    outcome = commands.cancel(
+        api, commands.plan_cancel(api, commands.cancel_request(ids, None, None, []))
+    )
     error = outcome.error()
     assert error is not None and error.exit_code == 8
     assert error.message.startswith("every cancellation failed")
@@ -230,7 +235,7 @@ def test_many_cancels_run_concurrently(make_emulator: Any) -> None:
     api = Vbs.connect(token_settings(running.url), pool_size=8)
     running.emulator.seed_shares(16)
     ids = [r["id"] for r in running.emulator.store.query(OWN, {})]
-    plan = commands.plan_cancel(api, ids, None, [])
+    plan = commands.plan_cancel(api, commands.cancel_request(ids, None, None, []))
     started = time.monotonic()
     outcome = commands.cancel(api, plan, concurrency=8)
     elapsed = time.monotonic() - started

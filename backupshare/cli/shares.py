@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import Interrupted, UsageError
+from ..errors import UsageError
 from ..models import BACKUP_STATUSES
 from ..vbs import SORT_KEYS
 from .common import Invocation, is_terminal, single_command, with_common_options
@@ -242,35 +242,21 @@ def cancel(
     """End sharings: by sharing id, or every (or some) sharing of one backup."""
     from .. import commands
 
-    given = [(s, "") for s in share_ids or []]
-    if ids_file:
-        given += commands.read_ids_file(ids_file, option="--ids-file", what="sharing id")
-    ids = [commands.uuid_arg(s, "sharing id", where) for s, where in given]
-    backup = commands.uuid_arg(backup_id, "backup id") if backup_id else None
-    projects = [commands.project_id_arg(p) for p in to_project or []]
-    if (ids or ids_file) and backup:
-        raise UsageError("give SHARE_IDs (or --ids-file) or --backup-id, not both")
-    if projects and not backup:
-        raise UsageError("--to-project needs --backup-id")
-    if not ids and not backup and not ids_file:
-        raise UsageError(
-            "nothing to cancel: give SHARE_IDs, --ids-file or --backup-id",
-            hint="example: backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID",
-        )
+    request = commands.cancel_request(share_ids or [], ids_file, backup_id, to_project or [])
     if not 1 <= concurrency <= 64:
         raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
-    if ids or ids_file:
+    if request.by_id:
         _needs_sharing_ids(inv)
     terminal = is_terminal()
-    if backup and not projects and not yes and not dry_run and not terminal:
+    if request.every_sharing and not yes and not dry_run and not terminal:
         raise UsageError(
-            f"refusing to end every sharing of backup {backup} without --yes",
+            f"refusing to end every sharing of backup {request.backup_id} without --yes",
             hint="add --yes to confirm (there is no terminal to ask on)",
         )
     inv.settings()
     out = inv.out()
     with inv.service(pool_size=concurrency) as api:
-        plan = commands.plan_cancel(api, ids, backup, projects)
+        plan = commands.plan_cancel(api, request)
         if dry_run:
             out.notice("dry run: nothing was changed")
             planned = commands.planned_cancel(plan)
@@ -285,10 +271,6 @@ def cancel(
                     api, plan, concurrency=concurrency, progress=advance, stop=stop
                 )
             out.results(outcome.results, outcome.changed)
-    if outcome.interrupted:
-        raise Interrupted(
-            "interrupted", hint="the report shows what happened to each; re-run to finish"
-        )
     error = outcome.error()
     if error:
         raise error
