@@ -106,8 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("project_id", str, "Project id (32 hex).", env=("BACKUPSHARE_PROJECT_ID",
             "HUAWEICLOUD_SDK_PROJECT_ID"), flag="--project-id", metavar="ID"),
     Setting("auth", dict, "Credentials: method and its keys."),
-    Setting("timeout", (int, float), "Read timeout, seconds.", env=("BACKUPSHARE_TIMEOUT",),
-            flag="--timeout", metavar="SECONDS", number=TIMEOUT),
+    Setting("timeout", (int, float), "Deadline of one attempt (connect and whole answer), "
+            "seconds.", env=("BACKUPSHARE_TIMEOUT",), flag="--timeout", metavar="SECONDS",
+            number=TIMEOUT),
     Setting("retries", int, "Extra attempts for safe requests.", env=("BACKUPSHARE_RETRIES",),
             flag="--retries", metavar="N", number=RETRIES),
     Setting("ca_bundle", str, "PEM file of CAs to trust besides the usual ones."),
@@ -558,6 +559,12 @@ class Resolver:
             self.sources[key] = "default"
         return default
 
+    def invalid(self, key: str, message: str) -> ConfigError | UsageError:
+        """A bad number, id or choice: a usage error (exit 2) when a flag gave it, else a
+        config error (3). (A bad endpoint or region is a configuration error from any source.)"""
+        given_as_flag = self.sources.get(key, "").startswith("flag")
+        return UsageError(message) if given_as_flag else ConfigError(message)
+
     def secret(self, key: str, auth: LineDict) -> Secret | None:
         """A secret from env, or the profile as `key`, `key_env` or `key_command`, checked
         once here: a value that cannot travel in a request is a config error naming its source."""
@@ -762,10 +769,9 @@ def _settings(
 def _service(resolve: Resolver) -> str:
     service = resolve.get("service", "vbs")
     if service not in SERVICES:
-        error = UsageError if resolve.sources["service"].startswith("flag") else ConfigError
-        raise error(
-            f"service {service!r} ({resolve.sources['service']}) is not one of "
-            f"{', '.join(SERVICES)}"
+        source = resolve.sources["service"]
+        raise resolve.invalid(
+            "service", f"service {service!r} ({source}) is not one of {', '.join(SERVICES)}"
         )
     return str(service)
 
@@ -819,8 +825,7 @@ def _number(resolve: Resolver, key: str) -> float:
     problem = number.problem(value)
     if problem is None:
         return float(value)
-    error = UsageError if source.startswith("flag") else ConfigError
-    raise error(f"invalid {key} {str(given)[:40]!r} ({source}): {problem}")
+    raise resolve.invalid(key, f"invalid {key} {str(given)[:40]!r} ({source}): {problem}")
 
 
 def _region(resolve: Resolver) -> str | None:
@@ -855,8 +860,9 @@ def _project_id(resolve: Resolver, name: str) -> str:
 
     project_id = normalize_project_id(str(raw))
     if project_id is None:
-        raise ConfigError(
-            f"project id {raw!r} ({resolve.sources['project_id']}) is not 32 hex characters"
+        raise resolve.invalid(
+            "project_id",
+            f"project id {raw!r} ({resolve.sources['project_id']}) is not 32 hex characters",
         )
     return project_id
 

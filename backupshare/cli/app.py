@@ -92,7 +92,7 @@ app = typer.Typer(
     cls=LazyGroup,
     help="Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud).",
     epilog="Examples:  backupshare share BACKUP_ID PROJECT_ID  ·  backupshare help share  ·  "
-    "each command's --help has more. Exit codes: see the README.",
+    "each command's --help has more. Exit codes: docs/exit-codes.md.",
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

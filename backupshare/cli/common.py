@@ -182,7 +182,7 @@ def _common_parameters() -> list[inspect.Parameter]:
         option("config", str | None, "--config", help="Config file to read.", metavar="FILE"),
         *(setting_option(setting) for setting in FLAG_SETTINGS),
         flag("debug", "--debug", help="Log requests (secrets redacted) and show tracebacks."),
-        flag("no_color", "--no-color", help="No colour or rich tables."),
+        flag("no_color", "--no-color", help="No colour (prompts and tables stay)."),
         flag("quiet", "--quiet", "-q", help="Only what -o asks for on stdout; no notices."),
         flag(
             "csv_safe",
@@ -222,11 +222,13 @@ CONTEXT_NAME = "_typer_context"  # never an option: Typer passes its Context by 
 
 
 def single_command(name: str, function: Callable[..., Any], **options: Any) -> Any:
-    """A click command built by Typer from one function (a one-command Typer app)."""
+    """A click command built by Typer from one function (a one-command Typer app). Its help
+    line is the one the root's command list shows (app.COMMANDS), written once."""
+    from .app import COMMANDS
     from .typer_internals import click_command
 
     one = typer.Typer(rich_markup_mode=None, add_completion=False)
-    one.command(name, **options)(function)
+    one.command(name, help=COMMANDS[name][1], **options)(function)
     return click_command(one)
 
 

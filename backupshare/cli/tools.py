@@ -18,6 +18,7 @@ SHELLS = ("bash", "zsh", "fish", "powershell")
 
 config_app = typer.Typer(
     cls=SuggestingGroup,
+    add_completion=False,  # completion is `backupshare completion SHELL`
     help="Create, inspect and check configuration profiles.",
     epilog="Examples:  backupshare config init  ·  backupshare -p prod config show  ·  "
     "backupshare config validate",
