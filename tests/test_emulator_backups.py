@@ -1,4 +1,4 @@
-"""The emulator's VBS backup list (API.md "Backups", CBR.md §3.2): filters, sorting, paging with
+"""The emulator's VBS backup list (docs/wire.md "Backups", docs/wire.md (CBR)): filters, sorting, paging with
 `backups_links` and the page cap, single backups, and backups seeded to become available."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The emulator's CBR side (CBR.md): backups own and shared, share members and their handshake,
+"""The emulator's CBR side (docs/wire.md (CBR)): backups own and shared, share members and their handshake,
 one vault per project, any project with credentials; and the official `huaweicloudsdkcbr`
 client driving all of it, so the emulator is checked against code this project did not write."""
 
@@ -391,7 +391,7 @@ def test_faults_and_the_log_cover_cbr(emulator: RunningEmulator) -> None:
 
 # -- the official SDK drives the handshake ---------------------------------------------------------
 def sdk_client(emulator: RunningEmulator, ak: str, sk: str, project: str) -> Any:
-    """CBR.md §2.2: AK/SK, a project id and the emulator as a custom endpoint; no IAM call."""
+    """docs/wire.md (CBR): AK/SK, a project id and the emulator as a custom endpoint; no IAM call."""
     from huaweicloudsdkcbr.v1 import CbrClient
     from huaweicloudsdkcore.auth.credentials import BasicCredentials
     from huaweicloudsdkcore.http.http_config import HttpConfig

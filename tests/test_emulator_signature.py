@@ -1,4 +1,4 @@
-"""The emulator is an independent oracle: its own signature check (API.md's vectors, the official
+"""The emulator is an independent oracle: its own signature check (docs/wire.md's vectors, the official
 signer), and no import of the client's modules."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .conftest import ROOT
 EMULATOR = ROOT / "backupshare" / "emulator"
 
 
-# -- API.md's published vectors --------------------------------------------------------------------
+# -- docs/wire.md's published vectors --------------------------------------------------------------------
 def test_the_signing_guide_vector() -> None:
     headers = {
         "content-type": "application/json",

@@ -1,10 +1,10 @@
 """CBR routes: backups (own and shared to the caller), share members, and each project's vault.
 
-Paths, query parameters, fields, statuses, limits and error codes are spelled here from CBR.md
-(§1 sharing, §2 what the official SDK sends and parses, §3.1 the backup list). Where CBR.md is
-silent the choice is the real service's plausible behaviour, modelled on Glance's image members
-(the design CBR's members copy): the owner sees and manages every member; a receiving project
-sees the backup, and only its own member record, and alone answers the offer.
+Paths, query parameters, fields, statuses, limits and error codes are spelled here from the CBR
+section of docs/wire.md (sharing, what the official SDK sends and parses, the backup list). Where
+it is silent the choice is the real service's plausible behaviour, modelled on Glance's image
+members (the design CBR's members copy): the owner sees and manages every member; a receiving
+project sees the backup, and only its own member record, and alone answers the offer.
 
 Errors are CBR's one shape, `{"error_code": "BackupService.NNNN", "error_msg": …}`; the
 gateway's own refusals (authentication, unknown path, method) keep the gateway's shape.
@@ -31,7 +31,7 @@ MEMBER_PATH = re.compile(PREFIX + r"/backups/(?P<backup>[^/]+)/members/(?P<membe
 VAULTS_PATH = re.compile(PREFIX + r"/vaults(?:/(?P<vault>[^/]+))?/?$")
 PATHS = (BACKUPS_PATH, BACKUP_PATH, MEMBERS_PATH, MEMBER_PATH, VAULTS_PATH)
 
-# §3.1: statuses, resource types, own types, sort keys, the page limit.
+# The backup list: statuses, resource types, own types, sort keys, the page limit.
 BACKUP_STATUSES = (
     "available",
     "protecting",
@@ -77,7 +77,7 @@ BACKUP_FILTERS = (  # exact matches on the field of the same name
 )
 MAX_LIMIT = 1000
 TIME_FILTER_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-# §1.3: a member list's sort keys are not documented; these are the member's sortable fields.
+# A member list's sort keys are not documented; these are the member's sortable fields.
 MEMBER_SORT_KEYS = ("created_at", "updated_at", "id", "dest_project_id", "status", "vault_id")
 MEMBER_FILTERS = ("dest_project_id", "image_id", "status", "vault_id")
 MAX_SORT_LENGTH = 255
@@ -130,7 +130,7 @@ def no_member(member_id: str) -> Rejected:
 
 
 def refused(emulator: Emulator, refusal: Refusal) -> Rejected:
-    """A store refusal in CBR's words (§1.9)."""
+    """A store refusal in CBR's words (its error codes)."""
     detail, reason = refusal.detail, refusal.reason
     if reason is Reason.NO_BACKUP:
         return no_backup(detail["backup_id"])
@@ -243,8 +243,8 @@ def _visible(emulator: Emulator, caller: str, backup_id: str) -> dict[str, Any]:
 
 
 def backup_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A BackupResp (§2.1) for a disk backup; a shared one accepted into the caller's vault
-    reads that vault's id (as the Terraform accepter expects), else the owner's."""
+    """A BackupResp (the SDK's model) for a disk backup; a shared one accepted into the caller's
+    vault reads that vault's id (as the Terraform accepter expects), else the owner's."""
     owner = row["project_id"]
     vault_id = row.get("member_vault_id") or vault_id_of(owner)
     volume = row["volume_id"]
@@ -394,7 +394,7 @@ def _answer(call: Call) -> tuple[str, str | None]:
 
 
 def member_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A Member (§1.1), every field present (null where unset, as the Swiss examples show)."""
+    """A Member, every field present (null where unset, as the Swiss examples show)."""
     return {
         "id": row["id"],
         "backup_id": row["backup_id"],

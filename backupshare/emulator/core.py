@@ -163,7 +163,7 @@ class EmulatorConfig:
     # Lets GET /_emulator/requests show the credentials it received, to a caller that sends it
     # in X-Emulator-Admin-Key; None: they are never shown over HTTP.
     admin_key: str | None = None
-    # CBR.md §1.9 leaves open which code re-adding a member gets: BackupService.6714 or 6703.
+    # docs/wire.md (CBR) leaves open which code re-adding a member gets: BackupService.6714 or 6703.
     cbr_duplicate_code: str = "BackupService.6714"
     # Regions where only cloud-server backups can be shared refuse disk backups (6700).
     cbr_server_backups_only: bool = False

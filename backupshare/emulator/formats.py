@@ -1,4 +1,4 @@
-"""The id and time formats both services use, as API.md and CBR.md spell them.
+"""The id and time formats both services use, as docs/wire.md and docs/wire.md (CBR) spell them.
 
 The emulator checks what it receives against these, not against the client's own validators,
 so a client that sends a malformed id is caught here rather than agreed with.
@@ -10,7 +10,8 @@ import re
 from datetime import datetime, timezone
 from typing import TypeGuard
 
-# API.md: project ids are 32 lower-case hex characters; backup, sharing and volume ids dashed UUIDs.
+# docs/wire.md: project ids are 32 lower-case hex characters; backup, sharing and volume ids are
+# dashed UUIDs.
 PROJECT_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Naive ISO-8601 with microseconds, UTC: `2017-08-10T12:25:40.480424`.

@@ -2,7 +2,7 @@
 
 Every credential belongs to one project, so a second project (the receiving side of a CBR share)
 has its own token, user or AK/SK. Signatures are checked by signature.py, the emulator's own
-reading of API.md's algorithm (proved against the official signer in the tests).
+reading of docs/wire.md's algorithm (proved against the official signer in the tests).
 """
 
 from __future__ import annotations

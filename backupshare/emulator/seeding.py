@@ -15,7 +15,7 @@ from typing import Any
 from .formats import lenient_project_id, lenient_uuid
 from .store import BackupSeed
 
-# The backup statuses VBS writes (API.md "Backups"); CBR's words are derived from these.
+# The backup statuses VBS writes (docs/wire.md "Backups"); CBR's words are derived from these.
 SEED_STATUSES = ("available", "creating", "error", "restoring", "deleting", "error_restoring")
 SEED_KEYS = ("name", "volume", "created", "size", "available-after", "project")
 # A `:` that starts the next KEY=VALUE: a time's own colons (`10:00:00`) are not followed by one.

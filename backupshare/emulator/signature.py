@@ -1,7 +1,7 @@
-"""SDK-HMAC-SHA256 as the gateway checks it, written from API.md's six steps.
+"""SDK-HMAC-SHA256 as the gateway checks it, written from docs/wire.md's six steps.
 
 The emulator is an oracle for the client, so it does not borrow the client's signer: this is a
-second implementation of the published algorithm, proved in the tests against API.md's vectors
+second implementation of the published algorithm, proved in the tests against docs/wire.md's vectors
 and against the official `huaweicloudsdkcore` signer.
 """
 

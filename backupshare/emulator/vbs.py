@@ -1,7 +1,7 @@
-"""VBS routes: the five backup-sharing endpoints and the Cinder-style backup list (API.md).
+"""VBS routes: the five backup-sharing endpoints and the Cinder-style backup list (docs/wire.md).
 
-Paths, query parameters, fields, statuses and error codes are spelled here from API.md (and
-CBR.md §3.2 for the backup list), not borrowed from the client.
+Paths, query parameters, fields, statuses and error codes are spelled here from docs/wire.md (and
+docs/wire.md (CBR) for the backup list), not borrowed from the client.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .store import Reason, Refusal
 SHARING_PATH = re.compile(r"^/v2/(?P<project>[^/]+)/os-vendor-backup-sharing(?:/(?P<id>[^/]+))?/?$")
 BACKUPS_PATH = re.compile(r"^/v2/(?P<project>[^/]+)/backups(?:/(?P<id>[^/]+))?/?$")
 
-# API.md §3: the sharing list's exact filters (`name` is fuzzy; the store knows which is which).
+# docs/wire.md: the sharing list's exact filters (`name` is fuzzy; the store knows which is which).
 SHARING_FILTERS = (
     "backup_id",
     "from_project_id",
@@ -40,7 +40,7 @@ SHARING_SORT_KEYS = (
 )
 BACKUP_STATUSES = ("available", "creating", "error", "restoring", "deleting", "error_restoring")
 
-# API.md "Backups" / CBR.md §3.2: the backup list's filters (each an exact match), its sort keys
+# docs/wire.md "Backups": the backup list's filters (each an exact match), its sort keys
 # (the reference lists the image ones too; a backup has neither, so they order by id alone), and
 # Cinder's page limit (osapi_max_limit), which the service applies when no lower cap is set.
 BACKUP_FILTERS = ("name", "status", "volume_id")
