@@ -8,6 +8,7 @@ accepts it into one of its vaults (or rejects it).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,15 @@ class Cbr:
             added.extend(self._members_of(body))
         return added
 
+    def share_request(self, backup_id: str, project_ids: list[str]) -> str:
+        """The POST(s) `share` sends, as a person reads them (for dry runs)."""
+        path = f"…/backups/{backup_id}/members"
+        chunks = [
+            project_ids[start : start + MEMBERS_PER_REQUEST]
+            for start in range(0, len(project_ids), MEMBERS_PER_REQUEST)
+        ]
+        return "; ".join(f"POST {path} {json.dumps({'members': chunk})}" for chunk in chunks)
+
     def already_shared(self, error: BackupshareError) -> bool:
         """Whether a refusal may mean the member is already there (then a list settles it)."""
         return error.code in ALREADY_MEMBER_CODES
@@ -167,7 +177,7 @@ class Cbr:
         member = answer.get("member") if isinstance(answer, dict) else None
         if member is None:
             raise UnexpectedResponse("unexpected response: no 'member' in the body")
-        return Share.from_cbr_member(member, own)
+        return Share.from_cbr_member(member)
 
     def vaults(self) -> list[dict[str, str]]:
         """This project's vaults: id and name of each."""
@@ -211,6 +221,11 @@ class Cbr:
         from .client import offset_pages
 
         own = self.settings.project_id
+        backup_id = dict(query.filters).get("backup_id")
+
+        def wanted(share: Share) -> bool:
+            return backup_id is None or share.backup_id == backup_id
+
         left = limit
         for params in self._offer_params(query):
             status = params["member_status"]
@@ -232,7 +247,7 @@ class Cbr:
             pages = offset_pages(
                 fetch,
                 count=counted,
-                keep=lambda share: share.from_project_id != own,
+                keep=lambda share: share.from_project_id != own and wanted(share),
                 page_size=page_size,
                 limit=left,
                 what="backups",
@@ -248,10 +263,8 @@ class Cbr:
     def _offer_params(self, query: ListQuery) -> list[dict[str, str]]:
         filters = dict(query.filters)
         statuses = [filters["status"]] if "status" in filters else list(MEMBER_STATUSES)
-        base = {"own_type": "shared"}
-        if "backup_id" in filters:
-            base["id"] = filters["backup_id"]
-        return [{**base, "member_status": status} for status in statuses]
+        # a backup_id filter is not a parameter of the backup list: it is checked client-side
+        return [{"own_type": "shared", "member_status": status} for status in statuses]
 
     # -- one call ------------------------------------------------------------------------------
     def _members(self, backup_id: str, member: str | None = None) -> str:
@@ -262,8 +275,7 @@ class Cbr:
         members = body.get("members") if isinstance(body, dict) else None
         if not isinstance(members, list):
             raise UnexpectedResponse("unexpected response: no 'members' list in the body")
-        own = self.settings.project_id
-        return [Share.from_cbr_member(member, own) for member in members]
+        return [Share.from_cbr_member(member) for member in members]
 
     def _call(self, method: str, url: str, **options: Any) -> Any:
         with _hinted():
@@ -276,7 +288,7 @@ def _hinted() -> Iterator[None]:
     try:
         yield
     except BackupshareError as exc:
-        if exc.code in HINTS and not exc.hint:
+        if exc.code in HINTS:  # the code's own advice beats the generic one of its status
             exc.hint = HINTS[exc.code]
         raise
 

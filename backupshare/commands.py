@@ -51,6 +51,8 @@ class SharingService(Protocol):
 
     def share(self, backup_id: str, project_ids: list[str]) -> list[Share]: ...
 
+    def share_request(self, backup_id: str, project_ids: list[str]) -> str: ...
+
     def iter_pages(
         self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
     ) -> Iterator[list[Share]]: ...
@@ -199,7 +201,7 @@ class Outcome:
 
 @dataclass
 class ShareOutcome(Outcome):
-    request: dict[str, Any] | None = None  # what would be sent (dry run) or was sent
+    request: str | None = None  # the request that would be sent (dry run) or was sent
     what: ClassVar[str] = "sharing"
 
 
@@ -255,7 +257,7 @@ def share(
             f"would pass the limit of {service.max_projects}",
             hint="end a sharing first (backupshare cancel), or share with fewer projects",
         )
-    request = {"shared": {"backup_id": backup_id, "to_project_ids": missing}} if missing else None
+    request = service.share_request(backup_id, missing) if missing else None
     for warning in service.backup_warnings(backup_id) if missing else []:
         warn(warning)  # said before the request: it may be the reason it fails
     if dry_run:
@@ -429,15 +431,23 @@ def identify(
 
 
 def made_to_us(share: Share, own_project: str) -> bool:
-    """A sharing another project made to this one: only its owner can end it."""
-    return share.to_project_id == own_project and share.from_project_id not in (None, own_project)
+    """A sharing another project made to this one (no project shares with itself): only its
+    owner can end it."""
+    return share.to_project_id == own_project and share.from_project_id != own_project
 
 
 def not_ours_to_end(share: Share) -> AuthError:
+    owner = share.from_project_id
+    if owner is None:  # a CBR member: its owner is the backup's project
+        return AuthError(
+            f"backup {share.backup_id} was shared with this project by its owner; only the "
+            "owner can end the sharing",
+            hint=f"to decline it: backupshare reject {share.backup_id}",
+        )
     return AuthError(
-        f"sharing {share.id} was made to this project by project {share.from_project_id}; "
+        f"sharing {share.id} was made to this project by project {owner}; "
         "only that project can end it",
-        hint=f"ask project {share.from_project_id} to run: backupshare cancel {share.id}",
+        hint=f"ask project {owner} to run: backupshare cancel {share.id}",
     )
 
 
@@ -568,6 +578,8 @@ def _canceled(share: Share | None, share_id: str) -> Result:
 
 
 def _cancel_one(service: SharingService, share_id: str, share: Share | None) -> Result:
+    if share is not None and made_to_us(share, service.settings.project_id):
+        return cancel_result(share_id, share, RESULT_FAILED, not_ours_to_end(share))
     try:
         gone_after_unknown = service.remove(share) if share else service.cancel(share_id)
     except NotFoundError:

@@ -170,15 +170,16 @@ class Share:
         )
 
     @classmethod
-    def from_cbr_member(cls, record: Any, own_project: str) -> Share:
-        """A CBR share member: the sharing of `backup_id` with `dest_project_id`."""
+    def from_cbr_member(cls, record: Any) -> Share:
+        """A CBR share member: the sharing of `backup_id` with `dest_project_id`. Who made it
+        (the backup's owner) the member does not say."""
         if not isinstance(record, dict):
             raise UnexpectedResponse("unexpected response: a share member is not an object")
         return cls(
             id=_required_id(record, "id", normalize_uuid),
             backup_id=_required_id(record, "backup_id", normalize_uuid),
             to_project_id=_required_id(record, "dest_project_id", normalize_project_id),
-            from_project_id=own_project,
+            from_project_id=None,
             created_at=_optional_str(record, "created_at"),
             updated_at=_optional_str(record, "updated_at"),
             backup=None,

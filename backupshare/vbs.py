@@ -6,6 +6,7 @@ through the small service protocol (commands.SharingService), and client.py carr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,11 @@ class Vbs:
         resolve by listing (see commands.share)."""
         body = {"shared": {"backup_id": backup_id, "to_project_ids": project_ids}}
         return shares_from_body(self.http.call("POST", self._base, json_body=body))
+
+    def share_request(self, backup_id: str, project_ids: list[str]) -> str:
+        """The POST `share` sends, as a person reads it (for dry runs)."""
+        body = {"shared": {"backup_id": backup_id, "to_project_ids": project_ids}}
+        return f"POST …/os-vendor-backup-sharing {json.dumps(body)}"
 
     def iter_pages(
         self, query: ListQuery, *, page_size: int = 100, limit: int | None = None

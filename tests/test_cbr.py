@@ -256,3 +256,65 @@ def test_config_show_says_which_service(cbr: Any) -> None:
         "cbr",
         "env BACKUPSHARE_SERVICE",
     )
+
+
+def test_a_dry_run_shows_the_cbr_request(cbr: Any, emulator: RunningEmulator) -> None:
+    result = cbr("share", BACKUP, P1, "--dry-run")
+    assert result.code == 0
+    assert f'would send: POST …/backups/{BACKUP}/members {{"members": ["{P1}"]}}' in result.err
+    assert emulator.emulator.logged("POST") == []
+
+
+def test_the_receiving_project_cannot_end_a_sharing_only_decline_it(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    result = cbr("cancel", "--backup-id", PARTNER_BACKUP, "--yes", "-o", "json")
+    assert result.code == 4
+    assert (
+        result.err.splitlines()[-1] == f"hint: to decline it: backupshare reject {PARTNER_BACKUP}"
+    )
+    [item] = json.loads(result.out)["results"]
+    assert (item["to_project_id"], item["result"]) == (OWN, "failed")
+    assert "only the owner can end the sharing" in item["error"]["message"]
+    assert emulator.emulator.logged("DELETE") == []
+
+
+def test_offers_of_one_backup_are_filtered_here(
+    cbr: Any, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .conftest import BACKUP2
+
+    assert cbr("share", BACKUP, P1).code == 0 and cbr("share", BACKUP2, P1).code == 0
+    as_partner(monkeypatch)
+    emulator.emulator.clear_log()
+    listed = cbr("list-shares", "--shared-with-me", "--backup-id", BACKUP, "-o", "ids")
+    assert listed.out == f"{BACKUP}\n"
+    assert all("id" not in r["query"] for r in emulator.emulator.logged("GET"))
+
+
+def test_an_unknown_vault_gets_the_codes_own_hint(cbr: Any) -> None:
+    result = cbr("accept", PARTNER_BACKUP, "--vault", "00000000-0000-4000-8000-000000000000")
+    assert result.code == 5
+    assert "BackupService.6105" in result.err
+    assert result.err.splitlines()[-1] == (
+        "hint: the vault does not exist in this project (see the vault ids)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--name", "db"), ("--volume-id", BACKUP), ("--sort-key", "name"), ("--from-project", P2)],
+)
+def test_options_cbr_cannot_honour_are_refused(
+    cbr: Any, emulator: RunningEmulator, option: str, value: str
+) -> None:
+    result = cbr("list-shares", "--backup-id", BACKUP, option, value)
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines()[0] == f"error: {option}: not available on CBR"
+    assert emulator.emulator.logged() == []
+
+
+def test_a_bad_project_id_flag_is_a_usage_error(cli: Any) -> None:
+    result = cli("--project-id", "nope", "list-shares")
+    assert result.code == 2
+    assert result.err.startswith("error: project id 'nope' (flag --project-id) is not 32 hex")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -118,7 +119,8 @@ def test_dry_run_changes_nothing(client: Vbs, emulator: RunningEmulator) -> None
     commands.share(client, BACKUP, [P1])
     plan = commands.share(client, BACKUP, [P1, P2], dry_run=True)
     assert results(plan) == [(P1, "existing"), (P2, "created")]  # the plan, in result words
-    assert plan.request == {"shared": {"backup_id": BACKUP, "to_project_ids": [P2]}}
+    body = {"shared": {"backup_id": BACKUP, "to_project_ids": [P2]}}
+    assert plan.request == f"POST …/os-vendor-backup-sharing {json.dumps(body)}"
     assert sharings(emulator) == [P1] and len(emulator.emulator.logged("POST")) == 1
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,7 +15,7 @@ from .common import Invocation, is_terminal, single_command, with_common_options
 
 if TYPE_CHECKING:
     from ..commands import CancelPlan, SharingService
-    from ..models import Share
+    from ..models import ListQuery, Share
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -101,7 +100,7 @@ def share(
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
-            out.notice(f"would send: POST …/os-vendor-backup-sharing {json.dumps(outcome.request)}")
+            out.notice(f"would send: {outcome.request}")
         else:
             out.notice("would send nothing: every target is already shared")
     out.results(outcome.results, outcome.changed, dry_run=dry_run)
@@ -168,6 +167,8 @@ def list_shares(
     if not 1 <= page_size <= 1000:
         raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
+    if inv.settings().service == "cbr":
+        _refuse_vbs_only_options(query)
     out = inv.out()
     with inv.service() as api:
         if count:
@@ -175,6 +176,24 @@ def list_shares(
             return
         pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
         out.shares(pages, shared_with_me=shared_with_me)
+
+
+# What a CBR listing can ask: a backup's members by project and status, offers by status.
+CBR_FILTERS = ("backup_id", "to_project_id", "status")
+OPTION_OF = {"to_project_id": "--to-project", "from_project_id": "--from-project"}
+
+
+def _refuse_vbs_only_options(query: ListQuery) -> None:
+    """An option CBR cannot honour is refused, never silently dropped from the question."""
+    given = [OPTION_OF.get(key, f"--{key.replace('_', '-')}") for key, _ in query.filters
+             if key not in CBR_FILTERS]  # fmt: skip
+    given += [f"--{name.replace('_', '-')}" for name in ("sort_key", "sort_dir")
+              if getattr(query, name)]  # fmt: skip
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: not available on CBR",
+            hint="CBR lists a backup's members by --to-project and --status only",
+        )
 
 
 def _statuses(inv: Invocation) -> tuple[str, ...]:
