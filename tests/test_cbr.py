@@ -270,9 +270,8 @@ def test_the_receiving_project_cannot_end_a_sharing_only_decline_it(
 ) -> None:
     result = cbr("cancel", "--backup-id", PARTNER_BACKUP, "--yes", "-o", "json")
     assert result.code == 4
-    assert f"
-hint: to decline it: backupshare reject {PARTNER_BACKUP}
-" in result.err
+    hint = f"hint: to decline it: backupshare reject {PARTNER_BACKUP}"
+    assert hint in result.err.splitlines()
     [item] = json.loads(result.out)["results"]
     assert (item["to_project_id"], item["result"]) == (OWN, "failed")
     assert "only the owner can end the sharing" in item["error"]["message"]
