@@ -1,7 +1,7 @@
 """CBR, Cloud Backup and Recovery: share members, shared backups and vaults (docs/wire.md).
 
 The one module that knows CBR's paths, parameters and error codes; commands.py speaks to it
-through the same protocol as to VBS (commands.SharingService). A CBR sharing is a *member*:
+through the same protocol as to VBS (service.SharingService). A CBR sharing is a *member*:
 the receiving project, addressed by backup and project id, `pending` until that project
 accepts it into one of its vaults (or rejects it).
 """
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import ListQuery, Share
+from .service import ServiceBase
 
 if TYPE_CHECKING:  # the wire loads only when a call is made
     from .client import Client
-    from .config import Settings
 
 MEMBERS_PER_REQUEST = 10
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
@@ -43,7 +43,7 @@ NO_PROJECT_LIST = "CBR has no project-wide list of sharings: its sharings are me
 MEMBER_FILTERS = {"to_project_id": "dest_project_id"}
 
 
-class Cbr:
+class Cbr(ServiceBase):
     """The CBR sharing calls of one project, over one HTTP client."""
 
     name = "cbr"
@@ -52,31 +52,8 @@ class Cbr:
     ends_all_in_one_call = False  # no "delete every member": list, then delete each
 
     def __init__(self, http: Client) -> None:
-        self.http = http
-        self.settings: Settings = http.settings
+        super().__init__(http)
         self._base = f"{http.settings.endpoint}/v3/{http.settings.project_id}"
-
-    @classmethod
-    def connect(cls, settings: Settings, **options: Any) -> Cbr:
-        from .client import Client
-
-        return cls(Client(settings, **options))
-
-    @property
-    def invocation_id(self) -> str:
-        return self.http.invocation_id
-
-    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
-        self.http.backoff(attempt, retry_after, reason)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> Cbr:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the sharing side ----------------------------------------------------------------------
     def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import (
     AuthError,
@@ -38,57 +38,7 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from .config import Settings
-
-
-class SharingService(Protocol):
-    """What the commands need of a backup service (vbs.Vbs): its sharings, read and changed."""
-
-    settings: Settings
-
-    @property
-    def invocation_id(self) -> str: ...
-
-    def share(self, backup_id: str, project_ids: list[str]) -> list[Share]: ...
-
-    def share_request(self, backup_id: str, project_ids: list[str]) -> str: ...
-
-    def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
-    ) -> Iterator[list[Share]]: ...
-
-    def count(self, query: ListQuery) -> int: ...
-
-    def show(self, share_id: str) -> Share: ...
-
-    def cancel(self, share_id: str) -> bool: ...
-
-    def cancel_backup(self, backup_id: str) -> None: ...
-
-    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None: ...
-
-    name: str
-    max_projects: int  # a backup is shared with at most this many projects
-    addresses_sharings_by_id: bool  # VBS: a sharing has an id; CBR: backup + project
-    ends_all_in_one_call: bool  # VBS can end every sharing of a backup with one DELETE
-
-    def remove(self, share: Share) -> bool: ...
-
-    def already_shared(self, error: BackupshareError) -> bool: ...
-
-    def backup_warnings(self, backup_id: str) -> list[str]: ...
-
-    def probe(self) -> str: ...
-
-    def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share: ...
-
-    def vaults(self) -> list[dict[str, str]]: ...
-
-    def close(self) -> None: ...
-
-    def __enter__(self) -> SharingService: ...
-
-    def __exit__(self, *exc: object) -> None: ...
+    from .service import SharingService
 
 
 MAX_IDS_FILE_BYTES = 1024 * 1024

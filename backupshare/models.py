@@ -22,17 +22,6 @@ RESULT_ABSENT = "absent"
 RESULT_FAILED = "failed"
 RESULT_SKIPPED = "skipped"  # never attempted: the run was interrupted first
 
-# Query parameters of the list and count endpoints, by our option names.
-LIST_FILTERS = (
-    "backup_id",
-    "from_project_id",
-    "to_project_id",
-    "volume_id",
-    "name",
-    "status",
-    "availability_zone",
-)
-SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
 BACKUP_STATUSES = ("available", "creating", "error", "restoring", "deleting", "error_restoring")
 
 
@@ -104,34 +93,43 @@ class Backup:
 
     @classmethod
     def from_api(cls, record: Any) -> Backup | None:
+        """The backup nested in a VBS sharing's detail record."""
         if record is None:
             return None
         if not isinstance(record, dict):
             raise UnexpectedResponse("unexpected response: 'backup' is not an object")
-        return cls(
-            id=_optional_str(record, "id"),
-            name=_optional_str(record, "name"),
-            status=_optional_str(record, "status"),
-            size=_optional_int(record, "size"),
-            volume_id=_optional_str(record, "volume_id"),
-            availability_zone=_optional_str(record, "availability_zone"),
-            description=_optional_str(record, "description"),
-            created_at=_optional_str(record, "created_at"),
-        )
+        return cls._from(record, VBS_BACKUP_FIELDS)
 
     @classmethod
     def from_cbr(cls, record: dict[str, Any]) -> Backup:
         """A CBR backup record (`resource_id` is the disk, `resource_size` its GB)."""
+        return cls._from(record, CBR_BACKUP_FIELDS)
+
+    @classmethod
+    def _from(cls, record: dict[str, Any], names: dict[str, str]) -> Backup:
         return cls(
-            id=_optional_str(record, "id"),
-            name=_optional_str(record, "name"),
-            status=_optional_str(record, "status"),
-            size=_optional_int(record, "resource_size"),
-            volume_id=_optional_str(record, "resource_id"),
-            availability_zone=_optional_str(record, "resource_az"),
-            description=_optional_str(record, "description"),
-            created_at=_optional_str(record, "created_at"),
+            size=_optional_int(record, names["size"]),
+            **{key: _optional_str(record, names[key]) for key in TEXT_FIELDS},
         )
+
+
+# Our field: the service's name for it.
+TEXT_FIELDS = (
+    "id",
+    "name",
+    "status",
+    "volume_id",
+    "availability_zone",
+    "description",
+    "created_at",
+)
+VBS_BACKUP_FIELDS = {key: key for key in (*TEXT_FIELDS, "size")}
+CBR_BACKUP_FIELDS = {
+    **VBS_BACKUP_FIELDS,
+    "size": "resource_size",
+    "volume_id": "resource_id",
+    "availability_zone": "resource_az",
+}
 
 
 @dataclass(frozen=True)

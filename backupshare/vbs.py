@@ -1,7 +1,7 @@
 """VBS, the Volume Backup Service: its backup-sharing paths, query parameters and bodies.
 
 The one module that knows the VBS wire (docs/wire.md's five endpoints); commands.py speaks to it
-through the small service protocol (commands.SharingService), and client.py carries the calls.
+through the small service protocol (service.SharingService), and client.py carries the calls.
 """
 
 from __future__ import annotations
@@ -12,22 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import ListQuery, Share
+from .service import ServiceBase
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
     from .client import Client
-    from .config import Settings
 
 BASE_PATH = "/v2/{project_id}/os-vendor-backup-sharing"
-# Exact filters of the list and count calls (`name` is the service's fuzzy match).
-LIST_FILTERS = (
-    "backup_id",
-    "to_project_id",
-    "from_project_id",
-    "volume_id",
-    "name",
-    "status",
-    "availability_zone",
-)
 SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
 
 
@@ -51,7 +41,7 @@ def query_params(query: ListQuery) -> dict[str, str]:
     return params
 
 
-class Vbs:
+class Vbs(ServiceBase):
     """The backup-sharing endpoints of one project, over one HTTP client."""
 
     name = "vbs"
@@ -60,32 +50,8 @@ class Vbs:
     ends_all_in_one_call = True  # DELETE …/{backup_id}?is_backup_id=true
 
     def __init__(self, http: Client) -> None:
-        self.http = http
-        self.settings: Settings = http.settings
+        super().__init__(http)
         self._base = http.settings.endpoint + BASE_PATH.format(project_id=http.settings.project_id)
-
-    @classmethod
-    def connect(cls, settings: Settings, **options: Any) -> Vbs:
-        """A service over a new HTTP client (`options` as for client.Client)."""
-        from .client import Client
-
-        return cls(Client(settings, **options))
-
-    @property
-    def invocation_id(self) -> str:
-        return self.http.invocation_id
-
-    def close(self) -> None:
-        self.http.close()
-
-    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
-        self.http.backoff(attempt, retry_after, reason)
-
-    def __enter__(self) -> Vbs:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- the five endpoints ------------------------------------------------------------------
     def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:

@@ -18,9 +18,10 @@ from ..config import FLAG_SETTINGS, OUTPUT_FORMATS, Flags, Setting
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from ..commands import Interrupt, SharingService
+    from ..commands import Interrupt
     from ..config import Settings
     from ..output import Output
+    from ..service import SharingService
 
 
 @dataclass

@@ -14,8 +14,9 @@ from ..vbs import SORT_KEYS
 from .common import Invocation, is_terminal, single_command, with_common_options
 
 if TYPE_CHECKING:
-    from ..commands import CancelPlan, SharingService
+    from ..commands import CancelPlan
     from ..models import ListQuery, Share
+    from ..service import SharingService
 
 
 def complete_sort_key(incomplete: str) -> list[str]:

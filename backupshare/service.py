@@ -1,0 +1,96 @@
+"""The service seam: the protocol commands.py speaks to a backup service, and the plumbing the
+two service modules (vbs.py, cbr.py) share. Nothing here knows a path or a field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:  # the wire loads only when a call is made: parsing needs none of it
+    from .client import Client
+    from .config import Settings
+    from .errors import BackupshareError
+    from .models import ListQuery, Share
+
+S = TypeVar("S", bound="ServiceBase")
+
+
+class SharingService(Protocol):
+    """What the commands need of a backup service (vbs.Vbs): its sharings, read and changed."""
+
+    settings: Settings
+
+    @property
+    def invocation_id(self) -> str: ...
+
+    def share(self, backup_id: str, project_ids: list[str]) -> list[Share]: ...
+
+    def share_request(self, backup_id: str, project_ids: list[str]) -> str: ...
+
+    def iter_pages(
+        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Share]]: ...
+
+    def count(self, query: ListQuery) -> int: ...
+
+    def show(self, share_id: str) -> Share: ...
+
+    def cancel(self, share_id: str) -> bool: ...
+
+    def cancel_backup(self, backup_id: str) -> None: ...
+
+    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None: ...
+
+    name: str
+    max_projects: int  # a backup is shared with at most this many projects
+    addresses_sharings_by_id: bool  # VBS: a sharing has an id; CBR: backup + project
+    ends_all_in_one_call: bool  # VBS can end every sharing of a backup with one DELETE
+
+    def remove(self, share: Share) -> bool: ...
+
+    def already_shared(self, error: BackupshareError) -> bool: ...
+
+    def backup_warnings(self, backup_id: str) -> list[str]: ...
+
+    def probe(self) -> str: ...
+
+    def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share: ...
+
+    def vaults(self) -> list[dict[str, str]]: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> SharingService: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class ServiceBase:
+    """One project's calls to one service over one HTTP client (closed with it)."""
+
+    def __init__(self, http: Client) -> None:
+        self.http = http
+        self.settings: Settings = http.settings
+
+    @classmethod
+    def connect(cls: type[S], settings: Settings, **options: Any) -> S:
+        """The service over a new HTTP client (`options` as for client.Client)."""
+        from .client import Client
+
+        return cls(Client(settings, **options))
+
+    @property
+    def invocation_id(self) -> str:
+        return self.http.invocation_id
+
+    def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        self.http.backoff(attempt, retry_after, reason)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
