@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
-from .models import ListQuery, Share
+from .models import Backup, BackupQuery, ListQuery, Share
 from .service import ServiceBase
 
 if TYPE_CHECKING:  # the wire loads only when a call is made
@@ -22,6 +22,17 @@ if TYPE_CHECKING:  # the wire loads only when a call is made
 
 MEMBERS_PER_REQUEST = 10
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
+# A CBR backup's statuses ("protecting" is what VBS calls "creating").
+BACKUP_STATUSES: tuple[str, ...] = (
+    "available",
+    "protecting",
+    "deleting",
+    "restoring",
+    "error",
+    "waiting_protect",
+    "waiting_delete",
+    "waiting_restore",
+)
 # "Already shared" (6703) and "cannot be shared to the same member again" (6714): the member
 # may well be there, which is the state `share` wants; the list says.
 ALREADY_MEMBER_CODES = frozenset({"BackupService.6703", "BackupService.6714"})
@@ -49,6 +60,7 @@ class Cbr(ServiceBase):
     name = "cbr"
     addresses_sharings_by_id = False  # members are addressed by backup and project
     max_projects = 10  # per backup, in total (docs/wire.md)
+    backup_statuses = BACKUP_STATUSES
     ends_all_in_one_call = False  # no "delete every member": list, then delete each
 
     def __init__(self, http: Client) -> None:
@@ -133,15 +145,57 @@ class Cbr(ServiceBase):
 
     def backup_warnings(self, backup_id: str) -> list[str]:
         """What to know before sharing: an encrypted backup needs its key shared too."""
-        body = self._call("GET", f"{self._base}/backups/{backup_id}")
-        backup = body.get("backup") if isinstance(body, dict) else None
-        extend = backup.get("extend_info") if isinstance(backup, dict) else None
-        if isinstance(extend, dict) and extend.get("encrypted") is True:
+        if self.backup(backup_id).encrypted:
             return [
                 f"backup {backup_id} is encrypted: the receiving account needs a grant on its "
                 "KMS key before it can use the backup"
             ]
         return []
+
+    # -- backups -------------------------------------------------------------------------------
+    def iter_backups(
+        self, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Backup]]:
+        """This project's own backups, newest first; shared-in backups and replicas are left
+        out here too, whatever the service's filters did."""
+        from .client import offset_pages
+
+        params = {"own_type": "private", "sort": "created_at:desc"}
+        for key, value in (("resource_id", query.volume_id), ("name", query.name),
+                           ("status", query.status)):  # fmt: skip
+            if value:
+                params[key] = value
+        own = self.settings.project_id
+
+        def fetch(want: int, offset: int) -> list[Backup]:
+            page = {**params, "limit": str(want), "offset": str(offset)}
+            return _backups_of(self._call("GET", f"{self._base}/backups", params=page))
+
+        def counted() -> int:
+            return _count(
+                self._call("GET", f"{self._base}/backups", params={**params, "limit": "1"})
+            )
+
+        def ours(backup: Backup) -> bool:
+            replica = backup.raw.get("image_type") not in (None, "backup")
+            return query.matches(backup) and backup.project_id in (None, own) and not replica
+
+        return offset_pages(
+            fetch,
+            count=counted,
+            keep=ours,
+            page_size=page_size,
+            limit=limit,
+            what="backups",
+            log=self.http.debug,
+        )
+
+    def backup(self, backup_id: str) -> Backup:
+        body = self._call("GET", f"{self._base}/backups/{backup_id}")
+        record = body.get("backup") if isinstance(body, dict) else None
+        if record is None:
+            raise UnexpectedResponse("unexpected response: no 'backup' in the body")
+        return Backup.listed_cbr(record)
 
     # -- the receiving side --------------------------------------------------------------------
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
@@ -295,3 +349,10 @@ def _count(body: Any) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
     return count
+
+
+def _backups_of(body: Any) -> list[Backup]:
+    records = body.get("backups") if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise UnexpectedResponse("unexpected response: no 'backups' list in the body")
+    return [Backup.listed_cbr(record) for record in records]

@@ -70,14 +70,14 @@ HARD_RECORD_CAP = 1_000_000
 class ListingBound:
     """Stops a listing that runs past what the service itself says it holds."""
 
-    def __init__(self, count: Callable[[], int]) -> None:
+    def __init__(self, count: Callable[[], int] | None) -> None:
         self._count = count
         self._limit: int | None = None
 
     def check(self, records: int) -> None:
         if records > HARD_RECORD_CAP:
             raise self._endless(records, f"the hard limit of {HARD_RECORD_CAP:,}")
-        if records <= COUNT_CHECK_AFTER:
+        if records <= COUNT_CHECK_AFTER or self._count is None:  # no count to ask: the cap
             return
         if self._limit is None:
             counted = self._count()
@@ -95,7 +95,7 @@ class ListingBound:
 
 class Record(Protocol):
     @property
-    def id(self) -> str: ...
+    def id(self) -> str | None: ...
 
 
 R = TypeVar("R", bound=Record)
@@ -104,7 +104,7 @@ R = TypeVar("R", bound=Record)
 def offset_pages(
     fetch: Callable[[int, int], list[R]],
     *,
-    count: Callable[[], int],
+    count: Callable[[], int] | None,
     keep: Callable[[R], bool],
     page_size: int = 100,
     limit: int | None = None,
@@ -119,7 +119,7 @@ def offset_pages(
     growing, for ever."""
     bound = ListingBound(count)
     offset, received = 0, 0
-    seen: set[str] = set()
+    seen: set[str | None] = set()
     while limit is None or received < limit:
         want = page_size if limit is None else min(page_size, limit - received)
         page = fetch(want, offset)

@@ -6,6 +6,7 @@ drive them directly against the emulator.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -24,15 +25,20 @@ from .errors import (
     UsageError,
 )
 from .models import (
+    BACKUP_AVAILABLE,
+    BACKUP_FAILED,
     RESULT_ABSENT,
     RESULT_CANCELED,
     RESULT_CREATED,
     RESULT_EXISTING,
     RESULT_FAILED,
     RESULT_SKIPPED,
+    Backup,
+    BackupQuery,
     ListQuery,
     Result,
     Share,
+    newest,
     normalize_project_id,
     normalize_uuid,
 )
@@ -289,6 +295,178 @@ def _post_until_settled(service: SharingService, backup_id: str, missing: list[s
         unknown = isinstance(failure, UnavailableError)
         pending = [t for t in pending if t not in answer] if unknown else []
     return settled
+
+
+# -- finding the backup to share ----------------------------------------------------------------
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def backup_name_arg(value: str) -> str:
+    """A backup name as given: not empty, no control characters (it names, it is not parsed)."""
+    if not value.strip():
+        raise UsageError("an empty backup name", hint="give a backup id or its exact name")
+    if CONTROL_RE.search(value):
+        raise UsageError(f"invalid backup name {value!r}: it holds control characters")
+    return value
+
+
+@dataclass(frozen=True)
+class BackupChoice:
+    """Which backup `share` shares: an id, an exact name, or a volume's most recent; and the
+    projects (every argument is a project when the volume names the backup)."""
+
+    backup_id: str | None
+    name: str | None
+    volume_id: str | None
+    projects: list[str]
+
+
+def backup_choice(
+    backup: str | None, projects: list[str], volume_id: str | None, most_recent: bool
+) -> BackupChoice:
+    """The checked choice, or a usage error saying what is wrong (nothing is sent)."""
+    if most_recent and volume_id is None:
+        raise UsageError("--most-recent needs --volume-id VOLUME_ID")
+    if volume_id is not None:
+        if not most_recent:
+            raise UsageError(
+                "--volume-id needs --most-recent (share the volume's newest available backup)"
+            )
+        volume = uuid_arg(volume_id, "volume id")
+        if backup is not None and normalize_uuid(backup) is not None:
+            raise UsageError("give BACKUP or --volume-id --most-recent, not both")
+        return BackupChoice(None, None, volume, [backup, *projects] if backup else projects)
+    if backup is None:
+        raise UsageError(
+            "no backup to share: give its id or name, or --volume-id VOLUME_ID --most-recent",
+            hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
+        )
+    if normalize_uuid(backup) is not None:
+        return BackupChoice(uuid_arg(backup, "backup id"), None, None, projects)
+    if normalize_project_id(backup) is not None:
+        raise UsageError(
+            f"{backup!r} is a project id: the first argument is the backup (an id or a name)"
+        )
+    return BackupChoice(None, backup_name_arg(backup), None, projects)
+
+
+def chosen_backup(service: SharingService, choice: BackupChoice) -> str:
+    """The id of the chosen backup (reading the backup list for a name or a volume)."""
+    if choice.backup_id is not None:
+        return choice.backup_id
+    if choice.name is not None:
+        return str(backup_named(service, choice.name).id)
+    assert choice.volume_id is not None
+    return str(most_recent(service, choice.volume_id).id)
+
+
+MAX_WAIT = 24 * 3600.0
+
+
+def wait_arg(seconds: float | None) -> float | None:
+    """--wait's seconds: a finite number above 0, a day at most."""
+    import math
+
+    if seconds is not None and not (math.isfinite(seconds) and 0 < seconds <= MAX_WAIT):
+        raise UsageError(f"invalid --wait {seconds:g}: must be between 0 and {MAX_WAIT:g} seconds")
+    return seconds
+
+
+def list_backups(
+    service: SharingService, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+) -> Iterator[list[Backup]]:
+    return service.iter_backups(query, page_size=page_size, limit=limit)
+
+
+def backup_named(service: SharingService, name: str) -> Backup:
+    """The one backup with exactly this name: several are a usage error listing each (the
+    person must choose), none is not-found. Nothing is sent to share in either case."""
+    found = [b for page in service.iter_backups(BackupQuery(name=name)) for b in page]
+    if not found:
+        raise NotFoundError(f"no backup named {name!r}", hint="`backupshare backups` lists them")
+    if len(found) > 1:
+        newest_first = sorted(found, key=lambda b: (b.created_at or "", b.id or ""), reverse=True)
+        listed = "; ".join(
+            f"{b.id} ({b.status or '-'}, created {b.created_at or '-'})" for b in newest_first
+        )
+        raise UsageError(
+            f"{len(found)} backups are named {name!r}: {listed}",
+            hint="give the backup id, or --volume-id VOLUME_ID --most-recent",
+        )
+    return found[0]
+
+
+def most_recent(service: SharingService, volume_id: str) -> Backup:
+    """The newest available backup of the volume, chosen here by creation time (then id) among
+    records re-checked for volume and status, never by the service's sort alone."""
+    query = BackupQuery(volume_id=volume_id, status=BACKUP_AVAILABLE)
+    chosen = newest(b for page in service.iter_backups(query) for b in page)
+    if chosen is None:
+        raise NotFoundError(
+            f"volume {volume_id} has no available backup",
+            hint=f"`backupshare backups --volume-id {volume_id}` lists its backups",
+        )
+    return chosen
+
+
+def check_shareable(service: SharingService, backup_id: str) -> Backup:
+    """What the real run would meet: a missing backup (not found, exit 5) or one that is not
+    available (refused, exit 6). Reads only."""
+    backup = look_up_backup(service, backup_id)
+    if backup.status != BACKUP_AVAILABLE:
+        raise RejectedError(
+            f"backup {backup_id} is in status {backup.status}; only available backups can be "
+            "shared",
+            hint="wait for it with --wait SECONDS" if backup.status != BACKUP_FAILED else None,
+        )
+    return backup
+
+
+def look_up_backup(service: SharingService, backup_id: str) -> Backup:
+    try:
+        return service.backup(backup_id)
+    except NotFoundError as exc:
+        exc.message = f"backup {backup_id} not found"
+        raise
+
+
+def wait_until_available(
+    service: SharingService,
+    backup_id: str,
+    seconds: float,
+    *,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    jitter: Callable[[], float],
+    on_wait: Callable[[Backup], None] = lambda backup: None,
+) -> Backup:
+    """Polls the backup until it is available: backoff with jitter (base 1 s, cap 30 s), never
+    past the deadline. `error` stops at once (exit 6); running out is exit 8 with the last
+    status. (A throttled poll is retried by the client, Retry-After honoured.)"""
+    deadline = clock() + seconds
+    delay = WAIT_FIRST
+    while True:
+        backup = look_up_backup(service, backup_id)
+        if backup.status == BACKUP_AVAILABLE:
+            return backup
+        if backup.status == BACKUP_FAILED:
+            raise RejectedError(
+                f"backup {backup_id} is in status error: it will not become available",
+                hint="share another backup (`backupshare backups` lists them)",
+            )
+        left = deadline - clock()
+        if left <= 0:
+            raise UnavailableError(
+                f"backup {backup_id} is still {backup.status} after {seconds:g} s",
+                hint="wait longer with a larger --wait",
+            )
+        on_wait(backup)
+        sleep(min(left, delay * (0.5 + jitter() / 2)))
+        delay = min(WAIT_CAP, delay * 2)
+
+
+WAIT_FIRST = 1.0
+WAIT_CAP = 30.0
 
 
 # -- list, count, show ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ about the ids a client acts on: a record without them is an unexpected response,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import BackupshareError, UnexpectedResponse
@@ -22,7 +23,14 @@ RESULT_ABSENT = "absent"
 RESULT_FAILED = "failed"
 RESULT_SKIPPED = "skipped"  # never attempted: the run was interrupted first
 
-BACKUP_STATUSES = ("available", "creating", "error", "restoring", "deleting", "error_restoring")
+BACKUP_STATUSES: tuple[str, ...] = (
+    "available",
+    "creating",
+    "error",
+    "restoring",
+    "deleting",
+    "error_restoring",
+)
 
 
 def normalize_uuid(value: str) -> str | None:
@@ -78,9 +86,14 @@ def _optional_int(record: dict[str, Any], key: str) -> int | None:
     return None
 
 
+BACKUP_AVAILABLE = "available"  # the one status a backup can be shared in, on both services
+BACKUP_FAILED = "error"  # it will not become available: waiting for it is pointless
+
+
 @dataclass(frozen=True)
 class Backup:
-    """The backup nested in a sharing's detail record (every field may be null)."""
+    """A backup: nested in a sharing's record (every field may be null), or listed on its own
+    (then its id is checked as strictly as a user's, and `raw` keeps the service's record)."""
 
     id: str | None
     name: str | None
@@ -90,6 +103,35 @@ class Backup:
     availability_zone: str | None
     description: str | None
     created_at: str | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    project_id: str | None = None  # the owner (CBR lists say; VBS lists hold only our own)
+    encrypted: bool | None = None  # CBR's extend_info.encrypted
+
+    @classmethod
+    def listed_vbs(cls, record: Any) -> Backup:
+        """A record of VBS's backup list or show call."""
+        backup = cls._listed(record, VBS_BACKUP_FIELDS)
+        return replace(backup, raw=record)
+
+    @classmethod
+    def listed_cbr(cls, record: Any) -> Backup:
+        """A record of CBR's backup list or show call."""
+        backup = cls._listed(record, CBR_BACKUP_FIELDS)
+        owner = record.get("project_id")
+        extend = record.get("extend_info")
+        encrypted = extend.get("encrypted") if isinstance(extend, dict) else None
+        return replace(
+            backup,
+            raw=record,
+            project_id=normalize_project_id(owner) if isinstance(owner, str) else None,
+            encrypted=encrypted if isinstance(encrypted, bool) else None,
+        )
+
+    @classmethod
+    def _listed(cls, record: Any, names: dict[str, str]) -> Backup:
+        if not isinstance(record, dict):
+            raise UnexpectedResponse("unexpected response: a backup is not an object")
+        return replace(cls._from(record, names), id=_required_id(record, "id", normalize_uuid))
 
     @classmethod
     def from_api(cls, record: Any) -> Backup | None:
@@ -107,9 +149,18 @@ class Backup:
 
     @classmethod
     def _from(cls, record: dict[str, Any], names: dict[str, str]) -> Backup:
+        def text(key: str) -> str | None:
+            return _optional_str(record, names[key])
+
         return cls(
+            id=text("id"),
+            name=text("name"),
+            status=text("status"),
             size=_optional_int(record, names["size"]),
-            **{key: _optional_str(record, names[key]) for key in TEXT_FIELDS},
+            volume_id=text("volume_id"),
+            availability_zone=text("availability_zone"),
+            description=text("description"),
+            created_at=text("created_at"),
         )
 
 
@@ -235,6 +286,27 @@ class ListQuery:
         if self.shared_with_me:
             return share.to_project_id == own_project
         return share.from_project_id in (None, own_project)
+
+
+@dataclass(frozen=True)
+class BackupQuery:
+    """What a backup listing asks for (None: any); re-checked on every record received."""
+
+    volume_id: str | None = None
+    name: str | None = None  # exact
+    status: str | None = None
+
+    def matches(self, backup: Backup) -> bool:
+        return all(
+            wanted is None or getattr(backup, key) == wanted
+            for key, wanted in (("volume_id", self.volume_id), ("name", self.name),
+                                ("status", self.status))
+        )  # fmt: skip
+
+
+def newest(backups: Iterable[Backup]) -> Backup | None:
+    """The newest by creation time, then id: never the service's sort order alone."""
+    return max(backups, key=lambda b: (b.created_at or "", b.id or ""), default=None)
 
 
 @dataclass(frozen=True)

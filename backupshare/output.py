@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar, Generic, TypeVar
 
 from .errors import BackupshareError
-from .models import RESULT_CANCELED, RESULT_CREATED, Result, Share
+from .models import RESULT_CANCELED, RESULT_CREATED, Backup, Result, Share
 
 SHARE_CSV_FIELDS = (
     "id",
@@ -36,6 +36,16 @@ SHARE_CSV_FIELDS = (
     "availability_zone",
 )
 RESULT_FIELDS = ("backup_id", "to_project_id", "share_id", "result", "error")
+BACKUP_CSV_FIELDS = ("id", "name", "status", "volume_id", "size", "created_at")
+# A backups table keeps the id whole; then the name and status a person looks for; the volume last.
+BACKUP_ROLES: dict[str, tuple[str, int]] = {
+    "ID": ("id", 0),
+    "NAME": ("lesser", 1),
+    "STATUS": ("key", 2),
+    "CREATED (UTC)": ("lesser", 3),
+    "VOLUME": ("id", 4),
+    "SIZE": ("lesser", 5),
+}
 PLANNED = {RESULT_CREATED: "would create", RESULT_CANCELED: "would cancel"}  # how a dry run reads
 RESULT_STYLES = {
     "created": "green",
@@ -220,6 +230,34 @@ class Sharings(Records[Share]):
         return f"Sharing {item.id}"
 
 
+class Backups(Records[Backup]):
+    """backups: the service's own records in json/jsonl/yaml, flat rows in csv, newest first."""
+
+    csv_header = BACKUP_CSV_FIELDS
+    headers = ("NAME", "STATUS", "VOLUME", "SIZE", "CREATED (UTC)", "ID")
+    empty = "no backups"
+    roles = BACKUP_ROLES
+
+    def data(self, item: Backup) -> Any:
+        return item.raw
+
+    def csv_row(self, item: Backup) -> Iterable[Any]:
+        return [item.id, item.name, item.status, item.volume_id, item.size, item.created_at]
+
+    def id(self, item: Backup) -> str | None:
+        return item.id
+
+    def row(self, item: Backup) -> list[str]:
+        return [
+            item.name or "-",
+            item.status or "-",
+            item.volume_id or "-",
+            human_size(item.size),
+            human_time(item.created_at, zone=False),
+            item.id or "-",
+        ]
+
+
 class Results(Records[Result]):
     """share and cancel: one result per target or sharing, in a document saying what changed."""
 
@@ -234,9 +272,11 @@ class Results(Records[Result]):
         if with_status:
             self.headers = ("RESULT", "STATUS", *self.headers[1:])
             self.csv_header = (*RESULT_FIELDS, "status")
+        if dry_run:  # every machine-readable row of a plan says so, not only the document
+            self.csv_header = (*self.csv_header, "dry_run")
 
     def data(self, item: Result) -> Any:
-        return item.to_dict()
+        return {**item.to_dict(), "dry_run": True} if self.dry_run else item.to_dict()
 
     def document(self, records: list[Any]) -> Any:
         document: dict[str, Any] = {"changed": self.changed, "results": records}
@@ -245,7 +285,8 @@ class Results(Records[Result]):
     def csv_row(self, item: Result) -> Iterable[Any]:
         error = item.error.message if item.error else ""
         row = [item.backup_id, item.to_project_id, item.share_id, item.result, error]
-        return [*row, item.status] if self.with_status else row
+        row += [item.status] if self.with_status else []
+        return [*row, "true"] if self.dry_run else row
 
     def id(self, item: Result) -> str | None:
         return item.share_id or None
@@ -498,14 +539,21 @@ class Output:
             self.stdout.flush()
 
     def shares(self, pages: Iterable[list[Share]], *, shared_with_me: bool = False) -> int:
-        """Writes a listing. jsonl, ids and csv stream page by page (the data is the progress);
-        json, yaml and tables need the whole list (a half-written JSON array is worse than none),
-        so a progress line counts the records meanwhile. Returns the count."""
-        kind = Sharings(shared_with_me)
+        """Writes a listing of sharings; returns the count."""
+        return self.listing(Sharings(shared_with_me), pages, "listing sharings")
+
+    def backups(self, pages: Iterable[list[Backup]]) -> int:
+        """Writes a listing of backups; returns the count."""
+        return self.listing(Backups(), pages, "listing backups")
+
+    def listing(self, kind: Records[T], pages: Iterable[list[T]], doing: str) -> int:
+        """jsonl, ids and csv stream page by page (the data is the progress); json, yaml and
+        tables need the whole list (a half-written JSON array is worse than none), so a
+        progress line counts the records meanwhile. Returns the count."""
         if self.layout.streams:
             return self._stream(kind, pages)
-        records: list[Share] = []
-        with self.progress("listing sharings") as advance:
+        records: list[T] = []
+        with self.progress(doing) as advance:
             for page in pages:
                 records.extend(page)
                 advance(len(page))

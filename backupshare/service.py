@@ -10,7 +10,7 @@ if TYPE_CHECKING:  # the wire loads only when a call is made: parsing needs none
     from .client import Client
     from .config import Settings
     from .errors import BackupshareError
-    from .models import ListQuery, Share
+    from .models import Backup, BackupQuery, ListQuery, Share
 
 S = TypeVar("S", bound="ServiceBase")
 
@@ -42,6 +42,7 @@ class SharingService(Protocol):
     def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None: ...
 
     name: str
+    backup_statuses: tuple[str, ...]  # what --status may ask of its backups
     max_projects: int  # a backup is shared with at most this many projects
     addresses_sharings_by_id: bool  # VBS: a sharing has an id; CBR: backup + project
     ends_all_in_one_call: bool  # VBS can end every sharing of a backup with one DELETE
@@ -51,6 +52,12 @@ class SharingService(Protocol):
     def already_shared(self, error: BackupshareError) -> bool: ...
 
     def backup_warnings(self, backup_id: str) -> list[str]: ...
+
+    def iter_backups(
+        self, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Backup]]: ...
+
+    def backup(self, backup_id: str) -> Backup: ...
 
     def probe(self) -> str: ...
 

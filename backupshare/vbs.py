@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
-from .models import ListQuery, Share
+from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share
 from .service import ServiceBase
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
@@ -47,10 +47,12 @@ class Vbs(ServiceBase):
     name = "vbs"
     addresses_sharings_by_id = True
     max_projects = 10  # per backup, in total (docs/wire.md)
+    backup_statuses = BACKUP_STATUSES
     ends_all_in_one_call = True  # DELETE …/{backup_id}?is_backup_id=true
 
     def __init__(self, http: Client) -> None:
         super().__init__(http)
+        self._backups = f"{http.settings.endpoint}/v2/{http.settings.project_id}/backups"
         self._base = http.settings.endpoint + BASE_PATH.format(project_id=http.settings.project_id)
 
     # -- the five endpoints ------------------------------------------------------------------
@@ -119,6 +121,39 @@ class Vbs(ServiceBase):
     def backup_warnings(self, backup_id: str) -> list[str]:
         return []
 
+    # -- backups -------------------------------------------------------------------------------
+    def iter_backups(
+        self, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+    ) -> Iterator[list[Backup]]:
+        """The project's backups, newest first (docs/wire.md, Backups): offset on until an
+        empty page (a short page, or one without `backups_links`, is not the end)."""
+        from .client import offset_pages
+
+        url = f"{self._backups}/detail"
+        params = {key: value for key, value in _backup_filters(query) if value}
+        params |= {"sort_key": "created_at", "sort_dir": "desc"}
+
+        def fetch(want: int, offset: int) -> list[Backup]:
+            page = {**params, "limit": str(want), "offset": str(offset)}
+            return backups_from_body(self.http.call("GET", url, params=page))
+
+        return offset_pages(
+            fetch,
+            count=None,  # the v2 list has no count: the hard cap bounds it
+            keep=query.matches,
+            page_size=page_size,
+            limit=limit,
+            what="backups",
+            log=self.http.debug,
+        )
+
+    def backup(self, backup_id: str) -> Backup:
+        body = self.http.call("GET", f"{self._backups}/{backup_id}")
+        record = body.get("backup") if isinstance(body, dict) else None
+        if record is None:
+            raise UnexpectedResponse("unexpected response: no 'backup' in the body")
+        return Backup.listed_vbs(record)
+
     # -- CBR's receiving side has no VBS counterpart ---------------------------------------
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise no_acceptance()
@@ -144,3 +179,14 @@ def count_from_body(body: Any) -> int:
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
     return count
+
+
+def _backup_filters(query: BackupQuery) -> list[tuple[str, str | None]]:
+    return [("volume_id", query.volume_id), ("name", query.name), ("status", query.status)]
+
+
+def backups_from_body(body: Any) -> list[Backup]:
+    records = body.get("backups") if isinstance(body, dict) else None
+    if not isinstance(records, list):
+        raise UnexpectedResponse("unexpected response: no 'backups' list in the body")
+    return [Backup.listed_vbs(record) for record in records]

@@ -17,6 +17,7 @@ PLACEHOLDERS = {
     "SHARE_ID": "11111111-2222-4333-8444-555555555555",
     "PROJECT_ID": P1,
     "ID": P1,
+    "VOLUME_ID": "9d2f7f3e-5b5c-4f0e-8d8e-1c2b3a4d5e6f",
     "AK": "AKEXAMPLE",
 }
 SHELL_ENDS = {">", ">>", "|", "&&", ";"}

@@ -17,6 +17,7 @@ from .common import Invocation, with_common_options
 # `backupshare share --help` does not pay for building every other command (see benchmarks/).
 COMMANDS = {
     "share": ("shares", "Share a backup with one or more projects (safe to re-run)."),
+    "backups": ("shares", "List this project's backups, newest first: what there is to share."),
     "list-shares": ("shares", "List sharings made by this project, or made to it."),
     "show": ("shares", "Show one sharing with its backup's details."),
     "cancel": ("shares", "End sharings: by id, or every (or some) sharing of a backup."),

@@ -15,7 +15,7 @@ from .common import Invocation, is_terminal, single_command, with_common_options
 
 if TYPE_CHECKING:
     from ..commands import CancelPlan
-    from ..models import ListQuery, Share
+    from ..models import Backup, ListQuery, Share
     from ..service import SharingService
 
 
@@ -34,6 +34,7 @@ def command(name: str) -> Any:
         "list-shares": (list_shares, LIST_EXAMPLES),
         "show": (show, SHOW_EXAMPLES),
         "cancel": (cancel, CANCEL_EXAMPLES),
+        "backups": (backups, BACKUPS_EXAMPLES),
         "accept": (accept, ACCEPT_EXAMPLES),
         "reject": (reject, REJECT_EXAMPLES),
     }
@@ -44,7 +45,13 @@ def command(name: str) -> Any:
 SHARE_EXAMPLES = (
     "Examples:  backupshare share 066b1e37-9305-4057-97e5-2e99b21fc71d "
     "722513ed0a324dadaabe5b2d0fe848c9  ·  "
-    "backupshare share BACKUP_ID --projects-file targets.txt --dry-run"
+    "backupshare share BACKUP_ID --projects-file targets.txt --dry-run  ·  "
+    "backupshare share db-nightly PROJECT_ID  ·  "
+    "backupshare share --volume-id VOLUME_ID --most-recent PROJECT_ID --wait 600"
+)
+BACKUPS_EXAMPLES = (
+    "Examples:  backupshare backups --volume-id VOLUME_ID  ·  "
+    "backupshare backups --status available -o ids"
 )
 LIST_EXAMPLES = (
     "Examples:  backupshare list-shares --backup-id BACKUP_ID  ·  "
@@ -66,12 +73,12 @@ CANCEL_EXAMPLES = (
 @with_common_options
 def share(
     inv: Invocation,
-    backup_id: Annotated[
-        str,
+    backup: Annotated[
+        str | None,
         typer.Argument(
-            metavar="BACKUP_ID", help="The backup to share (a UUID).", show_default=False
+            metavar="BACKUP", help="The backup: its id, or its exact name.", show_default=False
         ),
-    ],
+    ] = None,
     project_ids: Annotated[
         list[str] | None,
         typer.Argument(
@@ -84,20 +91,44 @@ def share(
         str | None,
         typer.Option("--projects-file", metavar="FILE|-", help="One project id a line; - = stdin."),
     ] = None,
+    volume_id: Annotated[
+        str | None,
+        typer.Option("--volume-id", metavar="ID", help="With --most-recent: the backed-up disk."),
+    ] = None,
+    most_recent: Annotated[
+        bool,
+        typer.Option("--most-recent", help="Share the newest available backup of --volume-id."),
+    ] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option("--wait", metavar="SECONDS", help="Wait for the backup to be available."),
+    ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show the plan; change nothing.")
+        bool, typer.Option("--dry-run", help="Check and show the plan; change nothing.")
     ] = False,
 ) -> None:
     """Share a backup with one or more projects (safe to re-run: it converges)."""
+    import random
+    import time
+
     from .. import commands
 
-    backup = commands.uuid_arg(backup_id, "backup id")
+    choice = commands.backup_choice(backup, project_ids or [], volume_id, most_recent)
+    seconds = commands.wait_arg(wait)
     from_file = commands.read_ids_file(projects_file) if projects_file else []
-    targets = commands.share_targets(project_ids or [], from_file)
+    targets = commands.share_targets(choice.projects, from_file)
     commands.refuse_own_project(targets, inv.settings().project_id)
     out = inv.out()
     with inv.service() as api:
-        outcome = commands.share(api, backup, targets, dry_run=dry_run, warn=out.warning)
+        backup_id = commands.chosen_backup(api, choice)
+        if seconds is not None:
+            commands.wait_until_available(
+                api, backup_id, seconds, sleep=inv.sleep, clock=time.monotonic,
+                jitter=random.random, on_wait=_waiting_notice(inv),
+            )  # fmt: skip
+        elif dry_run:
+            commands.check_shareable(api, backup_id)  # the real run's refusals, said now
+        outcome = commands.share(api, backup_id, targets, dry_run=dry_run, warn=out.warning)
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
@@ -108,6 +139,55 @@ def share(
     error = outcome.error()
     if error:
         raise error
+
+
+def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
+    """Progress while waiting, on a terminal only, once per status seen."""
+    seen: set[str | None] = set()
+
+    def notice(backup: Backup) -> None:
+        if is_terminal() and backup.status not in seen:
+            seen.add(backup.status)
+            inv.out().notice(f"waiting for backup {backup.id}: {backup.status}")
+
+    return notice
+
+
+@with_common_options
+def backups(
+    inv: Invocation,
+    volume_id: Annotated[
+        str | None, typer.Option("--volume-id", metavar="ID", help="Backups of this disk.")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
+    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+) -> None:
+    """List this project's backups, newest first: what there is to share."""
+    from .. import commands
+    from ..models import BackupQuery
+
+    query = BackupQuery(
+        volume_id=commands.uuid_arg(volume_id, "volume id") if volume_id else None,
+        name=commands.backup_name_arg(name) if name is not None else None,
+        status=status,
+    )
+    _check_paging(limit, page_size)
+    with inv.service() as api:
+        _check_choice("--status", status, api.backup_statuses)
+        inv.out().backups(commands.list_backups(api, query, page_size=page_size, limit=limit))
+
+
+def _check_paging(limit: int | None, page_size: int) -> None:
+    if limit is not None and limit < 1:
+        raise UsageError(f"invalid --limit {limit}: must be at least 1")
+    if not 1 <= page_size <= 1000:
+        raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
 
 
 @with_common_options
@@ -163,10 +243,7 @@ def list_shares(
             filters.append((option, check(value)))
     _check_choice("--sort-key", sort_key, SORT_KEYS)
     _check_choice("--sort-dir", sort_dir, ("asc", "desc"))
-    if limit is not None and limit < 1:
-        raise UsageError(f"invalid --limit {limit}: must be at least 1")
-    if not 1 <= page_size <= 1000:
-        raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
+    _check_paging(limit, page_size)
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
     if inv.settings().service == "cbr":
         _refuse_vbs_only_options(query)
