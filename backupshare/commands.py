@@ -55,11 +55,15 @@ def uuid_arg(value: str, what: str, where: str = "") -> str:
     """A backup, sharing or volume id (`what` names which), canonical; else a usage error."""
     canonical = normalize_uuid(value)
     if canonical is None:
-        raise UsageError(
-            f"invalid {what} {value!r}{where}: expected a UUID such as "
-            "066b1e37-9305-4057-97e5-2e99b21fc71d"
-        )
+        raise _invalid_uuid(value, what, where)
     return canonical
+
+
+def _invalid_uuid(value: str, what: str, where: str = "") -> UsageError:
+    return UsageError(
+        f"invalid {what} {value!r}{where}: expected a UUID such as "
+        "066b1e37-9305-4057-97e5-2e99b21fc71d"
+    )
 
 
 def project_id_arg(value: str, where: str = "") -> str:
@@ -341,12 +345,12 @@ def backup_choice(
             "no backup to share: give its id or name, or --volume-id VOLUME_ID --most-recent",
             hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
         )
-    if normalize_uuid(backup) is not None:
+    if normalize_uuid(backup) is not None or MISTYPED_ID_RE.fullmatch(backup.strip()):
         return BackupChoice(uuid_arg(backup, "backup id"), None, None, projects)
     if normalize_project_id(backup) is not None:
-        raise UsageError(
-            f"{backup!r} is a project id: the first argument is the backup (an id or a name)"
-        )
+        error = _invalid_uuid(backup, "backup id")
+        error.hint = "that is a project id's form: the backup comes first, then the projects"
+        raise error
     return BackupChoice(None, backup_name_arg(backup), None, projects)
 
 
@@ -361,6 +365,8 @@ def chosen_backup(service: SharingService, choice: BackupChoice) -> str:
 
 
 MAX_WAIT = 24 * 3600.0
+# Hex digits and dashes (perhaps in braces), as long as an id: a mistyped backup id, not a name.
+MISTYPED_ID_RE = re.compile(r"[{(]?[0-9a-fA-F]{8}-[0-9a-fA-F-]{8,}[})]?")
 
 
 def wait_arg(seconds: float | None) -> float | None:

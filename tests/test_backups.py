@@ -172,7 +172,7 @@ def test_a_volume_without_an_available_backup_is_not_found(
         (["--volume-id", VOLUME, P1], "--volume-id needs --most-recent"),
         (["--volume-id", VOLUME, "--most-recent", BACKUP, P1], "give BACKUP or --volume-id --most-recent, not both"),
         (["--volume-id", "vol", "--most-recent", P1], "invalid volume id 'vol'"),
-        ([P1, P2], f"'{P1}' is a project id: the first argument is the backup"),
+        ([P1, P2], f"invalid backup id '{P1}': expected a UUID"),
         (["", P1], "an empty backup name"),
         (["db\x07", P1], "invalid backup name 'db\\x07': it holds control characters"),
         ([], "no backup to share: give its id or name, or --volume-id VOLUME_ID --most-recent"),

@@ -51,10 +51,10 @@ def served(answer: dict[str, Any], code: int, message: str, *argv: str) -> Case:
 
 
 CLI_ARGS = [
-    usage("share", message="missing argument 'BACKUP_ID'"),
+    usage("share", message="no backup to share: give its id or name"),
     usage("share", BACKUP, message="no target projects"),
-    usage("share", "x", P1, message="invalid backup id 'x'"),
-    usage("share", "", P1, message="invalid backup id ''"),
+    usage("share", "x\x01", P1, message="invalid backup name 'x\\x01'"),
+    usage("share", "", P1, message="an empty backup name"),
     usage("share", BACKUP[:-1], P1, message="invalid backup id"),
     usage("share", BACKUP + "0", P1, message="invalid backup id"),
     usage("share", BACKUP.replace("-", ""), P1, message="invalid backup id"),

@@ -72,12 +72,12 @@ def test_share_dry_run_sends_no_post(cli: Any, emulator: RunningEmulator) -> Non
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["share", "not-a-uuid", P1], "error: invalid backup id 'not-a-uuid': expected a UUID"),
+        (["share", "066b1e37-9305-4057-97e5-2e99b21fc7", P1], "error: invalid backup id '066b1e37-9305-4057-97e5-2e99b21fc7': expected a UUID"),
         (["share", BACKUP, "abc"], "error: invalid project id 'abc': expected 32 hex characters"),
         (["share", BACKUP], "error: no target projects: give PROJECT_ID arguments or --projects-file"),
         (["share", BACKUP, OWN], f"error: project {OWN} is the profile's own project"),
         (["share", BACKUP, "--projects-file", "/no/file"], "error: --projects-file /no/file: no such file"),
-        (["share"], "error: missing argument 'BACKUP_ID'"),
+        (["share"], "error: no backup to share: give its id or name"),
         (["share", BACKUP, P1, "--bogus"], "error: no such option: --bogus"),
         (["-o", "xml", "share", BACKUP, P1], "error: invalid --output 'xml': choose one of table"),
         (["list-shares", "--limit", "0"], "error: invalid --limit 0: must be at least 1"),

@@ -147,11 +147,16 @@ def test_exact_outputs_and_codes(emulator: RunningEmulator) -> None:
         r"hint: check the id and the profile's project\n",
         missing.stderr,
     )
-    bad = backupshare(emulator, "share", "nope", P1)
+    bad = backupshare(emulator, "share", "066b1e37-9305-4057-97e5", P1)
     assert (bad.returncode, bad.stdout) == (2, "")
     assert bad.stderr == (
-        "error: invalid backup id 'nope': expected a UUID such as "
+        "error: invalid backup id '066b1e37-9305-4057-97e5': expected a UUID such as "
         "066b1e37-9305-4057-97e5-2e99b21fc71d\n"
+    )
+    unknown = backupshare(emulator, "share", "nope", P1)  # not an id: a name, and none has it
+    assert (unknown.returncode, unknown.stdout) == (5, "")
+    assert (
+        unknown.stderr == "error: no backup named 'nope'\nhint: `backupshare backups` lists them\n"
     )
     canceled = subprocess.run(
         [str(BIN), "cancel", share_id, "-o", "csv"],

@@ -24,7 +24,7 @@ from .conftest import BACKUP, BACKUP2, OWN, P1, P2, PARTNER_BACKUP
         (["config", "shwo"], "no such command 'shwo'", "did you mean 'show'? see 'backupshare config --help'"),
         (["help", "shrae"], "no such command 'shrae'", "did you mean 'share'?"),
         (["help", "config", "nit"], "no such command 'nit'", "did you mean 'init'?"),
-        (["frobnicate"], "no such command 'frobnicate'", "commands: share, list-shares, show, cancel"),
+        (["frobnicate"], "no such command 'frobnicate'", "commands: share, backups, list-shares, show, cancel"),
     ],
 )  # fmt: skip
 def test_a_mistyped_command_names_what_was_meant(
