@@ -289,3 +289,29 @@ def test_dry_run_rows_all_say_so(cli: Any, emulator: RunningEmulator) -> None:
     csv = cli("share", BACKUP, P1, "--dry-run", "-o", "csv").out.splitlines()
     assert csv[0].endswith(",dry_run") and csv[1].endswith(",true")
     assert posts(emulator) == []
+
+
+@pytest.mark.e2e
+def test_ctrl_c_while_waiting_is_130(emulator: RunningEmulator) -> None:
+    import signal
+    import subprocess
+    import time
+
+    from .test_e2e import BIN, env_for
+
+    child = subprocess.Popen(
+        [str(BIN), "share", CREATING, P1, "--wait", "600"],
+        env=env_for(emulator), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not emulator.emulator.logged("GET", f"/backups/{CREATING}"):  # it is polling
+        assert time.monotonic() < deadline and child.poll() is None
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=20)
+    assert (child.returncode, out) == (130, "")
+    assert err.splitlines()[-2:] == [
+        "error: interrupted",
+        "hint: work in progress was stopped; re-run to finish",
+    ]
+    assert posts(emulator) == []

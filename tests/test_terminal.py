@@ -37,7 +37,7 @@ def on_terminal(emulator: RunningEmulator, width: int, *argv: str, **extra: str)
     child.close()
     screen = ANSI.sub("", output).replace("\r", "")
     # the transient progress line is erased on a terminal; its remains are not the table
-    progress = ("listing sharings", "canceling sharings")
+    progress = ("listing sharings", "canceling sharings", "listing backups")
     return "\n".join(line for line in screen.split("\n") if not any(p in line for p in progress))
 
 
@@ -127,3 +127,16 @@ def test_no_color_keeps_the_fitted_table_without_colour(emulator: RunningEmulato
     screen = on_terminal(emulator, 80, "list-shares", **env)
     assert_fits(screen, 80)
     assert P1 in screen
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_backups_at_every_width(emulator: RunningEmulator, width: int) -> None:
+    screen = on_terminal(emulator, width, "backups")
+    assert_fits(screen, width)
+    ids = {b["id"] for b in emulator.emulator.store.backups(OWN)}
+    assert ids <= set(re.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", screen))  # every id, whole
+    assert "NAME" in screen and "db-nightly" in screen and "STATUS" in screen  # what people read
+    if width >= 120:
+        assert "CREATED (UTC)" in screen  # then the dates
+    if width >= 200:
+        assert "VOLUME" in screen  # the volume id is the first to give way
