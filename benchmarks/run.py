@@ -59,6 +59,21 @@ while True:
     offset += len(page)
 """
 
+FLOOR_BACKUPS = """
+import json, sys, requests
+url, token = sys.argv[1], sys.argv[2]
+session = requests.Session()
+offset, out = 0, sys.stdout
+while True:
+    params = {"limit": "100", "offset": str(offset), "sort_key": "created_at", "sort_dir": "desc"}
+    page = session.get(url, params=params, headers={"X-Auth-Token": token}, timeout=30).json()
+    if not page["backups"]:
+        break
+    out.write("".join(json.dumps(r) + "\\n" for r in page["backups"]))
+    offset += len(page["backups"])
+"""
+VOLUME = "9d2f7f3e-5b5c-4f0e-8d8e-1c2b3a4d5e6f"  # the demo volume
+
 
 class Emulator:
     """`backupshare emulator` in a subprocess on a free port."""
@@ -226,6 +241,57 @@ def cbr_against_vbs(runs: int) -> list[Row]:
     ]
 
 
+def finding_backups(runs: int) -> list[Row]:
+    """`backups` over 10,000 backups against a bare requests loop over the same pages; and
+    `share --volume-id V --most-recent` against a plain `share` plus one list request."""
+    emulator = Emulator()
+    try:
+        seeds = [{"id": str(uuid.UUID(int=n + 1)), "name": f"b{n}", "volume": VOLUME}
+                 for n in range(10_000)]  # fmt: skip
+        requests.post(f"{emulator.url}/_emulator/seed", json={"backups": seeds}, timeout=600)
+        env = emulator.env()
+        url = f"{emulator.url}/v2/{PROJECT}/backups/detail"
+        ours = median_of(runs, lambda: timed([str(BIN), "backups", "-o", "jsonl"], env), 1)
+        floor = median_of(runs, lambda: timed([sys.executable, "-c", FLOOR_BACKUPS, url, TOKEN]), 1)
+    finally:
+        emulator.stop()
+    emulator = Emulator(*[f"--backup={uuid.UUID(int=i + 1)}:available:volume={uuid.UUID(int=i + 1)}"
+                          for i in range(40)])  # fmt: skip
+    try:
+        env = emulator.env()
+        targets = iter([(b, uuid.uuid4().hex) for b in range(1, 41) for _ in range(10)])
+
+        def one(most_recent: bool) -> float:
+            b, project = next(targets)
+            which = (["--volume-id", str(uuid.UUID(int=b)), "--most-recent"] if most_recent
+                     else [str(uuid.UUID(int=b))])  # fmt: skip
+            return timed([str(BIN), "share", *which, project], env)
+
+        plain = median_of(runs, lambda: one(False))
+        newest = median_of(runs, lambda: one(True))
+        session = requests.Session()
+        url = f"{emulator.url}/v2/{PROJECT}/backups/detail"
+        params = {"volume_id": str(uuid.UUID(int=1)), "status": "available"}
+
+        def one_list() -> float:
+            started = time.perf_counter()
+            session.get(url, params=params, headers={"X-Auth-Token": TOKEN}, timeout=30)
+            return time.perf_counter() - started
+
+        list_request = median_of(runs, one_list)
+    finally:
+        emulator.stop()
+    ratio, base = ours / floor, plain + list_request
+    return [
+        ("`backups -o jsonl`, 10,000 backups", f"{ours:.2f} s",
+         f"{floor:.2f} s (bare requests loop, same pages)",
+         f"{ratio:.2f}×{' ✓' if ratio <= 1.25 else ' ✗'}", "≤ 1.25× the floor"),
+        ("`share --volume-id V --most-recent`", f"{newest:.3f} s",
+         f"{base:.3f} s (plain `share` + one list request)",
+         f"{newest / base:.2f}×{' ✓' if newest / base <= 1.1 else ' ✗'}", "≤ 1.1×"),
+    ]  # fmt: skip
+
+
 def big_lists(runs: int) -> list[Row]:
     emulator = Emulator()
     try:
@@ -330,6 +396,7 @@ def main() -> int:
         rows = startup(runs, Path(work))
     rows += round_trips(runs)
     rows += cbr_against_vbs(runs)
+    rows += finding_backups(3 if args.quick else 5)
     rows += big_lists(3 if args.quick else 5)
     rows += batch_cancel(3 if args.quick else 6)
     rows += peers(runs)
