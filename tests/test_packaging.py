@@ -19,6 +19,7 @@ import pytest
 
 from backupshare import __version__
 from backupshare.emulator import RunningEmulator
+from backupshare.emulator.core import DEMO_VOLUME
 from backupshare.emulator.server import DEFAULT_AKSK
 
 from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, readme_block
@@ -150,16 +151,18 @@ def test_the_installed_wheel_runs_the_emulator_and_a_share(installed: Path, tmp_
 # -- the README's CI recipes -----------------------------------------------------------------------
 # What a pipeline has around a recipe: GitHub's secrets and vars, GitLab's CI/CD variables, here
 # pointing at the emulator. BACKUPSHARE_ENDPOINT and _PROJECT_ID, which the recipes set, are redirected.
+# The volume is the emulator's demo volume: its newest backup is still creating, and BACKUP is the
+# newest available one, which the recipes' --most-recent must choose.
 AK, SK = DEFAULT_AKSK
 GITHUB_EXPRESSIONS = {
     "secrets.OTC_AK": AK,
     "secrets.OTC_SK": SK,
-    "vars.NIGHTLY_BACKUP_ID": BACKUP,
+    "vars.DB_VOLUME_ID": DEMO_VOLUME,
 }
 GITLAB_VARIABLES = {
     "BACKUPSHARE_ACCESS_KEY": AK,
     "BACKUPSHARE_SECRET_KEY": SK,
-    "BACKUP_ID": BACKUP,
+    "VOLUME_ID": DEMO_VOLUME,
     "STAGING_PROJECT": P1,
 }
 STAGING_PROJECTS = [P1, P2]
@@ -230,8 +233,8 @@ def test_the_readmes_ci_recipes_run_as_written(
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((tmp_path / "share.json").read_text())["results"]
     expected = STAGING_PROJECTS if kind == "github" else [P1]
-    assert [(r["to_project_id"], r["result"]) for r in results] == [
-        (p, "created") for p in expected
+    assert [(r["backup_id"], r["to_project_id"], r["result"]) for r in results] == [
+        (BACKUP, p, "created") for p in expected
     ]
     [post] = emulator.emulator.logged("POST")
     assert post["headers"]["Authorization"].startswith(f"SDK-HMAC-SHA256 Access={AK}")
@@ -243,7 +246,7 @@ def test_the_readmes_ci_recipes_run_as_written(
     [
         ("pip install ./backupshare", "pip install backupshare", "does not install this checkout"),
         ("BACKUPSHARE_PROJECT_ID:", "BACKUPSHARE_PROJECT:", "error: "),
-        ('"$BACKUP_ID"', '"$NIGHTLY_BACKUP_ID"', "NIGHTLY_BACKUP_ID: unbound variable"),
+        ('"$VOLUME_ID"', '"$DB_VOLUME_ID"', "DB_VOLUME_ID: unbound variable"),
     ],
 )
 def test_a_wrong_recipe_fails(
