@@ -61,13 +61,13 @@ def _required_str(record: dict[str, Any], key: str, what: str) -> str:
     return value
 
 
-def _required_id(record: dict[str, Any], key: str, normalize: Any) -> str:
+def _required_id(record: dict[str, Any], key: str, normalize: Any, what: str = "sharing") -> str:
     """An id the client acts on (puts in a URL, matches, deletes): as strict as a user's."""
     value = record.get(key)
     canonical = normalize(value) if isinstance(value, str) else None
     if canonical is None:
         raise UnexpectedResponse(
-            f"unexpected response: sharing without a valid {key!r}",
+            f"unexpected response: {what} without a valid {key!r}",
             hint="the service sent a malformed record; nothing was done with it",
         )
     return str(canonical)
@@ -131,7 +131,8 @@ class Backup:
     def _listed(cls, record: Any, names: dict[str, str]) -> Backup:
         if not isinstance(record, dict):
             raise UnexpectedResponse("unexpected response: a backup is not an object")
-        return replace(cls._from(record, names), id=_required_id(record, "id", normalize_uuid))
+        backup_id = _required_id(record, "id", normalize_uuid, "backup")
+        return replace(cls._from(record, names), id=backup_id)
 
     @classmethod
     def from_api(cls, record: Any) -> Backup | None:

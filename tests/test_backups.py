@@ -315,3 +315,20 @@ def test_ctrl_c_while_waiting_is_130(emulator: RunningEmulator) -> None:
         "hint: work in progress was stopped; re-run to finish",
     ]
     assert posts(emulator) == []
+
+
+def test_too_many_targets_is_said_before_any_wait(cli: Any, emulator: RunningEmulator) -> None:
+    targets = [f"{n:032x}" for n in range(1, 12)]
+    result = cli("share", CREATING, *targets, "--wait", "600")
+    assert result.code == 2 and "11 target projects" in result.err
+    assert emulator.emulator.logged() == []  # no lookup, no wait
+
+
+def test_a_malformed_backup_record_is_named_as_a_backup(
+    cli: Any, emulator: RunningEmulator
+) -> None:
+    fault(emulator, "raw", method="GET", path="/backups/detail", status=200,
+          body=json.dumps({"backups": [{"id": "nope"}]}))  # fmt: skip
+    result = cli("backups")
+    assert result.code == 8
+    assert result.err.startswith("error: unexpected response: backup without a valid 'id'")

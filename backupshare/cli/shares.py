@@ -120,6 +120,7 @@ def share(
     commands.refuse_own_project(targets, inv.settings().project_id)
     out = inv.out()
     with inv.service() as api:
+        commands.check_target_count(api, targets)  # before any lookup or wait: a usage error
         backup_id = commands.chosen_backup(api, choice)
         if seconds is not None:
             commands.wait_until_available(
@@ -146,7 +147,7 @@ def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
     seen: set[str | None] = set()
 
     def notice(backup: Backup) -> None:
-        if is_terminal() and backup.status not in seen:
+        if inv.out().interactive_stderr and backup.status not in seen:
             seen.add(backup.status)
             inv.out().notice(f"waiting for backup {backup.id}: {backup.status}")
 
