@@ -27,6 +27,7 @@ from .errors import (
 from .models import (
     BACKUP_AVAILABLE,
     BACKUP_FAILED,
+    BACKUP_IN_PROGRESS,
     RESULT_ABSENT,
     RESULT_CANCELED,
     RESULT_CREATED,
@@ -354,14 +355,14 @@ def backup_choice(
     return BackupChoice(None, backup_name_arg(backup), None, projects)
 
 
-def chosen_backup(service: SharingService, choice: BackupChoice) -> str:
+def chosen_backup(service: SharingService, choice: BackupChoice, *, waiting: bool = False) -> str:
     """The id of the chosen backup (reading the backup list for a name or a volume)."""
     if choice.backup_id is not None:
         return choice.backup_id
     if choice.name is not None:
         return str(backup_named(service, choice.name).id)
     assert choice.volume_id is not None
-    return str(most_recent(service, choice.volume_id).id)
+    return str(most_recent(service, choice.volume_id, waiting=waiting).id)
 
 
 MAX_WAIT = 24 * 3600.0
@@ -402,14 +403,24 @@ def backup_named(service: SharingService, name: str) -> Backup:
     return found[0]
 
 
-def most_recent(service: SharingService, volume_id: str) -> Backup:
+def most_recent(service: SharingService, volume_id: str, *, waiting: bool = False) -> Backup:
     """The newest available backup of the volume, chosen here by creation time (then id) among
-    records re-checked for volume and status, never by the service's sort alone."""
-    query = BackupQuery(volume_id=volume_id, status=BACKUP_AVAILABLE)
-    chosen = newest(b for page in service.iter_backups(query) for b in page)
+    records re-checked for volume and status, never by the service's sort alone. `waiting`
+    (share --wait): the newest one still being made counts too, and is waited for."""
+    if waiting:
+        wanted = {BACKUP_AVAILABLE, *BACKUP_IN_PROGRESS}
+        query = BackupQuery(volume_id=volume_id)
+    else:
+        wanted, query = (
+            {BACKUP_AVAILABLE},
+            BackupQuery(volume_id=volume_id, status=BACKUP_AVAILABLE),
+        )
+    pages = service.iter_backups(query)
+    chosen = newest(b for page in pages for b in page if b.status in wanted)
     if chosen is None:
+        usable = "available or coming" if waiting else "available"
         raise NotFoundError(
-            f"volume {volume_id} has no available backup",
+            f"volume {volume_id} has no {usable} backup",
             hint=f"`backupshare backups --volume-id {volume_id}` lists its backups",
         )
     return chosen

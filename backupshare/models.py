@@ -88,6 +88,8 @@ def _optional_int(record: dict[str, Any], key: str) -> int | None:
 
 BACKUP_AVAILABLE = "available"  # the one status a backup can be shared in, on both services
 BACKUP_FAILED = "error"  # it will not become available: waiting for it is pointless
+# Still being made, on VBS and on CBR: worth waiting for.
+BACKUP_IN_PROGRESS = frozenset({"creating", "protecting", "waiting_protect"})
 
 
 @dataclass(frozen=True)

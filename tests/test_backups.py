@@ -332,3 +332,26 @@ def test_a_malformed_backup_record_is_named_as_a_backup(
     result = cli("backups")
     assert result.code == 8
     assert result.err.startswith("error: unexpected response: backup without a valid 'id'")
+
+
+def test_most_recent_with_wait_waits_for_the_newest_being_made(
+    cli: Any,
+    make_emulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Last night's backup is still being made: with --wait it is the one shared, once ready;
+    without --wait the newest available one (the night before) is."""
+    fake = FakeTime()
+    tonight = seeded(1, available_after=120, created_at=fake.now - timedelta(minutes=5))
+    yesterday = seeded(2, created_at=fake.now - timedelta(days=1))
+    running = make_emulator(backups=[tonight, yesterday], clock=fake.clock)
+    monkeypatch.setenv("BACKUPSHARE_ENDPOINT", running.url)
+    monkeypatch.setattr("time.monotonic", lambda: fake.now.timestamp())
+    argv = ["share", "--volume-id", VOLUME, "--most-recent", "-o", "json"]
+    assert run([*argv, P1], invocation=Invocation(sleep=fake.sleep)) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["backup_id"] == yesterday.id
+    code = run([*argv, P2, "--wait", "600"], invocation=Invocation(sleep=fake.sleep))
+    assert code == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["results"][0]["backup_id"] == tonight.id
+    assert sum(fake.slept) >= 115  # it waited for tonight's to be made

@@ -121,7 +121,7 @@ def share(
     out = inv.out()
     with inv.service() as api:
         commands.check_target_count(api, targets)  # before any lookup or wait: a usage error
-        backup_id = commands.chosen_backup(api, choice)
+        backup_id = commands.chosen_backup(api, choice, waiting=seconds is not None)
         if seconds is not None:
             commands.wait_until_available(
                 api, backup_id, seconds, sleep=inv.sleep, clock=time.monotonic,
