@@ -140,10 +140,35 @@ class CliResult:
 
 
 @pytest.fixture
+def backoff_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every Client the CLI makes in-process records its backoff waits here instead of sleeping.
+
+    The Client takes its `sleep` as a parameter for this (test_client.py checks the delays it
+    asks for); the CLI in-process only needs the retries to happen, not the seconds to pass.
+    Subprocess tests run the executable as users do, real waits included.
+    """
+    from backupshare import client as client_module
+
+    waits: list[float] = []
+
+    class NoWaitClient(client_module.Client):
+        def __init__(self, settings: Settings, **options: Any) -> None:
+            options.setdefault("sleep", waits.append)
+            super().__init__(settings, **options)
+
+    monkeypatch.setattr(client_module, "Client", NoWaitClient)
+    return waits
+
+
+@pytest.fixture
 def cli(
-    emulator: RunningEmulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    emulator: RunningEmulator,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    backoff_waits: list[float],
 ) -> Callable[..., CliResult]:
-    """Runs the CLI in-process against the emulator with env credentials (no config file)."""
+    """Runs the CLI in-process against the emulator with env credentials (no config file), its
+    backoff waits recorded in `backoff_waits` instead of slept."""
     from backupshare.cli import run
 
     monkeypatch.setenv("BACKUPSHARE_ENDPOINT", emulator.url)

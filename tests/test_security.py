@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from backupshare.emulator import RunningEmulator
-from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN, DEFAULT_USER
+from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN, DEFAULT_USER, EmulatorServer
 from backupshare.emulator.store import BackupSeed
 
 from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, P2, CliResult, fault
@@ -82,8 +82,9 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_PUT = do_HEAD = do_CONNECT = _any
 
 
-class HostileServer(ThreadingHTTPServer):
-    daemon_threads = True
+class HostileServer(EmulatorServer):
+    """The emulator's server class for its prompt stop; what it answers is all Hostile's."""
+
     hostile: Hostile
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -104,9 +105,7 @@ class Hostile:
         self._lock = threading.Lock()
         self.server = HostileServer(("127.0.0.1", 0), Handler)
         self.server.hostile = self
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     @property
@@ -234,9 +233,10 @@ def aksk_env(url: str) -> dict[str, str | None]:
 # -- running the CLI -------------------------------------------------------------------------------
 @pytest.fixture
 def bs(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], backoff_waits: list[float]
 ) -> Callable[..., CliResult]:
-    """The CLI in-process; `env` entries are set (None: removed) for the rest of the test."""
+    """The CLI in-process; `env` entries are set (None: removed) for the rest of the test; its
+    backoff waits are recorded in `backoff_waits`, not slept."""
     from backupshare.cli import run
 
     def invoke(*argv: str, env: dict[str, str | None] | None = None) -> CliResult:
