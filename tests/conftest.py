@@ -6,16 +6,20 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from backupshare.config import AuthSettings, Secret, Settings
 from backupshare.emulator import EmulatorConfig, Fault, RunningEmulator, start
 from backupshare.emulator.server import DEFAULT_PROJECT, DEFAULT_TOKEN
+
+if TYPE_CHECKING:
+    import pexpect
 
 BACKUP = "066b1e37-9305-4057-97e5-2e99b21fc71d"  # demo: available
 BACKUP2 = "3a9e46f5-2b47-4c0e-9a1d-5f2f8c4e7b10"  # demo: available
@@ -58,6 +62,20 @@ def checkout_files() -> list[str]:
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
+
+
+def close_exited(child: pexpect.spawn) -> None:
+    """Closes a pty child that has reached EOF, once it has exited: without pexpect's fixed sleep.
+
+    pexpect's close() sleeps 0.1 s "to give the kernel time" and then kills a child still alive.
+    A child at EOF is on its way out, so this waits for its exit (bounded by the child's own
+    timeout) and then closes with nothing left to wait for; exitstatus is the child's own.
+    """
+    give_up = time.monotonic() + child.timeout
+    while child.isalive() and time.monotonic() < give_up:  # isalive() reaps an exited child
+        time.sleep(0.001)
+    child.ptyproc.delayafterclose = 0
+    child.close()
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ import requests
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, checkout_files, readme_block
+from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, checkout_files, close_exited, readme_block
 
 pytestmark = pytest.mark.e2e
 
@@ -263,15 +263,19 @@ def spawn(emulator: RunningEmulator, *argv: str, **extra: str) -> pexpect.spawn:
     env = env_for(emulator, COLUMNS="160", LINES="40", TERM="xterm-256color")
     env.pop("NO_COLOR", None)
     env.update(extra)
-    return pexpect.spawn(str(BIN), list(argv), env=env, encoding="utf-8", timeout=30,
-                         dimensions=(40, 160))  # fmt: skip
+    child = pexpect.spawn(str(BIN), list(argv), env=env, encoding="utf-8", timeout=30,
+                          dimensions=(40, 160))  # fmt: skip
+    # pexpect waits 0.05 s before every send for programs that read before they are ready; these
+    # tests always expect the prompt (written after a hidden one turns echo off) before answering.
+    child.delaybeforesend = None
+    return child
 
 
 def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: RunningEmulator) -> None:
     backupshare(emulator, "share", BACKUP, P1, P2)
     child = spawn(emulator, "list-shares")
     output = child.read()
-    child.close()
+    close_exited(child)
     assert "\x1b[" in output and "─" in output  # colour and the rich table's rule
     share_ids = [r["id"] for r in emulator.emulator.store.query(OWN, {})]
     assert all(share_id in output for share_id in share_ids)  # ids are never folded
@@ -279,7 +283,7 @@ def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: Running
     assert "\x1b[" not in piped.stdout and "─" not in piped.stdout
     no_color = spawn(emulator, "list-shares", NO_COLOR="1")
     plain = no_color.read()
-    no_color.close()
+    close_exited(no_color)
     colour = re.compile(r"\x1b\[[0-9;]*m")  # SGR: colours and styles
     assert not colour.search(plain) and "db-nightly" in plain  # NO_COLOR removes colour only
 
@@ -292,7 +296,7 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.sendline("n")
     child.expect("cancelled nothing")
     child.expect(pexpect.EOF)
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0
     assert emulator.emulator.store.count(OWN, {}) == 2
     child = spawn(emulator, "cancel", "--backup-id", BACKUP)
@@ -300,7 +304,7 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.sendline("y")
     child.expect("canceled")
     child.expect(pexpect.EOF)
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0 and emulator.emulator.store.count(OWN, {}) == 0
 
 
@@ -322,7 +326,7 @@ def test_config_init_through_its_prompts(emulator: RunningEmulator, isolated: Pa
     child.expect("wrote profile 'prod'")
     child.expect(pexpect.EOF)
     transcript = child.before or ""
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0
     assert "typed-secret-key" not in transcript  # never echoed
     path = isolated / ".config" / "backupshare" / "config.yaml"

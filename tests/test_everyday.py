@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, OWN, P1, fault
+from .conftest import BACKUP, OWN, P1, close_exited, fault
 
 
 @pytest.mark.parametrize(
@@ -87,6 +87,6 @@ def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.sendline("n")
     child.expect("cancelled nothing")
     child.expect(pexpect.EOF)
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0
     assert emulator.emulator.store.count(OWN, {}) == 1  # nothing was ended

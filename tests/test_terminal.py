@@ -12,7 +12,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, fault
+from .conftest import BACKUP, BIN, OWN, P1, P2, close_exited, fault
 
 pytestmark = pytest.mark.e2e
 WIDTHS = (80, 100, 120, 200)
@@ -34,7 +34,7 @@ def on_terminal(emulator: RunningEmulator, width: int, *argv: str, **extra: str)
         str(BIN), list(argv), env=env, encoding="utf-8", timeout=30, dimensions=(60, width)
     )
     output = child.read()
-    child.close()
+    close_exited(child)
     screen = ANSI.sub("", output).replace("\r", "")
     # the transient progress line is erased on a terminal; its remains are not the table
     progress = ("listing sharings", "cancelling sharings")
