@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -101,6 +102,15 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     return home
+
+
+@pytest.fixture(scope="session")
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses every connection, for the whole run: a socket bound to it and
+    never listening holds it, so no other program can take it (as one could take a fixed port)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 @pytest.fixture

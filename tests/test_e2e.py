@@ -355,8 +355,8 @@ def test_doctor_with_a_wrong_token(emulator: RunningEmulator) -> None:
     assert "APIG.0301" in steps["credentials"]["detail"]
 
 
-def test_doctor_against_a_stopped_emulator(emulator: RunningEmulator) -> None:
-    code, steps = doctor(emulator, BACKUPSHARE_ENDPOINT="http://127.0.0.1:9")
+def test_doctor_against_a_stopped_emulator(emulator: RunningEmulator, refused_port: int) -> None:
+    code, steps = doctor(emulator, BACKUPSHARE_ENDPOINT=f"http://127.0.0.1:{refused_port}")
     assert code == 8 and steps["tcp"]["status"] == "fail"
     assert "is the service (or `backupshare emulator`) running?" in steps["tcp"]["fix"]
 

@@ -928,10 +928,10 @@ def test_a_sticky_shared_directory_is_accepted(
 
 # == 10. passwords in proxy URLs ===================================================================
 VIA_PROXY = "https://vbs.eu-de.example.invalid"  # not loopback: the proxy is used, nothing resolved
-PROXY = f"http://user:{SECRET}@127.0.0.1:9"  # nothing listens: every attempt is refused
+PROXY = f"http://user:{SECRET}@127.0.0.1:{{port}}"  # the refused port: every attempt is refused
 # doctor resolves the endpoint itself; this is loopback (no DNS query, no packet leaves) yet not
 # on the CLI's loopback list, so doctor still reports the proxy it would use.
-DOCTOR_VIA_PROXY = "https://127.1:9"
+DOCTOR_VIA_PROXY = "https://127.1:{port}"
 
 
 @pytest.mark.parametrize("source", ["profile", "HTTPS_PROXY", "https_proxy"])
@@ -939,10 +939,12 @@ DOCTOR_VIA_PROXY = "https://127.1:9"
     "command", ["config-show", "list-shares", "share", "doctor", "doctor-json"]
 )
 def test_proxy_passwords_are_masked(
-    bs: Callable[..., CliResult], tmp_path: Path, source: str, command: str
+    bs: Callable[..., CliResult], tmp_path: Path, refused_port: int, source: str, command: str
 ) -> None:
-    endpoint = DOCTOR_VIA_PROXY if command.startswith("doctor") else VIA_PROXY
-    in_profile = f"    proxy: '{PROXY}'\n" if source == "profile" else ""
+    proxy = PROXY.format(port=refused_port)
+    doctor_endpoint = DOCTOR_VIA_PROXY.format(port=refused_port)
+    endpoint = doctor_endpoint if command.startswith("doctor") else VIA_PROXY
+    in_profile = f"    proxy: '{proxy}'\n" if source == "profile" else ""
     config = write_config(
         tmp_path / "conf",
         f"profiles:\n  default:\n    endpoint: {endpoint}\n    project_id: {OWN}\n    retries: 0\n"
@@ -954,7 +956,7 @@ def test_proxy_passwords_are_masked(
         "BACKUPSHARE_TOKEN": None,
     }
     if source != "profile":
-        env[source] = PROXY
+        env[source] = proxy
     argv = {
         "config-show": ("config", "show"),
         "list-shares": ("list-shares", "--debug"),
@@ -967,13 +969,15 @@ def test_proxy_passwords_are_masked(
     if command == "config-show":
         assert result.code == 0, result.err
         if source == "profile":
-            assert "http://***@127.0.0.1:9" in result.out
+            assert f"http://***@127.0.0.1:{refused_port}" in result.out
     elif command.startswith("doctor"):
         assert result.code == 8, result.out + result.err
-        assert "http://***@127.0.0.1:9" in result.out  # the proxy step names it, masked
+        assert (
+            f"http://***@127.0.0.1:{refused_port}" in result.out
+        )  # the proxy step names it, masked
     else:
         assert result.code == 8, result.err
-        # refused by the proxy at 127.0.0.1:9 (had it been bypassed: a DNS failure instead)
+        # refused by the proxy at the refused port (had it been bypassed: a DNS failure instead)
         assert "error: cannot reach vbs.eu-de.example.invalid: [Errno 111] Connection refused" in (
             result.err
         )
