@@ -69,12 +69,17 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
 
 @pytest.fixture(scope="session")
 def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with the wheel (and its dependencies from the index): its bin/."""
+    """A fresh virtual environment with the wheel (and its dependencies from the index): its bin/.
+
+    It gets no pip of its own (installing one takes seconds): this run's pip installs into it
+    (`--python`), so it holds the wheel, its dependencies and nothing else."""
     venv = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300
+    )
     done = subprocess.run(
-        [venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         str(dists.wheel)],
+        [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q",
+         "--disable-pip-version-check", str(dists.wheel)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
