@@ -55,6 +55,9 @@ Respond = Callable[["Handler", Seen], None]
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 5  # a handler never waits on a silent client for long
+    # Headers and body go out in separate writes: without TCP_NODELAY every answer waits for the
+    # client's delayed ACK (~40 ms), as the emulator's Handler explains.
+    disable_nagle_algorithm = True
     server: HostileServer
 
     def log_message(self, format: str, *args: Any) -> None:
