@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 
 from backupshare.config import AuthSettings, Secret, Settings
 from backupshare.emulator import EmulatorConfig, Fault, RunningEmulator, start
@@ -21,6 +22,15 @@ from backupshare.emulator.server import DEFAULT_PROJECT, DEFAULT_TOKEN
 
 if TYPE_CHECKING:
     import pexpect
+
+# Hypothesis: a property that sets no count of its own runs the profile's. `quick`, loaded here,
+# gives it 1,000 examples on every run; `pytest --hypothesis-profile=thorough` gives 3,000 (what the
+# costliest fuzzer, of the response bodies, ran every time before; the example tests pin the same
+# parsers case by case). Both build on the profile Hypothesis chose itself (its `ci` one on CI,
+# hence not that name). Properties that are cheap at their own count keep it.
+settings.register_profile("quick", settings.default, max_examples=1_000)
+settings.register_profile("thorough", settings.default, max_examples=3_000)
+settings.load_profile("quick")
 
 BACKUP = "066b1e37-9305-4057-97e5-2e99b21fc71d"  # demo: available
 BACKUP2 = "3a9e46f5-2b47-4c0e-9a1d-5f2f8c4e7b10"  # demo: available
