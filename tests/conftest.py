@@ -49,6 +49,30 @@ HEX32_RE = re.compile(r"\b[0-9a-f]{32}\b")
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?")
 
 
+# -- the coverage floor ----------------------------------------------------------------------------
+# pyproject.toml's [tool.coverage.report] fail_under is the floor of the whole suite; a run of one
+# file, or with -k, covers less by design and is not held to it (a floor given with --cov-fail-under
+# on the command line always holds). pytest-cov copies the configured floor into the early options
+# namespace it reads at the end; clearing it there leaves the report and drops only the check.
+PARTIAL_RUN = pytest.StashKey[bool]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    suite = {ROOT, ROOT / "tests"}
+    config.stash[PARTIAL_RUN] = any(Path(arg).resolve() not in suite for arg in config.args)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        items[0].config.stash[PARTIAL_RUN] = True
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if config.stash[PARTIAL_RUN] and config.getoption("cov_fail_under", None) is None:
+        config.known_args_namespace.cov_fail_under = None
+
+
 def normalize(text: str) -> str:
     """Ids and times replaced, so golden outputs compare exactly."""
     text = TIME_RE.sub("<time>", text)
