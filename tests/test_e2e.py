@@ -272,7 +272,7 @@ def spawn(emulator: RunningEmulator, *argv: str, **extra: str) -> pexpect.spawn:
 
 
 def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: RunningEmulator) -> None:
-    backupshare(emulator, "share", BACKUP, P1, P2)
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     child = spawn(emulator, "list-shares")
     output = child.read()
     close_exited(child)
@@ -289,7 +289,7 @@ def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: Running
 
 
 def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
-    backupshare(emulator, "share", BACKUP, P1, P2)
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     child = spawn(emulator, "cancel", "--backup-id", BACKUP)
     child.expect("About to end 2 sharings:")
     child.expect(r"Proceed\? \[y/N\] ")

@@ -79,9 +79,9 @@ def test_environment_credentials_outrank_the_default_profiles(
 
 @pytest.mark.e2e
 def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
-    from .test_e2e import backupshare, spawn
+    from .test_e2e import spawn
 
-    backupshare(emulator, "share", BACKUP, P1)
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
