@@ -1,10 +1,11 @@
 """Shared fixtures: an isolated environment for every test and a real emulator over loopback;
-the run's hooks: Hypothesis's profile, the coverage floor, slow preparations started early."""
+the run's settings: Hypothesis's profile, the coverage floor and what coverage traces."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -51,27 +52,24 @@ TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?")
 
 
 # -- the coverage floor ----------------------------------------------------------------------------
-# pyproject.toml's [tool.coverage.report] fail_under is the floor of the whole suite; a run of one
-# file, or with -k, covers less by design and is not held to it (a floor given with --cov-fail-under
-# on the command line always holds). pytest-cov copies the configured floor into the early options
-# namespace it reads at the end; clearing it there leaves the report and drops only the check.
-PARTIAL_RUN = pytest.StashKey[bool]()
-
-
+# pyproject.toml's [tool.coverage.report] fail_under is the floor of the whole suite; a run that
+# leaves part of it out (a file, -k, -m, ...) covers less by design and is not held to it (a floor
+# given with --cov-fail-under on the command line always holds). pytest-cov copies the configured
+# floor into the early options namespace it reads at the end (in the controller, under xdist);
+# clearing it there keeps the report and drops only the check.
 def pytest_configure(config: pytest.Config) -> None:
-    suite = {ROOT, ROOT / "tests"}
-    config.stash[PARTIAL_RUN] = any(Path(arg).resolve() not in suite for arg in config.args)
-
-
-def pytest_deselected(items: list[pytest.Item]) -> None:
-    if items:
-        items[0].config.stash[PARTIAL_RUN] = True
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    config = session.config
-    if config.stash[PARTIAL_RUN] and config.getoption("cov_fail_under", None) is None:
+    if leaves_tests_out(config) and config.getoption("cov_fail_under", None) is None:
         config.known_args_namespace.cov_fail_under = None
+
+
+def leaves_tests_out(config: pytest.Config) -> bool:
+    """Judged from the command line alone: under xdist the controller never collects."""
+    suite = {ROOT, ROOT / "tests"}
+    if any(Path(arg).resolve() not in suite for arg in config.args):
+        return True
+    option = config.option
+    chosen = (option.keyword, option.markexpr, option.deselect, option.ignore, option.ignore_glob)
+    return any(chosen) or config.getoption("lf", False) or config.getoption("stepwise", False)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -110,13 +108,26 @@ def readme_block(marker: str) -> str:
 
 
 def checkout_files() -> list[str]:
-    """The files of this checkout (tracked, or new and not ignored), as a fresh clone has them."""
+    """The files of this checkout (tracked, or new and not ignored), as a fresh clone has them.
+
+    Coverage's data files are never among them: under xdist a worker that is done writes its
+    .coverage.* beside the checkout while the others still run."""
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout (an unpacked sdist, say)")
     return subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "--exclude=.coverage.*"],
         cwd=ROOT, capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
+
+
+def copy_checkout(destination: Path) -> Path:
+    """A copy of checkout_files() in `destination`: what a fresh clone holds, and somewhere to
+    build or install that is not the checkout (tests run side by side, and read it)."""
+    for name in checkout_files():
+        if (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+    return destination
 
 
 def close_exited(child: pexpect.spawn) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import requests
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, checkout_files, close_exited, readme_block
+from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, close_exited, copy_checkout, readme_block
 
 pytestmark = pytest.mark.e2e
 
@@ -57,11 +56,7 @@ def test_ci_runs_the_readmes_test_command() -> None:
     os.environ.get("BACKUPSHARE_SKIP_QUICKSTART") == "1", reason="asked to skip the slow check"
 )
 def test_readme_quick_start_from_a_fresh_copy(tmp_path: Path) -> None:
-    clone = tmp_path / "clone"
-    for name in checkout_files():
-        if (ROOT / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, clone / name)
+    clone = copy_checkout(tmp_path / "clone")
     clean_env = {
         k: v for k, v in os.environ.items() if not k.startswith(("BACKUPSHARE_", "VIRTUAL_ENV"))
     }

@@ -21,7 +21,7 @@ from backupshare import __version__
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_AKSK
 
-from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, readme_block
+from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, copy_checkout, readme_block
 
 UTCNOW = "datetime.datetime.utcnow() is deprecated and scheduled for removal"
 
@@ -55,10 +55,13 @@ class Dists:
 
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
-    """Built once: the sdist from the checkout, then the wheel from the sdist (as `build` does)."""
+    """Built once: the sdist from a copy of the checkout, then the wheel from the sdist (as `build`
+    does). A copy, as a fresh clone has it: the build writes beside its sources, where other tests
+    read the checkout (the quick start copies it), and a stale egg-info there would add its list."""
     out = tmp_path_factory.mktemp("dist")
+    source = copy_checkout(tmp_path_factory.mktemp("source"))
     done = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
