@@ -283,7 +283,7 @@ json_values = st.recursive(
 )  # fmt: skip
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(deadline=None)  # examples: the profile's (conftest.py)
 @given(body=json_values)
 def test_fuzzed_bodies_never_escape_as_anything_but_our_errors(body: Any) -> None:
     for parse in (

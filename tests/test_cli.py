@@ -419,7 +419,12 @@ def test_internal_errors_are_one_line_without_debug(
     ],
 )
 def test_beyond_the_retry_budget_is_exit_8_with_request_ids(
-    three: Any, emulator: RunningEmulator, argv: list[str], method: str, status: int
+    three: Any,
+    emulator: RunningEmulator,
+    backoff_waits: list[float],
+    argv: list[str],
+    method: str,
+    status: int,
 ) -> None:
     emulator.emulator.requests.clear()
     fault(emulator, status=status, method=method, count=10)
@@ -430,6 +435,7 @@ def test_beyond_the_retry_budget_is_exit_8_with_request_ids(
         result.err,
     ), result.err
     assert len(emulator.emulator.logged(method)) == 2  # one try and the one retry allowed
+    assert len(backoff_waits) == 1  # with a backoff between them
 
 
 def test_a_bad_id_is_reported_before_a_missing_config(

@@ -342,9 +342,11 @@ def test_timeouts_beyond_budget_name_the_limit(emulator: RunningEmulator) -> Non
         api.count(ListQuery())
 
 
-def test_connection_refused_is_unavailable() -> None:
-    api, sleeps = recording_client("http://127.0.0.1:9", retries=1)
-    with pytest.raises(UnavailableError, match=r"cannot reach 127\.0\.0\.1:9") as caught:
+def test_connection_refused_is_unavailable(refused_port: int) -> None:
+    api, sleeps = recording_client(f"http://127.0.0.1:{refused_port}", retries=1)
+    with pytest.raises(
+        UnavailableError, match=rf"cannot reach 127\.0\.0\.1:{refused_port}"
+    ) as caught:
         api.count(ListQuery())
     assert caught.value.exit_code == 8 and len(sleeps) == 1
 
@@ -392,12 +394,13 @@ def test_extract_error_shapes() -> None:
     assert extract_error("text") == (None, None)
 
 
-def test_the_profiles_proxy_is_used_off_loopback_only(emulator: RunningEmulator) -> None:
-    remote = Vbs.connect(
-        token_settings("https://vbs.eu-de.example.invalid", proxy="http://127.0.0.1:9")
-    )
+def test_the_profiles_proxy_is_used_off_loopback_only(
+    emulator: RunningEmulator, refused_port: int
+) -> None:
+    proxy = f"http://127.0.0.1:{refused_port}"
+    remote = Vbs.connect(token_settings("https://vbs.eu-de.example.invalid", proxy=proxy))
     remote.http._sleep = lambda s: None
     with pytest.raises(UnavailableError, match="cannot reach"):
         remote.count(ListQuery())  # the profile's proxy is really used (and here unreachable)
-    local = Vbs.connect(token_settings(emulator.url, proxy="http://127.0.0.1:9"))
+    local = Vbs.connect(token_settings(emulator.url, proxy=proxy))
     assert local.count(ListQuery()) == 0  # loopback goes direct: a token never crosses a proxy

@@ -365,7 +365,7 @@ yaml_values = st.recursive(
 )  # fmt: skip
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,  # examples: the profile's
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(document=yaml_values)
 def test_fuzzed_structures_only_ever_raise_config_errors(isolated: Path, document: object) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import requests
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, checkout_files, readme_block
+from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, close_exited, copy_checkout, readme_block
 
 pytestmark = pytest.mark.e2e
 
@@ -57,11 +56,7 @@ def test_ci_runs_the_readmes_test_command() -> None:
     os.environ.get("BACKUPSHARE_SKIP_QUICKSTART") == "1", reason="asked to skip the slow check"
 )
 def test_readme_quick_start_from_a_fresh_copy(tmp_path: Path) -> None:
-    clone = tmp_path / "clone"
-    for name in checkout_files():
-        if (ROOT / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, clone / name)
+    clone = copy_checkout(tmp_path / "clone")
     clean_env = {
         k: v for k, v in os.environ.items() if not k.startswith(("BACKUPSHARE_", "VIRTUAL_ENV"))
     }
@@ -268,15 +263,19 @@ def spawn(emulator: RunningEmulator, *argv: str, **extra: str) -> pexpect.spawn:
     env = env_for(emulator, COLUMNS="160", LINES="40", TERM="xterm-256color")
     env.pop("NO_COLOR", None)
     env.update(extra)
-    return pexpect.spawn(str(BIN), list(argv), env=env, encoding="utf-8", timeout=30,
-                         dimensions=(40, 160))  # fmt: skip
+    child = pexpect.spawn(str(BIN), list(argv), env=env, encoding="utf-8", timeout=30,
+                          dimensions=(40, 160))  # fmt: skip
+    # pexpect waits 0.05 s before every send for programs that read before they are ready; these
+    # tests always expect the prompt (written after a hidden one turns echo off) before answering.
+    child.delaybeforesend = None
+    return child
 
 
 def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: RunningEmulator) -> None:
-    backupshare(emulator, "share", BACKUP, P1, P2)
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     child = spawn(emulator, "list-shares")
     output = child.read()
-    child.close()
+    close_exited(child)
     assert "\x1b[" in output and "─" in output  # colour and the rich table's rule
     share_ids = [r["id"] for r in emulator.emulator.store.query(OWN, {})]
     assert all(share_id in output for share_id in share_ids)  # ids are never folded
@@ -284,20 +283,20 @@ def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: Running
     assert "\x1b[" not in piped.stdout and "─" not in piped.stdout
     no_color = spawn(emulator, "list-shares", NO_COLOR="1")
     plain = no_color.read()
-    no_color.close()
+    close_exited(no_color)
     colour = re.compile(r"\x1b\[[0-9;]*m")  # SGR: colours and styles
     assert not colour.search(plain) and "db-nightly" in plain  # NO_COLOR removes colour only
 
 
 def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
-    backupshare(emulator, "share", BACKUP, P1, P2)
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     child = spawn(emulator, "cancel", "--backup-id", BACKUP)
     child.expect("About to end 2 sharings:")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
     child.expect("canceled nothing")
     child.expect(pexpect.EOF)
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0
     assert emulator.emulator.store.count(OWN, {}) == 2
     child = spawn(emulator, "cancel", "--backup-id", BACKUP)
@@ -305,7 +304,7 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.sendline("y")
     child.expect("canceled")
     child.expect(pexpect.EOF)
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0 and emulator.emulator.store.count(OWN, {}) == 0
 
 
@@ -329,7 +328,7 @@ def test_config_init_through_its_prompts(emulator: RunningEmulator, isolated: Pa
     child.expect("wrote profile 'prod'")
     child.expect(pexpect.EOF)
     transcript = child.before or ""
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0
     assert "typed-secret-key" not in transcript  # never echoed
     path = isolated / ".config" / "backupshare" / "config.yaml"
@@ -359,8 +358,8 @@ def test_doctor_with_a_wrong_token(emulator: RunningEmulator) -> None:
     assert "APIG.0301" in steps["credentials"]["detail"]
 
 
-def test_doctor_against_a_stopped_emulator(emulator: RunningEmulator) -> None:
-    code, steps = doctor(emulator, BACKUPSHARE_ENDPOINT="http://127.0.0.1:9")
+def test_doctor_against_a_stopped_emulator(emulator: RunningEmulator, refused_port: int) -> None:
+    code, steps = doctor(emulator, BACKUPSHARE_ENDPOINT=f"http://127.0.0.1:{refused_port}")
     assert code == 8 and steps["tcp"]["status"] == "fail"
     assert "is the service (or `backupshare emulator`) running?" in steps["tcp"]["fix"]
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import threading
+import time
 from typing import Any
 
 import pytest
 import requests
 
 from backupshare.auth import login_body
-from backupshare.emulator import BackupSeed, RunningEmulator
-from backupshare.emulator.server import DEFAULT_TOKEN
+from backupshare.emulator import BackupSeed, EmulatorConfig, RunningEmulator
+from backupshare.emulator.server import DEFAULT_TOKEN, make_server
 
 from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, fault
 
@@ -336,6 +339,85 @@ def test_emulator_module_runs_and_prints_its_url(tmp_path: Any) -> None:
         assert process.wait(timeout=10) == 0
         assert process.stdout is not None
         process.stdout.close()
+
+
+def serving(poll_interval: float) -> RunningEmulator:
+    """An emulator whose loop is told to poll for a stop only every `poll_interval` seconds."""
+    emulator, server = make_server(EmulatorConfig())
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": poll_interval}, daemon=True
+    )
+    thread.start()
+    return RunningEmulator(emulator, server, thread)
+
+
+def answers(running: RunningEmulator) -> bool:
+    return requests.get(f"{running.url}/_emulator/backups", timeout=5).status_code == 200
+
+
+def test_stop_returns_at_once_whatever_the_poll_interval() -> None:
+    """stop() wakes the serving loop itself instead of waiting for its next poll (socketserver's
+    own loop would keep this stop waiting for an hour), and the stopped emulator answers no more."""
+    running = serving(poll_interval=3600)
+    assert answers(running)  # the loop is up, and back to waiting for the next connection
+    stopper = threading.Thread(target=running.stop, daemon=True)
+    stopper.start()
+    stopper.join(timeout=10)  # a hang guard, not a timing assertion
+    assert not stopper.is_alive(), "stop() waited for the poll interval"
+    assert not running.thread.is_alive()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{running.url}/_emulator/backups", timeout=5)
+
+
+def test_a_signal_landing_on_another_thread_is_handled_within_the_poll_interval() -> None:
+    """The kernel may deliver a signal (`backupshare emulator`'s SIGTERM) to any thread; Python runs
+    its handler in the main thread, and only between two waits of the loop there: poll_interval
+    bounds how late that can be, even though stop() needs no polling."""
+
+    class Stopped(Exception):
+        pass
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped
+
+    def from_another_thread() -> None:
+        time.sleep(0.2)  # so that the main thread is waiting in the loop by then (not a bound)
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+
+    emulator, server = make_server(EmulatorConfig())
+    woken_by_guard = threading.Event()
+
+    def guard() -> None:  # ends a loop that never handles the signal, instead of hanging the run
+        woken_by_guard.set()
+        server.shutdown()
+
+    previous = signal.signal(signal.SIGUSR1, stop)
+    hang_guard = threading.Timer(10, guard)
+    try:
+        hang_guard.start()
+        threading.Thread(target=from_another_thread, daemon=True).start()
+        with pytest.raises(Stopped):
+            server.serve_forever(poll_interval=0.05)
+    finally:
+        hang_guard.cancel()
+        signal.signal(signal.SIGUSR1, previous)
+        server.server_close()
+        emulator.store.close()
+    assert not woken_by_guard.is_set(), "the signal waited for a stop from elsewhere"
+
+
+def test_a_shut_down_server_serves_again() -> None:
+    """A stop's wake-up left behind is drained, not mistaken for a connection or a second stop."""
+    running = serving(poll_interval=0.01)
+    running.server.shutdown()
+    running.thread.join(timeout=10)
+    again = threading.Thread(target=running.server.serve_forever, daemon=True)
+    again.start()
+    try:
+        assert answers(running) and answers(running)
+    finally:
+        RunningEmulator(running.emulator, running.server, again).stop()
+    assert not again.is_alive()
 
 
 def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, OWN, P1, fault
+from .conftest import BACKUP, OWN, P1, close_exited, fault
 
 
 @pytest.mark.parametrize(
@@ -79,14 +79,14 @@ def test_environment_credentials_outrank_the_default_profiles(
 
 @pytest.mark.e2e
 def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
-    from .test_e2e import backupshare, spawn
+    from .test_e2e import spawn
 
-    backupshare(emulator, "share", BACKUP, P1)
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
     child.expect("canceled nothing")
     child.expect(pexpect.EOF)
-    child.close()
+    close_exited(child)
     assert child.exitstatus == 0
     assert emulator.emulator.store.count(OWN, {}) == 1  # nothing was ended

@@ -76,8 +76,8 @@ def test_version_does_not_even_load_typer() -> None:
     assert done.stdout.splitlines()[-1] == "False"
 
 
-def test_a_real_command_loads_what_it_needs() -> None:
+def test_a_real_command_loads_what_it_needs(refused_port: int) -> None:
     # the probe is not vacuous: a command that talks to the service does import requests
-    env = {"BACKUPSHARE_ENDPOINT": "http://127.0.0.1:9", "BACKUPSHARE_PROJECT_ID": "0" * 32,
+    env = {"BACKUPSHARE_ENDPOINT": f"http://127.0.0.1:{refused_port}", "BACKUPSHARE_PROJECT_ID": "0" * 32,
            "BACKUPSHARE_TOKEN": "t"}  # fmt: skip
     assert "requests" in imported(["--retries", "0", "list-shares", "--count"], **env)

@@ -22,7 +22,7 @@ from backupshare.emulator import RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 from backupshare.emulator.server import DEFAULT_AKSK
 
-from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, readme_block
+from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, copy_checkout, readme_block
 
 UTCNOW = "datetime.datetime.utcnow() is deprecated and scheduled for removal"
 
@@ -56,10 +56,13 @@ class Dists:
 
 @pytest.fixture(scope="session")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
-    """Built once: the sdist from the checkout, then the wheel from the sdist (as `build` does)."""
+    """Built once: the sdist from a copy of the checkout, then the wheel from the sdist (as `build`
+    does). A copy, as a fresh clone has it: the build writes beside its sources, where other tests
+    read the checkout (the quick start copies it), and a stale egg-info there would add its list."""
     out = tmp_path_factory.mktemp("dist")
+    source = copy_checkout(tmp_path_factory.mktemp("source"))
     done = subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
@@ -70,12 +73,17 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
 
 @pytest.fixture(scope="session")
 def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with the wheel (and its dependencies from the index): its bin/."""
+    """A fresh virtual environment with the wheel (and its dependencies from the index): its bin/.
+
+    It gets no pip of its own (installing one takes seconds): this run's pip installs into it
+    (`--python`), so it holds the wheel, its dependencies and nothing else."""
     venv = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300
+    )
     done = subprocess.run(
-        [venv / "bin" / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         str(dists.wheel)],
+        [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q",
+         "--disable-pip-version-check", str(dists.wheel)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

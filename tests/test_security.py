@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,10 +26,10 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from backupshare.emulator import RunningEmulator
-from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN, DEFAULT_USER
+from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN, DEFAULT_USER, EmulatorServer
 from backupshare.emulator.store import BackupSeed
 
-from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, P2, CliResult, fault
+from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, P2, CliResult, fault, in_process
 
 VOLUME = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
 SECRET = "S3CRET-value-never-shown"  # the part of a planted secret that must never be printed
@@ -55,6 +55,9 @@ Respond = Callable[["Handler", Seen], None]
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 5  # a handler never waits on a silent client for long
+    # Headers and body go out in separate writes: without TCP_NODELAY every answer waits for the
+    # client's delayed ACK (~40 ms), as the emulator's Handler explains.
+    disable_nagle_algorithm = True
     server: HostileServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -82,8 +85,9 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_PUT = do_HEAD = do_CONNECT = _any
 
 
-class HostileServer(ThreadingHTTPServer):
-    daemon_threads = True
+class HostileServer(EmulatorServer):
+    """The emulator's server class for its prompt stop; what it answers is all Hostile's."""
+
     hostile: Hostile
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -104,9 +108,7 @@ class Hostile:
         self._lock = threading.Lock()
         self.server = HostileServer(("127.0.0.1", 0), Handler)
         self.server.hostile = self
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     @property
@@ -234,10 +236,10 @@ def aksk_env(url: str) -> dict[str, str | None]:
 # -- running the CLI -------------------------------------------------------------------------------
 @pytest.fixture
 def bs(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], backoff_waits: list[float]
 ) -> Callable[..., CliResult]:
-    """The CLI in-process; `env` entries are set (None: removed) for the rest of the test."""
-    from backupshare.cli import run
+    """The CLI in-process; `env` entries are set (None: removed) for the rest of the test; its
+    backoff waits are recorded in `backoff_waits`, not slept."""
 
     def invoke(*argv: str, env: dict[str, str | None] | None = None) -> CliResult:
         for name, value in (env or {}).items():
@@ -246,7 +248,7 @@ def bs(
             else:
                 monkeypatch.setenv(name, value)
         capsys.readouterr()
-        code = run(list(argv))
+        code = in_process(list(argv), backoff_waits)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
@@ -928,10 +930,10 @@ def test_a_sticky_shared_directory_is_accepted(
 
 # == 10. passwords in proxy URLs ===================================================================
 VIA_PROXY = "https://vbs.eu-de.example.invalid"  # not loopback: the proxy is used, nothing resolved
-PROXY = f"http://user:{SECRET}@127.0.0.1:9"  # nothing listens: every attempt is refused
+PROXY = f"http://user:{SECRET}@127.0.0.1:{{port}}"  # the refused port: every attempt is refused
 # doctor resolves the endpoint itself; this is loopback (no DNS query, no packet leaves) yet not
 # on the CLI's loopback list, so doctor still reports the proxy it would use.
-DOCTOR_VIA_PROXY = "https://127.1:9"
+DOCTOR_VIA_PROXY = "https://127.1:{port}"
 
 
 @pytest.mark.parametrize("source", ["profile", "HTTPS_PROXY", "https_proxy"])
@@ -939,10 +941,12 @@ DOCTOR_VIA_PROXY = "https://127.1:9"
     "command", ["config-show", "list-shares", "share", "doctor", "doctor-json"]
 )
 def test_proxy_passwords_are_masked(
-    bs: Callable[..., CliResult], tmp_path: Path, source: str, command: str
+    bs: Callable[..., CliResult], tmp_path: Path, refused_port: int, source: str, command: str
 ) -> None:
-    endpoint = DOCTOR_VIA_PROXY if command.startswith("doctor") else VIA_PROXY
-    in_profile = f"    proxy: '{PROXY}'\n" if source == "profile" else ""
+    proxy = PROXY.format(port=refused_port)
+    doctor_endpoint = DOCTOR_VIA_PROXY.format(port=refused_port)
+    endpoint = doctor_endpoint if command.startswith("doctor") else VIA_PROXY
+    in_profile = f"    proxy: '{proxy}'\n" if source == "profile" else ""
     config = write_config(
         tmp_path / "conf",
         f"profiles:\n  default:\n    endpoint: {endpoint}\n    project_id: {OWN}\n    retries: 0\n"
@@ -954,7 +958,7 @@ def test_proxy_passwords_are_masked(
         "BACKUPSHARE_TOKEN": None,
     }
     if source != "profile":
-        env[source] = PROXY
+        env[source] = proxy
     argv = {
         "config-show": ("config", "show"),
         "list-shares": ("list-shares", "--debug"),
@@ -967,13 +971,15 @@ def test_proxy_passwords_are_masked(
     if command == "config-show":
         assert result.code == 0, result.err
         if source == "profile":
-            assert "http://***@127.0.0.1:9" in result.out
+            assert f"http://***@127.0.0.1:{refused_port}" in result.out
     elif command.startswith("doctor"):
         assert result.code == 8, result.out + result.err
-        assert "http://***@127.0.0.1:9" in result.out  # the proxy step names it, masked
+        assert (
+            f"http://***@127.0.0.1:{refused_port}" in result.out
+        )  # the proxy step names it, masked
     else:
         assert result.code == 8, result.err
-        # refused by the proxy at 127.0.0.1:9 (had it been bypassed: a DNS failure instead)
+        # refused by the proxy at the refused port (had it been bypassed: a DNS failure instead)
         assert "error: cannot reach vbs.eu-de.example.invalid: [Errno 111] Connection refused" in (
             result.err
         )

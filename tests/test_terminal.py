@@ -12,7 +12,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, fault
+from .conftest import BACKUP, BIN, OWN, P1, P2, close_exited, fault
 
 pytestmark = pytest.mark.e2e
 WIDTHS = (80, 100, 120, 200)
@@ -34,7 +34,7 @@ def on_terminal(emulator: RunningEmulator, width: int, *argv: str, **extra: str)
         str(BIN), list(argv), env=env, encoding="utf-8", timeout=30, dimensions=(60, width)
     )
     output = child.read()
-    child.close()
+    close_exited(child)
     screen = ANSI.sub("", output).replace("\r", "")
     # the transient progress line is erased on a terminal; its remains are not the table
     progress = ("listing sharings", "canceling sharings", "listing backups")
@@ -56,7 +56,7 @@ def sharing_ids(emulator: RunningEmulator) -> list[str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_list_shares_keeps_ids_and_the_target(emulator: RunningEmulator, width: int) -> None:
-    on_terminal(emulator, 200, "share", BACKUP, P1, P2)
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     screen = on_terminal(emulator, width, "list-shares")
     assert_fits(screen, width)
     assert "TO PROJECT" in screen and P1 in screen and P2 in screen  # the reason to list
@@ -68,7 +68,7 @@ def test_list_shares_keeps_ids_and_the_target(emulator: RunningEmulator, width: 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_partial_failure_shows_result_and_error(emulator: RunningEmulator, width: int) -> None:
-    on_terminal(emulator, 200, "share", BACKUP, P1, P2)
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     ids = sharing_ids(emulator)
     fault(emulator, "status", method="DELETE", status=409, count=1)
     screen = on_terminal(emulator, width, "cancel", *ids, "--yes")
@@ -104,7 +104,7 @@ def test_doctor_and_config_show_keep_their_first_column(
 
 @pytest.mark.parametrize("width", (60, 80, 200))
 def test_show_never_folds_an_id(emulator: RunningEmulator, width: int) -> None:
-    on_terminal(emulator, 200, "share", BACKUP, P1)
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     [share_id] = sharing_ids(emulator)
     screen = on_terminal(emulator, width, "show", share_id)
     assert_fits(screen, width)
@@ -122,7 +122,7 @@ def test_too_narrow_for_the_ids_one_record_per_block(emulator: RunningEmulator) 
 
 
 def test_no_color_keeps_the_fitted_table_without_colour(emulator: RunningEmulator) -> None:
-    on_terminal(emulator, 200, "share", BACKUP, P1)
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     env: dict[str, Any] = {"NO_COLOR": "1"}
     screen = on_terminal(emulator, 80, "list-shares", **env)
     assert_fits(screen, 80)

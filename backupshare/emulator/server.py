@@ -10,7 +10,9 @@ answer (or, when a fault says so, a dropped connection).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import selectors
 import socket
 import struct
 import threading
@@ -388,10 +390,59 @@ def _service(path: str) -> Any:
 
 # -- running ---------------------------------------------------------------------------------------
 class EmulatorServer(ThreadingHTTPServer):
+    """The emulator's HTTP server; shutdown() ends serve_forever() at once instead of polling.
+
+    socketserver's loop looks at its shutdown flag only between waits of `poll_interval`, so every
+    stop costs up to that long. This loop also waits on one end of a socket pair that shutdown()
+    writes to: the wait ends the moment a stop is asked for. `poll_interval` still bounds each wait,
+    for signals: one the kernel delivers to a handler thread interrupts no wait here, and Python
+    runs its handler (SIGTERM's stop, in `backupshare emulator`) in this thread only between waits.
+    """
+
     daemon_threads = True
     scheme = "http"
     # Many concurrent clients (batch cancels) must not be refused at the listen queue.
     request_queue_size = 128
+
+    def __init__(
+        self, address: tuple[str, int], handler: Callable[..., BaseHTTPRequestHandler]
+    ) -> None:
+        # Before binding: a bind that fails calls server_close(), which closes the pair too.
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._stop_asked = threading.Event()
+        self._loop_ended = threading.Event()
+        super().__init__(address, handler)
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Serves until shutdown(), which it notices at once; signals within `poll_interval`."""
+        self._loop_ended.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(self, selectors.EVENT_READ)
+                selector.register(self._wake_reader, selectors.EVENT_READ)
+                while not self._stop_asked.is_set():
+                    ready = {key.fileobj for key, _ in selector.select(poll_interval)}
+                    if self._wake_reader in ready:  # shutdown()'s byte: the flag says the rest
+                        self._wake_reader.recv(64)
+                        continue
+                    if self in ready:  # a connection waits: handle_request() takes it at once
+                        self.handle_request()
+                    self.service_actions()
+        finally:
+            self._stop_asked.clear()
+            self._loop_ended.set()
+
+    def shutdown(self) -> None:
+        """Stops serve_forever() (running in another thread) and returns once it has ended."""
+        self._stop_asked.set()
+        with contextlib.suppress(OSError):  # closed already: the loop is not waiting
+            self._wake_writer.send(b"\0")
+        self._loop_ended.wait()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_reader.close()
+        self._wake_writer.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hung up (Ctrl-C twice, a deadline) is normal life, not a traceback."""
@@ -455,8 +506,6 @@ def start(
 ) -> RunningEmulator:
     """Starts an emulator in a background thread (port 0: a free port) and returns it."""
     emulator, server = make_server(config or EmulatorConfig(), host, port)
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True
-    )
+    thread = threading.Thread(target=server.serve_forever, name="emulator", daemon=True)
     thread.start()
     return RunningEmulator(emulator, server, thread)
