@@ -11,11 +11,11 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from .iam import Identity
-from .store import BackupSeed, Store
+from .store import BackupSeed, Store, utc_now
 
 REQUEST_LOG_SIZE = 10_000
 DEFAULT_PROJECT = "c13f5220dc1949b0b741ea81a7cd5554"
@@ -132,10 +132,6 @@ class Fault:
 
 
 FAULT_KINDS = ("status", "delay", "reset", "commit_then_502", "truncated", "html", "raw")
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass

@@ -163,7 +163,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:
             self._fault_after(fault, status, payload, extra)
             return
-        self._json(status, payload, extra)
+        self._send_json(status, payload, extra)
 
     def _route(
         self, method: str, path: str, query: str, body: bytes
@@ -200,24 +200,24 @@ class Handler(BaseHTTPRequestHandler):
         route = path.rstrip("/")
         if route == "/_emulator/requests" and method == "GET":
             entries = emulator.logged()
-            self._json(200, entries if revealed else [redact_entry(e) for e in entries])
+            self._send_json(200, entries if revealed else [redact_entry(e) for e in entries])
         elif route == "/_emulator/requests" and method == "DELETE":
             emulator.clear_log()
-            self._json(200, None)
+            self._send_json(200, None)
         elif route == "/_emulator/faults" and method == "POST":
             spec = self._json_body(body)
             try:
                 emulator.add_fault(Fault(**spec))
             except (TypeError, ValueError) as exc:
                 raise Rejected(400, "EMULATOR.0001", f"Invalid fault: {exc}") from None
-            self._json(200, {"faults": [asdict(f) for f in emulator.faults]})
+            self._send_json(200, {"faults": [asdict(f) for f in emulator.faults]})
         elif route == "/_emulator/faults" and method == "DELETE":
             emulator.clear_faults()
-            self._json(200, None)
+            self._send_json(200, None)
         elif route == "/_emulator/seed" and method == "POST":
-            self._json(200, self._seed(self._json_body(body)))
+            self._send_json(200, self._seed(self._json_body(body)))
         elif route == "/_emulator/backups" and method == "GET":
-            self._json(200, {"backups": emulator.store.backups(emulator.config.project_id)})
+            self._send_json(200, {"backups": emulator.store.backups(emulator.config.project_id)})
         else:
             raise Rejected(404, "EMULATOR.0404", f"No admin route {method} {path}.")
 
@@ -283,7 +283,7 @@ class Handler(BaseHTTPRequestHandler):
     def _fault_after(self, fault: Fault, status: int, payload: Any, extra: dict[str, str]) -> None:
         if fault.kind == "delay":
             time.sleep(fault.seconds)
-            self._json(status, payload, extra)
+            self._send_json(status, payload, extra)
         elif fault.kind == "commit_then_502":
             self._error(502, "APIG.0502", "Bad gateway: the backend did not answer in time.")
         elif fault.kind == "truncated":
@@ -331,7 +331,7 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         style = self.emulator.config.error_style
         if code.startswith("BackupService."):  # CBR's one shape, whatever the VBS style
-            self._json(status, {"error_code": code, "error_msg": message}, extra or {})
+            self._send_json(status, {"error_code": code, "error_msg": message}, extra or {})
             return
         if code.startswith(("APIG.", "IAM.", "EMULATOR.")) or style == "apig":
             body: dict[str, Any] = {
@@ -343,9 +343,9 @@ class Handler(BaseHTTPRequestHandler):
             body = {CINDER_FAULTS.get(status, "computeFault"): {"code": status, "message": message}}
         else:
             body = {"error": {"code": code, "message": message}}
-        self._json(status, body, extra or {})
+        self._send_json(status, body, extra or {})
 
-    def _json(self, status: int, payload: Any, extra: dict[str, str] | None = None) -> None:
+    def _send_json(self, status: int, payload: Any, extra: dict[str, str] | None = None) -> None:
         data = b"" if payload is None else json.dumps(payload).encode("utf-8")
         self._send(status, data, "application/json", extra or {})
 
