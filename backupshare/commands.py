@@ -309,7 +309,9 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def backup_name_arg(value: str) -> str:
     """A backup name as given: not empty, no control characters (it names, it is not parsed)."""
     if not value.strip():
-        raise UsageError("an empty backup name", hint="give a backup id or its exact name")
+        raise UsageError(
+            "an empty backup name", hint="a backup's exact name, as `backups` lists it"
+        )
     if CONTROL_RE.search(value):
         raise UsageError(f"invalid backup name {value!r}: it holds control characters")
     return value
@@ -338,8 +340,11 @@ def backup_choice(
                 "--volume-id needs --most-recent (share the volume's newest available backup)"
             )
         volume = uuid_arg(volume_id, "volume id")
-        if backup is not None and normalize_uuid(backup) is not None:
-            raise UsageError("give BACKUP or --volume-id --most-recent, not both")
+        if backup is not None and normalize_project_id(backup) is None:
+            raise UsageError(
+                f"give BACKUP or --volume-id --most-recent, not both ({backup!r} is not a "
+                "project id: with --most-recent every argument is a project)"
+            )
         return BackupChoice(None, None, volume, [backup, *projects] if backup else projects)
     if backup is None:
         raise UsageError(
@@ -375,7 +380,9 @@ def wait_arg(seconds: float | None) -> float | None:
     import math
 
     if seconds is not None and not (math.isfinite(seconds) and 0 < seconds <= MAX_WAIT):
-        raise UsageError(f"invalid --wait {seconds:g}: must be between 0 and {MAX_WAIT:g} seconds")
+        raise UsageError(
+            f"invalid --wait {seconds:g}: must be more than 0 and at most {MAX_WAIT:g} seconds"
+        )
     return seconds
 
 

@@ -693,8 +693,8 @@ COLUMN_ROLES: dict[str, tuple[str, int]] = {
     "PROJECT": ("id", 0),
     "RESULT": ("key", 0),
     "ERROR": ("text", 0),
-    "STATUS": ("key", 2),
-    "BACKUP ID": ("id", 1),
+    "STATUS": ("key", 1),  # pending or accepted, available or not: read before the backup id
+    "BACKUP ID": ("id", 2),
     "BACKUP NAME": ("lesser", 3),
     "CREATED (UTC)": ("lesser", 4),
     "SIZE": ("lesser", 5),
@@ -754,9 +754,10 @@ def fit_columns(
         if empty(index) and headers[index] == "ERROR":
             continue
         cost = need(index) + GAP
-        if used + cost <= width:
-            shown.add(index)
-            used += cost
+        if used + cost > width:
+            break  # in rank order: a lesser column never shows where a more important one can't
+        shown.add(index)
+        used += cost
     widths = {index: need(index) for index in sorted(shown)}
     for index in widths:  # left to right, wrapping columns take what they can use of the rest
         if column_role(headers[index])[0] == "text":
