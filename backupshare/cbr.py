@@ -143,9 +143,10 @@ class Cbr(ServiceBase):
         body = self._call("GET", f"{self._base}/backups", params={"limit": "1"})
         return f"{_count(body)} backups"
 
-    def backup_warnings(self, backup_id: str) -> list[str]:
-        """What to know before sharing: an encrypted backup needs its key shared too."""
-        if self.backup(backup_id).encrypted:
+    def backup_warnings(self, backup_id: str, known: Backup | None = None) -> list[str]:
+        """What to know before sharing: an encrypted backup needs its key shared too. The
+        backup is read unless the caller has just read it (`known`)."""
+        if (known or self.backup(backup_id)).encrypted:
             return [
                 f"backup {backup_id} is encrypted: the receiving account needs a grant on its "
                 "KMS key before it can use the backup"

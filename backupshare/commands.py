@@ -205,10 +205,12 @@ def share(
     *,
     dry_run: bool = False,
     warn: Callable[[str], None] = lambda message: None,
+    known: Backup | None = None,
 ) -> ShareOutcome:
     """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
     whose sharing may already exist (an unknown outcome is resolved by listing again). A dry
-    run reads what the real run would and refuses what the real run would refuse."""
+    run reads what the real run would and refuses what the real run would refuse. `known`: the
+    backup as the caller has just read it (so it is not read again for its warnings)."""
     check_target_count(service, targets)
     existing = current_shares(service, backup_id)
     missing = [t for t in targets if t not in existing]
@@ -219,7 +221,7 @@ def share(
             hint="end a sharing first (backupshare cancel), or share with fewer projects",
         )
     request = service.share_request(backup_id, missing) if missing else None
-    for warning in service.backup_warnings(backup_id) if missing else []:
+    for warning in service.backup_warnings(backup_id, known) if missing else []:
         warn(warning)  # said before the request: it may be the reason it fails
     if dry_run:
         settled = Settled()

@@ -118,8 +118,8 @@ class Vbs(ServiceBase):
     def already_shared(self, error: BackupshareError) -> bool:
         return False  # VBS has no such code: the list before the POST is what counts
 
-    def backup_warnings(self, backup_id: str) -> list[str]:
-        return []
+    def backup_warnings(self, backup_id: str, known: Backup | None = None) -> list[str]:
+        return []  # VBS's backup record says nothing worth a warning: nothing is read
 
     # -- backups -------------------------------------------------------------------------------
     def iter_backups(

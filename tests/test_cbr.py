@@ -317,3 +317,10 @@ def test_a_bad_project_id_flag_is_a_usage_error(cli: Any) -> None:
     result = cli("--project-id", "nope", "list-shares")
     assert result.code == 2
     assert result.err.startswith("error: project id 'nope' (flag --project-id) is not 32 hex")
+
+
+def test_a_dry_run_reads_the_backup_once(cbr: Any, emulator: RunningEmulator) -> None:
+    assert cbr("share", BACKUP, P1, "--dry-run").code == 0
+    path = f"/v3/{OWN}/backups/{BACKUP}"
+    reads = [r for r in emulator.emulator.logged("GET", path) if r["path"] == path]
+    assert len(reads) == 1  # read for the dry run's checks, not again for the warnings

@@ -122,14 +122,17 @@ def share(
     with inv.service() as api:
         commands.check_target_count(api, targets)  # before any lookup or wait: a usage error
         backup_id = commands.chosen_backup(api, choice, waiting=seconds is not None)
+        known = None
         if seconds is not None:
-            commands.wait_until_available(
+            known = commands.wait_until_available(
                 api, backup_id, seconds, sleep=inv.sleep, clock=time.monotonic,
                 jitter=random.random, on_wait=_waiting_notice(inv),
             )  # fmt: skip
         elif dry_run:
-            commands.check_shareable(api, backup_id)  # the real run's refusals, said now
-        outcome = commands.share(api, backup_id, targets, dry_run=dry_run, warn=out.warning)
+            known = commands.check_shareable(api, backup_id)  # the real run's refusals, now
+        outcome = commands.share(
+            api, backup_id, targets, dry_run=dry_run, warn=out.warning, known=known
+        )
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
