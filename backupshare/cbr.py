@@ -61,6 +61,9 @@ class Cbr(ServiceBase):
     addresses_sharings_by_id = False  # members are addressed by backup and project
     max_projects = 10  # per backup, in total (docs/wire.md)
     backup_statuses = BACKUP_STATUSES
+    sharing_statuses = MEMBER_STATUSES  # the member's own: pending, accepted, rejected
+    list_filters = ("backup_id", "to_project_id", "status")  # members by project and status
+    sorts_lists = False
     ends_all_in_one_call = False  # no "delete every member": list, then delete each
 
     def __init__(self, http: Client) -> None:

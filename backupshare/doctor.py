@@ -201,10 +201,8 @@ def _endpoint(settings: Settings) -> list[Step]:
 
 
 def _credentials(settings: Settings) -> list[Step]:
-    from .cbr import Cbr
-    from .vbs import Vbs
+    from .service import connect
 
-    connect = Cbr.connect if settings.service == "cbr" else Vbs.connect
     with connect(settings) as service:
         try:
             seen = service.probe()
@@ -212,8 +210,8 @@ def _credentials(settings: Settings) -> list[Step]:
         except BackupshareError as exc:
             steps = [fail("credentials", exc)]
     # Even a refused request brings the server's Date: a skewed clock is a common cause.
-    if service.http.last_date is not None:
-        steps.append(_clock(settings, service.http.last_date))
+    if service.server_date is not None:
+        steps.append(_clock(settings, service.server_date))
     return steps
 
 

@@ -4,7 +4,7 @@ two service modules (vbs.py, cbr.py) share. Nothing here knows a path or a field
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: parsing needs none of it
     from .client import Client
@@ -61,6 +61,9 @@ class SharingService(Protocol):
 
     def probe(self) -> str: ...
 
+    @property
+    def server_date(self) -> str | None: ...
+
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share: ...
 
     def vaults(self) -> list[dict[str, str]]: ...
@@ -72,8 +75,31 @@ class SharingService(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
+def service_class(name: str) -> type[ServiceBase]:
+    """The module that speaks the `service` setting's `name`, loaded only now: what a command
+    may ask of a service (its class attributes) is read here, before anything is sent."""
+    if name == "cbr":
+        from .cbr import Cbr
+
+        return Cbr
+    from .vbs import Vbs
+
+    return Vbs
+
+
+def connect(settings: Settings, **options: Any) -> SharingService:
+    """The profile's service over a new HTTP client (`options` as for client.Client)."""
+    return cast("SharingService", service_class(settings.service).connect(settings, **options))
+
+
 class ServiceBase:
     """One project's calls to one service over one HTTP client (closed with it)."""
+
+    name: str
+    addresses_sharings_by_id: bool  # VBS: a sharing has an id; CBR: backup + project
+    sharing_statuses: tuple[str, ...]  # what list-shares --status asks of a sharing
+    list_filters: tuple[str, ...] | None  # the filters a sharing listing honours (None: all)
+    sorts_lists: bool  # whether --sort-key/--sort-dir mean anything
 
     def __init__(self, http: Client) -> None:
         self.http = http
@@ -89,6 +115,11 @@ class ServiceBase:
     @property
     def invocation_id(self) -> str:
         return self.http.invocation_id
+
+    @property
+    def server_date(self) -> str | None:
+        """The Date header of the service's last answer (doctor's clock check)."""
+        return self.http.last_date
 
     def backoff(self, attempt: int, retry_after: str | None, reason: str) -> None:
         self.http.backoff(attempt, retry_after, reason)

@@ -48,6 +48,9 @@ class Vbs(ServiceBase):
     addresses_sharings_by_id = True
     max_projects = 10  # per backup, in total (docs/wire.md)
     backup_statuses = BACKUP_STATUSES
+    sharing_statuses = BACKUP_STATUSES  # a sharing's listing filters on its backup's status
+    list_filters = None  # every filter of list-shares
+    sorts_lists = True
     ends_all_in_one_call = True  # DELETE …/{backup_id}?is_backup_id=true
 
     def __init__(self, http: Client) -> None:

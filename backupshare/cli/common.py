@@ -71,14 +71,9 @@ class Invocation:
         """The backup service of the profile, connected for this invocation."""
         current = self.settings()
         log = debug_logger() if current.debug else None
-        options: dict[str, Any] = {"log": log, "pool_size": pool_size, "sleep": self.sleep}
-        if current.service == "cbr":
-            from ..cbr import Cbr
+        from ..service import connect
 
-            return Cbr.connect(current, **options)
-        from ..vbs import Vbs
-
-        return Vbs.connect(current, **options)
+        return connect(current, log=log, pool_size=pool_size, sleep=self.sleep)
 
     @contextmanager
     def interrupt_latch(self) -> Iterator[Interrupt]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import UsageError
-from ..models import BACKUP_STATUSES
+from ..service import service_class
 from ..vbs import SORT_KEYS
 from .common import Invocation, is_terminal, single_command, with_common_options
 
@@ -249,8 +249,7 @@ def list_shares(
     _check_choice("--sort-dir", sort_dir, ("asc", "desc"))
     _check_paging(limit, page_size)
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
-    if inv.settings().service == "cbr":
-        _refuse_vbs_only_options(query)
+    _refuse_unhonoured_options(inv, query)
     out = inv.out()
     with inv.service() as api:
         if count:
@@ -260,29 +259,28 @@ def list_shares(
         out.shares(pages, shared_with_me=shared_with_me)
 
 
-# What a CBR listing can ask: a backup's members by project and status, offers by status.
-CBR_FILTERS = ("backup_id", "to_project_id", "status")
 OPTION_OF = {"to_project_id": "--to-project", "from_project_id": "--from-project"}
 
 
-def _refuse_vbs_only_options(query: ListQuery) -> None:
-    """An option CBR cannot honour is refused, never silently dropped from the question."""
+def _refuse_unhonoured_options(inv: Invocation, query: ListQuery) -> None:
+    """An option the service cannot honour is refused, never silently dropped."""
+    kind = service_class(inv.settings().service)
+    honoured = kind.list_filters
     given = [OPTION_OF.get(key, f"--{key.replace('_', '-')}") for key, _ in query.filters
-             if key not in CBR_FILTERS]  # fmt: skip
-    given += [f"--{name.replace('_', '-')}" for name in ("sort_key", "sort_dir")
-              if getattr(query, name)]  # fmt: skip
+             if honoured is not None and key not in honoured]  # fmt: skip
+    if not kind.sorts_lists:
+        given += [f"--{name.replace('_', '-')}" for name in ("sort_key", "sort_dir")
+                  if getattr(query, name)]  # fmt: skip
     if given:
         raise UsageError(
-            f"{', '.join(given)}: not available on CBR",
+            f"{', '.join(given)}: not available on {kind.name.upper()}",
             hint="CBR lists a backup's members by --to-project and --status only",
         )
 
 
 def _statuses(inv: Invocation) -> tuple[str, ...]:
     """--status is the backup's status on VBS, the member's (the sharing's own) on CBR."""
-    from ..cbr import MEMBER_STATUSES
-
-    return MEMBER_STATUSES if inv.settings().service == "cbr" else BACKUP_STATUSES
+    return service_class(inv.settings().service).sharing_statuses
 
 
 def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
@@ -378,7 +376,7 @@ def cancel(
 
 
 def _needs_sharing_ids(inv: Invocation) -> None:
-    if inv.settings().service == "cbr":
+    if not service_class(inv.settings().service).addresses_sharings_by_id:
         raise UsageError(
             "CBR sharings have no ids of their own: they are ended by backup and project",
             hint="backupshare cancel --backup-id BACKUP_ID [--to-project PROJECT_ID …]",
