@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import Backup, BackupQuery, ListQuery, Share
+from .paging import offset_pages
 from .service import ServiceBase
 
 if TYPE_CHECKING:  # the wire loads only when a call is made
@@ -133,10 +134,9 @@ class Cbr(ServiceBase):
 
     def remove(self, share: Share) -> bool:
         """Deletes one member (204); a member that is not there is NotFoundError."""
-        from .client import GONE_AFTER_UNKNOWN
-
         url = self._members(share.backup_id, share.to_project_id)
-        return self._call("DELETE", url) is GONE_AFTER_UNKNOWN
+        with _hinted():
+            return self.http.delete(url)
 
     def cancel_backup(self, backup_id: str) -> None:
         raise UsageError("CBR cannot end every sharing of a backup in one call")
@@ -162,8 +162,6 @@ class Cbr(ServiceBase):
     ) -> Iterator[list[Backup]]:
         """This project's own backups, newest first; shared-in backups and replicas are left
         out here too, whatever the service's filters did."""
-        from .client import offset_pages
-
         params = {"own_type": "private", "sort": "created_at:desc"}
         for key, value in (("resource_id", query.volume_id), ("name", query.name),
                            ("status", query.status)):  # fmt: skip
@@ -231,8 +229,6 @@ class Cbr(ServiceBase):
     def _member_pages(
         self, backup_id: str, query: ListQuery, *, page_size: int, limit: int | None
     ) -> Iterator[list[Share]]:
-        from .client import offset_pages
-
         params = _member_params(query)
 
         def fetch(want: int, offset: int) -> list[Share]:
@@ -253,8 +249,6 @@ class Cbr(ServiceBase):
         self, query: ListQuery, *, page_size: int, limit: int | None
     ) -> Iterator[list[Share]]:
         """Backups shared with this project, one listing per member status asked about."""
-        from .client import offset_pages
-
         own = self.settings.project_id
         backup_id = dict(query.filters).get("backup_id")
 

@@ -1,4 +1,4 @@
-"""HTTP: one pooled requests session, timeouts, retries, paging safeguards, error mapping.
+"""HTTP: one pooled requests session, timeouts, retries, error mapping (paging: paging.py).
 
 This is the only module that imports requests; vbs.py and cbr.py say what each call means.
 Every answer that is not what docs/wire.md documents leaves here as one of our exceptions
@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3.connection
@@ -46,7 +46,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Answers that say the request was not carried out (throttled, or the service unavailable);
 # the other retried statuses may come after the work was done (a gateway lost the answer).
 REFUSED_STATUSES = frozenset({429, 503})
-GONE_AFTER_UNKNOWN = object()  # a retried DELETE found nothing left to delete
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 20.0
 RETRY_AFTER_CAP = 60.0
@@ -59,89 +58,6 @@ SENSITIVE_HEADERS = frozenset(
 SENSITIVE_FIELDS = frozenset({"password", "secret", "secret_key", "securitytoken", "access"})
 
 Logger = Callable[[str], None]
-
-
-# A listing is asked for the service's own count once it is this long; it may then run past
-# that count by a margin (sharings come and go while it pages), and never past the hard cap.
-COUNT_CHECK_AFTER = 1000
-HARD_RECORD_CAP = 1_000_000
-
-
-class ListingBound:
-    """Stops a listing that runs past what the service itself says it holds."""
-
-    def __init__(self, count: Callable[[], int] | None) -> None:
-        self._count = count
-        self._limit: int | None = None
-
-    def check(self, records: int) -> None:
-        if records > HARD_RECORD_CAP:
-            raise self._endless(records, f"the hard limit of {HARD_RECORD_CAP:,}")
-        if records <= COUNT_CHECK_AFTER or self._count is None:  # no count to ask: the cap
-            return
-        if self._limit is None:
-            counted = self._count()
-            self._limit = counted + max(COUNT_CHECK_AFTER, counted // 10)
-        if records > self._limit:
-            raise self._endless(records, f"the {self._limit:,} the service's count allows")
-
-    @staticmethod
-    def _endless(records: int, what: str) -> UnexpectedResponse:
-        return UnexpectedResponse(
-            f"unexpected response: the listing did not end: {records:,} records, more than {what}",
-            hint="the service keeps sending new pages; retry later or report it to the provider",
-        )
-
-
-class Record(Protocol):
-    @property
-    def id(self) -> str | None: ...
-
-
-R = TypeVar("R", bound=Record)
-
-
-def offset_pages(
-    fetch: Callable[[int, int], list[R]],
-    *,
-    count: Callable[[], int] | None,
-    keep: Callable[[R], bool],
-    page_size: int = 100,
-    limit: int | None = None,
-    what: str = "records",
-    log: Callable[[str], None] = lambda line: None,
-) -> Iterator[list[R]]:
-    """Pages of records from `fetch(limit, offset)` until an empty page or `limit` records
-    (a short page does not prove the end: a server may cap its pages). Every record is
-    re-checked by `keep` (a server that ignores a filter must not make `share` or `cancel` act
-    on another backup), each record comes once, and a listing that does not end (repeating
-    pages, or far more records than `count` says) stops with an error instead of running, and
-    growing, for ever."""
-    bound = ListingBound(count)
-    offset, received = 0, 0
-    seen: set[str | None] = set()
-    while limit is None or received < limit:
-        want = page_size if limit is None else min(page_size, limit - received)
-        page = fetch(want, offset)
-        if not page:
-            return
-        fresh = [r for r in page if r.id not in seen]
-        if not fresh:
-            raise UnexpectedResponse(
-                "unexpected response: the listing did not end: the service returned "
-                f"{what} it had already listed at offset {offset}; it seems to ignore paging"
-            )
-        offset += len(page)
-        bound.check(offset)
-        seen.update(r.id for r in fresh)
-        wanted = [r for r in fresh if keep(r)]
-        if len(wanted) < len(fresh):
-            log(f"dropped {len(fresh) - len(wanted)} records outside the filters")
-        if limit is not None:
-            wanted = wanted[: limit - received]
-        received += len(wanted)
-        if wanted:
-            yield wanted
 
 
 class Client:
@@ -198,7 +114,16 @@ class Client:
     ) -> Any:
         """Sends one request, retrying what is safe; returns the decoded JSON body (or None)."""
         with self._naming_errors():
-            return self._attempts(method, url, params, json_body)
+            body, _ = self._attempts(method, url, params, json_body)
+        return body
+
+    def delete(self, url: str, *, params: dict[str, str] | None = None) -> bool:
+        """Sends a DELETE, retrying as `call` does. True when a retry found nothing left to
+        delete after an attempt whose outcome was unknown (that attempt most likely did it);
+        a 404 otherwise is NotFoundError."""
+        with self._naming_errors():
+            _, gone_after_unknown = self._attempts("DELETE", url, params, None)
+        return gone_after_unknown
 
     @contextmanager
     def _naming_errors(self) -> Iterator[None]:
@@ -209,7 +134,8 @@ class Client:
             exc.client_request_id = self.invocation_id
             raise
 
-    def _attempts(self, method: str, url: str, params: Any, json_body: Any) -> Any:
+    def _attempts(self, method: str, url: str, params: Any, json_body: Any) -> tuple[Any, bool]:
+        """(the decoded body, whether a retried DELETE found its target already gone)"""
         safe = method in ("GET", "DELETE")
         attempts = 1 + (self.settings.retries if safe else 0)
         relogged = False
@@ -229,10 +155,10 @@ class Client:
                 continue
             status = response.status_code
             if 200 <= status < 300:
-                return _decode_success(response, raw, method)
+                return _decode_success(response, raw, method), False
             if status == 404 and method == "DELETE" and outcome_unknown:
                 self.debug("404 on a retried DELETE: the earlier, unanswered attempt took effect")
-                return GONE_AFTER_UNKNOWN
+                return None, True
             if status == 401 and isinstance(self.auth, PasswordAuth) and not relogged:
                 relogged = True
                 self.debug("401: the token was refused; logging in again once")

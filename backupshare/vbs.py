@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share
+from .paging import offset_pages
 from .service import ServiceBase
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
@@ -74,8 +75,6 @@ class Vbs(ServiceBase):
         self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
     ) -> Iterator[list[Share]]:
         """Pages of sharings (docs/wire.md, Paging: offset on until an empty page)."""
-        from .client import offset_pages
-
         params = query_params(query)
 
         def fetch(want: int, offset: int) -> list[Share]:
@@ -103,13 +102,11 @@ class Vbs(ServiceBase):
     def cancel(self, share_id: str) -> bool:
         """Ends one sharing. True when a retry found it gone after an attempt whose outcome
         was unknown (that attempt most likely ended it); a 404 otherwise is NotFoundError."""
-        from .client import GONE_AFTER_UNKNOWN
-
-        return self.http.call("DELETE", f"{self._base}/{share_id}") is GONE_AFTER_UNKNOWN
+        return self.http.delete(f"{self._base}/{share_id}")
 
     def cancel_backup(self, backup_id: str) -> None:
         """Ends every sharing of the backup in one call."""
-        self.http.call("DELETE", f"{self._base}/{backup_id}", params={"is_backup_id": "true"})
+        self.http.delete(f"{self._base}/{backup_id}", params={"is_backup_id": "true"})
 
     def remove(self, share: Share) -> bool:
         return self.cancel(share.id)
@@ -130,8 +127,6 @@ class Vbs(ServiceBase):
     ) -> Iterator[list[Backup]]:
         """The project's backups, newest first (docs/wire.md, Backups): offset on until an
         empty page (a short page, or one without `backups_links`, is not the end)."""
-        from .client import offset_pages
-
         url = f"{self._backups}/detail"
         params = {key: value for key, value in _backup_filters(query) if value}
         params |= {"sort_key": "created_at", "sort_dir": "desc"}

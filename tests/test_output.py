@@ -19,7 +19,9 @@ import yaml
 from backupshare.emulator.server import DEFAULT_TOKEN
 from backupshare.errors import RejectedError
 from backupshare.models import Result, Share
-from backupshare.output import Output, human_size, human_time, plain_table
+from backupshare.output import Output
+from backupshare.output.records import human_size, human_time
+from backupshare.output.tables import plain_table
 
 from .conftest import BACKUP, OWN, P1
 

@@ -229,7 +229,7 @@ def single_command(name: str, function: Callable[..., Any], **options: Any) -> A
 
 
 def debug_logger() -> Callable[[str], None]:
-    from ..output import printable
+    from ..output.escaping import printable
 
     def log(line: str) -> None:
         print(f"debug: {printable(line)}", file=sys.stderr)

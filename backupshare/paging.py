@@ -1,0 +1,94 @@
+"""Paging: offset paging of listings, and the bounds that stop a listing that never ends.
+
+Pure: no HTTP. A service module (vbs.py, cbr.py) hands `offset_pages` a function that fetches one
+page; what a page is on the wire is the service module's, how pages add up to a listing is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Protocol, TypeVar
+
+from .errors import UnexpectedResponse
+
+# A listing is asked for the service's own count once it is this long; it may then run past
+# that count by a margin (sharings come and go while it pages), and never past the hard cap.
+COUNT_CHECK_AFTER = 1000
+HARD_RECORD_CAP = 1_000_000
+
+
+class ListingBound:
+    """Stops a listing that runs past what the service itself says it holds."""
+
+    def __init__(self, count: Callable[[], int] | None) -> None:
+        self._count = count
+        self._limit: int | None = None
+
+    def check(self, records: int) -> None:
+        if records > HARD_RECORD_CAP:
+            raise self._endless(records, f"the hard limit of {HARD_RECORD_CAP:,}")
+        if records <= COUNT_CHECK_AFTER or self._count is None:  # no count to ask: the cap
+            return
+        if self._limit is None:
+            counted = self._count()
+            self._limit = counted + max(COUNT_CHECK_AFTER, counted // 10)
+        if records > self._limit:
+            raise self._endless(records, f"the {self._limit:,} the service's count allows")
+
+    @staticmethod
+    def _endless(records: int, what: str) -> UnexpectedResponse:
+        return UnexpectedResponse(
+            f"unexpected response: the listing did not end: {records:,} records, more than {what}",
+            hint="the service keeps sending new pages; retry later or report it to the provider",
+        )
+
+
+class Record(Protocol):
+    @property
+    def id(self) -> str | None: ...
+
+
+R = TypeVar("R", bound=Record)
+
+
+def offset_pages(
+    fetch: Callable[[int, int], list[R]],
+    *,
+    count: Callable[[], int] | None,
+    keep: Callable[[R], bool],
+    page_size: int = 100,
+    limit: int | None = None,
+    what: str = "records",
+    log: Callable[[str], None] = lambda line: None,
+) -> Iterator[list[R]]:
+    """Pages of records from `fetch(limit, offset)` until an empty page or `limit` records
+    (a short page does not prove the end: a server may cap its pages). Every record is
+    re-checked by `keep` (a server that ignores a filter must not make `share` or `cancel` act
+    on another backup), each record comes once, and a listing that does not end (repeating
+    pages, or far more records than `count` says) stops with an error instead of running, and
+    growing, for ever."""
+    bound = ListingBound(count)
+    offset, received = 0, 0
+    seen: set[str | None] = set()
+    while limit is None or received < limit:
+        want = page_size if limit is None else min(page_size, limit - received)
+        page = fetch(want, offset)
+        if not page:
+            return
+        fresh = [r for r in page if r.id not in seen]
+        if not fresh:
+            raise UnexpectedResponse(
+                "unexpected response: the listing did not end: the service returned "
+                f"{what} it had already listed at offset {offset}; it seems to ignore paging"
+            )
+        offset += len(page)
+        bound.check(offset)
+        seen.update(r.id for r in fresh)
+        wanted = [r for r in fresh if keep(r)]
+        if len(wanted) < len(fresh):
+            log(f"dropped {len(fresh) - len(wanted)} records outside the filters")
+        if limit is not None:
+            wanted = wanted[: limit - received]
+        received += len(wanted)
+        if wanted:
+            yield wanted
