@@ -1,6 +1,6 @@
 """CBR, Cloud Backup and Recovery: share members, shared backups and vaults (docs/wire.md).
 
-The one module that knows CBR's paths, parameters and error codes; commands.py speaks to it
+The one module that knows CBR's paths, parameters and error codes; the verbs (verbs/) speak to it
 through the same protocol as to VBS (service.SharingService). A CBR sharing is a *member*:
 the receiving project, addressed by backup and project id, `pending` until that project
 accepts it into one of its vaults (or rejects it).
@@ -73,7 +73,7 @@ class Cbr(ServiceBase):
 
     # -- the sharing side ----------------------------------------------------------------------
     def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:
-        """Adds members, at most 10 a request. Never retried here (commands.share settles an
+        """Adds members, at most 10 a request. Never retried here (verbs/share.py settles an
         unknown outcome by listing)."""
         added: list[Share] = []
         for start in range(0, len(project_ids), MEMBERS_PER_REQUEST):

@@ -1,5 +1,5 @@
-"""The service seam: the protocol commands.py speaks to a backup service, and the plumbing the
-two service modules (vbs.py, cbr.py) share. Nothing here knows a path or a field."""
+"""The service seam: the protocol the verbs (verbs/) speak to a backup service, and the
+plumbing the two service modules (vbs.py, cbr.py) share. Nothing here knows a path or a field."""
 
 from __future__ import annotations
 

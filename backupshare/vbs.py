@@ -1,7 +1,7 @@
 """VBS, the Volume Backup Service: its backup-sharing paths, query parameters and bodies.
 
-The one module that knows the VBS wire (docs/wire.md's five endpoints); commands.py speaks to it
-through the small service protocol (service.SharingService), and client.py carries the calls.
+The one module that knows the VBS wire (docs/wire.md's five endpoints); the verbs (verbs/)
+speak to it through the service contract (service.py), and client.py carries the calls.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Vbs(ServiceBase):
     # -- the five endpoints ------------------------------------------------------------------
     def share(self, backup_id: str, project_ids: list[str]) -> list[Share]:
         """POST one sharing request. Never retried here: an unknown outcome is the caller's to
-        resolve by listing (see commands.share)."""
+        resolve by listing (see verbs/share.py)."""
         body = {"shared": {"backup_id": backup_id, "to_project_ids": project_ids}}
         return shares_from_body(self.http.call("POST", self._base, json_body=body))
 

@@ -240,11 +240,16 @@ def backoff_waits() -> list[float]:
     return []
 
 
-def in_process(argv: list[str], waits: list[float]) -> int:
+def in_process(argv: list[str], waits: list[float], stdin: str | None = None) -> int:
+    """Runs the CLI in this process; `stdin` (else an empty one) is the run's standard input,
+    handed to its Invocation (the only door to the terminal) rather than patched into sys."""
+    import io
+
     from backupshare.cli import run
     from backupshare.cli.common import Invocation
 
-    return run(argv, invocation=Invocation(sleep=waits.append))
+    stream = io.TextIOWrapper(io.BytesIO((stdin or "").encode()))
+    return run(argv, invocation=Invocation(sleep=waits.append, stdin=stream))
 
 
 @pytest.fixture
@@ -263,11 +268,7 @@ def cli(
 
     def invoke(*argv: str, stdin: str | None = None) -> CliResult:
         capsys.readouterr()
-        if stdin is not None:
-            import io
-
-            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
-        code = in_process(list(argv), backoff_waits)
+        code = in_process(list(argv), backoff_waits, stdin)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 

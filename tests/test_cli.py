@@ -396,7 +396,7 @@ def test_internal_errors_are_one_line_without_debug(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("backupshare.commands.count_shares", boom)
+    monkeypatch.setattr("backupshare.verbs.find.count_shares", boom)
     result = cli("list-shares", "--count")
     assert result.code == 1
     assert result.err == (

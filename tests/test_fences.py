@@ -41,3 +41,16 @@ def test_each_heavy_library_is_imported_only_inside_its_fence() -> None:
                 trespass.append(f"{module} imports {library}")
     assert trespass == []
     assert seen == set(FENCES)  # not vacuous: each library is imported somewhere
+
+
+def test_the_behaviour_layer_imports_neither_typer_nor_sys() -> None:
+    # verbs/ decide and act; argv and the terminal are the CLI's (cli/arguments.py, and the
+    # Invocation hands in stdin): a verb that read sys.stdin could not be a library call
+    verbs = sorted((PACKAGE / "verbs").rglob("*.py"))
+    assert verbs  # not vacuous
+    found = [
+        f"{path.relative_to(PACKAGE).as_posix()} imports {library}"
+        for path in verbs
+        for library in sorted(imported_libraries(path) & {"typer", "click", "sys"})
+    ]
+    assert found == []

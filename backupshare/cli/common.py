@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 
@@ -18,10 +18,10 @@ from ..config import FLAG_SETTINGS, OUTPUT_FORMATS, Flags, Setting
 from ..errors import UsageError
 
 if TYPE_CHECKING:
-    from ..commands import Interrupt
     from ..config import Settings
     from ..output import Output
     from ..service import SharingService
+    from ..verbs.batch import Interrupt
 
 
 @dataclass
@@ -39,6 +39,11 @@ class Invocation:
     resolved: Settings | None = None
     output: Output | None = None
     sleep: Callable[[float], None] = time.sleep  # between retries
+    stdin: IO[str] = field(default_factory=lambda: sys.stdin)  # ids files (`-`) and answers
+
+    def stdin_bytes(self) -> IO[bytes] | None:
+        """Standard input as bytes, for an ids file read from `-` (None: there is none)."""
+        return getattr(self.stdin, "buffer", None)
 
     def remember(self, values: dict[str, Any]) -> None:
         """Merges options given at one level (before or after the command's name)."""
@@ -78,11 +83,11 @@ class Invocation:
     @contextmanager
     def interrupt_latch(self) -> Iterator[Interrupt]:
         """Within: Ctrl-C and SIGTERM raise a flag the batch polls instead of an exception, so
-        no interrupt can land between the work and its report (see commands.Interrupt)."""
+        no interrupt can land between the work and its report (see verbs.batch.Interrupt)."""
         import signal
         import threading
 
-        from ..commands import Interrupt
+        from ..verbs.batch import Interrupt
 
         stop = Interrupt()
         if threading.current_thread() is not threading.main_thread():

@@ -1,4 +1,5 @@
-"""share, list-shares, show and cancel: flags → a typed request → commands.py → output."""
+"""share, backups, list-shares, show, cancel, accept and reject: flags → a typed request
+(arguments.py) → a verb (verbs/) → output."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ import typer
 from ..errors import UsageError
 from ..service import service_class
 from ..vbs import SORT_KEYS
+from . import arguments
 from .common import Invocation, is_terminal, single_command, with_common_options
 
 if TYPE_CHECKING:
-    from ..commands import CancelPlan
     from ..models import Backup, ListQuery, Share
     from ..service import SharingService
+    from ..verbs.cancel import CancelPlan
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -107,31 +109,17 @@ def share(
         bool, typer.Option("--dry-run", help="Check and show the plan; change nothing.")
     ] = False,
 ) -> None:
-    """Share a backup with one or more projects (safe to re-run: it converges)."""
-    import random
-    import time
+    from ..verbs.share import refuse_own_project, run_share
 
-    from .. import commands
-
-    choice = commands.backup_choice(backup, project_ids or [], volume_id, most_recent)
-    seconds = commands.wait_arg(wait)
-    from_file = commands.read_ids_file(projects_file) if projects_file else []
-    targets = commands.share_targets(choice.projects, from_file)
-    commands.refuse_own_project(targets, inv.settings().project_id)
+    request = arguments.share_request(
+        backup, project_ids or [], projects_file=projects_file, volume_id=volume_id,
+        most_recent=most_recent, wait=wait, dry_run=dry_run, stdin=inv.stdin_bytes(),
+    )  # fmt: skip
+    refuse_own_project(request.targets, inv.settings().project_id)  # before connecting
     out = inv.out()
     with inv.service() as api:
-        commands.check_target_count(api, targets)  # before any lookup or wait: a usage error
-        backup_id = commands.chosen_backup(api, choice, waiting=seconds is not None)
-        known = None
-        if seconds is not None:
-            known = commands.wait_until_available(
-                api, backup_id, seconds, sleep=inv.sleep, clock=time.monotonic,
-                jitter=random.random, on_wait=_waiting_notice(inv),
-            )  # fmt: skip
-        elif dry_run:
-            known = commands.check_shareable(api, backup_id)  # the real run's refusals, now
-        outcome = commands.share(
-            api, backup_id, targets, dry_run=dry_run, warn=out.warning, known=known
+        outcome = run_share(
+            api, request, warn=out.warning, on_wait=_waiting_notice(inv), sleep=inv.sleep
         )
     if dry_run:
         out.notice("dry run: nothing was changed")
@@ -173,25 +161,18 @@ def backups(
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
     """List this project's backups, newest first: what there is to share."""
-    from .. import commands
     from ..models import BackupQuery
+    from ..verbs.find import list_backups
 
     query = BackupQuery(
-        volume_id=commands.uuid_arg(volume_id, "volume id") if volume_id else None,
-        name=commands.backup_name_arg(name) if name is not None else None,
+        volume_id=arguments.uuid_arg(volume_id, "volume id") if volume_id else None,
+        name=arguments.backup_name_arg(name) if name is not None else None,
         status=status,
     )
-    _check_paging(limit, page_size)
+    arguments.check_paging(limit, page_size)
     with inv.service() as api:
-        _check_choice("--status", status, api.backup_statuses)
-        inv.out().backups(commands.list_backups(api, query, page_size=page_size, limit=limit))
-
-
-def _check_paging(limit: int | None, page_size: int) -> None:
-    if limit is not None and limit < 1:
-        raise UsageError(f"invalid --limit {limit}: must be at least 1")
-    if not 1 <= page_size <= 1000:
-        raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
+        arguments.check_choice("--status", status, api.backup_statuses)
+        inv.out().backups(list_backups(api, query, page_size=page_size, limit=limit))
 
 
 @with_common_options
@@ -230,32 +211,32 @@ def list_shares(
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
     """List sharings made by this project (or, with --shared-with-me, made to it)."""
-    from .. import commands
     from ..models import ListQuery
+    from ..verbs import find
 
     filters = []
     for option, value, check in (
-        ("backup_id", backup_id, lambda v: commands.uuid_arg(v, "backup id")),
-        ("to_project_id", to_project, commands.project_id_arg),
-        ("from_project_id", from_project, commands.project_id_arg),
-        ("volume_id", volume_id, lambda v: commands.uuid_arg(v, "volume id")),
+        ("backup_id", backup_id, lambda v: arguments.uuid_arg(v, "backup id")),
+        ("to_project_id", to_project, arguments.project_id_arg),
+        ("from_project_id", from_project, arguments.project_id_arg),
+        ("volume_id", volume_id, lambda v: arguments.uuid_arg(v, "volume id")),
         ("name", name, str),
         ("status", status, lambda v: _status_arg(_statuses(inv))(v)),
         ("availability_zone", availability_zone, str),
     ):
         if value is not None:
             filters.append((option, check(value)))
-    _check_choice("--sort-key", sort_key, SORT_KEYS)
-    _check_choice("--sort-dir", sort_dir, ("asc", "desc"))
-    _check_paging(limit, page_size)
+    arguments.check_choice("--sort-key", sort_key, SORT_KEYS)
+    arguments.check_choice("--sort-dir", sort_dir, ("asc", "desc"))
+    arguments.check_paging(limit, page_size)
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
     _refuse_unhonoured_options(inv, query)
     out = inv.out()
     with inv.service() as api:
         if count:
-            out.count(commands.count_shares(api, query))
+            out.count(find.count_shares(api, query))
             return
-        pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
+        pages = find.list_shares(api, query, page_size=page_size, limit=limit)
         out.shares(pages, shared_with_me=shared_with_me)
 
 
@@ -285,15 +266,10 @@ def _statuses(inv: Invocation) -> tuple[str, ...]:
 
 def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
     def check(value: str) -> str:
-        _check_choice("--status", value, statuses)
+        arguments.check_choice("--status", value, statuses)
         return value
 
     return check
-
-
-def _check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
-    if value is not None and value not in choices:
-        raise UsageError(f"invalid {option} {value!r}: choose one of {', '.join(choices)}")
 
 
 @with_common_options
@@ -307,11 +283,11 @@ def show(
     ],
 ) -> None:
     """Show one sharing with its backup's details."""
-    from .. import commands
+    from ..verbs.find import show_share
 
-    sid = commands.uuid_arg(share_id, "sharing id")
+    sid = arguments.uuid_arg(share_id, "sharing id")
     with inv.service() as api:
-        inv.out().share_detail(commands.show_share(api, sid))
+        inv.out().share_detail(show_share(api, sid))
 
 
 @with_common_options
@@ -339,11 +315,12 @@ def cancel(
     ] = 8,
 ) -> None:
     """End sharings: by sharing id, or every (or some) sharing of one backup."""
-    from .. import commands
+    from ..verbs import cancel as verb
 
-    request = commands.cancel_request(share_ids or [], ids_file, backup_id, to_project or [])
-    if not 1 <= concurrency <= 64:
-        raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
+    request = arguments.cancel_request(
+        share_ids or [], ids_file, backup_id, to_project or [], inv.stdin_bytes()
+    )
+    arguments.concurrency_arg(concurrency)
     if request.by_id:
         _needs_sharing_ids(inv)
     terminal = is_terminal()
@@ -355,10 +332,10 @@ def cancel(
     inv.settings()
     out = inv.out()
     with inv.service(pool_size=concurrency) as api:
-        plan = commands.plan_cancel(api, request)
+        plan = verb.plan_cancel(api, request)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            planned = commands.planned_cancel(plan)
+            planned = verb.planned_cancel(plan)
             out.results(planned, bool(plan.share_ids), dry_run=True)
             return
         if not plan.empty and not yes and terminal and not _confirm(api, plan):
@@ -366,7 +343,7 @@ def cancel(
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
-                outcome = commands.cancel(
+                outcome = verb.cancel(
                     api, plan, concurrency=concurrency, progress=advance, stop=stop
                 )
             out.results(outcome.results, outcome.changed)
@@ -384,10 +361,10 @@ def _needs_sharing_ids(inv: Invocation) -> None:
 
 
 def _confirm(api: SharingService, plan: CancelPlan) -> bool:
-    from .. import commands
+    from ..verbs.cancel import identify
 
     shown = 20
-    commands.identify(api, plan, at_most=shown)
+    identify(api, plan, at_most=shown)
     own = api.settings.project_id
     count = len(plan.share_ids)
     print(f"About to end {count} sharing{'s' if count != 1 else ''}:", file=sys.stderr)
@@ -402,12 +379,12 @@ def _confirm(api: SharingService, plan: CancelPlan) -> bool:
 
 
 def _describe(share: Share | None, share_id: str, own_project: str) -> str:
-    from .. import commands
+    from ..verbs.cancel import made_to_us
 
     if share is None:
         return f"{share_id}  (not found: nothing to end)"
     line = f"{share_id}  backup {share.backup_id} → project {share.to_project_id}"
-    if commands.made_to_us(share, own_project):
+    if made_to_us(share, own_project):
         line += f"  (made to this project by {share.from_project_id}: only it can end this)"
     return line
 
@@ -429,12 +406,12 @@ def accept(
     ] = None,
 ) -> None:
     """Accept a CBR backup another project shared with this one, into one of its vaults."""
-    from .. import commands
+    from ..verbs.receive import answer_offer
 
-    backup = commands.uuid_arg(backup_id, "backup id")
-    vault_id = commands.uuid_arg(vault, "vault id") if vault else None
+    backup = arguments.uuid_arg(backup_id, "backup id")
+    vault_id = arguments.uuid_arg(vault, "vault id") if vault else None
     with inv.service() as api:
-        member = commands.answer_offer(api, backup, "accepted", vault_id)
+        member = answer_offer(api, backup, "accepted", vault_id)
     _member_out(inv, member)
 
 
@@ -449,11 +426,11 @@ def reject(
     ],
 ) -> None:
     """Reject a CBR backup another project shared with this one."""
-    from .. import commands
+    from ..verbs.receive import answer_offer
 
-    backup = commands.uuid_arg(backup_id, "backup id")
+    backup = arguments.uuid_arg(backup_id, "backup id")
     with inv.service() as api:
-        member = commands.answer_offer(api, backup, "rejected")
+        member = answer_offer(api, backup, "rejected")
     _member_out(inv, member)
 
 

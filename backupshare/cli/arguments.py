@@ -1,0 +1,236 @@
+"""Every check of argv: flags and arguments → a typed request (verbs/), and every usage error
+about them raised here, before anything is sent. No network; the terminal only through what
+the Invocation hands in (its stdin)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from ..errors import (
+    UsageError,
+)
+from ..models import (
+    normalize_project_id,
+    normalize_uuid,
+)
+from ..verbs.cancel import CancelRequest
+from ..verbs.share import BackupChoice, ShareRequest
+
+MAX_IDS_FILE_BYTES = 1024 * 1024
+
+
+def uuid_arg(value: str, what: str, where: str = "") -> str:
+    """A backup, sharing or volume id (`what` names which), canonical; else a usage error."""
+    canonical = normalize_uuid(value)
+    if canonical is None:
+        raise _invalid_uuid(value, what, where)
+    return canonical
+
+
+def _invalid_uuid(value: str, what: str, where: str = "") -> UsageError:
+    return UsageError(
+        f"invalid {what} {value!r}{where}: expected a UUID such as "
+        "066b1e37-9305-4057-97e5-2e99b21fc71d"
+    )
+
+
+def project_id_arg(value: str, where: str = "") -> str:
+    canonical = normalize_project_id(value)
+    if canonical is None:
+        raise UsageError(
+            f"invalid project id {value!r}{where}: expected 32 hex characters such as "
+            "722513ed0a324dadaabe5b2d0fe848c9"
+        )
+    return canonical
+
+
+def read_ids_file(
+    name: str,
+    stdin: IO[bytes] | None = None,
+    *,
+    option: str = "--projects-file",
+    what: str = "project id",
+) -> list[tuple[str, str]]:
+    """(id, where) pairs from a file of ids (`-` = `stdin`, the Invocation's), one a line; `#`
+    comments and blank lines ignored. `where` names the line, so a bad id is reported where it
+    was written."""
+    label = "standard input" if name == "-" else name
+    try:
+        if name == "-":
+            if stdin is None:
+                raise UsageError(f"{option} -: there is no standard input to read")
+            raw = stdin.read(MAX_IDS_FILE_BYTES + 1)
+        else:
+            path = Path(name)
+            if path.is_dir():
+                raise UsageError(f"{option} {name}: is a directory")
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_IDS_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise UsageError(f"{option} {name}: no such file") from None
+    except PermissionError:
+        raise UsageError(f"{option} {name}: permission denied") from None
+    except OSError as exc:
+        raise UsageError(f"{option} {name}: cannot be read: {exc.strerror}") from None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    if len(raw) > MAX_IDS_FILE_BYTES:
+        raise UsageError(f"{option} {label}: larger than 1 MiB; is it the right file?")
+    if b"\x00" in raw:
+        raise UsageError(f"{option} {label}: binary data, expected one {what} a line")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError(f"{option} {label}: not UTF-8 text") from None
+    ids = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0].strip()
+        if content:
+            ids.append((content, f" (line {number} of {label})"))
+    return ids
+
+
+def share_targets(arguments: Iterable[str], file_ids: Iterable[tuple[str, str]]) -> list[str]:
+    """Validated, lower-cased, de-duplicated targets in the order given."""
+    targets = {
+        project_id_arg(value, where): None
+        for value, where in [(a, "") for a in arguments] + list(file_ids)
+    }
+    if not targets:
+        raise UsageError(
+            "no target projects: give PROJECT_ID arguments or --projects-file",
+            hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
+        )
+    return list(targets)
+
+
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def backup_name_arg(value: str) -> str:
+    """A backup name as given: not empty, no control characters (it names, it is not parsed)."""
+    if not value.strip():
+        raise UsageError(
+            "an empty backup name", hint="a backup's exact name, as `backups` lists it"
+        )
+    if CONTROL_RE.search(value):
+        raise UsageError(f"invalid backup name {value!r}: it holds control characters")
+    return value
+
+
+# Hex digits and dashes (perhaps in braces), as long as an id: a mistyped backup id, not a name.
+MISTYPED_ID_RE = re.compile(r"[{(]?[0-9a-fA-F]{8}-[0-9a-fA-F-]{8,}[})]?")
+
+
+def backup_choice(
+    backup: str | None, projects: list[str], volume_id: str | None, most_recent: bool
+) -> BackupChoice:
+    """The checked choice, or a usage error saying what is wrong (nothing is sent)."""
+    if most_recent and volume_id is None:
+        raise UsageError("--most-recent needs --volume-id VOLUME_ID")
+    if volume_id is not None:
+        if not most_recent:
+            raise UsageError(
+                "--volume-id needs --most-recent (share the volume's newest available backup)"
+            )
+        volume = uuid_arg(volume_id, "volume id")
+        if backup is not None and normalize_project_id(backup) is None:
+            raise UsageError(
+                f"give BACKUP or --volume-id --most-recent, not both ({backup!r} is not a "
+                "project id: with --most-recent every argument is a project)"
+            )
+        return BackupChoice(None, None, volume, [backup, *projects] if backup else projects)
+    if backup is None:
+        raise UsageError(
+            "no backup to share: give its id or name, or --volume-id VOLUME_ID --most-recent",
+            hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
+        )
+    if normalize_uuid(backup) is not None or MISTYPED_ID_RE.fullmatch(backup.strip()):
+        return BackupChoice(uuid_arg(backup, "backup id"), None, None, projects)
+    if normalize_project_id(backup) is not None:
+        error = _invalid_uuid(backup, "backup id")
+        error.hint = "that is a project id's form: the backup comes first, then the projects"
+        raise error
+    return BackupChoice(None, backup_name_arg(backup), None, projects)
+
+
+MAX_WAIT = 24 * 3600.0
+
+
+def wait_arg(seconds: float | None) -> float | None:
+    """--wait's seconds: a finite number above 0, a day at most."""
+    import math
+
+    if seconds is not None and not (math.isfinite(seconds) and 0 < seconds <= MAX_WAIT):
+        raise UsageError(
+            f"invalid --wait {seconds:g}: must be more than 0 and at most {MAX_WAIT:g} seconds"
+        )
+    return seconds
+
+
+def cancel_request(
+    share_ids: list[str],
+    ids_file: str | None,
+    backup_id: str | None,
+    to_projects: list[str],
+    stdin: IO[bytes] | None = None,
+) -> CancelRequest:
+    """The checked request, or a usage error naming what is wrong (nothing is sent)."""
+    given = [(share_id, "") for share_id in share_ids]
+    if ids_file:
+        given += read_ids_file(ids_file, stdin, option="--ids-file", what="sharing id")
+    ids = [uuid_arg(share_id, "sharing id", where) for share_id, where in given]
+    backup = uuid_arg(backup_id, "backup id") if backup_id else None
+    projects = [project_id_arg(project) for project in to_projects]
+    by_id = bool(ids or ids_file)
+    if by_id and backup:
+        raise UsageError("give SHARE_IDs (or --ids-file) or --backup-id, not both")
+    if projects and not backup:
+        raise UsageError("--to-project needs --backup-id")
+    if not by_id and not backup:
+        raise UsageError(
+            "nothing to cancel: give SHARE_IDs, --ids-file or --backup-id",
+            hint="example: backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID",
+        )
+    return CancelRequest(ids, backup, projects, by_id)
+
+
+def share_request(
+    backup: str | None,
+    projects: list[str],
+    *,
+    projects_file: str | None,
+    volume_id: str | None,
+    most_recent: bool,
+    wait: float | None,
+    dry_run: bool,
+    stdin: IO[bytes] | None = None,
+) -> ShareRequest:
+    """share's flags, checked in the order a person reads them: the backup, --wait, then the
+    targets (arguments and --projects-file). Nothing is sent."""
+    choice = backup_choice(backup, projects, volume_id, most_recent)
+    seconds = wait_arg(wait)
+    from_file = read_ids_file(projects_file, stdin) if projects_file else []
+    targets = share_targets(choice.projects, from_file)
+    return ShareRequest(choice, targets, wait=seconds, dry_run=dry_run)
+
+
+def check_paging(limit: int | None, page_size: int) -> None:
+    if limit is not None and limit < 1:
+        raise UsageError(f"invalid --limit {limit}: must be at least 1")
+    if not 1 <= page_size <= 1000:
+        raise UsageError(f"invalid --page-size {page_size}: must be 1 to 1000")
+
+
+def check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise UsageError(f"invalid {option} {value!r}: choose one of {', '.join(choices)}")
+
+
+def concurrency_arg(concurrency: int) -> int:
+    if not 1 <= concurrency <= 64:
+        raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
+    return concurrency

@@ -1,0 +1,42 @@
+"""The receiving side (CBR): accepting an offered backup into a vault, or rejecting it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..errors import (
+    NotFoundError,
+    UsageError,
+)
+from ..models import (
+    Share,
+)
+
+if TYPE_CHECKING:
+    from ..service import SharingService
+
+
+def answer_offer(
+    service: SharingService, backup_id: str, status: str, vault_id: str | None = None
+) -> Share:
+    """Accepts (into a vault: the given one, else the project's only one) or rejects a backup
+    shared with this project. Answering the same way twice is harmless."""
+    if status == "accepted" and vault_id is None:
+        vault_id = only_vault(service)
+    return service.answer(backup_id, status, vault_id)
+
+
+def only_vault(service: SharingService) -> str:
+    vaults = service.vaults()
+    if len(vaults) == 1:
+        return vaults[0]["id"]
+    if not vaults:
+        raise NotFoundError(
+            "this project has no vault to keep the backup in",
+            hint="create a backup vault in this project, then accept again",
+        )
+    listed = ", ".join(f"{v['id']} ({v['name']})" if v["name"] else v["id"] for v in vaults)
+    raise UsageError(
+        f"this project has {len(vaults)} vaults: {listed}",
+        hint="choose one with --vault VAULT_ID",
+    )

@@ -1,0 +1,281 @@
+"""share: a ShareRequest → run_share: choose the backup (id, exact name or a volume's most
+recent), wait for it or check it, then converge (list, POST only what is missing, settle an
+unknown outcome by listing again)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from ..errors import (
+    BackupshareError,
+    RejectedError,
+    UnavailableError,
+    UnexpectedResponse,
+    UsageError,
+)
+from ..models import (
+    BACKUP_AVAILABLE,
+    BACKUP_FAILED,
+    RESULT_CREATED,
+    RESULT_EXISTING,
+    RESULT_FAILED,
+    Backup,
+    Result,
+    Share,
+)
+from .batch import Outcome
+from .find import backup_named, current_shares, look_up_backup, most_recent
+
+if TYPE_CHECKING:
+    from ..service import SharingService
+
+
+@dataclass
+class ShareOutcome(Outcome):
+    request: str | None = None  # the request that would be sent (dry run) or was sent
+    what: ClassVar[str] = "sharing"
+
+
+@dataclass(frozen=True)
+class BackupChoice:
+    """Which backup `share` shares: an id, an exact name, or a volume's most recent; and the
+    projects (every argument is a project when the volume names the backup)."""
+
+    backup_id: str | None
+    name: str | None
+    volume_id: str | None
+    projects: list[str]
+
+
+@dataclass(frozen=True)
+class ShareRequest:
+    """What `share` was asked: which backup, with which projects (checked, canonical and
+    de-duplicated: cli/arguments.share_request), whether to wait for it (seconds), and
+    whether only to check and show the plan."""
+
+    choice: BackupChoice
+    targets: list[str]
+    wait: float | None = None
+    dry_run: bool = False
+
+
+def run_share(
+    service: SharingService,
+    request: ShareRequest,
+    *,
+    warn: Callable[[str], None] = lambda message: None,
+    on_wait: Callable[[Backup], None] = lambda backup: None,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+    jitter: Callable[[], float] | None = None,
+) -> ShareOutcome:
+    """The whole of `share`: refuses the profile's own project and more targets than a backup
+        may have (before any lookup or wait), chooses the backup, waits for it (`request.wait`)
+        or, on a dry run, checks it as the real run would, then converges (see `share`). Time is
+    injectable: `sleep`, `clock` and `jitter` default to the real ones, looked up at the call."""
+    refuse_own_project(request.targets, service.settings.project_id)
+    check_target_count(service, request.targets)
+    waiting = request.wait is not None
+    backup_id = chosen_backup(service, request.choice, waiting=waiting)
+    known = None
+    if request.wait is not None:
+        known = wait_until_available(
+            service, backup_id, request.wait, sleep=sleep or time.sleep,
+            clock=clock or time.monotonic, jitter=jitter or random.random, on_wait=on_wait,
+        )  # fmt: skip
+    elif request.dry_run:
+        known = check_shareable(service, backup_id)  # the real run's refusals, now
+    return share(service, backup_id, request.targets, dry_run=request.dry_run, warn=warn,
+                 known=known)  # fmt: skip
+
+
+def refuse_own_project(targets: list[str], own_project: str) -> None:
+    """Checked once the profile is known, after every id's syntax (a typo is reported first)."""
+    if own_project in targets:
+        raise UsageError(
+            f"project {own_project} is the profile's own project; "
+            "a backup cannot be shared with its own project"
+        )
+
+
+def check_target_count(service: SharingService, targets: list[str]) -> None:
+    """More targets than a backup can ever be shared with: refused before anything is sent."""
+    if len(targets) > service.max_projects:
+        raise UsageError(
+            f"{len(targets)} target projects: a backup can be shared with at most "
+            f"{service.max_projects} projects",
+            hint="share it with fewer projects (or share another backup)",
+        )
+
+
+def chosen_backup(service: SharingService, choice: BackupChoice, *, waiting: bool = False) -> str:
+    """The id of the chosen backup (reading the backup list for a name or a volume)."""
+    if choice.backup_id is not None:
+        return choice.backup_id
+    if choice.name is not None:
+        return str(backup_named(service, choice.name).id)
+    assert choice.volume_id is not None
+    return str(most_recent(service, choice.volume_id, waiting=waiting).id)
+
+
+def check_shareable(service: SharingService, backup_id: str) -> Backup:
+    """What the real run would meet: a missing backup (not found, exit 5) or one that is not
+    available (refused, exit 6). Reads only."""
+    backup = look_up_backup(service, backup_id)
+    if backup.status != BACKUP_AVAILABLE:
+        raise RejectedError(
+            f"backup {backup_id} is in status {backup.status}; only available backups can be "
+            "shared",
+            hint="wait for it with --wait SECONDS" if backup.status != BACKUP_FAILED else None,
+        )
+    return backup
+
+
+def wait_until_available(
+    service: SharingService,
+    backup_id: str,
+    seconds: float,
+    *,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    jitter: Callable[[], float],
+    on_wait: Callable[[Backup], None] = lambda backup: None,
+) -> Backup:
+    """Polls the backup until it is available: backoff with jitter (base 1 s, cap 30 s), never
+    past the deadline. `error` stops at once (exit 6); running out is exit 8 with the last
+    status. (A throttled poll is retried by the client, Retry-After honoured.)"""
+    deadline = clock() + seconds
+    delay = WAIT_FIRST
+    while True:
+        backup = look_up_backup(service, backup_id)
+        if backup.status == BACKUP_AVAILABLE:
+            return backup
+        if backup.status == BACKUP_FAILED:
+            raise RejectedError(
+                f"backup {backup_id} is in status error: it will not become available",
+                hint="share another backup (`backupshare backups` lists them)",
+            )
+        left = deadline - clock()
+        if left <= 0:
+            raise UnavailableError(
+                f"backup {backup_id} is still {backup.status} after {seconds:g} s",
+                hint="wait longer with a larger --wait",
+            )
+        on_wait(backup)
+        sleep(min(left, delay * (0.5 + jitter() / 2)))
+        delay = min(WAIT_CAP, delay * 2)
+
+
+WAIT_FIRST = 1.0
+
+WAIT_CAP = 30.0
+
+
+def share(
+    service: SharingService,
+    backup_id: str,
+    targets: list[str],
+    *,
+    dry_run: bool = False,
+    warn: Callable[[str], None] = lambda message: None,
+    known: Backup | None = None,
+) -> ShareOutcome:
+    """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
+    whose sharing may already exist (an unknown outcome is resolved by listing again). A dry
+    run reads what the real run would and refuses what the real run would refuse. `known`: the
+    backup as the caller has just read it (so it is not read again for its warnings)."""
+    check_target_count(service, targets)
+    existing = current_shares(service, backup_id)
+    missing = [t for t in targets if t not in existing]
+    if len(existing) + len(missing) > service.max_projects:
+        raise RejectedError(
+            f"backup {backup_id} is shared with {len(existing)} projects; {len(missing)} more "
+            f"would pass the limit of {service.max_projects}",
+            hint="end a sharing first (backupshare cancel), or share with fewer projects",
+        )
+    request = service.share_request(backup_id, missing) if missing else None
+    for warning in service.backup_warnings(backup_id, known) if missing else []:
+        warn(warning)  # said before the request: it may be the reason it fails
+    if dry_run:
+        settled = Settled()
+        settled.created = dict.fromkeys(missing)
+    else:
+        settled = _post_until_settled(service, backup_id, missing)
+    existing.update(settled.existing)
+    results = []
+    for target in targets:
+        if target in existing:
+            results.append(_share_result(backup_id, target, existing[target], RESULT_EXISTING))
+        elif target in settled.created:
+            made = settled.created[target]
+            results.append(_share_result(backup_id, target, made, RESULT_CREATED))
+        else:
+            error = settled.failures[target]
+            results.append(Result(backup_id, target, None, RESULT_FAILED, error))
+    return ShareOutcome(results, service.invocation_id, request)
+
+
+def _share_result(backup_id: str, target: str, share: Share | None, result: str) -> Result:
+    share_id = share.id if share else None
+    return Result(backup_id, target, share_id, result, status=share.status if share else None)
+
+
+@dataclass
+class Settled:
+    """Where each missing target ended up after the POSTs (and the lists that settled them)."""
+
+    created: dict[str, Share | None] = field(default_factory=dict)
+    existing: dict[str, Share] = field(default_factory=dict)  # there all along, it turned out
+    failures: dict[str, BackupshareError] = field(default_factory=dict)
+
+
+def _post_until_settled(service: SharingService, backup_id: str, missing: list[str]) -> Settled:
+    """POSTs the missing targets. When the outcome is unknown, the list says what committed;
+    only what is certainly missing is sent again, within the retry budget and its backoff.
+    A refusal that may mean "already there" (CBR's 6703/6714) is settled by the list too."""
+    settled = Settled()
+    pending = missing
+    for attempt in range(1, service.settings.retries + 2):
+        if not pending:
+            break
+        if attempt > 1:
+            service.backoff(attempt - 1, None, "an unsettled share")
+        answer: dict[str, Share] = {}
+        failure: BackupshareError | None = None
+        try:
+            answer = {s.to_project_id: s for s in service.share(backup_id, pending)}
+        except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
+            failure = exc
+        except BackupshareError as exc:
+            if not service.already_shared(exc):
+                raise
+            failure = exc
+        if failure is not None or any(t not in answer for t in pending):
+            # read back rather than trust the answer (or its absence)
+            now = current_shares(service, backup_id)
+            found = {t: now[t] for t in pending if t in now and t not in answer}
+            if failure is not None and not isinstance(failure, UnavailableError):
+                settled.existing.update(found)  # refused as already shared, and it is
+            else:
+                answer.update(found)
+        for target in pending:
+            if target in answer:
+                settled.created[target] = answer[target]
+                settled.failures.pop(target, None)
+            elif target in settled.existing:
+                continue
+            elif failure is not None:
+                settled.failures[target] = failure
+            else:  # a 2xx that did not create it, and the list agrees: report, do not loop
+                settled.failures[target] = UnexpectedResponse(
+                    f"unexpected response: the service accepted the request but project "
+                    f"{target} is not among the backup's sharings"
+                )
+        # Only an unknown outcome is worth another POST, and only for what the list lacks.
+        unknown = isinstance(failure, UnavailableError)
+        pending = [t for t in pending if t not in answer] if unknown else []
+    return settled
