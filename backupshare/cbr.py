@@ -1,7 +1,7 @@
 """CBR, Cloud Backup and Recovery: share members, shared backups and vaults (docs/wire.md).
 
 The one module that knows CBR's paths, parameters and error codes; the verbs (verbs/) speak to it
-through the same protocol as to VBS (service.SharingService). A CBR sharing is a *member*:
+through the same contract as to VBS (service.SharingService). A CBR sharing is a *member*:
 the receiving project, addressed by backup and project id, `pending` until that project
 accepts it into one of its vaults (or rejects it).
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import Backup, BackupQuery, ListQuery, Share
 from .paging import offset_pages
-from .service import ServiceBase
+from .service import SharingService, count_in, page_params, record_in, records_in
 
 if TYPE_CHECKING:  # the wire loads only when a call is made
     from .client import Client
@@ -55,7 +55,7 @@ NO_PROJECT_LIST = "CBR has no project-wide list of sharings: its sharings are me
 MEMBER_FILTERS = {"to_project_id": "dest_project_id"}
 
 
-class Cbr(ServiceBase):
+class Cbr(SharingService):
     """The CBR sharing calls of one project, over one HTTP client."""
 
     name = "cbr"
@@ -64,7 +64,8 @@ class Cbr(ServiceBase):
     backup_statuses = BACKUP_STATUSES
     sharing_statuses = MEMBER_STATUSES  # the member's own: pending, accepted, rejected
     list_filters = ("backup_id", "to_project_id", "status")  # members by project and status
-    sorts_lists = False
+    sort_keys = ()  # members and offers come in the service's order
+    unsupported_hint = "CBR lists a backup's members by --to-project and --status only"
     ends_all_in_one_call = False  # no "delete every member": list, then delete each
 
     def __init__(self, http: Client) -> None:
@@ -111,14 +112,14 @@ class Cbr(ServiceBase):
     def count(self, query: ListQuery) -> int:
         if query.shared_with_me:
             return sum(
-                _count(self._call("GET", f"{self._base}/backups", params={**p, "limit": "1"}))
+                count_in(self._call("GET", f"{self._base}/backups", params={**p, "limit": "1"}))
                 for p in self._offer_params(query)
             )
         backup_id = dict(query.filters).get("backup_id")
         if backup_id is None:
             raise UsageError(NO_PROJECT_LIST, hint="give --backup-id BACKUP_ID")
         params = {**_member_params(query), "limit": "1"}
-        return _count(self._call("GET", self._members(backup_id), params=params))
+        return count_in(self._call("GET", self._members(backup_id), params=params))
 
     def show(self, share_id: str) -> Share:
         raise UsageError(
@@ -142,9 +143,9 @@ class Cbr(ServiceBase):
         raise UsageError("CBR cannot end every sharing of a backup in one call")
 
     def probe(self) -> str:
-        """One cheap authenticated read, for doctor: `GET …/backups?limit=1` and its count."""
+        """`GET …/backups?limit=1` and its count."""
         body = self._call("GET", f"{self._base}/backups", params={"limit": "1"})
-        return f"{_count(body)} backups"
+        return f"{count_in(body)} backups"
 
     def backup_warnings(self, backup_id: str, known: Backup | None = None) -> list[str]:
         """What to know before sharing: an encrypted backup needs its key shared too. The
@@ -170,11 +171,12 @@ class Cbr(ServiceBase):
         own = self.settings.project_id
 
         def fetch(want: int, offset: int) -> list[Backup]:
-            page = {**params, "limit": str(want), "offset": str(offset)}
-            return _backups_of(self._call("GET", f"{self._base}/backups", params=page))
+            page = page_params(params, want, offset)
+            records = records_in(self._call("GET", f"{self._base}/backups", params=page), "backups")
+            return [Backup.listed_cbr(record) for record in records]
 
         def counted() -> int:
-            return _count(
+            return count_in(
                 self._call("GET", f"{self._base}/backups", params={**params, "limit": "1"})
             )
 
@@ -194,10 +196,7 @@ class Cbr(ServiceBase):
 
     def backup(self, backup_id: str) -> Backup:
         body = self._call("GET", f"{self._base}/backups/{backup_id}")
-        record = body.get("backup") if isinstance(body, dict) else None
-        if record is None:
-            raise UnexpectedResponse("unexpected response: no 'backup' in the body")
-        return Backup.listed_cbr(record)
+        return Backup.listed_cbr(record_in(body, "backup"))
 
     # -- the receiving side --------------------------------------------------------------------
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
@@ -207,19 +206,13 @@ class Cbr(ServiceBase):
         if vault_id is not None:
             body["vault_id"] = vault_id
         answer = self._call("PUT", self._members(backup_id, own), json_body=body)
-        member = answer.get("member") if isinstance(answer, dict) else None
-        if member is None:
-            raise UnexpectedResponse("unexpected response: no 'member' in the body")
-        return Share.from_cbr_member(member)
+        return Share.from_cbr_member(record_in(answer, "member"))
 
     def vaults(self) -> list[dict[str, str]]:
         """This project's vaults: id and name of each."""
         body = self._call("GET", f"{self._base}/vaults")
-        vaults = body.get("vaults") if isinstance(body, dict) else None
-        if not isinstance(vaults, list):
-            raise UnexpectedResponse("unexpected response: no 'vaults' list in the body")
         found = []
-        for vault in vaults:
+        for vault in records_in(body, "vaults"):
             if not isinstance(vault, dict) or not isinstance(vault.get("id"), str):
                 raise UnexpectedResponse("unexpected response: a vault without an id")
             found.append({"id": vault["id"], "name": str(vault.get("name") or "")})
@@ -232,7 +225,7 @@ class Cbr(ServiceBase):
         params = _member_params(query)
 
         def fetch(want: int, offset: int) -> list[Share]:
-            page = {**params, "limit": str(want), "offset": str(offset)}
+            page = page_params(params, want, offset)
             return self._members_of(self._call("GET", self._members(backup_id), params=page))
 
         return offset_pages(
@@ -262,16 +255,14 @@ class Cbr(ServiceBase):
             def fetch(
                 want: int, offset: int, params: dict[str, str] = params, status: str = status
             ) -> list[Share]:
-                page = {**params, "limit": str(want), "offset": str(offset)}
+                page = page_params(params, want, offset)
                 body = self._call("GET", f"{self._base}/backups", params=page)
-                records = body.get("backups") if isinstance(body, dict) else None
-                if not isinstance(records, list):
-                    raise UnexpectedResponse("unexpected response: no 'backups' list in the body")
+                records = records_in(body, "backups")
                 return [Share.from_cbr_offer(r, own, status) for r in records]
 
             def counted(params: dict[str, str] = params) -> int:
                 url = f"{self._base}/backups"
-                return _count(self._call("GET", url, params={**params, "limit": "1"}))
+                return count_in(self._call("GET", url, params={**params, "limit": "1"}))
 
             pages = offset_pages(
                 fetch,
@@ -301,10 +292,7 @@ class Cbr(ServiceBase):
         return f"{url}/{member}" if member else url
 
     def _members_of(self, body: Any) -> list[Share]:
-        members = body.get("members") if isinstance(body, dict) else None
-        if not isinstance(members, list):
-            raise UnexpectedResponse("unexpected response: no 'members' list in the body")
-        return [Share.from_cbr_member(member) for member in members]
+        return [Share.from_cbr_member(member) for member in records_in(body, "members")]
 
     def _call(self, method: str, url: str, **options: Any) -> Any:
         with _hinted():
@@ -340,17 +328,3 @@ def _member_matches(share: Share, backup_id: str, query: ListQuery) -> bool:
         and filters.get("to_project_id", share.to_project_id) == share.to_project_id
         and filters.get("status", share.status) == share.status
     )
-
-
-def _count(body: Any) -> int:
-    count = body.get("count") if isinstance(body, dict) else None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
-    return count
-
-
-def _backups_of(body: Any) -> list[Backup]:
-    records = body.get("backups") if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise UnexpectedResponse("unexpected response: no 'backups' list in the body")
-    return [Backup.listed_cbr(record) for record in records]

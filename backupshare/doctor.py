@@ -201,7 +201,7 @@ def _endpoint(settings: Settings) -> list[Step]:
 
 
 def _credentials(settings: Settings) -> list[Step]:
-    from .service import connect
+    from .registry import connect
 
     with connect(settings) as service:
         try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share
 from .paging import offset_pages
-from .service import ServiceBase
+from .service import SharingService, count_in, page_params, record_in, records_in
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
     from .client import Client
@@ -42,7 +42,7 @@ def query_params(query: ListQuery) -> dict[str, str]:
     return params
 
 
-class Vbs(ServiceBase):
+class Vbs(SharingService):
     """The backup-sharing endpoints of one project, over one HTTP client."""
 
     name = "vbs"
@@ -51,7 +51,7 @@ class Vbs(ServiceBase):
     backup_statuses = BACKUP_STATUSES
     sharing_statuses = BACKUP_STATUSES  # a sharing's listing filters on its backup's status
     list_filters = None  # every filter of list-shares
-    sorts_lists = True
+    sort_keys = SORT_KEYS
     ends_all_in_one_call = True  # DELETE …/{backup_id}?is_backup_id=true
 
     def __init__(self, http: Client) -> None:
@@ -78,7 +78,7 @@ class Vbs(ServiceBase):
         params = query_params(query)
 
         def fetch(want: int, offset: int) -> list[Share]:
-            page = {**params, "limit": str(want), "offset": str(offset)}
+            page = page_params(params, want, offset)
             return shares_from_body(self.http.call("GET", f"{self._base}/detail", params=page))
 
         own = self.settings.project_id
@@ -94,7 +94,7 @@ class Vbs(ServiceBase):
 
     def count(self, query: ListQuery) -> int:
         params = {k: v for k, v in query_params(query).items() if k not in ("sort_key", "sort_dir")}
-        return count_from_body(self.http.call("GET", f"{self._base}/count", params=params))
+        return count_in(self.http.call("GET", f"{self._base}/count", params=params))
 
     def show(self, share_id: str) -> Share:
         return shares_from_body(self.http.call("GET", f"{self._base}/{share_id}"), single=True)[0]
@@ -112,7 +112,7 @@ class Vbs(ServiceBase):
         return self.cancel(share.id)
 
     def probe(self) -> str:
-        """One cheap authenticated read, for doctor: the count of this project's sharings."""
+        """The count of this project's sharings."""
         return f"{self.count(ListQuery())} sharings"
 
     def already_shared(self, error: BackupshareError) -> bool:
@@ -132,8 +132,9 @@ class Vbs(ServiceBase):
         params |= {"sort_key": "created_at", "sort_dir": "desc"}
 
         def fetch(want: int, offset: int) -> list[Backup]:
-            page = {**params, "limit": str(want), "offset": str(offset)}
-            return backups_from_body(self.http.call("GET", url, params=page))
+            page = page_params(params, want, offset)
+            records = records_in(self.http.call("GET", url, params=page), "backups")
+            return [Backup.listed_vbs(record) for record in records]
 
         return offset_pages(
             fetch,
@@ -147,10 +148,7 @@ class Vbs(ServiceBase):
 
     def backup(self, backup_id: str) -> Backup:
         body = self.http.call("GET", f"{self._backups}/{backup_id}")
-        record = body.get("backup") if isinstance(body, dict) else None
-        if record is None:
-            raise UnexpectedResponse("unexpected response: no 'backup' in the body")
-        return Backup.listed_vbs(record)
+        return Backup.listed_vbs(record_in(body, "backup"))
 
     # -- CBR's receiving side has no VBS counterpart ---------------------------------------
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
@@ -172,19 +170,5 @@ def shares_from_body(body: Any, *, single: bool = False) -> list[Share]:
     return [Share.from_api(item) for item in payload]
 
 
-def count_from_body(body: Any) -> int:
-    count = body.get("count") if isinstance(body, dict) else None
-    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-        raise UnexpectedResponse("unexpected response: no valid 'count' in the body")
-    return count
-
-
 def _backup_filters(query: BackupQuery) -> list[tuple[str, str | None]]:
     return [("volume_id", query.volume_id), ("name", query.name), ("status", query.status)]
-
-
-def backups_from_body(body: Any) -> list[Backup]:
-    records = body.get("backups") if isinstance(body, dict) else None
-    if not isinstance(records, list):
-        raise UnexpectedResponse("unexpected response: no 'backups' list in the body")
-    return [Backup.listed_vbs(record) for record in records]

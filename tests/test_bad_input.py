@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import BackupshareError
 from backupshare.models import Share
-from backupshare.vbs import count_from_body, shares_from_body
+from backupshare.service import count_in
+from backupshare.vbs import shares_from_body
 
 from .conftest import BACKUP, OWN, P1, fault
 
@@ -289,7 +290,7 @@ def test_fuzzed_bodies_never_escape_as_anything_but_our_errors(body: Any) -> Non
     for parse in (
         lambda b: shares_from_body(b),
         lambda b: shares_from_body(b, single=True),
-        count_from_body,
+        count_in,
         Share.from_api,
     ):
         with contextlib.suppress(BackupshareError):

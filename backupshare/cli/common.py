@@ -76,7 +76,7 @@ class Invocation:
         """The backup service of the profile, connected for this invocation."""
         current = self.settings()
         log = debug_logger() if current.debug else None
-        from ..service import connect
+        from ..registry import connect
 
         return connect(current, log=log, pool_size=pool_size, sleep=self.sleep)
 

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ..errors import UsageError
-from ..service import service_class
-from ..vbs import SORT_KEYS
+from ..registry import service_class, sort_keys
 from . import arguments
 from .common import Invocation, is_terminal, single_command, with_common_options
 
@@ -19,6 +18,9 @@ if TYPE_CHECKING:
     from ..models import Backup, ListQuery, Share
     from ..service import SharingService
     from ..verbs.cancel import CancelPlan
+
+
+SORT_KEYS = sort_keys()  # every service's: the profile's service is not known yet
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -249,13 +251,13 @@ def _refuse_unhonoured_options(inv: Invocation, query: ListQuery) -> None:
     honoured = kind.list_filters
     given = [OPTION_OF.get(key, f"--{key.replace('_', '-')}") for key, _ in query.filters
              if honoured is not None and key not in honoured]  # fmt: skip
-    if not kind.sorts_lists:
+    if not kind.sort_keys:
         given += [f"--{name.replace('_', '-')}" for name in ("sort_key", "sort_dir")
                   if getattr(query, name)]  # fmt: skip
     if given:
         raise UsageError(
             f"{', '.join(given)}: not available on {kind.name.upper()}",
-            hint="CBR lists a backup's members by --to-project and --status only",
+            hint=kind.unsupported_hint,
         )
 
 
