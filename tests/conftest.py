@@ -246,7 +246,7 @@ def in_process(argv: list[str], waits: list[float], stdin: str | None = None) ->
     import io
 
     from backupshare.cli import run
-    from backupshare.cli.common import Invocation
+    from backupshare.cli.invocation import Invocation
 
     stream = io.TextIOWrapper(io.BytesIO((stdin or "").encode()))
     return run(argv, invocation=Invocation(sleep=waits.append, stdin=stream))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from backupshare.cli import run
-from backupshare.cli.common import Invocation
+from backupshare.cli.invocation import Invocation
 from backupshare.emulator import BackupSeed, RunningEmulator
 
 from .conftest import BACKUP, CREATING, OWN, P1, P2, fault

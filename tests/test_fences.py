@@ -54,3 +54,66 @@ def test_the_behaviour_layer_imports_neither_typer_nor_sys() -> None:
         for library in sorted(imported_libraries(path) & {"typer", "click", "sys"})
     ]
     assert found == []
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path, modules: set[str]) -> set[str]:
+    """The package's modules `path` imports, wherever the import is: at the top, inside a
+    function (loaded later, still an arrow), or for type checking only."""
+    name = module_name(path)
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in modules)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join([*base, *([node.module] if node.module else [])])
+            for alias in node.names:  # `from . import x` names a module, `from .x import y` not
+                whole = f"{target}.{alias.name}"
+                found.add(whole if whole in modules else target)
+    return (found & modules) - {name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    return {name: imported_modules(path, set(paths)) for name, path in paths.items()}
+
+
+def test_the_package_imports_nothing_in_a_circle() -> None:
+    graph = import_graph()
+    assert len(graph) > 40 and graph["backupshare.verbs.share"]  # not vacuous
+    cycles = []
+    state: dict[str, str] = {}  # "open" while its imports are walked, then "done"
+
+    def walk(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif target not in state:
+                walk(target, [*trail, target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            walk(module, [module])
+    assert cycles == []
+
+
+def test_no_module_imports_a_package_above_it() -> None:
+    # A package's __init__ is above its modules (cli/__init__ runs the app); only the top one,
+    # which holds no more than __version__ and imports nothing, may be imported from below.
+    graph = import_graph()
+    assert graph["backupshare"] == set()
+    up = [
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if module.startswith(f"{target}.") and target != "backupshare"
+    ]
+    assert up == []

@@ -127,11 +127,10 @@ def test_machine_formats_parse_back(monkeypatch: pytest.MonkeyPatch) -> None:
     assert json.loads(render("json", "count")) == {"count": 2}
 
 
-def test_a_terminal_gets_a_rich_table(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("FORCE_COLOR", "1")
+def test_a_terminal_gets_a_rich_table() -> None:
     stdout = io.StringIO()
-    Output("table", stdout=stdout, stderr=io.StringIO()).results(RESULTS, True)
+    out = Output("table", stdout=stdout, stderr=io.StringIO(), force_color=True)
+    out.results(RESULTS, True)
     text = stdout.getvalue()
     assert "\x1b[" in text and "─" in text
     assert "00000000-0000-4000-8000-000000000001" in text  # ids stay whole

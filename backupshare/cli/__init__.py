@@ -19,9 +19,9 @@ if TYPE_CHECKING:  # kept out of start-up: `--version` needs none of them
     from typer import TyperException
 
     from ..errors import BackupshareError, UsageError
-    from .common import Invocation
+    from .invocation import Invocation
 
-COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
+from .about import COMPLETE_VAR
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -35,7 +35,7 @@ def run(argv: Sequence[str] | None = None, invocation: Invocation | None = None)
 
 
 def _invocation() -> Invocation:
-    from .common import Invocation
+    from .invocation import Invocation
 
     return Invocation()
 

@@ -1,4 +1,5 @@
-"""What `--version` prints, and with `--verbose` what a bug report needs.
+"""What `--version` prints, and with `--verbose` what a bug report needs; the name of the
+variable shell completion answers to.
 
 Versions come from the installed distributions' metadata, so nothing here imports the
 libraries it names (startup stays light, see benchmarks/).
@@ -7,6 +8,9 @@ libraries it names (startup stays light, see benchmarks/).
 from __future__ import annotations
 
 from .. import __version__
+
+# Set by a shell asking for completion candidates (the scripts `completion SHELL` prints set it).
+COMPLETE_VAR = "_BACKUPSHARE_COMPLETE"
 
 # Distribution names, as pip lists them.
 DEPENDENCIES = ("typer", "requests", "rich", "PyYAML")

@@ -3,43 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from ..errors import UsageError
 from .about import version_text
-from .common import Invocation, with_common_options
-
-# name: (module in this package, one-line help). Commands are built only when used, so
-# `backupshare share --help` does not pay for building every other command (see benchmarks/).
-COMMANDS = {
-    "share": ("shares", "Share a backup with one or more projects (safe to re-run)."),
-    "backups": ("shares", "List this project's backups, newest first: what there is to share."),
-    "list-shares": ("shares", "List sharings made by this project, or made to it."),
-    "show": ("shares", "Show one sharing with its backup's details."),
-    "cancel": ("shares", "End sharings: by id, or every (or some) sharing of a backup."),
-    "accept": ("shares", "Accept a CBR backup offered to this project (into a vault)."),
-    "reject": ("shares", "Reject a CBR backup offered to this project."),
-    "config": ("tools", "Create, inspect and check configuration profiles."),
-    "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
-    "emulator": ("tools", "Run the local emulator of the VBS and CBR APIs."),
-    "completion": ("tools", "Print the shell completion script."),
-    "help": ("tools", "Show the help of a command: backupshare help share."),
-}
-
-
-class SuggestingGroup(TyperGroup):
-    """A group that answers a mistyped command with the command that was probably meant."""
-
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        name = args[0] if args else ""
-        known = self.list_commands(ctx)
-        if name and not name.startswith("-") and name not in known:
-            raise unknown_command(name, known, ctx.command_path)
-        return super().resolve_command(ctx, args)
+from .catalog import COMMANDS, SuggestingGroup
+from .invocation import Invocation
+from .options import with_common_options
 
 
 class LazyGroup(SuggestingGroup):
@@ -74,18 +46,6 @@ class LazyGroup(SuggestingGroup):
                 formatter.write_dl(
                     [(name, summary) for name, (mod, summary) in COMMANDS.items() if mod == module]
                 )
-
-
-def unknown_command(name: str, known: Iterable[str], where: str) -> UsageError:
-    """A mistyped command (`shar`, `cancle`) names the command that was probably meant."""
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=2, cutoff=0.6)
-    if close:
-        hint = f"did you mean {' or '.join(repr(c) for c in close)}? see '{where} --help'"
-    else:
-        hint = f"commands: {', '.join(known)}; see '{where} --help'"
-    return UsageError(f"no such command {name!r}", hint=hint)
 
 
 app = typer.Typer(

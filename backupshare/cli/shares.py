@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,7 +11,9 @@ import typer
 from ..errors import UsageError
 from ..registry import service_class, sort_keys
 from . import arguments
-from .common import Invocation, is_terminal, single_command, with_common_options
+from .catalog import single_command
+from .invocation import Invocation
+from .options import with_common_options
 
 if TYPE_CHECKING:
     from ..models import Backup, ListQuery, Share
@@ -325,13 +326,12 @@ def cancel(
     arguments.concurrency_arg(concurrency)
     if request.by_id:
         _needs_sharing_ids(inv)
-    terminal = is_terminal()
+    terminal = inv.can_prompt()
     if request.every_sharing and not yes and not dry_run and not terminal:
         raise UsageError(
             f"refusing to end every sharing of backup {request.backup_id} without --yes",
             hint="add --yes to confirm (there is no terminal to ask on)",
         )
-    inv.settings()
     out = inv.out()
     with inv.service(pool_size=concurrency) as api:
         plan = verb.plan_cancel(api, request)
@@ -340,7 +340,7 @@ def cancel(
             planned = verb.planned_cancel(plan)
             out.results(planned, bool(plan.share_ids), dry_run=True)
             return
-        if not plan.empty and not yes and terminal and not _confirm(api, plan):
+        if not plan.empty and not yes and terminal and not _confirm(inv, api, plan):
             out.notice("canceled nothing")
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
@@ -362,22 +362,19 @@ def _needs_sharing_ids(inv: Invocation) -> None:
         )
 
 
-def _confirm(api: SharingService, plan: CancelPlan) -> bool:
+def _confirm(inv: Invocation, api: SharingService, plan: CancelPlan) -> bool:
     from ..verbs.cancel import identify
 
     shown = 20
     identify(api, plan, at_most=shown)
     own = api.settings.project_id
     count = len(plan.share_ids)
-    print(f"About to end {count} sharing{'s' if count != 1 else ''}:", file=sys.stderr)
+    inv.say(f"About to end {count} sharing{'s' if count != 1 else ''}:")
     for share_id in plan.share_ids[:shown]:
-        print(f"  {_describe(plan.known.get(share_id), share_id, own)}", file=sys.stderr)
+        inv.say(f"  {_describe(plan.known.get(share_id), share_id, own)}")
     if count > shown:
-        print(f"  … and {count - shown} more", file=sys.stderr)
-    sys.stderr.write("Proceed? [y/N] ")  # the prompt goes to stderr: stdout is data
-    sys.stderr.flush()
-    answer = sys.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
+        inv.say(f"  … and {count - shown} more")
+    return inv.confirm("Proceed?")
 
 
 def _describe(share: Share | None, share_id: str, own_project: str) -> str:

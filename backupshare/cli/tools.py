@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 import typer
 
 from ..errors import ConfigError, UsageError
-from . import COMPLETE_VAR
-from .app import SuggestingGroup
-from .common import Invocation, is_terminal, single_command, with_common_options
+from .about import COMPLETE_VAR
+from .catalog import SuggestingGroup, single_command, unknown_command
+from .invocation import Invocation
+from .options import with_common_options
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
 
@@ -67,8 +67,6 @@ def help_command(
     ] = None,
 ) -> None:
     """Show the help of a command, or of backupshare itself."""
-    from .app import unknown_command
-
     parent = ctx.find_root()
     command: Any = parent.command
     for name in names or []:
@@ -162,7 +160,7 @@ def config_validate(inv: Invocation) -> None:
     out = inv.out()
     if problems:
         for problem in problems:
-            print(f"problem: {problem}", file=sys.stderr)
+            inv.say(f"problem: {problem}")
         raise ConfigError(f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}")
     out.notice(f"{path}: valid")
 
@@ -200,9 +198,8 @@ def config_init(
 
     flags = inv.flags
     name = flags.profile or os.environ.get("BACKUPSHARE_PROFILE") or "default"
-    ask = is_terminal()
     profile = build_profile(
-        ask,
+        inv if inv.can_prompt() else None,
         cloud=cloud,
         region=flags.region,
         service=flags.service,
@@ -219,27 +216,13 @@ def config_init(
     inv.out().notice(f"wrote profile {name!r} to {path} (mode 600)")
 
 
-def _prompt(question: str, default: str | None = None, *, secret: bool = False) -> str:
-    suffix = f" [{default}]" if default else ""
-    if secret:
-        import getpass
-
-        answer = getpass.getpass(f"{question}{suffix}: ", stream=sys.stderr)
-    else:
-        sys.stderr.write(f"{question}{suffix}: ")
-        sys.stderr.flush()
-        answer = sys.stdin.readline()
-        if not answer:
-            raise EOFError
-    return answer.strip() or (default or "")
-
-
 Check = Callable[[str], "str | None"]  # a problem with an answer, or None
 
 
-def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
-    """The profile mapping from flags, asking on a terminal for what is missing. A bad flag is
-    a usage error; a bad answer at the prompt says what is wrong and asks again."""
+def build_profile(terminal: Invocation | None, **given: str | None) -> dict[str, Any]:
+    """The profile mapping from flags, asking at the `terminal` (None: there is none to ask
+    at) for what is missing. A bad flag is a usage error; a bad answer at the prompt says what
+    is wrong and asks again."""
     from ..config import AUTH_METHODS, CLOUDS, url_problem
 
     def value(key: str, question: str, default: str | None, check: Check) -> str:
@@ -249,16 +232,16 @@ def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
             if problem:
                 raise UsageError(f"invalid --{key.replace('_', '-')} {flag!r}: {problem}")
             return flag
-        if not ask:
+        if terminal is None:
             if default is None:
                 raise UsageError(f"a profile needs --{key.replace('_', '-')}")
             return default
         while True:
-            answer = _prompt(question, default)
+            answer = terminal.ask(question, default)
             problem = check(answer)
             if not problem:
                 return answer
-            print(f"  {problem}; try again (Ctrl-C to stop)", file=sys.stderr)
+            terminal.say(f"  {problem}; try again (Ctrl-C to stop)")
 
     from ..config import SERVICES
 
@@ -292,8 +275,9 @@ def build_profile(ask: bool, **given: str | None) -> dict[str, Any]:
     secret_key = {"token": "token", "password": "password", "aksk": "secret_key"}[method]
     if given.get("secret_env"):
         auth[f"{secret_key}_env"] = given["secret_env"]
-    elif ask:
-        secret = _prompt(f"{secret_key.replace('_', ' ').capitalize()} (hidden)", secret=True)
+    elif terminal is not None:
+        question = f"{secret_key.replace('_', ' ').capitalize()} (hidden)"
+        secret = terminal.ask(question, secret=True)
         if secret:
             auth[secret_key] = secret
     else:

@@ -11,18 +11,21 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .routing import Answer, Call, Rejected, allow, json_body
 from .signature import SDK_DATE_FORMAT, parse_authorization, signature_matches
 
-if TYPE_CHECKING:
-    from .core import Emulator
-
 SIGNATURE_WINDOW = timedelta(minutes=15)
 
 
-def route(emulator: Emulator, call: Call) -> Answer | None:
+class HoldsIdentity(Protocol):
+    """What IAM's routes need of the emulator (core.Emulator, which imports this module)."""
+
+    identity: Identity
+
+
+def route(emulator: HoldsIdentity, call: Call) -> Answer | None:
     """IAM's two calls: a password login (201 + X-Subject-Token) and temporary AK/SK."""
     identity = emulator.identity
     if call.path in ("/v3/auth/tokens", "/v3/auth/tokens/"):

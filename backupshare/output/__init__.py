@@ -12,7 +12,6 @@ progress and errors go to stderr (docs/output.md).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -191,32 +190,39 @@ FORMATS: dict[str, Format] = {
 
 @dataclass
 class Output:
-    """Renders data for one invocation according to -o, -q, --no-color and the terminal."""
+    """Renders data for one invocation according to -o, -q, --no-color and the terminal; it
+    reads no environment (the Invocation hands it NO_COLOR and FORCE_COLOR as plain values)."""
 
     format: str = "table"
     quiet: bool = False
-    no_color: bool = False
+    no_color: bool = False  # --no-color or NO_COLOR
+    force_color: bool = False  # FORCE_COLOR: a pipe that ends at a terminal
     csv_safe: bool = False  # spreadsheet-safe CSV: a leading = + - @ is quoted with '
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     layout: Format = field(init=False, repr=False)  # the format's object, chosen once
 
     def __post_init__(self) -> None:
-        if self.format not in FORMATS:
-            raise ValueError(f"unknown output format {self.format!r}")
-        self.layout = FORMATS[self.format]
+        self.use_format(self.format)
+
+    def use_format(self, name: str) -> None:
+        """Lays out in the `-o` format `name` from now on (the profile's, once the settings are
+        known: whoever holds this Output follows)."""
+        if name not in FORMATS:
+            raise ValueError(f"unknown output format {name!r}")
+        self.format, self.layout = name, FORMATS[name]
 
     # -- console policy ------------------------------------------------------------------------
     @property
     def color(self) -> bool:
-        if self.no_color or os.environ.get("NO_COLOR"):
+        if self.no_color:
             return False
         return self.terminal
 
     @property
     def terminal(self) -> bool:
         """A person reads stdout (FORCE_COLOR says so for a pipe that ends at a terminal)."""
-        return bool(os.environ.get("FORCE_COLOR")) or self.stdout.isatty()
+        return self.force_color or self.stdout.isatty()
 
     @property
     def rich_table(self) -> bool:
