@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
-import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from .config import Secret
+from .private_files import private_dir, read_private, replace_privately
 
 ALGORITHM = "SDK-HMAC-SHA256"
 DATE_FORMAT = "%Y%m%dT%H%M%SZ"
@@ -108,6 +106,29 @@ def host_header(url: str) -> str:
         host = f"[{host}]"
     default_port = 443 if parts.scheme == "https" else 80
     return f"{host}:{parts.port}" if parts.port and parts.port != default_port else host
+
+
+class Secret:
+    """A credential whose str and repr are `***`; only the header writers call `reveal`."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
 @dataclass
@@ -252,17 +273,11 @@ class PasswordAuth:
             "token": token.value.reveal(),
             "expires_at": token.expires_at.isoformat(),
         }
-        import tempfile
-
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not private_dir(path.parent):
                 return  # someone else could read or swap it: no cache rather than a leak
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".token-")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, path)
+            replace_privately(path, json.dumps(record), prefix=".token-")
         except OSError:
             pass  # a cache we cannot write only costs a login next time
 
@@ -279,38 +294,6 @@ def forget_tokens(cache_dir: Path) -> int:
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
-
-
-def private_dir(folder: Path) -> bool:
-    """Whether only we (or root) own `folder` and nobody else can write it."""
-    try:
-        info = folder.stat()
-    except OSError:
-        return False
-    return _owned_by_us(info) and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def read_private(path: Path, limit: int) -> bytes:
-    """A cache file's bytes, if it is a regular file of ours that nobody else can read or write
-    and at most `limit` bytes; OSError otherwise (a FIFO neither blocks nor is read)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or not _owned_by_us(info):
-            raise OSError(f"{path}: not a regular file of ours")
-        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise OSError(f"{path}: others may read or write it")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            raw = handle.read(limit + 1)
-    finally:
-        os.close(fd)
-    if len(raw) > limit:
-        raise OSError(f"{path}: larger than a cache file can be")
-    return raw
-
-
-def _owned_by_us(info: os.stat_result) -> bool:
-    return info.st_uid in (os.getuid(), 0) if hasattr(os, "getuid") else True
 
 
 def login_body(username: str, password: str, domain: str, project_id: str | None) -> dict[str, Any]:

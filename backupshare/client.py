@@ -25,7 +25,15 @@ import urllib3.connection
 import urllib3.connectionpool
 
 from . import __version__
-from .auth import AkSkAuth, IssuedToken, PasswordAuth, TokenAuth, parse_expiry, utc_now
+from .auth import (
+    AkSkAuth,
+    IssuedToken,
+    PasswordAuth,
+    Secret,
+    TokenAuth,
+    parse_expiry,
+    utc_now,
+)
 from .config import Settings, is_loopback, mask_url
 from .errors import (
     AuthError,
@@ -284,8 +292,6 @@ class Client:
             raise UnexpectedResponse("unexpected response from IAM: no token expiry") from None
         if not token:
             raise UnexpectedResponse("unexpected response from IAM: no X-Subject-Token header")
-        from .config import Secret
-
         return IssuedToken(Secret(token), expires)
 
     # -- debug log -----------------------------------------------------------------------------

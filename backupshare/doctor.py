@@ -10,23 +10,17 @@ import os
 import socket
 import ssl
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from .config import (
-    Flags,
-    Settings,
-    config_path,
-    is_loopback,
-    load_settings,
-    mask_url,
-    permission_warnings,
-    read_config_file,
-)
+from .config import Flags, Settings, is_loopback, mask_url, permission_warnings
+from .config_file import config_path, read_config_file
 from .errors import BackupshareError, ConfigError, UnavailableError
+from .resolution import load_settings
 
 SKEW_LIMIT = 15 * 60  # the gateway rejects AK/SK dates further off than this
 SKEW_WARN = 60
@@ -48,12 +42,15 @@ def fail(check: str, error: BackupshareError, fix: str | None = None) -> Step:
     return Step(check, "fail", error.headline(), fix or error.hint or "", error.exit_code)
 
 
-def run_checks(flags: Flags) -> list[Step]:
-    steps = [_config_file(flags)]
+def run_checks(flags: Flags, env: Mapping[str, str] | None = None) -> list[Step]:
+    """Each check in turn, stopping at the first that fails (`env`: the environment the
+    settings come from, os.environ unless given)."""
+    env = os.environ if env is None else env
+    steps = [_config_file(flags, env)]
     if steps[-1].status == "fail":
         return steps
     try:
-        settings = load_settings(flags)
+        settings = load_settings(flags, env)
     except BackupshareError as exc:
         return [*steps, fail("profile", exc)]
     steps.append(
@@ -73,8 +70,8 @@ def run_checks(flags: Flags) -> list[Step]:
     return steps
 
 
-def _config_file(flags: Flags) -> Step:
-    path, explicit = config_path(flags.config, os.environ)
+def _config_file(flags: Flags, env: Mapping[str, str]) -> Step:
+    path, explicit = config_path(flags.config, env)
     if not path.exists():
         if explicit:
             return fail(

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import settings
 
-from backupshare.config import AuthSettings, Secret, Settings
+from backupshare.auth import Secret
+from backupshare.config import AuthSettings, Settings
 from backupshare.emulator import EmulatorConfig, Fault, RunningEmulator, start
 from backupshare.emulator.server import DEFAULT_PROJECT, DEFAULT_TOKEN
 

@@ -16,8 +16,8 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backupshare.auth import AkSkAuth, PasswordAuth, canonical_request, signature
-from backupshare.config import AuthSettings, Secret
+from backupshare.auth import AkSkAuth, PasswordAuth, Secret, canonical_request, signature
+from backupshare.config import AuthSettings
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_USER
 from backupshare.errors import AuthError

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backupshare.config import Flags, load_settings, parse_yaml, validate_file
+from backupshare.config import Flags
+from backupshare.config_file import parse_yaml, validate_file
 from backupshare.errors import ConfigError
+from backupshare.resolution import load_settings
 
 from .conftest import OWN, P1
 
@@ -314,7 +316,7 @@ def test_secret_command_failures_do_not_show_output(
 
 
 def test_secret_command_timeout(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("backupshare.config.SECRET_COMMAND_TIMEOUT", 0.2)
+    monkeypatch.setattr("backupshare.resolution.SECRET_COMMAND_TIMEOUT", 0.2)
     path = profile_with(
         isolated,
         f'{{method: token, token_command: "{sys.executable} -c \\"import time; time.sleep(5)\\""}}',

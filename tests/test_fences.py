@@ -16,7 +16,7 @@ FENCES = {
     "requests": ("client.py", "auth.py", "emulator/"),
     "urllib3": ("client.py", "auth.py", "emulator/"),
     "rich": ("output/",),
-    "yaml": ("config.py", "output/"),
+    "yaml": ("config_file.py", "output/"),
 }
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from backupshare.config import Flags, load_settings, read_config_file, validate_file
+from backupshare.config import Flags
+from backupshare.config_file import read_config_file, validate_file
 from backupshare.emulator import RunningEmulator
+from backupshare.resolution import load_settings
 
 from .conftest import BACKUP, BIN, OWN, P1, ROOT, UUID_RE, readme_block
 

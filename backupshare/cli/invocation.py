@@ -69,7 +69,7 @@ class Invocation:
     def settings(self) -> Settings:
         """The profile's settings, resolved once (their warnings said once)."""
         if self.resolved is None:
-            from ..config import load_settings
+            from ..resolution import load_settings
 
             self.resolved = load_settings(self.flags, self.env)
             self._update_output()  # the profile's `output:`, for an Output taken before, too

@@ -17,7 +17,7 @@ from .invocation import Invocation
 
 def complete_profiles(incomplete: str) -> list[str]:
     """Profile names from the config file alone (no network in completion)."""
-    from ..config import config_path, read_config_file
+    from ..config_file import config_path, read_config_file
 
     try:
         path, _ = config_path(None, os.environ)  # completion runs before any Invocation

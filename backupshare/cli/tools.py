@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
@@ -83,9 +82,9 @@ def help_command(
 @with_common_options
 def config_path_cmd(inv: Invocation) -> None:
     """Print the config file in use."""
-    from ..config import config_path
+    from ..config_file import config_path
 
-    path, _ = config_path(inv.flags.config, os.environ)
+    path, _ = config_path(inv.flags.config, inv.env)
     print(path)
 
 
@@ -93,12 +92,13 @@ def config_path_cmd(inv: Invocation) -> None:
 @with_common_options
 def config_profiles(inv: Invocation) -> None:
     """List the profile names of the config file."""
-    from ..config import config_path, read_config_file
+    from ..config import profile_name
+    from ..config_file import config_path, read_config_file
 
-    path, _ = config_path(inv.flags.config, os.environ)
+    path, _ = config_path(inv.flags.config, inv.env)
     data = read_config_file(path)
     profiles = data.get("profiles") or {}
-    default = data.get("default_profile") or "default"
+    default, _ = profile_name(None, inv.env, data)  # the one a run uses without --profile
     records = [{"profile": str(name), "default": name == default} for name in profiles]
     inv.out().documents(records, ["profile", "default"])
 
@@ -108,9 +108,9 @@ def config_profiles(inv: Invocation) -> None:
 def config_forget_tokens(inv: Invocation) -> None:
     """Delete cached IAM tokens (password auth); the next command logs in again."""
     from ..auth import forget_tokens
-    from ..config import cache_dir
+    from ..config_file import cache_dir
 
-    folder = cache_dir(os.environ)
+    folder = cache_dir(inv.env)
     removed = forget_tokens(folder)
     inv.out().notice(f"removed {removed} cached token{'s' if removed != 1 else ''} from {folder}")
 
@@ -153,9 +153,9 @@ def config_show(inv: Invocation) -> None:
 @with_common_options
 def config_validate(inv: Invocation) -> None:
     """Check a config file; list every problem (exit 0 when valid, 3 when not)."""
-    from ..config import config_path, read_config_file, validate_file
+    from ..config_file import config_path, read_config_file, validate_file
 
-    path, _ = config_path(inv.flags.config, os.environ)
+    path, _ = config_path(inv.flags.config, inv.env)
     problems = validate_file(read_config_file(path), path)
     out = inv.out()
     if problems:
@@ -194,10 +194,10 @@ def config_init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing profile.")] = False,
 ) -> None:
     """Write a profile (asks on a terminal; never takes a secret on the command line)."""
-    from ..config import config_path, write_profile
+    from ..config import profile_name
+    from ..config_file import config_path, read_config_file, write_profile
 
     flags = inv.flags
-    name = flags.profile or os.environ.get("BACKUPSHARE_PROFILE") or "default"
     profile = build_profile(
         inv if inv.can_prompt() else None,
         cloud=cloud,
@@ -211,7 +211,9 @@ def config_init(
         access_key=access_key,
         secret_env=secret_env,
     )
-    path, _ = config_path(flags.config, os.environ)
+    path, _ = config_path(flags.config, inv.env)
+    existing = read_config_file(path) if path.exists() else {}
+    name, _ = profile_name(flags.profile, inv.env, existing)  # the one a run would use
     write_profile(path, name, profile, force=force)
     inv.out().notice(f"wrote profile {name!r} to {path} (mode 600)")
 
@@ -321,7 +323,7 @@ def doctor(inv: Invocation) -> None:
     """Check config, endpoint, credentials and clock step by step, each with a fix."""
     from ..doctor import run_checks
 
-    steps = run_checks(inv.flags)
+    steps = run_checks(inv.flags, inv.env)
     out = inv.out()
     records = [step.to_dict() for step in steps]
     out.documents(records, ["check", "status", "detail", "fix"])
