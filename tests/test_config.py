@@ -6,8 +6,10 @@ import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -387,3 +389,33 @@ def test_fuzzed_text_only_ever_raises_config_errors(isolated: Path, text: str) -
     path.write_text(text, errors="surrogateescape")
     with contextlib.suppress(ConfigError):
         load_settings(Flags(config=str(path)), {"HOME": str(isolated)})
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "data", "expected"),
+    [
+        ("cli", {"BACKUPSHARE_PROFILE": "env"}, {"default_profile": "file"}, ("cli", True)),
+        (None, {"BACKUPSHARE_PROFILE": "env"}, {"default_profile": "file"}, ("env", True)),
+        (None, {}, {"default_profile": "file"}, ("file", True)),
+        (None, {"BACKUPSHARE_PROFILE": ""}, {}, ("default", False)),
+    ],
+)
+def test_one_rule_names_the_profile(
+    flag: str | None, env: dict[str, str], data: dict[str, str], expected: tuple[str, bool]
+) -> None:
+    from backupshare.config import profile_name
+
+    assert profile_name(flag, env, data) == expected
+
+
+def test_config_init_without_profile_writes_the_profile_a_run_uses(
+    cli: Any, isolated: Path
+) -> None:
+    # config init and every other command agree on which profile is meant: the file's
+    # default_profile, not a `default` no command would read
+    path = isolated / ".config" / "backupshare" / "config.yaml"
+    flags = ("--endpoint", "http://127.0.0.1:1", "--project-id", P1, "--auth-method", "token")
+    assert cli("config", "init", *flags, "--secret-env", "T", "-p", "prod").code == 0
+    again = cli("config", "init", *flags, "--secret-env", "T2", "--force")
+    assert again.code == 0 and "wrote profile 'prod'" in again.err
+    assert list(yaml.safe_load(path.read_text())["profiles"]) == ["prod"]
