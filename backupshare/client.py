@@ -71,7 +71,7 @@ Logger = Callable[[str], None]
 class Client:
     """HTTP for one invocation: one pooled session, auth, attempt deadlines, retries of what
     is safe, no redirects, and every failure turned into one of our errors. What the calls
-    mean is the service modules' (vbs.py)."""
+    mean is the service modules' (vbs.py, cbr.py)."""
 
     def __init__(
         self,

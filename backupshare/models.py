@@ -54,13 +54,6 @@ def _optional_str(record: dict[str, Any], key: str) -> str | None:
     return str(value)
 
 
-def _required_str(record: dict[str, Any], key: str, what: str) -> str:
-    value = record.get(key)
-    if not isinstance(value, str) or not value:
-        raise UnexpectedResponse(f"unexpected response: {what} without a valid {key!r}")
-    return value
-
-
 def _required_id(record: dict[str, Any], key: str, normalize: Any, what: str = "sharing") -> str:
     """An id the client acts on (puts in a URL, matches, deletes): as strict as a user's."""
     value = record.get(key)

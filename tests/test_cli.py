@@ -444,3 +444,18 @@ def test_a_bad_id_is_reported_before_a_missing_config(
     monkeypatch.delenv("BACKUPSHARE_TOKEN")
     result = cli("share", BACKUP, "nope")
     assert result.code == 2 and result.err.startswith("error: invalid project id 'nope'")
+
+
+def test_each_commands_help_line_is_written_once() -> None:
+    # app.COMMANDS holds each command's help line; a docstring on its function would never be
+    # shown, and editing it would change nothing (a trap for the next maintainer)
+    from backupshare.cli.app import COMMANDS, app
+    from backupshare.cli.typer_internals import click_command
+
+    root = click_command(app)
+    commands = {name: root.get_command(None, name) for name in COMMANDS}
+    assert all(commands[name].help == COMMANDS[name][1] for name in COMMANDS)
+    documented = [
+        name for name, c in commands.items() if c.callback is not None and c.callback.__doc__
+    ]
+    assert documented == []

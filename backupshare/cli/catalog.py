@@ -12,8 +12,10 @@ from typer.core import TyperGroup
 
 from ..errors import UsageError
 
-# name: (module in this package, one-line help). Commands are built only when used, so
-# `backupshare share --help` does not pay for building every other command (see benchmarks/).
+# name: (module in this package, one-line help). The help is written here once: the command
+# functions carry no docstring (Typer would show this line, not theirs). Commands are built
+# only when used, so `backupshare share --help` does not pay for building every other command
+# (see benchmarks/).
 COMMANDS = {
     "share": ("shares", "Share a backup with one or more projects (safe to re-run)."),
     "backups": ("shares", "List this project's backups, newest first: what there is to share."),

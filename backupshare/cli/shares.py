@@ -163,7 +163,6 @@ def backups(
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
-    """List this project's backups, newest first: what there is to share."""
     from ..models import BackupQuery
     from ..verbs.find import list_backups
 
@@ -213,7 +212,6 @@ def list_shares(
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
-    """List sharings made by this project (or, with --shared-with-me, made to it)."""
     from ..models import ListQuery
     from ..verbs import find
 
@@ -285,7 +283,6 @@ def show(
         ),
     ],
 ) -> None:
-    """Show one sharing with its backup's details."""
     from ..verbs.find import show_share
 
     sid = arguments.uuid_arg(share_id, "sharing id")
@@ -317,7 +314,6 @@ def cancel(
         int, typer.Option("--concurrency", metavar="N", help="Parallel requests.")
     ] = 8,
 ) -> None:
-    """End sharings: by sharing id, or every (or some) sharing of one backup."""
     from ..verbs import cancel as verb
 
     request = arguments.cancel_request(
@@ -404,7 +400,6 @@ def accept(
         ),
     ] = None,
 ) -> None:
-    """Accept a CBR backup another project shared with this one, into one of its vaults."""
     from ..verbs.receive import answer_offer
 
     backup = arguments.uuid_arg(backup_id, "backup id")
@@ -424,7 +419,6 @@ def reject(
         ),
     ],
 ) -> None:
-    """Reject a CBR backup another project shared with this one."""
     from ..verbs.receive import answer_offer
 
     backup = arguments.uuid_arg(backup_id, "backup id")

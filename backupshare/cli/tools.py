@@ -1,4 +1,5 @@
-"""config, doctor, emulator and completion: the commands around the four that share."""
+"""config, doctor, emulator, completion and help: the commands around the ones that share
+(cli/shares.py)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,6 @@ def help_command(
         typer.Argument(metavar="COMMAND", help="A command (and subcommand).", show_default=False),
     ] = None,
 ) -> None:
-    """Show the help of a command, or of backupshare itself."""
     parent = ctx.find_root()
     command: Any = parent.command
     for name in names or []:
@@ -320,7 +320,6 @@ def _required(answer: str) -> str | None:
 # -- doctor --------------------------------------------------------------------------------------
 @with_common_options
 def doctor(inv: Invocation) -> None:
-    """Check config, endpoint, credentials and clock step by step, each with a fix."""
     from ..doctor import run_checks
 
     steps = run_checks(inv.flags, inv.env)
@@ -334,7 +333,6 @@ def doctor(inv: Invocation) -> None:
 
 # -- emulator, completion ------------------------------------------------------------------------
 def emulator(ctx: typer.Context) -> None:
-    """Run the local emulator of the VBS and CBR APIs (see --help for its options)."""
     from ..emulator.__main__ import main as emulator_main
 
     raise typer.Exit(emulator_main(ctx.args))
@@ -343,7 +341,6 @@ def emulator(ctx: typer.Context) -> None:
 def completion(
     shell: Annotated[str, typer.Argument(help="bash, zsh, fish or powershell.", metavar="SHELL")],
 ) -> None:
-    """Print the shell completion script."""
     if shell not in SHELLS:
         raise UsageError(f"invalid shell {shell!r}: choose one of {', '.join(SHELLS)}")
     print(completion_script(shell))

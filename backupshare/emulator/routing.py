@@ -82,6 +82,3 @@ def json_body(body: bytes, invalid: Callable[[], Rejected]) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise invalid() from None
-
-
-Route = Callable[[Any, Call], "Answer | None"]
