@@ -1,6 +1,7 @@
-"""HTTP: one pooled requests session, timeouts, retries, error mapping (paging: paging.py).
+"""HTTP: one pooled requests session, deadlines, retries, no redirects, proxies and trust.
 
-This is the only module that imports requests; vbs.py and cbr.py say what each call means.
+This is the only module that imports requests; vbs.py and cbr.py say what each call means,
+responses.py what an error answer says, paging.py how pages add up to a listing.
 Every answer that is not what docs/wire.md documents leaves here as one of our exceptions
 (errors.py), carrying status, service code, message, request ids and a hint — never a KeyError
 or a JSONDecodeError.
@@ -17,7 +18,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -39,11 +39,18 @@ from .errors import (
     AuthError,
     BackupshareError,
     ConfigError,
-    NotFoundError,
-    RejectedError,
     TlsError,
     UnavailableError,
     UnexpectedResponse,
+)
+from .responses import (
+    decode_json,
+    error_from_response,
+    parse_retry_after,
+    redact_body,
+    redact_headers,
+    request_ids,
+    snippet,
 )
 
 if TYPE_CHECKING:
@@ -59,11 +66,6 @@ BACKOFF_CAP = 20.0
 RETRY_AFTER_CAP = 60.0
 # A runaway body is an error, not an out-of-memory: the largest legitimate page is far smaller.
 MAX_BODY_BYTES = 64 * 1024 * 1024
-REQUEST_ID_HEADERS = ("X-Request-Id", "X-Openstack-Request-Id", "X-Compute-Request-Id")
-SENSITIVE_HEADERS = frozenset(
-    {"x-auth-token", "authorization", "x-security-token", "x-subject-token", "proxy-authorization"}
-)
-SENSITIVE_FIELDS = frozenset({"password", "secret", "secret_key", "securitytoken", "access"})
 
 Logger = Callable[[str], None]
 
@@ -287,7 +289,7 @@ class Client:
             raise error
         token = response.headers.get("X-Subject-Token")
         try:
-            expires = parse_expiry(_decode_json(raw)["token"]["expires_at"])
+            expires = parse_expiry(decode_json(raw)["token"]["expires_at"])
         except (ValueError, KeyError, TypeError):
             raise UnexpectedResponse("unexpected response from IAM: no token expiry") from None
         if not token:
@@ -522,14 +524,6 @@ def _read_bounded(response: requests.Response) -> bytes:
     return b"".join(chunks)
 
 
-def _decode_json(raw: bytes) -> Any:
-    """The decoded body; nesting too deep to decode is an unreadable answer (ValueError)."""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
-
-
 def _decode_success(response: requests.Response, raw: bytes, method: str) -> Any:
     if not raw.strip():
         if method in ("DELETE",):
@@ -540,107 +534,18 @@ def _decode_success(response: requests.Response, raw: bytes, method: str) -> Any
             request_ids=request_ids(response.headers),
         )
     try:
-        return _decode_json(raw)
+        return decode_json(raw)
     except (UnicodeDecodeError, ValueError):
         if method == "DELETE":
             return None  # DELETE documents no body; whatever came with the 2xx is not ours
         kind = response.headers.get("Content-Type", "unknown content type")
         raise UnexpectedResponse(
             f"unexpected response: HTTP {response.status_code} is not JSON ({kind}): "
-            f"{_snippet(raw)}",
+            f"{snippet(raw)}",
             hint="a proxy or portal may be answering instead of the service; check the endpoint",
             status=response.status_code,
             request_ids=request_ids(response.headers),
         ) from None
-
-
-def request_ids(headers: Any, body: Any = None) -> tuple[str, ...]:
-    ids = [headers[name] for name in REQUEST_ID_HEADERS if headers.get(name)]
-    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
-        ids.append(body["request_id"])
-    return tuple(dict.fromkeys(ids))
-
-
-def extract_error(body: Any, depth: int = 1) -> tuple[str | None, str | None]:
-    """(code, message) from any of the three error shapes, one level of nesting deep."""
-    if not isinstance(body, dict):
-        return None, None
-    for code_key, message_key in (("error_code", "error_msg"), ("code", "message")):
-        if code_key in body or message_key in body:
-            code, message = body.get(code_key), body.get(message_key)
-            return (
-                str(code) if code is not None else None,
-                str(message) if message is not None else None,
-            )
-    if depth == 0:
-        return None, None
-    for value in body.values():
-        if isinstance(value, dict):
-            code, message = extract_error(value, depth - 1)
-            if code is not None or message is not None:
-                return code, message
-    return None, None
-
-
-def error_from_response(
-    status: int, headers: Any, raw: bytes, *, url: str = ""
-) -> BackupshareError:
-    """Our exception for a non-2xx answer, whatever shape (or no shape) its body has."""
-    try:
-        body: Any = _decode_json(raw) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
-        body = None
-    code, message = extract_error(body)
-    if not message:
-        snippet = _snippet(raw) if body is None else ""
-        message = snippet or _reason_phrase(status)
-    ids = request_ids(headers, body)
-    kind, hint = _classify(status, code)
-    return kind(message, hint=hint, status=status, code=code, request_ids=ids)
-
-
-_AUTH_HINTS = {
-    "APIG.0301": "the credentials are wrong; check the profile's token, user or keys",
-    "APIG.0303": "the AK/SK signature was refused: check access_key/secret_key and the clock "
-    "(dates more than 15 min off are rejected); the key locks after 5 failures",
-    "APIG.0307": "the token has expired; get a new one",
-    "APIG.0302": "these credentials are not allowed to do this; ask for VBS permissions",
-}
-
-
-def _classify(status: int, code: str | None) -> tuple[type[BackupshareError], str | None]:
-    if status in (401, 403):
-        default = (
-            "check the profile's credentials (`backupshare doctor`)"
-            if status == 401
-            else "these credentials lack permission for this project or action"
-        )
-        return AuthError, _AUTH_HINTS.get(code or "", default)
-    if status == 404:
-        return NotFoundError, "check the id and the profile's project"
-    if status == 429:
-        return UnavailableError, "the service is throttling requests; retry later"
-    if status >= 500:
-        return UnavailableError, "the service failed; retry later"
-    return RejectedError, None
-
-
-def _reason_phrase(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return f"HTTP {status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"HTTP {status}"
-
-
-def _snippet(raw: bytes, limit: int = 120) -> str:
-    text = raw.decode("utf-8", "replace")
-    if "<" in text and ">" in text:
-        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S)
-        text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
-    text = " ".join(text.split())
-    return text[:limit] + ("…" if len(text) > limit else "")
 
 
 def _host(url: str) -> str:
@@ -666,35 +571,3 @@ def _reason(exc: Exception) -> str:
     if "ConnectionResetError" in text or "Connection reset" in text:
         return "the connection was reset"
     return text[:200] or exc.__class__.__name__
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if unusable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - utc_now()).total_seconds())
-
-
-def redact_headers(headers: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if k.lower() in SENSITIVE_HEADERS else v) for k, v in headers.items()}
-
-
-def redact_body(body: Any) -> Any:
-    if isinstance(body, dict):
-        return {
-            k: ("***" if k.lower() in SENSITIVE_FIELDS else redact_body(v)) for k, v in body.items()
-        }
-    if isinstance(body, list):
-        return [redact_body(item) for item in body]
-    return body

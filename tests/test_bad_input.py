@@ -302,7 +302,7 @@ def test_fuzzed_bodies_never_escape_as_anything_but_our_errors(body: Any) -> Non
     raw=st.binary(max_size=200), status=st.sampled_from([400, 401, 403, 404, 409, 429, 500, 503])
 )
 def test_fuzzed_error_bodies_always_make_an_error(raw: bytes, status: int) -> None:
-    from backupshare.client import error_from_response
+    from backupshare.responses import error_from_response
 
     error = error_from_response(status, {"X-Request-Id": "r"}, raw)
     assert isinstance(error, BackupshareError) and error.status == status

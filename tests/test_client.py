@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from backupshare import __version__
-from backupshare.client import extract_error, parse_retry_after
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import (
     AuthError,
@@ -17,6 +16,7 @@ from backupshare.errors import (
     UnexpectedResponse,
 )
 from backupshare.models import ListQuery
+from backupshare.responses import extract_error, parse_retry_after
 from backupshare.vbs import Vbs
 
 from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3, fault, token_settings
