@@ -120,9 +120,9 @@ def test_no_module_imports_a_package_above_it() -> None:
 
 
 def test_no_module_holds_two_kinds_of_knowledge_by_its_length() -> None:
-    # Past ~600 lines a module usually holds two kinds of knowledge (DESIGN.md); the emulator's
-    # HTTP side is the one known exception. The margin keeps a small addition from failing
-    # here; a real second concern does not fit in it.
+    # Past ~600 lines a module usually holds two kinds of knowledge (the design notes); the
+    # emulator's HTTP side is the one known exception. The margin keeps a small addition from
+    # failing here; a real second concern does not fit in it.
     long = [
         f"{path.relative_to(PACKAGE).as_posix()}: {length} lines"
         for path in sorted(PACKAGE.rglob("*.py"))
