@@ -5,19 +5,18 @@ the Invocation hands in (its stdin)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from ..errors import (
-    UsageError,
-)
-from ..models import (
-    normalize_project_id,
-    normalize_uuid,
-)
+from ..errors import UsageError
+from ..models import ListQuery, normalize_project_id, normalize_uuid
+from ..registry import sort_keys
 from ..verbs.cancel import CancelRequest
 from ..verbs.share import BackupChoice, ShareRequest
+
+if TYPE_CHECKING:
+    from ..service import SharingService
 
 MAX_IDS_FILE_BYTES = 1024 * 1024
 
@@ -234,3 +233,76 @@ def concurrency_arg(concurrency: int) -> int:
     if not 1 <= concurrency <= 64:
         raise UsageError(f"invalid --concurrency {concurrency}: must be 1 to 64")
     return concurrency
+
+
+# -- list-shares and cancel: checks that depend on what the profile's service can do -------------
+OPTION_OF = {"to_project_id": "--to-project", "from_project_id": "--from-project"}
+
+
+def list_query(
+    service: Callable[[], type[SharingService]],
+    filters: dict[str, str | None],
+    *,
+    shared_with_me: bool,
+    sort_key: str | None,
+    sort_dir: str | None,
+    limit: int | None,
+    page_size: int,
+) -> ListQuery:
+    """list-shares' options as a query. `service()` (the profile's service class) is asked
+    only when an option needs it: --status (a backup's status on VBS, the member's own on
+    CBR), and at the end, to refuse what it cannot honour rather than drop it silently."""
+    checks: dict[str, Callable[[str], str]] = {
+        "backup_id": lambda value: uuid_arg(value, "backup id"),
+        "to_project_id": project_id_arg,
+        "from_project_id": project_id_arg,
+        "volume_id": lambda value: uuid_arg(value, "volume id"),
+        "status": lambda value: choice("--status", value, service().sharing_statuses),
+    }
+    given = tuple(
+        (key, checks.get(key, str)(value)) for key, value in filters.items() if value is not None
+    )
+    check_choice("--sort-key", sort_key, sort_keys())
+    check_choice("--sort-dir", sort_dir, ("asc", "desc"))
+    check_paging(limit, page_size)
+    query = ListQuery(given, shared_with_me, sort_key, sort_dir)
+    refuse_unhonoured_options(service(), query)
+    return query
+
+
+def choice(option: str, value: str, choices: tuple[str, ...]) -> str:
+    check_choice(option, value, choices)
+    return value
+
+
+def refuse_unhonoured_options(kind: type[SharingService], query: ListQuery) -> None:
+    """An option the service cannot honour is refused, never silently dropped."""
+    honoured = kind.list_filters
+    given = [OPTION_OF.get(key, f"--{key.replace('_', '-')}") for key, _ in query.filters
+             if honoured is not None and key not in honoured]  # fmt: skip
+    if not kind.sort_keys:
+        given += [f"--{name.replace('_', '-')}" for name in ("sort_key", "sort_dir")
+                  if getattr(query, name)]  # fmt: skip
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: not available on {kind.name.upper()}",
+            hint=kind.unsupported_hint,
+        )
+
+
+def check_sharing_ids(kind: type[SharingService]) -> None:
+    """SHARE_IDs (or --ids-file) mean something only to a service whose sharings have ids."""
+    if not kind.addresses_sharings_by_id:
+        raise UsageError(
+            "CBR sharings have no ids of their own: they are ended by backup and project",
+            hint="backupshare cancel --backup-id BACKUP_ID [--to-project PROJECT_ID …]",
+        )
+
+
+def check_confirmation(request: CancelRequest, *, yes: bool, dry_run: bool, terminal: bool) -> None:
+    """Ending every sharing of a backup is confirmed: by --yes, or by a person at a terminal."""
+    if request.every_sharing and not yes and not dry_run and not terminal:
+        raise UsageError(
+            f"refusing to end every sharing of backup {request.backup_id} without --yes",
+            hint="add --yes to confirm (there is no terminal to ask on)",
+        )

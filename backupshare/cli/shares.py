@@ -8,15 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import UsageError
 from ..registry import service_class, sort_keys
-from . import arguments
 from .catalog import single_command
 from .invocation import Invocation
 from .options import with_common_options
 
 if TYPE_CHECKING:
-    from ..models import Backup, ListQuery, Share
+    from ..models import Backup, Share
     from ..service import SharingService
     from ..verbs.cancel import CancelPlan
 
@@ -113,6 +111,7 @@ def share(
     ] = False,
 ) -> None:
     from ..verbs.share import refuse_own_project, run_share
+    from . import arguments
 
     request = arguments.share_request(
         backup, project_ids or [], projects_file=projects_file, volume_id=volume_id,
@@ -165,6 +164,7 @@ def backups(
 ) -> None:
     from ..models import BackupQuery
     from ..verbs.find import list_backups
+    from . import arguments
 
     query = BackupQuery(
         volume_id=arguments.uuid_arg(volume_id, "volume id") if volume_id else None,
@@ -212,26 +212,23 @@ def list_shares(
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
-    from ..models import ListQuery
     from ..verbs import find
+    from . import arguments
 
-    filters = []
-    for option, value, check in (
-        ("backup_id", backup_id, lambda v: arguments.uuid_arg(v, "backup id")),
-        ("to_project_id", to_project, arguments.project_id_arg),
-        ("from_project_id", from_project, arguments.project_id_arg),
-        ("volume_id", volume_id, lambda v: arguments.uuid_arg(v, "volume id")),
-        ("name", name, str),
-        ("status", status, lambda v: _status_arg(_statuses(inv))(v)),
-        ("availability_zone", availability_zone, str),
-    ):
-        if value is not None:
-            filters.append((option, check(value)))
-    arguments.check_choice("--sort-key", sort_key, SORT_KEYS)
-    arguments.check_choice("--sort-dir", sort_dir, ("asc", "desc"))
-    arguments.check_paging(limit, page_size)
-    query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
-    _refuse_unhonoured_options(inv, query)
+    filters = {
+        "backup_id": backup_id,
+        "to_project_id": to_project,
+        "from_project_id": from_project,
+        "volume_id": volume_id,
+        "name": name,
+        "status": status,
+        "availability_zone": availability_zone,
+    }
+    query = arguments.list_query(
+        lambda: service_class(inv.settings().service),  # read only when an option needs it
+        filters, shared_with_me=shared_with_me, sort_key=sort_key, sort_dir=sort_dir,
+        limit=limit, page_size=page_size,
+    )  # fmt: skip
     out = inv.out()
     with inv.service() as api:
         if count:
@@ -239,38 +236,6 @@ def list_shares(
             return
         pages = find.list_shares(api, query, page_size=page_size, limit=limit)
         out.shares(pages, shared_with_me=shared_with_me)
-
-
-OPTION_OF = {"to_project_id": "--to-project", "from_project_id": "--from-project"}
-
-
-def _refuse_unhonoured_options(inv: Invocation, query: ListQuery) -> None:
-    """An option the service cannot honour is refused, never silently dropped."""
-    kind = service_class(inv.settings().service)
-    honoured = kind.list_filters
-    given = [OPTION_OF.get(key, f"--{key.replace('_', '-')}") for key, _ in query.filters
-             if honoured is not None and key not in honoured]  # fmt: skip
-    if not kind.sort_keys:
-        given += [f"--{name.replace('_', '-')}" for name in ("sort_key", "sort_dir")
-                  if getattr(query, name)]  # fmt: skip
-    if given:
-        raise UsageError(
-            f"{', '.join(given)}: not available on {kind.name.upper()}",
-            hint=kind.unsupported_hint,
-        )
-
-
-def _statuses(inv: Invocation) -> tuple[str, ...]:
-    """--status is the backup's status on VBS, the member's (the sharing's own) on CBR."""
-    return service_class(inv.settings().service).sharing_statuses
-
-
-def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        arguments.check_choice("--status", value, statuses)
-        return value
-
-    return check
 
 
 @with_common_options
@@ -284,6 +249,7 @@ def show(
     ],
 ) -> None:
     from ..verbs.find import show_share
+    from . import arguments
 
     sid = arguments.uuid_arg(share_id, "sharing id")
     with inv.service() as api:
@@ -315,19 +281,16 @@ def cancel(
     ] = 8,
 ) -> None:
     from ..verbs import cancel as verb
+    from . import arguments
 
     request = arguments.cancel_request(
         share_ids or [], ids_file, backup_id, to_project or [], inv.stdin_bytes()
     )
     arguments.concurrency_arg(concurrency)
     if request.by_id:
-        _needs_sharing_ids(inv)
+        arguments.check_sharing_ids(service_class(inv.settings().service))
     terminal = inv.can_prompt()
-    if request.every_sharing and not yes and not dry_run and not terminal:
-        raise UsageError(
-            f"refusing to end every sharing of backup {request.backup_id} without --yes",
-            hint="add --yes to confirm (there is no terminal to ask on)",
-        )
+    arguments.check_confirmation(request, yes=yes, dry_run=dry_run, terminal=terminal)
     out = inv.out()
     with inv.service(pool_size=concurrency) as api:
         plan = verb.plan_cancel(api, request)
@@ -348,14 +311,6 @@ def cancel(
     error = outcome.error()
     if error:
         raise error
-
-
-def _needs_sharing_ids(inv: Invocation) -> None:
-    if not service_class(inv.settings().service).addresses_sharings_by_id:
-        raise UsageError(
-            "CBR sharings have no ids of their own: they are ended by backup and project",
-            hint="backupshare cancel --backup-id BACKUP_ID [--to-project PROJECT_ID …]",
-        )
 
 
 def _confirm(inv: Invocation, api: SharingService, plan: CancelPlan) -> bool:
@@ -401,6 +356,7 @@ def accept(
     ] = None,
 ) -> None:
     from ..verbs.receive import answer_offer
+    from . import arguments
 
     backup = arguments.uuid_arg(backup_id, "backup id")
     vault_id = arguments.uuid_arg(vault, "vault id") if vault else None
@@ -420,6 +376,7 @@ def reject(
     ],
 ) -> None:
     from ..verbs.receive import answer_offer
+    from . import arguments
 
     backup = arguments.uuid_arg(backup_id, "backup id")
     with inv.service() as api:
