@@ -294,7 +294,8 @@ def check_sharing_ids(kind: type[SharingService]) -> None:
     """SHARE_IDs (or --ids-file) mean something only to a service whose sharings have ids."""
     if not kind.addresses_sharings_by_id:
         raise UsageError(
-            "CBR sharings have no ids of their own: they are ended by backup and project",
+            f"{kind.name.upper()} sharings have no ids of their own: they are ended by backup "
+            "and project",
             hint="backupshare cancel --backup-id BACKUP_ID [--to-project PROJECT_ID …]",
         )
 

@@ -225,7 +225,7 @@ def build_profile(terminal: Invocation | None, **given: str | None) -> dict[str,
     """The profile mapping from flags, asking at the `terminal` (None: there is none to ask
     at) for what is missing. A bad flag is a usage error; a bad answer at the prompt says what
     is wrong and asks again."""
-    from ..config import AUTH_METHODS, CLOUDS, url_problem
+    from ..config import AUTH_METHODS, CLOUDS, METHOD_KEYS, SECRET_KEYS, url_problem
 
     def value(key: str, question: str, default: str | None, check: Check) -> str:
         flag = given.get(key)
@@ -269,12 +269,12 @@ def build_profile(terminal: Invocation | None, **given: str | None) -> dict[str,
         _one_of("auth method", AUTH_METHODS),
     )
     auth: dict[str, Any] = {"method": method}
-    if method == "password":
-        auth["username"] = value("username", "IAM user name", None, _required)
-        auth["domain"] = value("domain", "Account (domain) name", None, _required)
-    if method == "aksk":
-        auth["access_key"] = value("access_key", "Access key (AK)", None, _required)
-    secret_key = {"token": "token", "password": "password", "aksk": "secret_key"}[method]
+    # What each method needs is the settings table's (config.METHOD_KEYS): its plain keys are
+    # asked for here, its one secret comes from --secret-env or a hidden prompt.
+    for key in METHOD_KEYS[method]:
+        if key not in SECRET_KEYS:
+            auth[key] = value(key, QUESTIONS[key], None, _required)
+    [secret_key] = [key for key in METHOD_KEYS[method] if key in SECRET_KEYS]
     if given.get("secret_env"):
         auth[f"{secret_key}_env"] = given["secret_env"]
     elif terminal is not None:
@@ -290,6 +290,13 @@ def build_profile(terminal: Invocation | None, **given: str | None) -> dict[str,
         )
     profile["auth"] = auth
     return profile
+
+
+QUESTIONS = {  # config init's prompt for each plain key of an auth method
+    "username": "IAM user name",
+    "domain": "Account (domain) name",
+    "access_key": "Access key (AK)",
+}
 
 
 def _one_of(what: str, choices: Iterable[str]) -> Check:
