@@ -102,6 +102,9 @@ class Client:
         self._trust = TrustStore(settings.ca_bundle)
         self.auth = self._make_auth(clock)
         self.last_date: str | None = None  # the server's Date header, for doctor's clock check
+        # One request budget for every thread of this invocation (a fan-out's workers): a
+        # 429/503 with Retry-After pauses them all, not only the request that met it.
+        self.pause = SharedPause(sleep)
 
     def close(self) -> None:
         self.session.close()
@@ -153,6 +156,7 @@ class Client:
         outcome_unknown = False  # did an earlier attempt perhaps take effect?
         while True:
             attempt += 1
+            self.pause.wait()
             try:
                 response, raw = self._send(method, url, params, json_body, None)
             except (UnexpectedResponse, TlsError):
@@ -176,7 +180,11 @@ class Client:
                 continue
             if safe and status in RETRY_STATUSES and attempt < attempts:
                 outcome_unknown = outcome_unknown or status not in REFUSED_STATUSES
-                self.backoff(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
+                retry_after = response.headers.get("Retry-After")
+                if status in REFUSED_STATUSES and parse_retry_after(retry_after) is not None:
+                    self._pause_everyone(attempt, retry_after, f"HTTP {status}")
+                else:
+                    self.backoff(attempt, retry_after, f"HTTP {status}")
                 continue
             raise error_from_response(status, response.headers, raw, url=url)
 
@@ -238,6 +246,16 @@ class Client:
             delay = min(server_delay, RETRY_AFTER_CAP)
         self.debug(f"retry {attempt}/{self.settings.retries} in {delay:.2f} s after {reason}")
         self._sleep(delay)
+
+    def _pause_everyone(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        """The service said when to come back: every thread of this client waits that long
+        (the next attempt of each waits on the pause), this one included."""
+        delay = min(parse_retry_after(retry_after) or 0.0, RETRY_AFTER_CAP)
+        self.debug(
+            f"retry {attempt}/{self.settings.retries} in {delay:.2f} s after {reason}"
+            " (every request of this run waits)"
+        )
+        self.pause.hold(delay)
 
     # -- auth ----------------------------------------------------------------------------------
     def _make_auth(self, clock: Clock) -> Any:
@@ -390,6 +408,44 @@ def proxies_for(url: str, proxy: str | None) -> dict[str, str]:
     from requests.utils import get_environ_proxies
 
     return {k: v for k, v in get_environ_proxies(url).items() if k in ("http", "https")}
+
+
+class SharedPause:
+    """A pause every thread of one client keeps before sending: the Retry-After of a 429 or
+    503 is the service's budget for the whole run, not for one worker. Each thread waits out
+    each pause once (the one that met the answer, the length it asked; the others, what is
+    left of it). `sleep` is the client's (tests record it); `clock` a monotonic one."""
+
+    def __init__(
+        self, sleep: Callable[[float], None], clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._sleep, self._clock = sleep, clock
+        self._lock = threading.Lock()
+        self._until = 0.0
+        self._generation = 0  # which pause: a thread waits each one out once
+        self._waited = threading.local()
+
+    def hold(self, seconds: float) -> None:
+        """Pauses every thread for `seconds` from now (a longer pause held already stays),
+        and waits it out in this one."""
+        with self._lock:
+            until = self._clock() + seconds
+            if until > self._until:
+                self._until = until
+                self._generation += 1
+            generation = self._generation
+        self._sleep(seconds)
+        self._waited.generation = generation
+
+    def wait(self) -> None:
+        """Returns once no pause this thread has not waited out is held."""
+        while True:
+            with self._lock:
+                remaining, generation = self._until - self._clock(), self._generation
+            if remaining <= 0 or getattr(self._waited, "generation", 0) == generation:
+                return
+            self._sleep(remaining)
+            self._waited.generation = generation
 
 
 # -- the attempt deadline --------------------------------------------------------------------------

@@ -32,6 +32,9 @@ CLOUDS = {
 SERVICES = ("vbs", "cbr")
 AUTH_METHODS = ("token", "password", "aksk")
 OUTPUT_FORMATS = ("table", "json", "jsonl", "yaml", "csv", "ids")
+# `-o dot` draws a graph: only list-shares across the project and audit (cli/options.py), so
+# it is a flag's (or BACKUPSHARE_OUTPUT's) choice for one run, never a profile's `output:`.
+GRAPH_FORMAT = "dot"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 

@@ -111,3 +111,11 @@ class UnexpectedResponse(UnavailableError):
 class Interrupted(BackupshareError):
     exit_code = 130
     kind = "interrupted"
+
+
+class DifferencesFound(BackupshareError):
+    """Not a failure to do something: what was read differs from what is wanted (audit's
+    findings; a plan with changes pending)."""
+
+    exit_code = 10
+    kind = "differences"

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
-from ..config import OUTPUT_FORMATS, Flags
+from ..config import GRAPH_FORMAT, OUTPUT_FORMATS, Flags
 from ..errors import UsageError
 
 if TYPE_CHECKING:
@@ -52,9 +52,9 @@ class Invocation:
 
     def remember(self, values: dict[str, Any]) -> None:
         """Merges options given at one level (before or after the command's name)."""
-        if values.get("output") is not None and values["output"] not in OUTPUT_FORMATS:
+        if values.get("output") is not None and values["output"] not in RUN_FORMATS:
             raise UsageError(
-                f"invalid --output {values['output']!r}: choose one of {', '.join(OUTPUT_FORMATS)}"
+                f"invalid --output {values['output']!r}: choose one of {', '.join(RUN_FORMATS)}"
             )
         # `is`, not `in`: 0 == False, and `--retries 0` is a value, not an absent flag.
         given = {
@@ -129,9 +129,17 @@ class Invocation:
         return self.output
 
     def _output_format(self) -> str:
+        if self.flags.output == GRAPH_FORMAT or (
+            not self.flags.output and self.env_output == GRAPH_FORMAT
+        ):
+            return GRAPH_FORMAT  # a run's choice (flag or environment), never a profile's
         fmt = self.resolved.output if self.resolved else self.flags.output
         fmt = fmt or self.env_output or "table"
         return fmt if fmt in OUTPUT_FORMATS else "table"
+
+    def wants_graph(self) -> bool:
+        """`-o dot`: the sharing graph (list-shares across the project, audit)."""
+        return self._output_format() == GRAPH_FORMAT
 
     def _update_output(self) -> None:
         """Options given after the command's name, or the settings, change the one Output."""
@@ -189,3 +197,4 @@ class Invocation:
 
 
 FLAG_NAMES = {f.name for f in fields(Flags)}
+RUN_FORMATS = (*OUTPUT_FORMATS, GRAPH_FORMAT)  # what -o may say

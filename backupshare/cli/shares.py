@@ -21,6 +21,32 @@ if TYPE_CHECKING:
 
 SORT_KEYS = sort_keys()  # every service's: the profile's service is not known yet
 
+# The backup selectors (selectors.py), one set of flags for every command that takes many
+# backups; their checks are arguments.selectors_arg's.
+WHEN_HELP = "ISO 8601 date or date-time (UTC unless it says), or 30m, 12h, 7d, 2w back from now"
+VolumeIds = Annotated[
+    list[str] | None,
+    typer.Option("--volume-id", metavar="ID", help="Backups of this volume (repeatable)."),
+]
+VaultId = Annotated[
+    str | None, typer.Option("--vault-id", metavar="ID", help="Backups in this vault (CBR).")
+]
+NamePrefix = Annotated[
+    str | None,
+    typer.Option("--name-prefix", metavar="TEXT", help="Backups whose name starts with TEXT."),
+]
+CreatedAfter = Annotated[
+    str | None,
+    typer.Option("--created-after", metavar="WHEN", help=f"Backups made at or after: {WHEN_HELP}."),
+]
+CreatedBefore = Annotated[
+    str | None,
+    typer.Option("--created-before", metavar="WHEN", help=f"Backups made before: {WHEN_HELP}."),
+]
+Concurrency = Annotated[
+    int, typer.Option("--concurrency", metavar="N", help="Parallel requests (1 to 64).")
+]
+
 
 def complete_sort_key(incomplete: str) -> list[str]:
     return [key for key in SORT_KEYS if key.startswith(incomplete)]
@@ -150,31 +176,31 @@ def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
 @with_common_options
 def backups(
     inv: Invocation,
-    volume_id: Annotated[
-        str | None, typer.Option("--volume-id", metavar="ID", help="Backups of this disk.")
-    ] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
     name: Annotated[
         str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
     ] = None,
+    name_prefix: NamePrefix = None,
     status: Annotated[
         str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
     ] = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
-    from ..models import BackupQuery
     from ..verbs.find import list_backups
     from . import arguments
 
-    query = BackupQuery(
-        volume_id=arguments.uuid_arg(volume_id, "volume id") if volume_id else None,
-        name=arguments.backup_name_arg(name) if name is not None else None,
-        status=status,
-    )
+    selectors = arguments.selectors_arg(
+        lambda: service_class(inv.settings().service),
+        volume_ids=volume_ids, vault_id=vault_id, name=name, name_prefix=name_prefix,
+        status=status, created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     arguments.check_paging(limit, page_size)
     with inv.service() as api:
-        arguments.check_choice("--status", status, api.backup_statuses)
-        inv.out().backups(list_backups(api, query, page_size=page_size, limit=limit))
+        inv.out().backups(list_backups(api, selectors, page_size=page_size, limit=limit))
 
 
 @with_common_options
@@ -186,13 +212,17 @@ def list_shares(
     backup_id: Annotated[str | None, typer.Option("--backup-id", metavar="ID")] = None,
     to_project: Annotated[str | None, typer.Option("--to-project", metavar="ID")] = None,
     from_project: Annotated[str | None, typer.Option("--from-project", metavar="ID")] = None,
-    volume_id: Annotated[str | None, typer.Option("--volume-id", metavar="ID")] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
     name: Annotated[
         str | None, typer.Option("--name", metavar="TEXT", help="Backup name (fuzzy).")
     ] = None,
+    name_prefix: NamePrefix = None,
     status: Annotated[
         str | None, typer.Option("--status", metavar="STATUS", help="Backup status.")
     ] = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     availability_zone: Annotated[
         str | None, typer.Option("--availability-zone", metavar="AZ")
     ] = None,
@@ -211,30 +241,49 @@ def list_shares(
     count: Annotated[bool, typer.Option("--count", help="Print only the number.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+    concurrency: Concurrency = 8,
 ) -> None:
-    from ..verbs import find
+    from ..verbs import find, project
     from . import arguments
 
+    kind = lambda: service_class(inv.settings().service)  # noqa: E731  (read when needed)
+    across = backup_id is None and not shared_with_me
+    selectors = arguments.selectors_arg(
+        kind, volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
+        created_after=created_after, created_before=created_before,
+    )  # fmt: skip
+    arguments.concurrency_arg(concurrency)
+    one_volume = selectors.volume_ids[0] if len(selectors.volume_ids) == 1 else None
     filters = {
         "backup_id": backup_id,
         "to_project_id": to_project,
         "from_project_id": from_project,
-        "volume_id": volume_id,
+        "volume_id": None if across else one_volume,
         "name": name,
         "status": status,
         "availability_zone": availability_zone,
     }
     query = arguments.list_query(
-        lambda: service_class(inv.settings().service),  # read only when an option needs it
-        filters, shared_with_me=shared_with_me, sort_key=sort_key, sort_dir=sort_dir,
-        limit=limit, page_size=page_size,
+        kind, filters, shared_with_me=shared_with_me, sort_key=sort_key, sort_dir=sort_dir,
+        limit=limit, page_size=page_size, across_project=across,
     )  # fmt: skip
+    arguments.check_listing_selectors(selectors, across=across, graph=inv.wants_graph())
     out = inv.out()
-    with inv.service() as api:
+    asked = project.ProjectQuery(query, selectors, concurrency)
+    with inv.service(pool_size=concurrency) as api:
         if count:
-            out.count(find.count_shares(api, query))
+            if across:
+                out.count(project.count_project_shares(api, asked))
+            else:
+                out.count(find.count_shares(api, query))
             return
-        pages = find.list_shares(api, query, page_size=page_size, limit=limit)
+        if across:
+            pages = project.project_shares(api, asked, page_size=page_size, limit=limit)
+            if inv.wants_graph():
+                out.graph(api.settings.project_id, pages)
+                return
+        else:
+            pages = find.list_shares(api, query, page_size=page_size, limit=limit)
         out.shares(pages, shared_with_me=shared_with_me)
 
 
@@ -272,19 +321,39 @@ def cancel(
     ] = None,
     to_project: Annotated[
         list[str] | None,
-        typer.Option("--to-project", metavar="ID", help="With --backup-id: only with these."),
+        typer.Option(
+            "--to-project",
+            metavar="ID",
+            help="Only sharings with this project (repeatable); without --backup-id: across "
+            "the project.",
+        ),
     ] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
+    ] = None,
+    name_prefix: NamePrefix = None,
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
+    ] = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would end.")] = False,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", metavar="N", help="Parallel requests.")
-    ] = 8,
+    concurrency: Concurrency = 8,
 ) -> None:
     from ..verbs import cancel as verb
+    from ..verbs.project import plan_project_cancel
     from . import arguments
 
+    selectors = arguments.selectors_arg(
+        lambda: service_class(inv.settings().service),
+        volume_ids=volume_ids, vault_id=vault_id, name=name, name_prefix=name_prefix,
+        status=status, created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     request = arguments.cancel_request(
-        share_ids or [], ids_file, backup_id, to_project or [], inv.stdin_bytes()
+        share_ids or [], ids_file, backup_id, to_project or [], inv.stdin_bytes(), selectors
     )
     arguments.concurrency_arg(concurrency)
     if request.by_id:
@@ -293,7 +362,19 @@ def cancel(
     arguments.check_confirmation(request, yes=yes, dry_run=dry_run, terminal=terminal)
     out = inv.out()
     with inv.service(pool_size=concurrency) as api:
-        plan = verb.plan_cancel(api, request)
+        if request.across_project:
+            with out.progress("finding sharings") as found:
+                plan = plan_project_cancel(
+                    api, request.to_projects, request.selectors or selectors,
+                    concurrency=concurrency, on_found=found,
+                )  # fmt: skip
+            if plan.empty:  # said plainly, in every format; the run succeeds
+                out.notice("nothing to do: no sharing with those projects matches the selectors")
+                if out.format != "table":
+                    out.results([], False, dry_run=dry_run)
+                return
+        else:
+            plan = verb.plan_cancel(api, request)
         if dry_run:
             out.notice("dry run: nothing was changed")
             planned = verb.planned_cancel(plan)

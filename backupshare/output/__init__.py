@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar, TypeVar
 
-from ..errors import BackupshareError
+from ..errors import BackupshareError, UsageError
 from ..models import Backup, Result, Share
 from .escaping import csv_line, printable
-from .records import Backups, Documents, Records, Results, Sharings
+from .records import Backups, Documents, Findings, Records, Results, Sharings
 from .tables import COLUMN_ROLES, DEFAULT_ROLE, fit_columns, plain_table, record_blocks
 
 RESULT_STYLES = {
@@ -175,6 +175,19 @@ class IdsFormat(Format):
         return "".join(f"{id_}\n" for id_ in ids if id_ is not None)
 
 
+class DotFormat(Format):
+    """`-o dot`: only list-shares across the project and audit draw (Output.graph); the CLI
+    refuses it elsewhere before anything is sent, and this refuses anything that slips by."""
+
+    name = "dot"
+
+    def records(self, out: Output, kind: Records[Any], items: list[Any]) -> None:
+        raise UsageError("-o dot draws the sharing graph of list-shares and audit only")
+
+    def count(self, out: Output, count: int) -> None:
+        raise UsageError("-o dot draws a graph: --count prints a number (use -o json)")
+
+
 FORMATS: dict[str, Format] = {
     layout.name: layout
     for layout in (
@@ -184,8 +197,10 @@ FORMATS: dict[str, Format] = {
         YamlFormat(),
         CsvFormat(),
         IdsFormat(),
+        DotFormat(),
     )
 }
+GRAPH_MAX = 100_000  # sharings a graph holds before it is written, at most
 
 
 @dataclass
@@ -317,6 +332,53 @@ class Output:
             self.write(self.layout.lines(self, kind, page))
             count += len(page)
         return count
+
+    def findings(self, findings: Iterable[list[Any]]) -> int:
+        """audit's findings (verbs/audit.Finding), in every record format; returns the count."""
+        return self.listing(Findings(), findings, "auditing sharings")
+
+    def graph(self, own_project: str, pages: Iterable[list[Share]]) -> int:
+        """`-o dot`: the sharings as a Graphviz graph, written once whole (a graph is one
+        statement). Returns how many sharings it drew."""
+        from .graph import Graph
+
+        drawn = Graph(own_project)
+        count = 0
+        with self.progress("reading sharings") as advance:
+            for page in pages:
+                for share in page:
+                    drawn.add(share)
+                count += len(page)
+                advance(len(page))
+                self._check_graph_size(count)
+        self.write(drawn.text())
+        return count
+
+    def audit_graph(self, own_project: str, audited: Iterable[Any]) -> list[str]:
+        """audit `-o dot`: every sharing read, findings in a warning style. Returns the
+        findings' kinds (for the exit code)."""
+        from .graph import Graph
+
+        drawn = Graph(own_project)
+        kinds: list[str] = []
+        with self.progress("auditing sharings") as advance:
+            for count, item in enumerate(audited, start=1):
+                found = [finding.finding for finding in item.findings]
+                drawn.add(item.share, incoming=item.incoming, findings=found)
+                kinds += found
+                advance(1)
+                self._check_graph_size(count)
+        self.write(drawn.text())
+        return kinds
+
+    def _check_graph_size(self, count: int) -> None:
+        if count > GRAPH_MAX:
+            from ..errors import UnavailableError
+
+            raise UnavailableError(
+                f"more than {GRAPH_MAX:,} sharings, too many to draw with -o dot",
+                hint="use -o jsonl, csv or ids, which stream, or narrow it with selectors",
+            )
 
     def share_detail(self, share: Share) -> None:
         self.layout.record(self, Sharings(), share)

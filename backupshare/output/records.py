@@ -233,6 +233,44 @@ class Results(Records[Result]):
         return [row[0], item.status or "-", *row[1:]] if self.with_status else row
 
 
+FINDING_FIELDS = ("finding", "backup_id", "to_project_id", "from_project_id", "status", "since")
+
+
+class Findings(Records[Any]):
+    """audit: one record per finding (verbs/audit.Finding), in the shape docs/output.md gives."""
+
+    csv_header = FINDING_FIELDS
+    headers = ("FINDING", "BACKUP ID", "TO PROJECT", "FROM PROJECT", "STATUS", "SINCE (UTC)")
+    empty = "no findings"
+    roles = {  # noqa: RUF012  (read only, as BACKUP_ROLES is)
+        "FINDING": ("key", 0),
+        "BACKUP ID": ("id", 0),
+        "TO PROJECT": ("id", 1),
+        "FROM PROJECT": ("id", 3),
+        "STATUS": ("key", 2),
+        "SINCE (UTC)": ("lesser", 4),
+    }
+
+    def data(self, item: Any) -> Any:
+        return item.to_dict()
+
+    def csv_row(self, item: Any) -> Iterable[Any]:
+        return list(item.to_dict().values())
+
+    def id(self, item: Any) -> str | None:
+        return str(item.backup_id)
+
+    def row(self, item: Any) -> list[str]:
+        return [
+            item.finding,
+            item.backup_id,
+            item.to_project_id,
+            item.from_project_id or "-",
+            item.status or "-",
+            human_time(item.since, zone=False),
+        ]
+
+
 class Documents(Records[dict[str, Any]]):
     """Generic records (config profiles and settings, doctor's steps), keyed by `headers`."""
 
