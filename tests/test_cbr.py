@@ -120,14 +120,15 @@ def test_an_encrypted_backup_is_warned_about_then_refused_with_a_hint(cbr: Any) 
     )
 
 
-def test_list_shares_needs_a_backup_on_cbr(cbr: Any, emulator: RunningEmulator) -> None:
-    result = cbr("list-shares")
-    assert (result.code, result.out) == (2, "")
-    assert result.err.splitlines() == [
-        "error: CBR has no project-wide list of sharings: its sharings are members of one backup",
-        "hint: give --backup-id BACKUP_ID, or --shared-with-me for offers to this project",
-    ]
-    assert emulator.emulator.logged() == []
+def test_list_shares_without_a_backup_lists_across_the_project_on_cbr(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    result = cbr("list-shares", "-o", "json")
+    assert result.code == 0, result.err
+    assert [(r["backup_id"], r["dest_project_id"]) for r in json.loads(result.out)] == [
+        (BACKUP, P1)
+    ]  # the whole project (tests/test_project.py), no longer a usage error
 
 
 def test_list_shares_of_a_backup_with_status_filter(cbr: Any) -> None:
