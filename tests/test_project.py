@@ -206,6 +206,7 @@ def test_a_selector_matching_nothing_is_an_empty_listing(cli: Any, shared: str) 
         ),
         (["list-shares", "--concurrency", "0"], "error: invalid --concurrency 0"),
         (["backups", "-o", "dot"], "error: -o dot draws the sharing graph"),
+        (["list-shares", "--count", "-o", "dot"], "error: -o dot draws a graph; --count"),
         (
             ["cancel", "--to-project", P1, "--yes", "-o", "dot"],
             "error: -o dot draws the sharing graph",

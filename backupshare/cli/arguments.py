@@ -389,9 +389,13 @@ def _when(value: str | None, now: datetime, key: str) -> datetime | None:
     return None if value is None else parse_when(value, now, key)
 
 
-def check_listing_selectors(selectors: Selectors, *, across: bool, graph: bool) -> None:
+def check_listing_selectors(
+    selectors: Selectors, *, across: bool, graph: bool, count: bool = False
+) -> None:
     """list-shares: backup selectors (but one --volume-id, a filter of its own) and `-o dot`
     are for the listing across the project, not for one backup's or the offers made to us."""
+    if graph and count:
+        raise UsageError("-o dot draws a graph; --count prints a number (use -o json)")
     if across:
         return
     if graph:

@@ -267,7 +267,9 @@ def list_shares(
         kind, filters, shared_with_me=shared_with_me, sort_key=sort_key, sort_dir=sort_dir,
         limit=limit, page_size=page_size, across_project=across,
     )  # fmt: skip
-    arguments.check_listing_selectors(selectors, across=across, graph=inv.wants_graph())
+    arguments.check_listing_selectors(
+        selectors, across=across, graph=inv.wants_graph(), count=count
+    )
     out = inv.out()
     asked = project.ProjectQuery(query, selectors, concurrency)
     with inv.service(pool_size=concurrency) as api:
