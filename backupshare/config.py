@@ -149,10 +149,18 @@ FLAG_SETTINGS = tuple(s for s in SETTINGS if s.flag)
 HEADER_VALUES = frozenset({"token", "security_token", "access_key"})
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A region names a host: `eu-de`, `cn-north-4`, `ap-southeast-1` — nothing else reaches a URL.
-REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$")
+REGION_RE = re.compile(r"[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}")  # always fullmatch: no `\n` after it
 # Everything between `scheme://` and the last `@` of a URL is user info (a user name or a
-# password may itself hold `@`, `:` or `/`): all of it is masked.
-URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s]*@")
+# password may itself hold `@`, `:` or `/`): all of it is masked. Both parts are bounded and
+# the pattern only ever sees a window around one `://` (mask_url), so a long server string
+# costs linear time: an unbounded `[A-Za-z0-9+.-]*://` was quadratic on a run of letters.
+SCHEME_MAX = 32
+USERINFO_MAX = 512
+URL_PASSWORD_RE = re.compile(
+    rf"([A-Za-z][A-Za-z0-9+.-]{{0,{SCHEME_MAX - 1}}}://)[^\s]{{0,{USERINFO_MAX}}}@"
+)
+SCHEME_END_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")  # only on the SCHEME_MAX before `://`
+URL_WINDOW_MAX = SCHEME_MAX + len("://") + USERINFO_MAX + 1  # the most the pattern ever sees
 
 
 class Secret:
@@ -506,12 +514,30 @@ def url_problem(url: str, *, proxy: bool = False) -> str | None:
 
 
 def mask_url(text: str) -> str:
-    """`scheme://user:password@host` with the password replaced by `***` (anywhere in text)."""
-    return URL_PASSWORD_RE.sub(r"\1***@", text)
+    """`scheme://user:password@host` with the password replaced by `***` (anywhere in text),
+    in linear time: the pattern is tried once per `://`, on a bounded window starting at the
+    scheme that ends there."""
+    at = text.find("://")
+    if at == -1:  # the common case: no URL at all
+        return text
+    pieces, done = [], 0
+    while at != -1:
+        scheme = SCHEME_END_RE.search(text[max(done, at - SCHEME_MAX) : at])
+        match = None
+        if scheme is not None:
+            begin = max(done, at - SCHEME_MAX) + scheme.start()
+            match = URL_PASSWORD_RE.match(text[begin : begin + URL_WINDOW_MAX])
+        if match is None:
+            at = text.find("://", at + 1)
+            continue
+        pieces += [text[done:begin], match.group(1), "***@"]
+        done = begin + match.end()
+        at = text.find("://", done)
+    return "".join(pieces) + text[done:]
 
 
 def region_problem(region: str) -> str | None:
-    if REGION_RE.match(region):
+    if REGION_RE.fullmatch(region):
         return None
     return f"{region!r} does not look like a region (such as eu-de or cn-north-4)"
 
@@ -801,12 +827,22 @@ def _endpoint(
         return str(endpoint).rstrip("/")
     if cloud and region:
         resolve.sources["endpoint"] = "derived from cloud and region"
-        return CLOUDS[cloud][service].format(region=region)
+        return derived_url(CLOUDS[cloud][service], region)
     raise ConfigError(
         f"profile {name!r} has no endpoint",
         hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT, or "
         "BACKUPSHARE_CLOUD and BACKUPSHARE_REGION)",
     )
+
+
+def derived_url(template: str, region: str) -> str:
+    """A service URL from its cloud's template, checked like a configured one: the region was
+    checked on its own, but what reaches a host name is the URL (defence in depth)."""
+    url = template.format(region=region)
+    problem = region_problem(region) or url_problem(url)
+    if problem:
+        raise ConfigError(f"the URL derived from cloud and region is not valid: {problem}")
+    return url
 
 
 def _number(resolve: Resolver, key: str) -> float:
@@ -923,7 +959,7 @@ def _iam_endpoint(
         return url[: -len("/v3")] if url.endswith("/v3") else url
     if cloud and region:
         resolve.sources["iam_endpoint"] = "derived from cloud and region"
-        return CLOUDS[cloud]["iam"].format(region=region)
+        return derived_url(CLOUDS[cloud]["iam"], region)
     raise ConfigError(
         f"profile {name!r}: auth method 'password' needs an IAM endpoint",
         hint="set auth.iam_endpoint, or `cloud` and `region`, in the profile",

@@ -64,13 +64,32 @@ RESULT_STYLES = {
 # C0 and C1 controls, DEL, and the bidirectional overrides that can make text read backwards.
 UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What is shown of one server string (a message, a name, a table cell): enough for any real
+# one; a longer one is cut, saying so. CUT_MARGIN covers a URL's scheme and user info, so
+# masking before the cut sees every URL that starts inside what is shown.
+SHOWN_MAX = 1000
+CUT_MARGIN = 600
 T = TypeVar("T")
 
 
-def printable(text: str) -> str:
+def printable(text: str, limit: int | None = None) -> str:
     """Text from the service made safe for a terminal: every control character shown escaped
-    (`\\x1b`, `\\n`, …), so no escape sequence, line break or clipboard write gets through, and
-    any password inside a URL masked."""
+    (`\\x1b`, `\\n`, …), so no escape sequence, line break or clipboard write gets through, any
+    password inside a URL masked, and no more than `limit` (SHOWN_MAX) characters of it shown:
+    a megabyte-long message or name says it was cut instead of flooding the screen."""
+    limit = SHOWN_MAX if limit is None else limit
+    if len(text) <= limit:
+        return escaped(text)
+    # Masked before the cut, so a URL whose password straddles the cut is masked, not halved.
+    return cut_note(escaped(text[: limit + CUT_MARGIN])[:limit], len(text))
+
+
+def cut_note(head: str, length: int) -> str:
+    return f"{head}… [cut: {length:,} characters in all]"
+
+
+def escaped(text: str) -> str:
+    """`printable` without the length bound: for CSV, whose values stay whole (linear time)."""
     from .config import mask_url
 
     return mask_url(UNPRINTABLE_RE.sub(_escape_char, text))
@@ -511,7 +530,12 @@ class Output:
         if error.hint:
             print(f"hint: {printable(error.hint)}", file=self.stderr)
         if self.layout.errors_as_json:
-            print(json.dumps({"error": error.to_dict()}), file=self.stderr)
+            document = error.to_dict()
+            for key in ("message", "hint"):  # bounded like the lines above (JSON escapes itself)
+                text = document.get(key)
+                if isinstance(text, str) and len(text) > SHOWN_MAX:
+                    document[key] = cut_note(text[:SHOWN_MAX], len(text))
+            print(json.dumps({"error": document}), file=self.stderr)
         self.stderr.flush()
 
     @contextmanager
@@ -814,7 +838,7 @@ def csv_line(values: Iterable[Any], *, safe: bool = False) -> str:
         text = "" if value is None else str(value)
         if safe and text.startswith(CSV_FORMULA_START):
             text = "'" + text
-        text = printable(text)
+        text = escaped(text)
         if any(c in text for c in ',"') or text != text.strip():
             text = '"' + text.replace('"', '""') + '"'
         cells.append(text)
