@@ -65,18 +65,34 @@ Logger = Callable[[str], None]
 # that count by a margin (sharings come and go while it pages), and never past the hard cap.
 COUNT_CHECK_AFTER = 1000
 HARD_RECORD_CAP = 1_000_000
+# A count is the server's word, and VBS's backups have none: the sum of a listing's page bodies
+# bounds its memory whatever the server says (far above any real listing: ~2 kB a record).
+LISTING_MAX_BYTES = 256 * 1024 * 1024
 
 
 class ListingBound:
-    """Stops a listing that runs past what the service itself says it holds."""
+    """Stops a listing that runs past what the service itself says it holds, or past
+    LISTING_MAX_BYTES of page bodies (`received`: the bytes the client has read so far)."""
 
-    def __init__(self, count: Callable[[], int] | None) -> None:
+    def __init__(
+        self, count: Callable[[], int] | None, received: Callable[[], int] | None = None
+    ) -> None:
         self._count = count
         self._limit: int | None = None
+        self._received = received
+        self._start = received() if received else 0
 
     def check(self, records: int) -> None:
         if records > HARD_RECORD_CAP:
             raise self._endless(records, f"the hard limit of {HARD_RECORD_CAP:,}")
+        size = self._received() - self._start if self._received else 0
+        if size > LISTING_MAX_BYTES:
+            raise UnexpectedResponse(
+                f"unexpected response: the listing exceeds {mib(LISTING_MAX_BYTES)} "
+                f"({records:,} records in {mib(size)} of pages)",
+                hint="the service sends far more than a real listing holds; narrow it with "
+                "filters or --limit, or report it to the provider",
+            )
         if records <= COUNT_CHECK_AFTER or self._count is None:  # no count to ask: the cap
             return
         if self._limit is None:
@@ -110,6 +126,7 @@ def offset_pages(
     limit: int | None = None,
     what: str = "records",
     log: Callable[[str], None] = lambda line: None,
+    received: Callable[[], int] | None = None,
 ) -> Iterator[list[R]]:
     """Pages of records from `fetch(limit, offset)` until an empty page or `limit` records
     (a short page does not prove the end: a server may cap its pages). Every record is
@@ -117,7 +134,7 @@ def offset_pages(
     on another backup), each record comes once, and a listing that does not end (repeating
     pages, or far more records than `count` says) stops with an error instead of running, and
     growing, for ever."""
-    bound = ListingBound(count)
+    bound = ListingBound(count, received)
     offset, received = 0, 0
     seen: set[str | None] = set()
     while limit is None or received < limit:
@@ -176,6 +193,10 @@ class Client:
         self._trust = TrustStore(settings.ca_bundle)
         self.auth = self._make_auth(clock)
         self.last_date: str | None = None  # the server's Date header, for doctor's clock check
+        self.received_bytes = 0  # every body read, for the listings' byte bound
+
+    def received(self) -> int:
+        return self.received_bytes
 
     def close(self) -> None:
         self.session.close()
@@ -266,6 +287,7 @@ class Client:
                     allow_redirects=False,  # a credential never follows a Location
                 )
                 raw = _read_bounded(response)
+                self.received_bytes += len(raw)
         except requests.exceptions.SSLError as exc:
             raise TlsError(
                 f"TLS verification failed for {_host(url)}: {_reason(exc)}",
@@ -588,6 +610,11 @@ def _read_bounded(response: requests.Response) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def mib(size: int) -> str:
+    """A byte count as a person reads a bound: `256 MiB`, `0.01 MiB`."""
+    return f"{size / (1024 * 1024):,.{0 if size % (1024 * 1024) == 0 else 2}f} MiB"
 
 
 def _decode_json(raw: bytes) -> Any:

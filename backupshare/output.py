@@ -68,6 +68,8 @@ CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # one; a longer one is cut, saying so. CUT_MARGIN covers a URL's scheme and user info, so
 # masking before the cut sees every URL that starts inside what is shown.
 SHOWN_MAX = 1000
+# table, json and yaml hold a whole listing before writing it: this many records at most.
+COLLECTED_MAX = 100_000
 CUT_MARGIN = 600
 T = TypeVar("T")
 
@@ -581,8 +583,19 @@ class Output:
             for page in pages:
                 records.extend(page)
                 advance(len(page))
+                if len(records) > COLLECTED_MAX:  # counted while listing, not after
+                    raise self._too_many_to_collect()
         self.layout.records(self, kind, records)
         return len(records)
+
+    def _too_many_to_collect(self) -> BackupshareError:
+        from .errors import UnavailableError
+
+        return UnavailableError(
+            f"the listing has more than {COLLECTED_MAX:,} records, too many to hold for "
+            f"-o {self.format}",
+            hint="use -o jsonl, csv or ids, which stream, or narrow it with filters or --limit",
+        )
 
     def _stream(self, kind: Records[Any], pages: Iterable[list[Any]]) -> int:
         head = self.layout.head(self, kind)

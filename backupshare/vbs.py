@@ -91,6 +91,7 @@ class Vbs(ServiceBase):
             limit=limit,
             what="sharings",
             log=self.http.debug,
+            received=self.http.received,
         )
 
     def count(self, query: ListQuery) -> int:
@@ -148,6 +149,7 @@ class Vbs(ServiceBase):
             limit=limit,
             what="backups",
             log=self.http.debug,
+            received=self.http.received,
         )
 
     def backup(self, backup_id: str) -> Backup:

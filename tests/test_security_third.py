@@ -120,3 +120,98 @@ def test_a_long_server_string_is_shown_bounded_and_masked(
     else:
         assert "B" * output.SHOWN_MAX in result.out and "B" * (output.SHOWN_MAX + 1) not in result.out
         assert "characters in all]" in result.out
+
+
+# == 2. listings bounded in bytes, and collect-then-print formats in records =======================
+def backup_record(description: str = "") -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "name": "nightly",
+        "status": "available",
+        "size": 40,
+        "volume_id": "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f",
+        "availability_zone": "eu-de-01",
+        "description": description,
+        "created_at": "2024-05-01T09:00:00.000000",
+    }
+
+
+def many(pages: int, *, filler: int = 0, count: int | None = None) -> Callable[[Handler, Seen], None]:
+    """`pages` full pages of fresh backups or sharings (each with `filler` characters of
+    description), then an empty page; a count that says `count` (default: the truth)."""
+    served = {"pages": 0}
+
+    def respond(h: Handler, seen: Seen) -> None:
+        limit = int(seen.query.get("limit", "100"))
+        if seen.path.endswith("/count"):
+            send(h, 200, {"count": pages * limit if count is None else count})
+            return
+        served["pages"] += 1
+        more = served["pages"] <= pages
+        if "/backups" in seen.path:
+            send(h, 200, {"backups": [backup_record("d" * filler) for _ in range(limit)] if more else []})
+        else:
+            items = [record(to=uuid.uuid4().hex, description="d" * filler) for _ in range(limit)]
+            send(h, 200, {"shared": items if more else []})
+
+    return respond
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [("backups", "-o", "jsonl"), ("backups", "-o", "ids"), ("list-shares", "-o", "csv")],
+    ids=["backups-without-count", "backups-ids", "shares-trusting-a-count"],
+)
+def test_a_listing_is_bounded_in_bytes(
+    bs: Callable[..., CliResult],
+    hostile: Callable[..., Hostile],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: tuple[str, ...],
+) -> None:
+    from backupshare import client
+
+    monkeypatch.setattr(client, "LISTING_MAX_BYTES", 1024 * 1024)
+    # 100 records of 3 kB a page: the bound is passed on the fourth page, long before the 50th;
+    # the sharings' count claims a million, as a hostile server's would.
+    server = hostile(many(50, filler=3000, count=1_000_000))
+    result = bs(*argv, env=endpoint_env(server.url))
+    assert result.code == 8, result.err
+    assert result.err.startswith("error: unexpected response: the listing exceeds 1 MiB ("), result.err
+    assert "hint: " in result.err
+    assert len([s for s in server.requests("GET") if "/detail" in s.path]) <= 5
+    assert 0 < result.out.count("\n") <= 400  # what streamed before the bound stays written
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "yaml"])
+@pytest.mark.parametrize("command", ["backups", "list-shares"])
+def test_collecting_formats_stop_past_the_record_bound(
+    bs: Callable[..., CliResult],
+    hostile: Callable[..., Hostile],
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+    command: str,
+) -> None:
+    monkeypatch.setattr(output, "COLLECTED_MAX", 250)
+    server = hostile(many(10))
+    result = bs(command, "-o", fmt, env=endpoint_env(server.url))
+    assert result.code == 8, result.err
+    assert result.err.startswith(
+        f"error: the listing has more than 250 records, too many to hold for -o {fmt}"
+    ), result.err
+    assert "hint: use -o jsonl, csv or ids, which stream" in result.err
+    assert result.out == ""
+    assert len([s for s in server.requests("GET") if "/detail" in s.path]) == 3  # counted while listing
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "ids"])
+def test_streaming_formats_are_not_held_to_the_record_bound(
+    bs: Callable[..., CliResult],
+    hostile: Callable[..., Hostile],
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    monkeypatch.setattr(output, "COLLECTED_MAX", 250)
+    server = hostile(many(4))
+    result = bs("backups", "-o", fmt, env=endpoint_env(server.url))
+    assert result.code == 0, result.err
+    assert result.out.count("\n") == 400 + (fmt == "csv")
