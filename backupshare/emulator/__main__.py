@@ -287,6 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 3
     try:
         emulator, server = make_server(config, args.host, args.port)
+        server.allow_remote = args.allow_remote  # any Host header, not only loopback names
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 8
