@@ -192,7 +192,7 @@ class Cbr(ServiceBase):
             limit=limit,
             what="backups",
             log=self.http.debug,
-            received=self.http.received,
+            body_bytes=self.http.received,
         )
 
     def backup(self, backup_id: str) -> Backup:
@@ -248,7 +248,7 @@ class Cbr(ServiceBase):
             limit=limit,
             what="members",
             log=self.http.debug,
-            received=self.http.received,
+            body_bytes=self.http.received,
         )
 
     def _offers(
@@ -289,7 +289,7 @@ class Cbr(ServiceBase):
                 limit=left,
                 what="backups",
                 log=self.http.debug,
-                received=self.http.received,
+                body_bytes=self.http.received,
             )
             for page in pages:
                 if left is not None:

@@ -126,7 +126,7 @@ def offset_pages(
     limit: int | None = None,
     what: str = "records",
     log: Callable[[str], None] = lambda line: None,
-    received: Callable[[], int] | None = None,
+    body_bytes: Callable[[], int] | None = None,
 ) -> Iterator[list[R]]:
     """Pages of records from `fetch(limit, offset)` until an empty page or `limit` records
     (a short page does not prove the end: a server may cap its pages). Every record is
@@ -134,7 +134,7 @@ def offset_pages(
     on another backup), each record comes once, and a listing that does not end (repeating
     pages, or far more records than `count` says) stops with an error instead of running, and
     growing, for ever."""
-    bound = ListingBound(count, received)
+    bound = ListingBound(count, body_bytes)
     offset, received = 0, 0
     seen: set[str | None] = set()
     while limit is None or received < limit:
