@@ -477,7 +477,20 @@ def proxies_for(url: str, proxy: str | None) -> dict[str, str]:
         return {"http": proxy, "https": proxy}
     from requests.utils import get_environ_proxies
 
-    return {k: v for k, v in get_environ_proxies(url).items() if k in ("http", "https")}
+    from .config import normalized_proxy, url_problem
+
+    found = {}
+    for scheme, value in get_environ_proxies(url).items():
+        if scheme not in ("http", "https"):
+            continue
+        found[scheme] = normalized_proxy(value)  # checked like a configured proxy
+        problem = url_problem(found[scheme], proxy=True)
+        if problem:
+            raise ConfigError(
+                f"proxy (env {scheme.upper()}_PROXY): {problem}",
+                hint="fix or unset HTTPS_PROXY / HTTP_PROXY, or set `proxy` in the profile",
+            )
+    return found
 
 
 # -- the attempt deadline --------------------------------------------------------------------------

@@ -494,7 +494,7 @@ def url_problem(url: str, *, proxy: bool = False) -> str | None:
     """Why `url` cannot be an endpoint (or proxy): not http(s), no host, plain http off
     loopback, or anything a parser could read two ways — user info (`evil\\@127.0.0.1`), a
     backslash, white space or control characters, a query or a fragment."""
-    shown = mask_url(url)
+    shown = mask_proxy(url)
     if CONTROL_RE.search(url) or any(c in url for c in " \\"):
         return f"{shown!r} contains white space, a backslash or control characters"
     parts = urlsplit(url)
@@ -534,6 +534,23 @@ def mask_url(text: str) -> str:
         done = begin + match.end()
         at = text.find("://", done)
     return "".join(pieces) + text[done:]
+
+
+def mask_proxy(url: str) -> str:
+    """One URL (a proxy's) with its user info masked, with or without a scheme: proxies are
+    often written `user:pass@host:port`, which mask_url (looking for `://`) would pass."""
+    if "://" in url:
+        return mask_url(url)
+    if "@" in url:
+        return "***@" + url.rsplit("@", 1)[1]
+    return url
+
+
+def normalized_proxy(value: str) -> str:
+    """A proxy from the environment as curl and requests mean it: without a scheme, http://.
+    (requests' own prepend_scheme_if_needed reads `user:pass@host:3128` as scheme `user`.)"""
+    value = value.strip()
+    return value if "://" in value else f"http://{value}"
 
 
 def region_problem(region: str) -> str | None:

@@ -22,7 +22,7 @@ from .config import (
     config_path,
     is_loopback,
     load_settings,
-    mask_url,
+    mask_proxy,
     permission_warnings,
     read_config_file,
 )
@@ -65,6 +65,8 @@ def run_checks(flags: Flags) -> list[Step]:
     )
     step, proxy = _proxy(settings)
     steps.append(step)
+    if step.status == "fail":  # going direct instead would test another way than the CLI's
+        return steps
     network = _through_proxy(settings, proxy) if proxy else _endpoint(settings)
     steps.extend(network)
     if any(step.status == "fail" for step in network):
@@ -106,11 +108,14 @@ def _proxy(settings: Settings) -> tuple[Step, str | None]:
     if is_loopback(host):
         return Step("proxy", "ok", "none (loopback is never proxied)"), None
     scheme = urlsplit(settings.endpoint).scheme
-    proxy = proxies_for(settings.endpoint, settings.proxy).get(scheme)
+    try:
+        proxy = proxies_for(settings.endpoint, settings.proxy).get(scheme)
+    except ConfigError as exc:  # an environment proxy that is not a proxy URL
+        return fail("proxy", exc), None
     if not proxy:
         return Step("proxy", "ok", "none"), None
     source = "profile" if settings.proxy else "environment"
-    return Step("proxy", "ok", f"{mask_url(proxy)} ({source})"), proxy
+    return Step("proxy", "ok", f"{mask_proxy(proxy)} ({source})"), proxy
 
 
 def _through_proxy(settings: Settings, proxy: str) -> list[Step]:

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -448,3 +449,67 @@ def test_an_idle_keep_alive_connection_does_not_delay_a_stop() -> None:
         stopper.join(GUARD)
         assert not stopper.is_alive()
         assert sock.recv(1024) == b""  # the idle connection was closed by the stop
+
+
+# == 5. doctor and scheme-less environment proxies ====================================================
+SECRET = first.SECRET
+
+
+def proxy_profile(tmp_path: Path, endpoint: str) -> dict[str, str | None]:
+    path = first.write_config(
+        tmp_path / "conf",
+        f"profiles:\n  default:\n    endpoint: {endpoint}\n    project_id: {OWN}\n    retries: 0\n"
+        "    auth: {method: token, token_env: T}\n",
+    )
+    return {"BACKUPSHARE_CONFIG": str(path), "T": DEFAULT_TOKEN, "BACKUPSHARE_TOKEN": None}
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy"])
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_doctor_masks_a_scheme_less_proxy_password(
+    bs: Callable[..., CliResult], tmp_path: Path, refused_port: int, variable: str, fmt: str
+) -> None:
+    env = proxy_profile(tmp_path, first.DOCTOR_VIA_PROXY.format(port=refused_port))
+    env[variable] = f"user:{SECRET}@127.0.0.1:{refused_port}"
+    result = bs("doctor", "-o", fmt, env=env)
+    first.assert_never_shown(result, SECRET)
+    assert result.code == 8, result.out + result.err
+    assert f"http://***@127.0.0.1:{refused_port} (environment)" in result.out
+    assert f"cannot connect to the proxy 127.0.0.1:{refused_port}" in result.out  # it was used
+
+
+def test_a_scheme_less_environment_proxy_is_used_as_http(
+    bs: Callable[..., CliResult], tmp_path: Path, refused_port: int
+) -> None:
+    env = proxy_profile(tmp_path, first.VIA_PROXY)
+    env["HTTPS_PROXY"] = f"user:{SECRET}@127.0.0.1:{refused_port}"
+    result = bs("list-shares", "--debug", env=env)
+    first.assert_never_shown(result, SECRET)
+    assert result.code == 8, result.err
+    # refused by the proxy (had requests read `user:` as the scheme: "not supported proxy scheme")
+    assert "error: cannot reach vbs.eu-de.example.invalid: [Errno 111] Connection refused" in (
+        result.err
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [f"user:{SECRET}@127.0.0.1:9/?q=1", f"socks5://user:{SECRET}@127.0.0.1:9", f"u:{SECRET}@:9"],
+    ids=["query", "scheme", "no-host"],
+)
+@pytest.mark.parametrize("command", ["list-shares", "doctor", "doctor-json"])
+def test_an_environment_proxy_is_checked_like_a_configured_one(
+    bs: Callable[..., CliResult], tmp_path: Path, value: str, command: str
+) -> None:
+    env = proxy_profile(tmp_path, first.DOCTOR_VIA_PROXY.format(port=9))
+    env["HTTPS_PROXY"] = value
+    argv = {
+        "list-shares": ("list-shares",),
+        "doctor": ("doctor",),
+        "doctor-json": ("doctor", "-o", "json"),
+    }
+    result = bs(*argv[command], env=env)
+    first.assert_never_shown(result, SECRET)
+    assert result.code == 3, result.out + result.err
+    assert "proxy (env HTTPS_PROXY): " in result.out + result.err
+    assert "***@" in result.out + result.err
