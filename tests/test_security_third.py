@@ -7,6 +7,7 @@ point, the bound is orders of magnitude above the linear time and below the quad
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import socket
@@ -19,11 +20,15 @@ from typing import Any
 
 import pytest
 import requests
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from backupshare import config, output
 from backupshare.config import mask_url
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.emulator.server import ADMIN_SEED_MAX, DEFAULT_TOKEN, SERVICE_BODY_BYTES
+from backupshare.errors import UnexpectedResponse
+from backupshare.models import Backup, Share
 
 from . import test_security as first
 from .conftest import BACKUP, OWN, ROOT, CliResult
@@ -513,3 +518,136 @@ def test_an_environment_proxy_is_checked_like_a_configured_one(
     assert result.code == 3, result.out + result.err
     assert "proxy (env HTTPS_PROXY): " in result.out + result.err
     assert "***@" in result.out + result.err
+
+
+# == 6. any field may be any JSON ===================================================================
+# Values a parser has tripped on, drawn often: digits int() refuses, numbers too long to print.
+STRANGE = ["²", "9" * 5000, "-1", " 12", "1e3", 10**4200, -(10**30), "٣", float("nan")]
+JSON_SCALARS = (
+    st.sampled_from(STRANGE)
+    | st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(STRANGE)
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+VOLUME = first.VOLUME
+
+
+def vbs_share() -> dict[str, Any]:
+    return record(str(uuid.uuid4()), description="d")
+
+
+def cbr_backup() -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "name": "nightly",
+        "status": "available",
+        "resource_size": 40,
+        "resource_id": VOLUME,
+        "resource_az": "eu-de-01",
+        "description": "",
+        "created_at": "2024-05-01T09:00:00.000000",
+        "updated_at": "2024-05-01T09:00:00.000000",
+        "project_id": OWN,
+        "image_type": "backup",
+        "extend_info": {"encrypted": False},
+    }
+
+
+def cbr_member() -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "backup_id": BACKUP,
+        "dest_project_id": first.P1,
+        "status": "pending",
+        "vault_id": None,
+        "created_at": "2024-05-01T09:00:00.000000",
+        "updated_at": "2024-05-01T09:00:00.000000",
+    }
+
+
+RECORD_TYPES: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[Any], Any]]] = {
+    "vbs-share": (vbs_share, lambda r: Share.from_api(r)),
+    "vbs-backup": (backup_record, lambda r: Backup.listed_vbs(r)),
+    "cbr-backup": (cbr_backup, lambda r: Backup.listed_cbr(r)),
+    "cbr-member": (cbr_member, lambda r: Share.from_cbr_member(r)),
+    "cbr-offer": (cbr_backup, lambda r: Share.from_cbr_offer(r, first.P1, "pending")),
+}
+
+
+def field_paths(value: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every field of a record, nested ones (a sharing's backup) too."""
+    paths = []
+    for key, inner in value.items():
+        paths.append((*prefix, key))
+        if isinstance(inner, dict):
+            paths.extend(field_paths(inner, (*prefix, key)))
+    return paths
+
+
+def render_everywhere(parsed: Any) -> None:
+    """The parsed record through every format, as a listing and (a sharing) shown alone."""
+    for fmt in output.FORMATS:
+        out = output.Output(format=fmt, stdout=io.StringIO(), stderr=io.StringIO())
+        if isinstance(parsed, Share):
+            out.shares([[parsed]])
+            out.shares([[parsed]], shared_with_me=True)
+            out.share_detail(parsed)
+        else:
+            out.backups([[parsed]])
+
+
+@given(kind=st.sampled_from(sorted(RECORD_TYPES)), field=st.integers(0, 50), value=JSON_VALUES)
+@example(kind="vbs-backup", field=3, value="²")  # 3: size
+@example(kind="cbr-backup", field=3, value="9" * 5000)  # 3: resource_size
+@example(kind="vbs-share", field=10, value=10**4200)  # 10: backup.size
+@settings(max_examples=300, deadline=None)
+def test_any_json_in_any_field_is_unreadable_or_unknown_never_a_crash(
+    kind: str, field: int, value: Any
+) -> None:
+    make, parse = RECORD_TYPES[kind]
+    base = make()
+    paths = field_paths(base)
+    path = paths[field % len(paths)]
+    target = base
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    try:
+        parsed = parse(base)
+    except UnexpectedResponse:
+        return  # an unreadable answer: exit 8
+    render_everywhere(parsed)
+
+
+def test_the_examples_name_the_size_fields() -> None:
+    assert field_paths(backup_record())[3] == ("size",)
+    assert field_paths(cbr_backup())[3] == ("resource_size",)
+    assert field_paths(vbs_share())[10] == ("backup", "size")
+
+
+@pytest.mark.parametrize("size", ["²", "9" * 5000, "٣", 10**4000, 1e300, -5])
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_a_strange_size_is_shown_unknown(
+    bs: Callable[..., CliResult], hostile: Callable[..., Hostile], size: Any, fmt: str
+) -> None:
+    def respond(h: Handler, seen: Seen) -> None:
+        item = {**backup_record(), "size": size}
+        send(h, 200, {"backups": [item] if seen.query.get("offset") == "0" else []})
+
+    server = hostile(respond)
+    result = bs("backups", "-o", fmt, env=endpoint_env(server.url))
+    assert result.code == 0, result.err
+    if fmt == "table":
+        assert "nightly" in result.out and " GB" not in result.out
+    elif fmt == "csv":
+        assert result.out.splitlines()[1].split(",")[4] == ""  # the size column: unknown
