@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 
 MAX_IDS_FILE_BYTES = 1024 * 1024
+# A FIFO or `<(command)` given as an ids file is read for at most this long, in all: a FIFO
+# nobody writes to must not hang the CLI (like the attempt deadline of a request).
+IDS_FILE_SECONDS = 60.0
 
 
 # -- ids ---------------------------------------------------------------------------------------
@@ -88,11 +91,7 @@ def read_ids_file(
             stream = stdin if stdin is not None else sys.stdin.buffer
             raw = stream.read(MAX_IDS_FILE_BYTES + 1)
         else:
-            path = Path(name)
-            if path.is_dir():
-                raise UsageError(f"{option} {name}: is a directory")
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_IDS_FILE_BYTES + 1)
+            raw = _read_named(name, option)
     except FileNotFoundError:
         raise UsageError(f"{option} {name}: no such file") from None
     except PermissionError:
@@ -115,6 +114,54 @@ def read_ids_file(
         if content:
             ids.append((content, f" (line {number} of {label})"))
     return ids
+
+
+def _read_named(name: str, option: str) -> bytes:
+    """A file's bytes (at most MAX_IDS_FILE_BYTES + 1). Opened non-blocking, so a FIFO with no
+    writer cannot hang the open; a FIFO, pipe (`<(...)`) or device is then read until its end
+    or IDS_FILE_SECONDS, whichever comes first."""
+    import os
+    import stat
+
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{option} {name}: is a directory")
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                return handle.read(MAX_IDS_FILE_BYTES + 1)
+        return _read_until_deadline(fd, name, option)
+    finally:
+        os.close(fd)
+
+
+def _read_until_deadline(fd: int, name: str, option: str) -> bytes:
+    import os
+    import selectors
+    import time
+
+    deadline = time.monotonic() + IDS_FILE_SECONDS
+    chunks, size = [], 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while size <= MAX_IDS_FILE_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise UsageError(
+                    f"{option} {name}: not all of it arrived within {IDS_FILE_SECONDS:g} s",
+                    hint="is something writing to it? a FIFO needs a writer that ends",
+                )
+            try:
+                chunk = os.read(fd, 64 * 1024)
+            except BlockingIOError:  # readable, then taken: wait again
+                continue
+            if not chunk:  # every writer has closed: the end
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks)
 
 
 def share_targets(arguments: Iterable[str], file_ids: Iterable[tuple[str, str]]) -> list[str]:
