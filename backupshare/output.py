@@ -64,6 +64,11 @@ RESULT_STYLES = {
 # C0 and C1 controls, DEL, and the bidirectional overrides that can make text read backwards.
 UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Free text the service writes (names, descriptions, error messages) is neutralised by
+# default when a spreadsheet would run it (`=`, `@`, tab, CR); `+`/`-` (a negative number, an
+# id) and the other columns only with --csv-safe, so ordinary data stays as it was.
+CSV_FREE_TEXT = frozenset({"name", "backup_name", "description", "error"})
+CSV_FREE_TEXT_START = ("=", "@", "\t", "\r")
 # What is shown of one server string (a message, a name, a table cell): enough for any real
 # one; a longer one is cut, saying so. CUT_MARGIN covers a URL's scheme and user info, so
 # masking before the cut sees every URL that starts inside what is shown.
@@ -424,11 +429,13 @@ class YamlFormat(Format):
 
     @staticmethod
     def dump(data: Any) -> str:
-        """Block style, keys in the API's order, text as it is (yaml loads only on this path)."""
+        """Block style, keys in the API's order (yaml loads only on this path). Non-ASCII
+        text is escaped (`\\u202e`), as json's ensure_ascii does: a bidi override or other
+        invisible character never reaches a terminal raw."""
         import yaml
 
         return str(
-            yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+            yaml.safe_dump(data, sort_keys=False, allow_unicode=False, default_flow_style=False)
         )
 
 
@@ -440,7 +447,10 @@ class CsvFormat(Format):
         return csv_line(kind.csv_header, safe=out.csv_safe)
 
     def lines(self, out: Output, kind: Records[Any], items: list[Any]) -> str:
-        return "".join(csv_line(kind.csv_row(item), safe=out.csv_safe) for item in items)
+        header = kind.csv_header
+        return "".join(
+            csv_line(kind.csv_row(item), safe=out.csv_safe, header=header) for item in items
+        )
 
     def count(self, out: Output, count: int) -> None:
         out.write(csv_line(["count"]) + csv_line([count]))
@@ -842,14 +852,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def csv_line(values: Iterable[Any], *, safe: bool = False) -> str:
+def csv_line(
+    values: Iterable[Any], *, safe: bool = False, header: Sequence[str] = ()
+) -> str:
     """One RFC 4180 record (CRLF, quotes doubled) without the csv module's writer setup.
     CSV is read line by line (and shown on terminals), so control characters are escaped like
-    in tables; `safe` quotes what a spreadsheet would run as a formula (`=`, `+`, `-`, `@`)."""
+    in tables. A free-text column (by `header`) starting with `=`, `@`, tab or CR is prefixed
+    with `'`, as `safe` (--csv-safe) does for every column and `+` and `-` too."""
     cells = []
-    for value in values:
+    for index, value in enumerate(values):
         text = "" if value is None else str(value)
-        if safe and text.startswith(CSV_FORMULA_START):
+        free_text = index < len(header) and header[index] in CSV_FREE_TEXT
+        if text.startswith(CSV_FORMULA_START if safe else ()) or (
+            free_text and text.startswith(CSV_FREE_TEXT_START)
+        ):
             text = "'" + text
         text = escaped(text)
         if any(c in text for c in ',"') or text != text.strip():

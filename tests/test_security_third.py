@@ -7,6 +7,7 @@ point, the bound is orders of magnitude above the linear time and below the quad
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -708,3 +710,107 @@ def test_process_substitution_still_works(emulator: RunningEmulator) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.split()) == 1
+
+
+# == 8. regions, derived URLs, CSV formulas by default, YAML's bidi overrides ========================
+@pytest.mark.parametrize("region", ["eu-de\n", "eu-de\r", "eu-de/x", "eu-de.evil.example"])
+def test_a_region_with_a_trailing_line_break_is_refused(
+    bs: Callable[..., CliResult], region: str
+) -> None:
+    env = {
+        "BACKUPSHARE_ENDPOINT": None,
+        "BACKUPSHARE_CLOUD": "otc",
+        "BACKUPSHARE_REGION": region,
+        "BACKUPSHARE_PROJECT_ID": OWN,
+        "BACKUPSHARE_TOKEN": DEFAULT_TOKEN,
+    }
+    result = bs("list-shares", env=env)
+    assert result.code == 3, result.err
+    assert "does not look like a region" in result.err
+
+
+@pytest.mark.parametrize(
+    ("template", "region"),
+    [
+        ("https://vbs.{region}.example", "eu-de\n"),
+        ("http://vbs.{region}.example", "eu-de"),  # plain http off loopback
+        ("https://vbs.{region}.example?x", "eu-de"),
+    ],
+)
+def test_derived_urls_are_checked_like_configured_ones(template: str, region: str) -> None:
+    with pytest.raises(config.ConfigError, match="the URL derived from cloud and region"):
+        config.derived_url(template, region)
+    assert (
+        config.derived_url("https://vbs.{region}.example", "eu-de") == "https://vbs.eu-de.example"
+    )
+
+
+CSV_NAMES = ["=cmd|' /C calc'!A0", "@SUM(A1)", "\tlead", "\rlead", "+1", "-2", "plain"]
+
+
+def named_backups(names: list[str]) -> Callable[[Handler, Seen], None]:
+    def respond(h: Handler, seen: Seen) -> None:
+        first_page = seen.query.get("offset") == "0"
+        if "/backups" in seen.path:
+            items = [{**backup_record(), "name": name} for name in names]
+            send(h, 200, {"backups": items if first_page else []})
+        else:
+            items = [record(to=uuid.uuid4().hex, name=name) for name in names]
+            send(h, 200, {"shared": items if first_page else []})
+
+    return respond
+
+
+@pytest.mark.parametrize(
+    ("command", "column"), [("backups", "name"), ("list-shares", "backup_name")]
+)
+def test_csv_neutralises_free_text_formulas_by_default(
+    bs: Callable[..., CliResult], hostile: Callable[..., Hostile], command: str, column: str
+) -> None:
+    server = hostile(named_backups(CSV_NAMES))
+    plain = bs(command, "-o", "csv", env=endpoint_env(server.url))
+    safe = bs(command, "-o", "csv", "--csv-safe")
+    assert plain.code == 0 and safe.code == 0, plain.err + safe.err
+    plain_names = [row[column] for row in csv.DictReader(io.StringIO(plain.out))]
+    safe_names = [row[column] for row in csv.DictReader(io.StringIO(safe.out))]
+    assert plain_names == [
+        "'=cmd|' /C calc'!A0",
+        "'@SUM(A1)",
+        "'\\tlead",
+        "'\\rlead",
+        "+1",
+        "-2",
+        "plain",
+    ]
+    assert safe_names == [*plain_names[:4], "'+1", "'-2", "plain"]
+
+
+def test_csv_neutralises_a_service_error_message(
+    bs: Callable[..., CliResult], hostile: Callable[..., Hostile]
+) -> None:
+    def respond(h: Handler, seen: Seen) -> None:
+        if seen.method == "GET":
+            send(h, 200, {"shared": []})
+        else:
+            send(h, 400, {"error_code": "VBS.1", "error_msg": '=HYPERLINK("http://evil")'})
+
+    server = hostile(respond)
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    result = bs("cancel", *ids, "--yes", "-o", "csv", env=endpoint_env(server.url))
+    assert result.code in (6, 7), result.out + result.err
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert len(rows) == 2, result.out + result.err
+    assert all(row["error"].startswith("'=HYPERLINK") for row in rows)
+
+
+def test_yaml_escapes_bidi_overrides_and_other_non_ascii(
+    bs: Callable[..., CliResult], hostile: Callable[..., Hostile]
+) -> None:
+    name = "invoice\u202egpj.exe ü"
+    server = hostile(named_backups([name]))
+    result = bs("backups", "-o", "yaml", env=endpoint_env(server.url))
+    assert result.code == 0, result.err
+    assert "\u202e" not in result.out and "ü" not in result.out
+    assert "\\u202E" in result.out
+    assert result.out.isascii()
+    assert yaml.safe_load(result.out)[0]["name"] == name  # still the exact value
