@@ -852,9 +852,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def csv_line(
-    values: Iterable[Any], *, safe: bool = False, header: Sequence[str] = ()
-) -> str:
+def csv_line(values: Iterable[Any], *, safe: bool = False, header: Sequence[str] = ()) -> str:
     """One RFC 4180 record (CRLF, quotes doubled) without the csv module's writer setup.
     CSV is read line by line (and shown on terminals), so control characters are escaped like
     in tables. A free-text column (by `header`) starting with `=`, `@`, tab or CR is prefixed
