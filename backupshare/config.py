@@ -660,6 +660,18 @@ def checked_secret(value: str, key: str, source: str) -> str:
     return value
 
 
+# The credentials the environment may hold for us: a `*_command` helper (a password manager, a
+# vault client) needs none of them to print its own secret, so it does not inherit them.
+CREDENTIAL_ENV = frozenset(
+    name for s in SETTINGS if s.secret or s.key == "access_key" for name in s.env
+)
+
+
+def helper_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a `*_command` runs in: ours, without the credentials of CREDENTIAL_ENV."""
+    return {name: value for name, value in env.items() if name not in CREDENTIAL_ENV}
+
+
 def run_secret_command(command: str, where: str) -> str:
     """Runs a `*_command` without a shell; its output is the secret and is never shown."""
     import shlex
@@ -677,6 +689,7 @@ def run_secret_command(command: str, where: str) -> str:
             capture_output=True,
             timeout=SECRET_COMMAND_TIMEOUT,
             stdin=subprocess.DEVNULL,
+            env=helper_environment(os.environ),
             check=False,
         )
     except FileNotFoundError:

@@ -814,3 +814,82 @@ def test_yaml_escapes_bidi_overrides_and_other_non_ascii(
     assert "\\u202E" in result.out
     assert result.out.isascii()
     assert yaml.safe_load(result.out)[0]["name"] == name  # still the exact value
+
+
+# == 9. what the attack did not verify ===============================================================
+# (no access key: with one, the environment's AK/SK would take over from the profile's token)
+CREDENTIAL_VALUES = {
+    "BACKUPSHARE_PASSWORD": f"pw-{SECRET}",
+    "BACKUPSHARE_SECRET_KEY": f"sk-{SECRET}",
+    "BACKUPSHARE_SECURITY_TOKEN": f"st-{SECRET}",
+    "HUAWEICLOUD_SDK_SK": f"sdk-{SECRET}",
+}
+
+
+def test_a_secret_command_does_not_inherit_our_credentials(
+    bs: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    seen = tmp_path / "helper-env"
+    helper = f"sh -c 'env > {seen}; echo {DEFAULT_TOKEN}'"
+    path = first.write_config(
+        tmp_path / "conf",
+        f"profiles:\n  default:\n    endpoint: {emulator.url}\n    project_id: {OWN}\n"
+        f'    auth:\n      method: token\n      token_command: "{helper}"\n',
+    )
+    env: dict[str, str | None] = {"BACKUPSHARE_CONFIG": str(path), "BACKUPSHARE_TOKEN": None}
+    env |= {**CREDENTIAL_VALUES, "HELPER_NEEDS_THIS": "kept"}
+    result = bs("list-shares", "-o", "json", env=env)
+    assert result.code == 0, result.err
+    inherited = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert inherited.get("HELPER_NEEDS_THIS") == "kept"  # the rest of the environment is there
+    assert "PATH" in inherited and "HOME" in inherited
+    assert sorted(set(inherited) & set(CREDENTIAL_VALUES)) == []
+    assert SECRET not in seen.read_text()
+
+
+def test_config_init_writes_0600_in_a_checked_directory_end_to_end(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """The installed command under `umask 000`: the new directories are 0700, the file 0600,
+    and the CLI then accepts the file it wrote (its own permission check passes)."""
+    path = tmp_path / "new" / "deeper" / "config.yaml"
+    env = {**os.environ, "MY_TOKEN": DEFAULT_TOKEN, "BACKUPSHARE_TOKEN": ""}
+    init = (
+        f"umask 000; exec '{BIN}' config init --config '{path}' --endpoint {emulator.url} "
+        f"--project-id {OWN} --auth-method token --secret-env MY_TOKEN"
+    )
+    done = subprocess.run(
+        ["bash", "-c", init], capture_output=True, text=True, env=env, timeout=GUARD, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert "token_env: MY_TOKEN" in path.read_text()
+    listed = subprocess.run(
+        [str(BIN), "--config", str(path), "list-shares", "-o", "json"],
+        capture_output=True, text=True, env=env, timeout=GUARD, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == []
+
+
+@pytest.mark.parametrize("fmt", ["ids", "jsonl", "csv", "json", "yaml", "table"])
+def test_head_of_a_large_backup_listing_is_141_quietly(
+    emulator: RunningEmulator, tmp_path: Path, fmt: str
+) -> None:
+    """`list-shares` has this test in test_e2e.py; `backups` pages its own way."""
+    seeds = [{"id": str(uuid.uuid4()), "name": f"b{i}"} for i in range(3000)]
+    assert requests.post(
+        f"{emulator.url}/_emulator/seed", json={"backups": seeds}, timeout=GUARD
+    ).ok
+    env = {**os.environ, "BACKUPSHARE_ENDPOINT": emulator.url, "BACKUPSHARE_PROJECT_ID": OWN}
+    env["BACKUPSHARE_TOKEN"] = DEFAULT_TOKEN
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; '{BIN}' backups -o {fmt} 2>err.txt | head -1; "
+         "echo \"exit=$?\"; cat err.txt"],
+        capture_output=True, text=True, env=env, timeout=60, check=False, cwd=str(tmp_path),
+    )  # fmt: skip
+    head, status, *stderr = done.stdout.splitlines()
+    assert head.strip()
+    assert status == "exit=141", done.stdout
+    assert stderr == []
