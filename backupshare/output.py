@@ -485,7 +485,7 @@ class Output:
     format: str = "table"
     quiet: bool = False
     no_color: bool = False
-    csv_safe: bool = False  # spreadsheet-safe CSV: a leading = + - @ is quoted with '
+    csv_safe: bool = False  # every column's leading = + - @ quoted with ' (free text always)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     layout: Format = field(init=False, repr=False)  # the format's object, chosen once
