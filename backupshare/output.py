@@ -538,7 +538,7 @@ class Output:
         print(f"warning: {printable(message)}", file=self.stderr)
 
     def error(self, error: BackupshareError) -> None:
-        print(f"error: {printable(error.headline())}", file=self.stderr)
+        print(f"error: {error.headline(printable)}", file=self.stderr)
         if error.hint:
             print(f"hint: {printable(error.hint)}", file=self.stderr)
         if self.layout.errors_as_json:
