@@ -129,7 +129,7 @@ def test_a_long_server_string_is_shown_bounded_and_masked(
     assert "p" * 300 not in result.err
     assert spy.lengths and max(spy.lengths) <= config.URL_WINDOW_MAX  # the structural bound
     if result.code == 6:  # the message is cut, never the status and request ids after it
-        assert "characters in all] (HTTP 400, VBS.0001, request id" in result.err
+        assert "characters in all] (HTTP 400, VBS.0001, client request id" in result.err
         assert len(result.err) < 5 * output.SHOWN_MAX  # the headline, the JSON error, no more
     elif "csv" in argv:  # CSV keeps the value whole (masked)
         assert "B" * LONG in result.out and "p" * 300 not in result.out
