@@ -73,9 +73,9 @@ CSV_FREE_TEXT_START = ("=", "@", "\t", "\r")
 # one; a longer one is cut, saying so. CUT_MARGIN covers a URL's scheme and user info, so
 # masking before the cut sees every URL that starts inside what is shown.
 SHOWN_MAX = 1000
+CUT_MARGIN = 600
 # table, json and yaml hold a whole listing before writing it: this many records at most.
 COLLECTED_MAX = 100_000
-CUT_MARGIN = 600
 T = TypeVar("T")
 
 
