@@ -372,6 +372,7 @@ def test_the_emulator_main_passes_allow_remote_on(monkeypatch: pytest.MonkeyPatc
         return emulator, server
 
     monkeypatch.setattr(main, "make_server", spy)
+    monkeypatch.setattr(main.signal, "signal", lambda *args: None)  # pytest keeps its SIGTERM
     assert main.main(["--port", "0", "--allow-remote"]) == 0
     assert made[0].allow_remote is True
 
