@@ -192,7 +192,7 @@ class Cbr(ServiceBase):
             limit=limit,
             what="backups",
             log=self.http.debug,
-            body_bytes=self.http.received,
+            body_bytes=self.http.byte_counter(),
         )
 
     def backup(self, backup_id: str) -> Backup:
@@ -248,7 +248,7 @@ class Cbr(ServiceBase):
             limit=limit,
             what="members",
             log=self.http.debug,
-            body_bytes=self.http.received,
+            body_bytes=self.http.byte_counter(),
         )
 
     def _offers(
@@ -264,6 +264,7 @@ class Cbr(ServiceBase):
             return backup_id is None or share.backup_id == backup_id
 
         left = limit
+        listed_bytes = self.http.byte_counter()  # one bound over every status's listing
         for params in self._offer_params(query):
             status = params["member_status"]
 
@@ -289,7 +290,7 @@ class Cbr(ServiceBase):
                 limit=left,
                 what="backups",
                 log=self.http.debug,
-                body_bytes=self.http.received,
+                body_bytes=listed_bytes,
             )
             for page in pages:
                 if left is not None:

@@ -72,20 +72,19 @@ LISTING_MAX_BYTES = 256 * 1024 * 1024
 
 class ListingBound:
     """Stops a listing that runs past what the service itself says it holds, or past
-    LISTING_MAX_BYTES of page bodies (`received`: the bytes the client has read so far)."""
+    LISTING_MAX_BYTES of page bodies (`body_bytes`: how many it has read, Client.byte_counter)."""
 
     def __init__(
-        self, count: Callable[[], int] | None, received: Callable[[], int] | None = None
+        self, count: Callable[[], int] | None, body_bytes: Callable[[], int] | None = None
     ) -> None:
         self._count = count
         self._limit: int | None = None
-        self._received = received
-        self._start = received() if received else 0
+        self._body_bytes = body_bytes
 
     def check(self, records: int) -> None:
         if records > HARD_RECORD_CAP:
             raise self._endless(records, f"the hard limit of {HARD_RECORD_CAP:,}")
-        size = self._received() - self._start if self._received else 0
+        size = self._body_bytes() if self._body_bytes else 0
         if size > LISTING_MAX_BYTES:
             raise UnexpectedResponse(
                 f"unexpected response: the listing exceeds {mib(LISTING_MAX_BYTES)} "
@@ -195,8 +194,11 @@ class Client:
         self.last_date: str | None = None  # the server's Date header, for doctor's clock check
         self.received_bytes = 0  # every body read, for the listings' byte bound
 
-    def received(self) -> int:
-        return self.received_bytes
+    def byte_counter(self) -> Callable[[], int]:
+        """The body bytes read from now on, as a listing's byte bound counts them (one counter
+        may span several listings that make one, as CBR's offers by member status do)."""
+        start = self.received_bytes
+        return lambda: self.received_bytes - start
 
     def close(self) -> None:
         self.session.close()

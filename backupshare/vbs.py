@@ -91,7 +91,7 @@ class Vbs(ServiceBase):
             limit=limit,
             what="sharings",
             log=self.http.debug,
-            body_bytes=self.http.received,
+            body_bytes=self.http.byte_counter(),
         )
 
     def count(self, query: ListQuery) -> int:
@@ -149,7 +149,7 @@ class Vbs(ServiceBase):
             limit=limit,
             what="backups",
             log=self.http.debug,
-            body_bytes=self.http.received,
+            body_bytes=self.http.byte_counter(),
         )
 
     def backup(self, backup_id: str) -> Backup:

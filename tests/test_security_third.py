@@ -208,6 +208,34 @@ def test_a_listing_is_bounded_in_bytes(
     assert 0 < result.out.count("\n") <= 400  # what streamed before the bound stays written
 
 
+def test_cbr_offers_are_one_listing_for_the_byte_bound(
+    bs: Callable[..., CliResult], hostile: Callable[..., Hostile], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--shared-with-me` on CBR lists each member status in turn: the bound spans them all."""
+    from backupshare import client
+
+    monkeypatch.setattr(client, "LISTING_MAX_BYTES", 1024 * 1024)
+    served: dict[str, int] = {}
+
+    def respond(h: Handler, seen: Seen) -> None:
+        status = seen.query.get("member_status", "")
+        if seen.query.get("limit") == "1":
+            send(h, 200, {"count": 1_000_000, "backups": []})
+            return
+        served[status] = served.get(status, 0) + 1
+        more = served[status] <= 3  # 3 pages of ~300 kB a status: under 1 MiB each, not in all
+        offer = {**cbr_backup(), "project_id": first.P2, "description": "d" * 3000}
+        items = [{**offer, "id": str(uuid.uuid4())} for _ in range(100)] if more else []
+        send(h, 200, {"backups": items})
+
+    server = hostile(respond)
+    env = {**endpoint_env(server.url), "BACKUPSHARE_SERVICE": "cbr"}
+    result = bs("list-shares", "--shared-with-me", "-o", "jsonl", env=env)
+    assert result.code == 8, result.err
+    assert "the listing exceeds 1 MiB" in result.err
+    assert set(served) == {"pending", "accepted"}  # stopped inside the second status
+
+
 @pytest.mark.parametrize("fmt", ["table", "json", "yaml"])
 @pytest.mark.parametrize("command", ["backups", "list-shares"])
 def test_collecting_formats_stop_past_the_record_bound(
