@@ -37,6 +37,7 @@ SWITCHES = (
     "cbr_server_backups_only",
 )  # on/off options; their variables say 1/0, true/false, ...
 TRUE_WORDS = ("1", "true", "yes", "on")
+BANNER_BACKUPS = 20  # per project, in the banner's CBR part: the newest
 FALSE_WORDS = ("", "0", "false", "no", "off")
 
 
@@ -355,17 +356,26 @@ def remote_warning(url: str) -> str:
 
 
 def cbr_lines(emulator: Emulator) -> list[str]:
-    """What CBR shows each project the emulator holds credentials of: its vault, and the
-    backups it owns or is offered (with the offer's status)."""
+    """What CBR shows each project the emulator holds credentials of: its vaults (type, used
+    MB of size GB, CBR's units), and the backups it owns or is offered (with the offer's
+    status); a project with many backups shows the newest few."""
     lines = ["  CBR        : (same URL, /v3/{project_id}/...)"]
     for project in emulator.projects():
-        vault = emulator.store.vault(project)
-        lines.append(
-            f"    project {project}: vault {vault['id']} ({vault['used']}/{vault['size']} GB)"
-        )
+        lines.append(f"    project {project}:")
+        for vault in emulator.store.vaults(project):
+            lines.append(
+                f"      vault {vault['id']} {vault['name']} ({vault['object_type']}, "
+                f"{vault['used']} MB used of {vault['size']} GB)"
+            )
         rows = emulator.store.visible_backups(project, own=True, shared=True)
-        for row in sorted(rows, key=lambda row: (row["created_at"], row["id"])):
-            record = backup_record(row)
+        home = emulator.store.home_vault(project)
+        shown = sorted(rows, key=lambda row: (row["created_at"], row["id"]))
+        if len(shown) > BANNER_BACKUPS:
+            lines.append(f"      ... {len(shown) - BANNER_BACKUPS} older backups")
+            shown = shown[-BANNER_BACKUPS:]
+        for row in shown:
+            owner = row["project_id"]
+            record = backup_record(row, home if owner == project else None)
             offer = f"  shared to it: {row['member_status']}" if row["member_status"] else ""
             encrypted = " encrypted" if record["extend_info"]["encrypted"] else ""
             lines.append(
