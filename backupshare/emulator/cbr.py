@@ -199,9 +199,7 @@ def _backups(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) 
         caller, own=own_type != "shared", shared=own_type != "private"
     )
     homes: dict[str, str] = {}  # each owner's home vault, looked up once per list
-    records = [
-        backup_record(row, _home(emulator, homes, row["project_id"])) for row in rows
-    ]
+    records = [backup_record(row, _home(emulator, homes, row["project_id"])) for row in rows]
     member_status = call.param("member_status")
     if member_status is not None:
         if member_status not in MEMBER_STATUSES:
@@ -271,9 +269,7 @@ def backup_record(row: dict[str, Any], home_vault: str | None = None) -> dict[st
     vault reads that vault's id (as the Terraform accepter expects), else the owner's vault:
     the one it was seeded into, or the owner's home vault."""
     owner = row["project_id"]
-    vault_id = (
-        row.get("member_vault_id") or row.get("vault_id") or home_vault or vault_id_of(owner)
-    )
+    vault_id = row.get("member_vault_id") or row.get("vault_id") or home_vault or vault_id_of(owner)
     volume = row["volume_id"]
     return {
         "id": row["id"],

@@ -40,7 +40,12 @@ from .core import (
 )
 from .routing import Call, Rejected
 from .safety import ADMIN_KEY_HEADER, admin_key_matches, is_loopback, redact_entry
-from .seeding import backup_from_spec
+from .seeding import (
+    MAX_GENERATED_BACKUPS,
+    auto_answer_from_spec,
+    backup_from_spec,
+    vaults_from_spec,
+)
 from .store import BackupSeed
 from .vbs import BACKUP_STATUSES
 
@@ -216,17 +221,48 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, None)
         elif route == "/_emulator/seed" and method == "POST":
             self._send_json(200, self._seed(self._json_body(body)))
+        elif route == "/_emulator/auto-answer" and method == "POST":
+            self._send_json(200, self._auto_answer(self._json_body(body)))
+        elif route == "/_emulator/auto-answer" and method == "DELETE":
+            emulator.store.auto_answers.clear()
+            self._send_json(200, None)
         elif route == "/_emulator/backups" and method == "GET":
             self._send_json(200, {"backups": emulator.store.backups(emulator.config.project_id)})
         else:
             raise Rejected(404, "EMULATOR.0404", f"No admin route {method} {path}.")
 
     def _seed(self, spec: Any) -> dict[str, Any]:
-        """`{"shares": N}` makes N sharings; `{"backups": [BACKUP, ...]}` adds backups (see
-        seeding.py for a BACKUP's keys). Either or both; all checked before anything is made."""
+        """`{"shares": N}` makes N sharings; `{"backups": [BACKUP, ...]}` adds backups,
+        `{"vaults": [VAULT, ...]}` vaults (see seeding.py for their keys), `{"backup_count": N,
+        "random_seed": S}` generates backups. Any of them; all checked before anything is made."""
         emulator = self.emulator
-        if not isinstance(spec, dict) or not spec or set(spec) - {"shares", "backups"}:
-            raise Rejected(400, "EMULATOR.0002", "Give {'shares': N} and/or {'backups': [...]}.")
+        known = {"shares", "backups", "vaults", "backup_count", "random_seed"}
+        if not isinstance(spec, dict) or not spec or set(spec) - known:
+            raise Rejected(
+                400,
+                "EMULATOR.0002",
+                "Give {'shares': N}, {'backups': [...]}, {'vaults': [...]} and/or "
+                "{'backup_count': N, 'random_seed': S}.",
+            )
+        generated, random_seed = spec.get("backup_count", 0), spec.get("random_seed", 0)
+        for value in (generated, random_seed):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise Rejected(400, "EMULATOR.0002", "backup_count and random_seed are >= 0.")
+        if generated > MAX_GENERATED_BACKUPS:
+            raise Rejected(
+                400, "EMULATOR.0002", f"backup_count is at most {MAX_GENERATED_BACKUPS}."
+            )
+        vault_specs = spec.get("vaults", [])
+        if not isinstance(vault_specs, list):
+            raise Rejected(400, "EMULATOR.0002", "'vaults' must be a list.")
+        try:
+            vaults = [
+                vault
+                for item in vault_specs
+                for vault in vaults_from_spec(item, emulator.config.project_id)
+            ]
+        except ValueError as exc:
+            raise Rejected(400, "EMULATOR.0002", f"Invalid vault: {exc}") from None
         count = spec.get("shares", 0)
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1_000_000:
             raise Rejected(400, "EMULATOR.0002", "Give {'shares': N} with 0 <= N <= 1000000.")
@@ -240,14 +276,30 @@ class Handler(BaseHTTPRequestHandler):
             ]
         except ValueError as exc:
             raise Rejected(400, "EMULATOR.0002", f"Invalid backup: {exc}") from None
+        for vault in vaults:
+            emulator.store.add_vault(vault)
         for seed in seeds:
             emulator.store.add_backup(seed)
         answer: dict[str, Any] = {}
+        if "vaults" in spec:
+            answer["vaults"] = [vault.id for vault in vaults]
+        if "backup_count" in spec:
+            answer["generated"] = emulator.generate_backups(generated, random_seed)
         if "shares" in spec:
             answer["created"] = emulator.seed_shares(count)
         if "backups" in spec:
             answer["backups"] = [seed.id for seed in seeds]
         return answer
+
+    def _auto_answer(self, spec: Any) -> dict[str, Any]:
+        """`{"status": "accepted"|"rejected", "after": SECONDS, "project": ID}`: from now on,
+        offers to that project (or every one) are answered on its behalf after that long."""
+        try:
+            project, answer = auto_answer_from_spec(spec)
+        except ValueError as exc:
+            raise Rejected(400, "EMULATOR.0002", f"Invalid auto-answer: {exc}") from None
+        self.emulator.store.set_auto_answer(project, answer)
+        return {"project": project, "status": answer.status, "after": answer.after_seconds}
 
     def _admin_key_given(self) -> bool:
         """Whether the request carries the admin key; a wrong one (or one the emulator was not

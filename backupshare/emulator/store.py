@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -185,6 +185,7 @@ class AutoAnswer:
 
     status: str
     after_seconds: float
+    since: str = ""  # offers made before this moment are left alone (set when it is given)
 
 
 def vault_id_of(project_id: str) -> str:
@@ -253,13 +254,13 @@ class Store:
             self._answer_due_offers(db)
 
     def set_auto_answer(self, project_id: str | None, answer: AutoAnswer | None) -> None:
-        """Answer offers to `project_id` (None: to every project) on its behalf from now on;
-        None stops doing so. Offers already pending are answered too, once their time comes."""
+        """Answer offers made to `project_id` (None: to every project) from now on, on its
+        behalf; None stops doing so. Offers made earlier (a generated backlog) stay as they are."""
         with self._lock:
             if answer is None:
                 self.auto_answers.pop(project_id, None)
             else:
-                self.auto_answers[project_id] = answer
+                self.auto_answers[project_id] = replace(answer, since=self.now())
 
     def _answer_due_offers(self, db: sqlite3.Connection) -> None:
         """Pending offers whose auto-answer is due get it, dated when it fell due (so the
@@ -268,16 +269,18 @@ class Store:
         now = self.clock()
         if now.tzinfo is None:  # a test's clock may be naive: UTC, as everywhere here
             now = now.replace(tzinfo=timezone.utc)
-        earliest = min(rule.after_seconds for rule in self.auto_answers.values())
+        rules = self.auto_answers.values()
+        earliest = min(rule.after_seconds for rule in rules)
         cutoff = timestamp(now - timedelta(seconds=earliest))
         due = db.execute(
             "SELECT m.*, b.size FROM members m JOIN backups b ON b.id = m.backup_id"
-            " WHERE m.status = 'pending' AND m.created_at <= ? ORDER BY m.created_at, m.id",
-            (cutoff,),
+            " WHERE m.status = 'pending' AND m.created_at >= ? AND m.created_at <= ?"
+            " ORDER BY m.created_at, m.id",
+            (min(rule.since for rule in rules), cutoff),
         ).fetchall()
         for member in due:
             rule = self.auto_answers.get(member["dest_project_id"]) or self.auto_answers.get(None)
-            if rule is None:
+            if rule is None or member["created_at"] < rule.since:
                 continue
             answered = _parse_timestamp(member["created_at"]) + timedelta(
                 seconds=rule.after_seconds
@@ -711,8 +714,8 @@ class Store:
         """The project's first disk vault (else its first vault; else its default's id)."""
         rows = self._vault_rows(db, project_id)
         disks = [row for row in rows if row["object_type"] == DISK_VAULT]
-        chosen = (disks or rows or [None])[0]
-        return str(chosen["id"]) if chosen is not None else vault_id_of(project_id)
+        chosen = disks or rows
+        return str(chosen[0]["id"]) if chosen else vault_id_of(project_id)
 
     def _ensure_vault(self, db: sqlite3.Connection, project_id: str) -> None:
         if db.execute("SELECT 1 FROM cbr_vaults WHERE project_id = ?", (project_id,)).fetchone():
