@@ -695,6 +695,11 @@ class Store:
         result: list[dict[str, Any]] = self._transaction(work)
         return result
 
+    def vault(self, project_id: str) -> dict[str, Any]:
+        """The project's home vault (see home_vault), with `used` in MB as vaults() has it."""
+        home = self.home_vault(project_id)
+        return next(row for row in self.vaults(project_id) if row["id"] == home)
+
     def home_vault(self, project_id: str) -> str:
         """Where the project's own backups live unless seeded elsewhere."""
 
