@@ -533,3 +533,46 @@ def test_bad_options_are_usage_errors(
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert message in err and err.startswith("error: ") and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"backup_count": -1}, "backup_count and random_seed are >= 0"),
+        ({"backup_count": 5, "random_seed": "x"}, "backup_count and random_seed are >= 0"),
+        ({"backup_count": True}, "backup_count and random_seed are >= 0"),
+        ({"vaults": {"size": 5}}, "'vaults' must be a list"),
+        ({"vaults": ["big"]}, "Invalid vault: a vault is an object"),
+        ({"backups": [{"id": BACKUP, "vault": "v"}]}, "'v' is not a vault id"),
+        ({"colour": 1}, "Give {'shares': N}"),
+    ],
+)
+def test_bad_seeds_are_refused_and_nothing_is_made(
+    emulator: RunningEmulator, spec: dict[str, Any], message: str
+) -> None:
+    before = len(backups(emulator)), vaults(emulator, OWN)["count"]
+    response = requests.post(f"{emulator.url}/_emulator/seed", json=spec, timeout=5)
+    assert response.status_code == 400 and response.json()["error_code"] == "EMULATOR.0002"
+    assert message in response.json()["error_msg"]
+    assert (len(backups(emulator)), vaults(emulator, OWN)["count"]) == before
+
+
+def test_a_naive_clock_is_utc_and_the_home_vault_is_the_first_disk_vault(
+    make_emulator: Callable[..., RunningEmulator],
+) -> None:
+    clock = Clock()
+    running = make_emulator(
+        clock=lambda: clock.now.replace(tzinfo=None),
+        vaults=[VaultSeed(V_SERVER, P1, "servers", "server"), VaultSeed(V_BIG, P1, "disks")],
+        auto_answers=[(P1, AutoAnswer("accepted", 60))],
+    )
+    ok(add(running, BACKUP, [P1]))
+    clock.advance(60)
+    assert (member(running, BACKUP)["status"], member(running, BACKUP)["vault_id"]) == (
+        "accepted",
+        V_BIG,
+    )
+    store = running.emulator.store
+    assert store.home_vault(P1) == V_BIG and store.vault(P1)["used"] == (10 + 40) * 1024
+    store.add_vault(VaultSeed(V_SMALL, P3, "only-servers", "server"))
+    assert store.home_vault(P3) == V_SMALL  # no disk vault: the first one

@@ -224,7 +224,7 @@ class Handler(BaseHTTPRequestHandler):
         elif route == "/_emulator/auto-answer" and method == "POST":
             self._send_json(200, self._auto_answer(self._json_body(body)))
         elif route == "/_emulator/auto-answer" and method == "DELETE":
-            emulator.store.auto_answers.clear()
+            emulator.store.clear_auto_answers()
             self._send_json(200, None)
         elif route == "/_emulator/backups" and method == "GET":
             self._send_json(200, {"backups": emulator.store.backups(emulator.config.project_id)})

@@ -253,14 +253,16 @@ class Store:
         if self.auto_answers:
             self._answer_due_offers(db)
 
-    def set_auto_answer(self, project_id: str | None, answer: AutoAnswer | None) -> None:
+    def set_auto_answer(self, project_id: str | None, answer: AutoAnswer) -> None:
         """Answer offers made to `project_id` (None: to every project) from now on, on its
-        behalf; None stops doing so. Offers made earlier (a generated backlog) stay as they are."""
+        behalf. Offers made earlier (a generated backlog) stay as they are."""
         with self._lock:
-            if answer is None:
-                self.auto_answers.pop(project_id, None)
-            else:
-                self.auto_answers[project_id] = replace(answer, since=self.now())
+            self.auto_answers[project_id] = replace(answer, since=self.now())
+
+    def clear_auto_answers(self) -> None:
+        """Answer on nobody's behalf any more."""
+        with self._lock:
+            self.auto_answers.clear()
 
     def _answer_due_offers(self, db: sqlite3.Connection) -> None:
         """Pending offers whose auto-answer is due get it, dated when it fell due (so the
