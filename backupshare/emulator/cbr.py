@@ -60,8 +60,13 @@ RESOURCE_TYPES = (
     "OS::Workspace::DesktopV2",
 )
 DISK = "OS::Cinder::Volume"
+SERVER = "OS::Nova::Server"
+DISK_KIND = "disk"
+# What a backup is of (the store's `kind`, also its vault's object_type): its resource_type,
+# provider_id and how its resource is named.
 DISK_PROVIDER = "d1603440-187d-4516-af25-121250c7cc97"
 SERVER_PROVIDER = "0daac4c5-6707-4851-97ba-169e36266b66"
+KINDS = {"disk": (DISK, DISK_PROVIDER, "volume"), "server": (SERVER, SERVER_PROVIDER, "ecs")}
 OWN_TYPES = ("private", "shared", "all_granted")
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
 BACKUP_SORT_KEYS = ("created_at", "updated_at", "name", "status", "protected_at", "id")
@@ -198,8 +203,8 @@ def _backups(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) 
     rows = emulator.store.visible_backups(
         caller, own=own_type != "shared", shared=own_type != "private"
     )
-    homes: dict[str, str] = {}  # each owner's home vault, looked up once per list
-    records = [backup_record(row, _home(emulator, homes, row["project_id"])) for row in rows]
+    homes: dict[tuple[str, str], str] = {}  # each owner's home vaults, looked up once per list
+    records = [backup_record(row, _home(emulator, homes, row)) for row in rows]
     member_status = call.param("member_status")
     if member_status is not None:
         if member_status not in MEMBER_STATUSES:
@@ -241,14 +246,15 @@ def _filter_backups(call: Call, records: list[dict[str, Any]]) -> list[dict[str,
 def _backup(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) -> Answer:
     allow(call.method, "GET")
     row = _visible(emulator, caller, path["backup"])
-    home = emulator.store.home_vault(row["project_id"])
-    return Answer(200, {"backup": backup_record(row, home)})
+    return Answer(200, {"backup": backup_record(row, _home(emulator, {}, row))})
 
 
-def _home(emulator: Emulator, homes: dict[str, str], owner: str) -> str:
-    if owner not in homes:
-        homes[owner] = emulator.store.home_vault(owner)
-    return homes[owner]
+def _home(emulator: Emulator, homes: dict[tuple[str, str], str], row: dict[str, Any]) -> str:
+    """The home vault of the backup's owner for backups of its kind (cached in `homes`)."""
+    key = (row["project_id"], row.get("kind") or DISK_KIND)
+    if key not in homes:
+        homes[key] = emulator.store.home_vault(*key)
+    return homes[key]
 
 
 def _visible(emulator: Emulator, caller: str, backup_id: str) -> dict[str, Any]:
@@ -265,12 +271,13 @@ def _visible(emulator: Emulator, caller: str, backup_id: str) -> dict[str, Any]:
 
 
 def backup_record(row: dict[str, Any], home_vault: str | None = None) -> dict[str, Any]:
-    """A BackupResp (the SDK's model) for a disk backup; a shared one accepted into the caller's
-    vault reads that vault's id (as the Terraform accepter expects), else the owner's vault:
-    the one it was seeded into, or the owner's home vault."""
+    """A BackupResp (the SDK's model) for a disk or cloud-server backup; a shared one accepted
+    into the caller's vault reads that vault's id (as the Terraform accepter expects), else the
+    owner's vault: the one it was seeded into, or the owner's home vault of its kind."""
     owner = row["project_id"]
     vault_id = row.get("member_vault_id") or row.get("vault_id") or home_vault or vault_id_of(owner)
     volume = row["volume_id"]
+    resource_type, provider, resource_word = KINDS[row.get("kind") or DISK_KIND]
     return {
         "id": row["id"],
         "name": row["name"],
@@ -283,11 +290,11 @@ def backup_record(row: dict[str, Any], home_vault: str | None = None) -> dict[st
         "checkpoint_id": str(uuid.uuid5(CHECKPOINT_NAMESPACE, row["id"])),
         "parent_id": None,
         "project_id": owner,
-        "provider_id": DISK_PROVIDER,
+        "provider_id": provider,
         "resource_id": volume,
-        "resource_name": f"volume-{volume[:8]}" if volume else None,
+        "resource_name": f"{resource_word}-{volume[:8]}" if volume else None,
         "resource_size": row["size"],
-        "resource_type": DISK,
+        "resource_type": resource_type,
         "resource_az": row["availability_zone"],
         "vault_id": vault_id,
         "image_type": "backup",
@@ -361,7 +368,7 @@ def _add_members(emulator: Emulator, call: Call, caller: str, backup_id: str) ->
     row = _visible(emulator, caller, backup_id)
     if row["project_id"] != caller:
         raise refused(emulator, Refusal(Reason.NOT_OWNER))
-    if emulator.config.cbr_server_backups_only:  # every backup here is a disk backup
+    if emulator.config.cbr_server_backups_only and (row.get("kind") or DISK_KIND) == DISK_KIND:
         raise Rejected(400, "BackupService.6700", "Only cloud server backups can be shared.")
     created, count = emulator.store.add_members(caller, backup_id, targets)
     return Answer(200, {"members": [member_record(m) for m in created], "count": count})

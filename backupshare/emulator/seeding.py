@@ -4,8 +4,9 @@ the generator of many backups (`--seed-backups N`), deterministic for a given ra
 
 Backup keys: `name`, `volume` (a UUID), `created` (ISO-8601; UTC unless it says otherwise),
 `size` (GB), `available-after` (seconds: the backup is `creating`, or the status given, until
-then), `project` (the owner, when not the emulator's own project) and `vault` (the CBR vault it
-lives in; default: the owner's home vault).
+then), `project` (the owner, when not the emulator's own project), `vault` (the CBR vault it
+lives in; default: the owner's home vault) and `type` (`disk`, the default, or `server`: a
+cloud-server backup, which CBR alone lists).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from .formats import lenient_project_id, lenient_uuid, timestamp
 from .store import (
+    BACKUP_KINDS,
     DISK_VAULT,
     MB_PER_GB,
     VAULT_SIZE_GB,
@@ -32,7 +34,7 @@ from .store import (
 
 # The backup statuses VBS writes (docs/wire.md "Backups"); CBR's words are derived from these.
 SEED_STATUSES = ("available", "creating", "error", "restoring", "deleting", "error_restoring")
-SEED_KEYS = ("name", "volume", "created", "size", "available-after", "project", "vault")
+SEED_KEYS = ("name", "volume", "created", "size", "available-after", "project", "vault", "type")
 # A `:` that starts the next KEY=VALUE: a time's own colons (`10:00:00`) are not followed by one.
 FIELD_SEPARATOR = re.compile(r":(?=[a-z][a-z_-]*=)")
 
@@ -78,6 +80,7 @@ def backup_from_spec(spec: Any, project_id: str, default_name: str) -> BackupSee
         created_at=_created(spec.get("created")),
         available_after=_seconds(spec.get("available-after")),
         vault_id=_vault(spec.get("vault")),
+        kind=_kind(spec.get("type", "disk")),
     )
 
 
@@ -121,6 +124,12 @@ def _volume(value: Any) -> str | None:
     if volume is None:
         raise ValueError(f"{value!r} is not a volume id (a UUID)")
     return volume
+
+
+def _kind(value: Any) -> str:
+    if value not in BACKUP_KINDS:
+        raise ValueError(f"type must be disk or server, got {value!r}")
+    return str(value)
 
 
 def _vault(value: Any) -> str | None:

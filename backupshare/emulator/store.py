@@ -28,7 +28,8 @@ MAX_TARGETS = 10
 VAULT_SIZE_GB = 1000  # a project's default vault; room for the demo backups many times over
 MB_PER_GB = 1024
 VAULT_TYPES = ("server", "disk", "turbo", "workspace", "vmware", "rds", "file")
-DISK_VAULT = "disk"  # the object_type a disk backup (all the emulator holds) must go into
+DISK_VAULT = "disk"  # the object_type a disk backup must go into (a server backup: "server")
+BACKUP_KINDS = ("disk", "server")  # what a backup is of: its vault's object_type
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS backups (
@@ -85,7 +86,8 @@ CREATE INDEX IF NOT EXISTS cbr_vaults_project ON cbr_vaults (project_id);
 """
 # Columns added after the first release, for --db files an older emulator wrote. A backup's
 # `vault_id` is null when it lives in its owner's home vault (see Store.home_vault).
-ADDED_COLUMNS = {"backups": {"available_at": "TEXT", "vault_id": "TEXT"}}
+# `kind` is what the backup is of, `disk` (when null) or `server`: VBS sees disk backups alone.
+ADDED_COLUMNS = {"backups": {"available_at": "TEXT", "vault_id": "TEXT", "kind": "TEXT"}}
 # Every read settles the backups whose time has come: an index keeps that cheap at any size.
 SETTLE_INDEX = (
     "CREATE INDEX IF NOT EXISTS backups_ready ON backups (available_at)"
@@ -163,6 +165,7 @@ class BackupSeed:
     created_at: datetime | None = None
     available_after: float | None = None
     vault_id: str | None = None  # None: the owner's home vault
+    kind: str = DISK_VAULT  # or "server": a cloud-server backup, which CBR alone sees
 
 
 @dataclass(frozen=True)
@@ -275,7 +278,7 @@ class Store:
         earliest = min(rule.after_seconds for rule in rules)
         cutoff = timestamp(now - timedelta(seconds=earliest))
         due = db.execute(
-            "SELECT m.*, b.size FROM members m JOIN backups b ON b.id = m.backup_id"
+            "SELECT m.*, b.size, b.kind FROM members m JOIN backups b ON b.id = m.backup_id"
             " WHERE m.status = 'pending' AND m.created_at >= ? AND m.created_at <= ?"
             " ORDER BY m.created_at, m.id",
             (min(rule.since for rule in rules), cutoff),
@@ -291,7 +294,9 @@ class Store:
                 continue
             vault_id = None
             if rule.status == "accepted":
-                vault_id = self._roomiest_fit(db, member["dest_project_id"], member["size"] or 0)
+                vault_id = self._roomiest_fit(
+                    db, member["dest_project_id"], member["size"] or 0, member["kind"] or DISK_VAULT
+                )
                 if vault_id is None:
                     continue
             db.execute(
@@ -311,7 +316,7 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO backups (id, project_id, name, status, size, volume_id,"
                 " availability_zone, description, encrypted, created_at, updated_at,"
-                " available_at, vault_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " available_at, vault_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seed.id,
                     seed.project_id,
@@ -326,6 +331,7 @@ class Store:
                     max(created, timestamp(now)),
                     ready,
                     seed.vault_id,
+                    seed.kind,
                 ),
             )
 
@@ -352,6 +358,7 @@ class Store:
                 timestamp(seed.created_at or self.clock()),
                 timestamp(seed.created_at or self.clock()),
                 seed.vault_id,
+                seed.kind,
             )
             for seed in backups
         ]
@@ -359,8 +366,8 @@ class Store:
         def work(db: sqlite3.Connection) -> None:
             db.executemany(
                 "INSERT OR REPLACE INTO backups (id, project_id, name, status, size, volume_id,"
-                " availability_zone, description, encrypted, created_at, updated_at, vault_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " availability_zone, description, encrypted, created_at, updated_at, vault_id,"
+                " kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             db.executemany(
@@ -444,6 +451,9 @@ class Store:
         """Share one backup with every target, all or nothing: the new sharing rows."""
 
         def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            kind = db.execute("SELECT kind FROM backups WHERE id = ?", (backup_id,)).fetchone()
+            if kind is not None and (kind[0] or DISK_VAULT) != DISK_VAULT:
+                raise Refusal(Reason.NO_BACKUP, backup_id=backup_id)  # VBS knows disks alone
             self._shareable(db, project_id, backup_id, targets)
             existing = {
                 row[0]
@@ -702,12 +712,12 @@ class Store:
         home = self.home_vault(project_id)
         return next(row for row in self.vaults(project_id) if row["id"] == home)
 
-    def home_vault(self, project_id: str) -> str:
-        """Where the project's own backups live unless seeded elsewhere."""
+    def home_vault(self, project_id: str, kind: str = DISK_VAULT) -> str:
+        """Where the project's own backups of `kind` live unless seeded elsewhere."""
 
         def work(db: sqlite3.Connection) -> str:
             self._ensure_vault(db, project_id)
-            return self._home_vault(db, project_id)
+            return self._home_vault(db, project_id, kind)
 
         result: str = self._transaction(work)
         return result
@@ -717,11 +727,11 @@ class Store:
             "SELECT * FROM cbr_vaults WHERE project_id = ? ORDER BY rowid", (project_id,)
         ).fetchall()
 
-    def _home_vault(self, db: sqlite3.Connection, project_id: str) -> str:
-        """The project's first disk vault (else its first vault; else its default's id)."""
+    def _home_vault(self, db: sqlite3.Connection, project_id: str, kind: str = DISK_VAULT) -> str:
+        """The project's first vault of `kind` (else its first vault; else its default's id)."""
         rows = self._vault_rows(db, project_id)
-        disks = [row for row in rows if row["object_type"] == DISK_VAULT]
-        chosen = disks or rows
+        alike = [row for row in rows if row["object_type"] == kind]
+        chosen = alike or rows
         return str(chosen[0]["id"]) if chosen else vault_id_of(project_id)
 
     def _ensure_vault(self, db: sqlite3.Connection, project_id: str) -> None:
@@ -744,12 +754,15 @@ class Store:
         """GB held in each of the project's vaults: its own backups (in their vault, or the home
         vault) and the shared backups it accepted (but the member `without`)."""
         used: dict[str, int] = {}
-        home = self._home_vault(db, project_id)
-        own = db.execute(
-            "SELECT COALESCE(vault_id, ?), COALESCE(SUM(size), 0) FROM backups"
-            " WHERE project_id = ? GROUP BY 1",
-            (home, project_id),
-        )
+        homes = {kind: self._home_vault(db, project_id, kind) for kind in BACKUP_KINDS}
+        own = [
+            (vault_id or homes[kind or DISK_VAULT], gigabytes)
+            for vault_id, kind, gigabytes in db.execute(
+                "SELECT vault_id, kind, COALESCE(SUM(size), 0) FROM backups"
+                " WHERE project_id = ? GROUP BY 1, 2",
+                (project_id,),
+            )
+        ]
         accepted = db.execute(
             "SELECT m.vault_id, COALESCE(SUM(b.size), 0) FROM members m"
             " JOIN backups b ON b.id = m.backup_id WHERE m.dest_project_id = ?"
@@ -775,29 +788,32 @@ class Store:
         member_id: str,
     ) -> None:
         """CBR's checks before it keeps a shared backup: the vault is the project's, takes
-        disk backups (6713), and its free space (size GB x 1024 - used MB) is at least the
-        backup's size in MB (6114)."""
+        backups of its kind (6713), and its free space (size GB x 1024 - used MB) is at least
+        the backup's size in MB (6114)."""
         self._ensure_vault(db, project_id)
         vault = db.execute(
             "SELECT * FROM cbr_vaults WHERE id = ? AND project_id = ?", (vault_id, project_id)
         ).fetchone()
         if vault is None:
             raise Refusal(Reason.NO_VAULT, vault_id=vault_id)
-        if vault["object_type"] != DISK_VAULT:
+        kind = db.execute("SELECT kind FROM backups WHERE id = ?", (backup_id,)).fetchone()
+        if vault["object_type"] != ((kind and kind[0]) or DISK_VAULT):
             raise Refusal(Reason.VAULT_TYPE, vault_id=vault_id, object_type=vault["object_type"])
         needed = self._size(db, backup_id) * MB_PER_GB
         free = self._free_mb(db, project_id, vault, without=member_id)
         if free < needed:
             raise Refusal(Reason.VAULT_FULL, vault_id=vault_id, free_mb=free, needed_mb=needed)
 
-    def _roomiest_fit(self, db: sqlite3.Connection, project_id: str, size_gb: int) -> str | None:
-        """The project's disk vault with the most free space, if that is enough for `size_gb`
-        (ties: the smaller id)."""
+    def _roomiest_fit(
+        self, db: sqlite3.Connection, project_id: str, size_gb: int, kind: str
+    ) -> str | None:
+        """The project's vault of `kind` with the most free space, if that is enough for
+        `size_gb` (ties: the smaller id)."""
         self._ensure_vault(db, project_id)
         fits = [
             (-self._free_mb(db, project_id, vault), str(vault["id"]))
             for vault in self._vault_rows(db, project_id)
-            if vault["object_type"] == DISK_VAULT
+            if vault["object_type"] == kind
         ]
         fits = [(minus, vid) for minus, vid in fits if -minus >= size_gb * MB_PER_GB]
         return min(fits)[1] if fits else None
