@@ -576,3 +576,83 @@ def test_a_naive_clock_is_utc_and_the_home_vault_is_the_first_disk_vault(
     assert store.home_vault(P1) == V_BIG and store.vault(P1)["used"] == (10 + 40) * 1024
     store.add_vault(VaultSeed(V_SMALL, P3, "only-servers", "server"))
     assert store.home_vault(P3) == V_SMALL  # no disk vault: the first one
+
+
+# -- cloud-server backups ---------------------------------------------------------------------------
+SERVER_BACKUP = "bbbbbbbb-0000-4000-8000-000000000001"
+V_OWN_SERVER = "aaaaaaaa-0000-4000-8000-000000000005"
+
+
+def test_a_server_backup_goes_into_a_server_vault(
+    make_emulator: Callable[..., RunningEmulator],
+) -> None:
+    clock = Clock()
+    own = [VaultSeed(V_TWIN, OWN, "disks"), VaultSeed(V_OWN_SERVER, OWN, "servers", "server")]
+    seeded = [
+        BackupSeed(SERVER_BACKUP, OWN, "app-server", size=60, kind="server"),
+        BackupSeed(BACKUP, OWN, "db", size=40),
+    ]
+    running = make_emulator(
+        clock=clock,
+        backups=seeded,
+        vaults=[*own, *partner_vaults()],
+        cbr_server_backups_only=True,
+    )
+    [server] = backups(running, resource_type="OS::Nova::Server")
+    assert (server["id"], server["provider_id"]) == (
+        SERVER_BACKUP,
+        "0daac4c5-6707-4851-97ba-169e36266b66",
+    )
+    assert server["vault_id"] == V_OWN_SERVER  # its owner's first server vault
+    assert server["resource_name"].startswith("ecs-")
+    used = {v["id"]: v["billing"]["used"] for v in vaults(running, OWN)["vaults"]}
+    assert used == {V_TWIN: 40 * 1024, V_OWN_SERVER: 60 * 1024}
+    # A region that shares server backups only shares this one, and refuses the disk backup.
+    ok(add(running, SERVER_BACKUP, [P1]))
+    refused(add(running, BACKUP, [P1]), 400, "BackupService.6700")
+    refused(accept(running, SERVER_BACKUP, V_BIG), 400, "BackupService.6713")
+    assert ok(accept(running, SERVER_BACKUP, V_SERVER))["member"]["vault_id"] == V_SERVER
+
+
+def test_an_auto_answer_puts_a_server_backup_into_a_server_vault(
+    make_emulator: Callable[..., RunningEmulator],
+) -> None:
+    clock = Clock()
+    running = make_emulator(
+        clock=clock,
+        backups=[BackupSeed(SERVER_BACKUP, OWN, "app-server", size=60, kind="server")],
+        vaults=partner_vaults(),
+        auto_answers=[(P1, AutoAnswer("accepted", 1))],
+    )
+    ok(add(running, SERVER_BACKUP, [P1]))
+    clock.advance(1)
+    assert member(running, SERVER_BACKUP)["vault_id"] == V_SERVER
+
+
+def test_vbs_does_not_see_server_backups(make_emulator: Callable[..., RunningEmulator]) -> None:
+    seeded = [
+        BackupSeed(SERVER_BACKUP, OWN, "app-server", kind="server"),
+        BackupSeed(BACKUP, OWN, "db"),
+    ]
+    running = make_emulator(backups=seeded)
+    headers = {"X-Auth-Token": "emulator-token"}
+    base = f"{running.url}/v2/{OWN}"
+    listed = requests.get(f"{base}/backups/detail", headers=headers, timeout=5).json()["backups"]
+    assert [b["id"] for b in listed] == [BACKUP]
+    shown = requests.get(f"{base}/backups/{SERVER_BACKUP}", headers=headers, timeout=5)
+    assert shown.status_code == 404
+    body = {"shared": {"backup_id": SERVER_BACKUP, "to_project_ids": [P1]}}
+    shared = requests.post(
+        f"{base}/os-vendor-backup-sharing", json=body, headers=headers, timeout=5
+    )
+    assert shared.status_code == 404 and "VolumeBackup.0204" in shared.text
+    assert {b["id"] for b in backups(running)} == {BACKUP, SERVER_BACKUP}  # CBR lists both
+
+
+def test_a_seeded_backup_s_type_and_vault() -> None:
+    from backupshare.emulator.seeding import parse_backup_option
+
+    seed = parse_backup_option(f"{SERVER_BACKUP}:type=server:vault={V_SMALL.upper()}", OWN, "b")
+    assert (seed.kind, seed.vault_id) == ("server", V_SMALL)
+    with pytest.raises(ValueError, match="type must be disk or server, got 'tape'"):
+        parse_backup_option(f"{SERVER_BACKUP}:type=tape", OWN, "b")
