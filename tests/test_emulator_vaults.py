@@ -429,19 +429,22 @@ def test_cbr_list_filters_over_generated_backups(
 
 # -- the admin API and the command line ------------------------------------------------------------
 def test_the_admin_api_seeds_vaults_and_generates_backups(emulator: RunningEmulator) -> None:
-    spec = {"vaults": [{"project": P1, "size": 30, "used": 1024, "count": 2, "type": "disk"}]}
+    spec = {"vaults": [{"project": P1, "size": 300, "used": 1024, "count": 2, "type": "disk"}]}
     seeded = ok(requests.post(f"{emulator.url}/_emulator/seed", json=spec, timeout=5))
     assert len(seeded["vaults"]) == 2
     # Nothing had used P1's vaults yet, so the seeded ones are its only ones, the first its home
     # vault (where its own 10 GB demo backup lives).
     sizes = [(v["billing"]["size"], v["billing"]["used"]) for v in vaults(emulator)["vaults"]]
-    assert sizes == [(30, 1024 + 10 * 1024), (30, 1024)]
+    assert sizes == [(300, 1024 + 10 * 1024), (300, 1024)]
     generate = {"backup_count": 50, "random_seed": 3}
     made = ok(requests.post(f"{emulator.url}/_emulator/seed", json=generate, timeout=5))
     assert made == {"generated": 50}
     assert len(backups(emulator)) == 50 + 4  # and the demo ones
     accepted = backups(emulator, P1, own_type="shared", member_status="accepted")
     assert accepted and {b["vault_id"] for b in accepted} == {seeded["vaults"][0]}
+    # What P1 accepted takes at most half the room its home vault had: it can still accept.
+    home = vaults(emulator)["vaults"][0]["billing"]
+    assert home["used"] <= (1024 + 10 * 1024) + (300 * 1024 - 1024 - 10 * 1024) // 2
     bad = {"vaults": [{"size": 1, "used": 2048}], "backup_count": 5}
     refused_seed = requests.post(f"{emulator.url}/_emulator/seed", json=bad, timeout=5)
     assert refused_seed.status_code == 400

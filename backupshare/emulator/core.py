@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .iam import Identity
-from .seeding import generate_backups
-from .store import DISK_VAULT, AutoAnswer, BackupSeed, Store, VaultSeed, utc_now
+from .seeding import PartnerVault, generate_backups
+from .store import DISK_VAULT, MB_PER_GB, AutoAnswer, BackupSeed, Store, VaultSeed, utc_now
 
 REQUEST_LOG_SIZE = 10_000
 DEFAULT_PROJECT = "c13f5220dc1949b0b741ea81a7cd5554"
@@ -244,13 +244,20 @@ class Emulator:
         """Every project the emulator holds credentials of, its own first."""
         return self.identity.projects()
 
+    def _room_to_accept(self, project_id: str) -> PartnerVault:
+        """Half the free room of the project's home vault: what generated offers it accepted
+        may take, so that a test can still accept into it."""
+        home = self.store.vault(project_id)
+        free = home["size"] * MB_PER_GB - home["used"]
+        return PartnerVault(home["id"], max(0, free // 2))
+
     def generate_backups(self, count: int, random_seed: int = 0) -> int:
         """`count` backups of the own project, spread over volumes, its disk vaults and dates,
         some shared with the other projects (seeding.generate_backups): the same ones for the
         same count, seed and clock."""
         owner = self.config.project_id
         vaults = [v["id"] for v in self.store.vaults(owner) if v["object_type"] == DISK_VAULT]
-        partners = {p: self.store.home_vault(p) for p in self.projects() if p != owner}
+        partners = {p: self._room_to_accept(p) for p in self.projects() if p != owner}
         made = generate_backups(count, random_seed, owner, vaults, partners, self.clock())
         self.store.add_many(made.backups, made.shares, made.members)
         return len(made.backups)

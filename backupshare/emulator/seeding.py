@@ -297,15 +297,16 @@ def generate_backups(
     random_seed: int,
     owner: str,
     vaults: list[str],
-    partners: dict[str, str],
+    partners: dict[str, PartnerVault],
     now: datetime,
 ) -> Generated:
     """`count` backups of `owner`, the same for the same arguments: spread over count/10 volumes
     (named after them), over `vaults` (the owner's disk vaults) and over the last 90 days; about
     85% available, 5% creating, 5% error, 5% encrypted. About a third of the available ones are
-    shared with 1-3 projects (the `partners`, each mapped to the vault it accepts into, and 3
+    shared with 1-3 projects (the `partners`, each with the vault it accepts into, and 3
     outsiders without credentials), on VBS and as CBR members pending (40%), accepted (40%) or
-    rejected (20%)."""
+    rejected (20%). A partner accepts only what the room it is given holds (the rest stays
+    pending)."""
     rng = random.Random(random_seed)
 
     def new_id() -> str:
@@ -341,12 +342,33 @@ def generate_backups(
     return made
 
 
+@dataclass
+class PartnerVault:
+    """The vault a partner accepts generated offers into, and its room left (MB)."""
+
+    vault_id: str
+    free_mb: int
+
+    def take(self, size_gb: int) -> bool:
+        """Whether the backup fits; if so it now takes its room."""
+        if size_gb * MB_PER_GB > self.free_mb:
+            return False
+        self.free_mb -= size_gb * MB_PER_GB
+        return True
+
+
+def _accepted_into(target: str, vault: PartnerVault | None) -> str:
+    """The vault a generated accepted member names: the partner's, or for a project without
+    credentials the id its default vault would have."""
+    return vault.vault_id if vault is not None else vault_id_of(target)
+
+
 def _share(
     made: Generated,
     rng: random.Random,
     backup: BackupSeed,
     target: str,
-    target_vault: str | None,
+    target_vault: PartnerVault | None,
     new_id: Callable[[], str],
     now: datetime,
 ) -> None:
@@ -366,13 +388,15 @@ def _share(
     )
     roll = rng.random()
     status = "pending" if roll < 0.4 else "accepted" if roll < 0.8 else "rejected"
+    if status == "accepted" and target_vault is not None and not target_vault.take(backup.size):
+        status = "pending"  # no room left: the partner could not accept it
     made.members.append(
         {
             "id": new_id(),
             "backup_id": backup.id,
             "dest_project_id": target,
             "status": status,
-            "vault_id": (target_vault or vault_id_of(target)) if status == "accepted" else None,
+            "vault_id": _accepted_into(target, target_vault) if status == "accepted" else None,
             "image_id": None,
             "created_at": shared,
             "updated_at": None if status == "pending" else shared,
