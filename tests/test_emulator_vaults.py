@@ -403,6 +403,8 @@ def test_cbr_list_filters_over_generated_backups(
     name = rows[0]["name"]  # a volume's backups share its name: exact, not a prefix or part
     assert matching(name=name) == ids([b for b in rows if b["name"] == name])
     assert matching(name=name[:-1]) == set()
+    assert matching(checkpoint_id=rows[5]["checkpoint_id"]) == {rows[5]["id"]}
+    assert all(b["checkpoint_id"] for b in rows)  # on every page
     assert matching(status=["error", "protecting"]) == ids(
         [b for b in rows if b["status"] in ("error", "protecting")]
     )

@@ -204,7 +204,10 @@ def _backups(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) 
         caller, own=own_type != "shared", shared=own_type != "private"
     )
     homes: dict[tuple[str, str], str] = {}  # each owner's home vaults, looked up once per list
-    records = [backup_record(row, _home(emulator, homes, row)) for row in rows]
+    by_checkpoint = bool(call.param("checkpoint_id"))
+    records = [
+        backup_record(row, _home(emulator, homes, row), checkpoint=by_checkpoint) for row in rows
+    ]
     member_status = call.param("member_status")
     if member_status is not None:
         if member_status not in MEMBER_STATUSES:
@@ -216,6 +219,8 @@ def _backups(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) 
     limit = _number(call.param("limit"), "limit", low=1, high=MAX_LIMIT) or MAX_LIMIT
     offset = _number(call.param("offset"), "offset", low=0) or 0
     page = _after_marker(records, call.param("marker"))[offset : offset + limit]
+    for record in page:
+        record["checkpoint_id"] = checkpoint_of(record["id"])
     return Answer(200, {"backups": page, "count": len(records), "offset": offset, "limit": limit})
 
 
@@ -270,10 +275,19 @@ def _visible(emulator: Emulator, caller: str, backup_id: str) -> dict[str, Any]:
     return {**row, "member_status": member["status"], "member_vault_id": member["vault_id"]}
 
 
-def backup_record(row: dict[str, Any], home_vault: str | None = None) -> dict[str, Any]:
+def checkpoint_of(backup_id: str) -> str:
+    """The id of the backup's checkpoint: stable, derived from the backup's."""
+    return str(uuid.uuid5(CHECKPOINT_NAMESPACE, backup_id))
+
+
+def backup_record(
+    row: dict[str, Any], home_vault: str | None = None, *, checkpoint: bool = True
+) -> dict[str, Any]:
     """A BackupResp (the SDK's model) for a disk or cloud-server backup; a shared one accepted
     into the caller's vault reads that vault's id (as the Terraform accepter expects), else the
-    owner's vault: the one it was seeded into, or the owner's home vault of its kind."""
+    owner's vault: the one it was seeded into, or the owner's home vault of its kind.
+    `checkpoint=False` leaves `checkpoint_id` out (None) of a record only filtered and sorted:
+    deriving it is most of a record's cost, and a list needs it on one page only."""
     owner = row["project_id"]
     vault_id = row.get("member_vault_id") or row.get("vault_id") or home_vault or vault_id_of(owner)
     volume = row["volume_id"]
@@ -287,7 +301,7 @@ def backup_record(row: dict[str, Any], home_vault: str | None = None) -> dict[st
         "updated_at": row["updated_at"],
         "protected_at": row["created_at"],
         "expired_at": None,
-        "checkpoint_id": str(uuid.uuid5(CHECKPOINT_NAMESPACE, row["id"])),
+        "checkpoint_id": checkpoint_of(row["id"]) if checkpoint else None,
         "parent_id": None,
         "project_id": owner,
         "provider_id": provider,
