@@ -169,7 +169,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--project-id", type=_project, default=default("project-id", DEFAULT_PROJECT))
     p.add_argument("--token", action="append", default=None, help="a token to accept")
     p.add_argument("--user", action="append", type=_pair, default=None, help="NAME:PASSWORD")
-    p.add_argument("--aksk", action="append", type=_pair, default=None, help="AK:SK")
+    p.add_argument(
+        "--aksk",
+        action="append",
+        type=_pair,
+        default=None,
+        help="AK:SK of the own user: like an IAM access key it signs for every project served",
+    )
     p.add_argument(
         "--credential",
         action="append",
@@ -209,8 +215,8 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         metavar="[PROJECT:]STATUS[:SECONDS]",
         help="answer offers to PROJECT (default: every project) on its behalf, SECONDS "
-        "(default 10) of emulator time after each is made: accepted (into its roomiest disk "
-        "vault with room) or rejected. example: --auto-answer accepted:30",
+        "(default 10) of emulator time after each is made: accepted (into its roomiest vault "
+        "of the backup's type, if one has room) or rejected. example: --auto-answer accepted:30",
     )
     p.add_argument(
         "--seed-backups",
@@ -224,6 +230,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--random-seed",
         type=int,
+        metavar="S",
         default=default("random-seed", "0"),
         help="the seed of --seed-backups",
     )
