@@ -4,8 +4,8 @@ Tokens are scoped to one project, as IAM's are. An access key is as IAM's: it be
 not a project, so the own user's keys (`--aksk`) sign for every project the emulator serves (two
 projects of one account, the common prod -> DR case), the project being the one the request
 names; a key given for one project (`--credential PROJECT:aksk:…`, a temporary key) stays bound
-to it. Signatures are checked by signature.py, the emulator's own
-reading of docs/wire.md's algorithm (proved against the official signer in the tests).
+to it. Signatures are checked by signature.py, the emulator's own reading of docs/wire.md's
+algorithm (proved against the official signer in the tests).
 """
 
 from __future__ import annotations

@@ -231,6 +231,25 @@ def _whole(value: Any, what: str, *, low: int) -> int:
     return int(text)
 
 
+def seed_extras(spec: dict[str, Any], project_id: str) -> tuple[list[VaultSeed], int, int]:
+    """What `POST /_emulator/seed` asks for besides sharings and backups: the vaults of its
+    `vaults`, and its `backup_count` and `random_seed`; ValueError names what is wrong."""
+    generated, random_seed = spec.get("backup_count", 0), spec.get("random_seed", 0)
+    for value in (generated, random_seed):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError("backup_count and random_seed are whole numbers >= 0.")
+    if generated > MAX_GENERATED_BACKUPS:
+        raise ValueError(f"backup_count is at most {MAX_GENERATED_BACKUPS}.")
+    specs = spec.get("vaults", [])
+    if not isinstance(specs, list):
+        raise ValueError("'vaults' must be a list.")
+    try:
+        vaults = [vault for item in specs for vault in vaults_from_spec(item, project_id)]
+    except ValueError as exc:
+        raise ValueError(f"Invalid vault: {exc}") from None
+    return vaults, generated, random_seed
+
+
 # -- answering offers on the receiver's behalf -----------------------------------------------------
 AUTO_ANSWER_STATUSES = ("accepted", "rejected")
 DEFAULT_AUTO_ANSWER_SECONDS = 10.0

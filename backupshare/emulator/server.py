@@ -40,12 +40,7 @@ from .core import (
 )
 from .routing import Call, Rejected
 from .safety import ADMIN_KEY_HEADER, admin_key_matches, is_loopback, redact_entry
-from .seeding import (
-    MAX_GENERATED_BACKUPS,
-    auto_answer_from_spec,
-    backup_from_spec,
-    vaults_from_spec,
-)
+from .seeding import auto_answer_from_spec, backup_from_spec, seed_extras
 from .store import BackupSeed
 from .vbs import BACKUP_STATUSES
 
@@ -244,25 +239,10 @@ class Handler(BaseHTTPRequestHandler):
                 "Give {'shares': N}, {'backups': [...]}, {'vaults': [...]} and/or "
                 "{'backup_count': N, 'random_seed': S}.",
             )
-        generated, random_seed = spec.get("backup_count", 0), spec.get("random_seed", 0)
-        for value in (generated, random_seed):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise Rejected(400, "EMULATOR.0002", "backup_count and random_seed are >= 0.")
-        if generated > MAX_GENERATED_BACKUPS:
-            raise Rejected(
-                400, "EMULATOR.0002", f"backup_count is at most {MAX_GENERATED_BACKUPS}."
-            )
-        vault_specs = spec.get("vaults", [])
-        if not isinstance(vault_specs, list):
-            raise Rejected(400, "EMULATOR.0002", "'vaults' must be a list.")
         try:
-            vaults = [
-                vault
-                for item in vault_specs
-                for vault in vaults_from_spec(item, emulator.config.project_id)
-            ]
+            vaults, generated, random_seed = seed_extras(spec, emulator.config.project_id)
         except ValueError as exc:
-            raise Rejected(400, "EMULATOR.0002", f"Invalid vault: {exc}") from None
+            raise Rejected(400, "EMULATOR.0002", str(exc)) from None
         count = spec.get("shares", 0)
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1_000_000:
             raise Rejected(400, "EMULATOR.0002", "Give {'shares': N} with 0 <= N <= 1000000.")
