@@ -544,7 +544,10 @@ def test_bad_options_are_usage_errors(
     ("spec", "message"),
     [
         ({"backup_count": -1}, "backup_count and random_seed are whole numbers >= 0"),
-        ({"backup_count": 5, "random_seed": "x"}, "backup_count and random_seed are whole numbers >= 0"),
+        (
+            {"backup_count": 5, "random_seed": "x"},
+            "backup_count and random_seed are whole numbers >= 0",
+        ),
         ({"backup_count": True}, "backup_count and random_seed are whole numbers >= 0"),
         ({"vaults": {"size": 5}}, "'vaults' must be a list"),
         ({"vaults": ["big"]}, "Invalid vault: a vault is an object"),
