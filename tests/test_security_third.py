@@ -407,8 +407,13 @@ def test_the_emulator_main_passes_allow_remote_on(monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize(
     "spec",
-    [{"shares": ADMIN_SEED_MAX + 1}, {"shares": ADMIN_SEED_MAX, "backups": [{}]}],
-    ids=["shares", "shares-and-backups"],
+    [
+        {"shares": ADMIN_SEED_MAX + 1},
+        {"shares": ADMIN_SEED_MAX, "backups": [{}]},
+        {"shares": ADMIN_SEED_MAX, "backup_count": 1},
+        {"backup_count": ADMIN_SEED_MAX - 1, "vaults": [{}, {}]},
+    ],
+    ids=["shares", "shares-and-backups", "shares-and-generated", "generated-and-vaults"],
 )
 def test_admin_seeds_are_capped(emulator: RunningEmulator, spec: dict[str, Any]) -> None:
     answer = requests.post(f"{emulator.url}/_emulator/seed", json=spec, timeout=GUARD)

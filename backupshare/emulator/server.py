@@ -40,7 +40,7 @@ from .core import (
 )
 from .routing import Call, Rejected
 from .safety import ADMIN_KEY_HEADER, admin_key_matches, is_loopback, redact_entry
-from .seeding import backup_from_spec
+from .seeding import auto_answer_from_spec, backup_from_spec, seed_extras
 from .store import BackupSeed
 from .vbs import BACKUP_STATUSES
 
@@ -260,17 +260,33 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, None)
         elif route == "/_emulator/seed" and method == "POST":
             self._send_json(200, self._seed(self._json_body(body)))
+        elif route == "/_emulator/auto-answer" and method == "POST":
+            self._send_json(200, self._auto_answer(self._json_body(body)))
+        elif route == "/_emulator/auto-answer" and method == "DELETE":
+            emulator.store.clear_auto_answers()
+            self._send_json(200, None)
         elif route == "/_emulator/backups" and method == "GET":
             self._send_json(200, {"backups": emulator.store.backups(emulator.config.project_id)})
         else:
             raise Rejected(404, "EMULATOR.0404", f"No admin route {method} {path}.")
 
     def _seed(self, spec: Any) -> dict[str, Any]:
-        """`{"shares": N}` makes N sharings; `{"backups": [BACKUP, ...]}` adds backups (see
-        seeding.py for a BACKUP's keys). Either or both; all checked before anything is made."""
+        """`{"shares": N}` makes N sharings; `{"backups": [BACKUP, ...]}` adds backups,
+        `{"vaults": [VAULT, ...]}` vaults (see seeding.py for their keys), `{"backup_count": N,
+        "random_seed": S}` generates backups. Any of them; all checked before anything is made."""
         emulator = self.emulator
-        if not isinstance(spec, dict) or not spec or set(spec) - {"shares", "backups"}:
-            raise Rejected(400, "EMULATOR.0002", "Give {'shares': N} and/or {'backups': [...]}.")
+        known = {"shares", "backups", "vaults", "backup_count", "random_seed"}
+        if not isinstance(spec, dict) or not spec or set(spec) - known:
+            raise Rejected(
+                400,
+                "EMULATOR.0002",
+                "Give {'shares': N}, {'backups': [...]}, {'vaults': [...]} and/or "
+                "{'backup_count': N, 'random_seed': S}.",
+            )
+        try:
+            vaults, generated, random_seed = seed_extras(spec, emulator.config.project_id)
+        except ValueError as exc:
+            raise Rejected(400, "EMULATOR.0002", str(exc)) from None
         count = spec.get("shares", 0)
         cap = ADMIN_SEED_MAX
         if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= cap:
@@ -278,9 +294,11 @@ class Handler(BaseHTTPRequestHandler):
         specs = spec.get("backups", [])
         if not isinstance(specs, list):
             raise Rejected(400, "EMULATOR.0002", "'backups' must be a list.")
-        if count + len(specs) > cap:
+        if count + len(specs) + generated + len(vaults) > cap:
             raise Rejected(
-                400, "EMULATOR.0002", f"At most {cap} records per seed (shares and backups)."
+                400,
+                "EMULATOR.0002",
+                f"At most {cap} records per seed (shares, backups, generated backups, vaults).",
             )
         try:
             seeds = [
@@ -289,14 +307,30 @@ class Handler(BaseHTTPRequestHandler):
             ]
         except ValueError as exc:
             raise Rejected(400, "EMULATOR.0002", f"Invalid backup: {exc}") from None
+        for vault in vaults:
+            emulator.store.add_vault(vault)
         for seed in seeds:
             emulator.store.add_backup(seed)
         answer: dict[str, Any] = {}
+        if "vaults" in spec:
+            answer["vaults"] = [vault.id for vault in vaults]
+        if "backup_count" in spec:
+            answer["generated"] = emulator.generate_backups(generated, random_seed)
         if "shares" in spec:
             answer["created"] = emulator.seed_shares(count)
         if "backups" in spec:
             answer["backups"] = [seed.id for seed in seeds]
         return answer
+
+    def _auto_answer(self, spec: Any) -> dict[str, Any]:
+        """`{"status": "accepted"|"rejected", "after": SECONDS, "project": ID}`: from now on,
+        offers to that project (or every one) are answered on its behalf after that long."""
+        try:
+            project, answer = auto_answer_from_spec(spec)
+        except ValueError as exc:
+            raise Rejected(400, "EMULATOR.0002", f"Invalid auto-answer: {exc}") from None
+        self.emulator.store.set_auto_answer(project, answer)
+        return {"project": project, "status": answer.status, "after": answer.after_seconds}
 
     def _admin_key_given(self) -> bool:
         """Whether the request carries the admin key; a wrong one (or one the emulator was not
