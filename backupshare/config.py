@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,6 +143,11 @@ AUTH_KEYS |= {f"{key}{suffix}" for key in SECRET_KEYS for suffix in ("_env", "_c
 ENV_NAMES = {s.key: s.env for s in SETTINGS if s.env}
 NUMBERS = {s.key: s.number for s in SETTINGS if s.number is not None}
 FLAG_SETTINGS = tuple(s for s in SETTINGS if s.flag)
+# A profile named explicitly (the --profile flag, or `Client(profile=...)`) brings its own identity:
+# these variables then do not apply, as with the AWS CLI. Endpoint, region, service and the rest
+# still do. BACKUPSHARE_PROFILE does not count as naming one: a CI job exports it with a token.
+IDENTITY_KEYS = ("project_id", *(s.key for s in SETTINGS if s.section == "auth" and s.key
+                 not in ("method", "iam_endpoint")))  # fmt: skip
 
 
 # Secrets that travel in HTTP headers must be printable ASCII; every secret must be one line.
@@ -541,6 +546,12 @@ class Resolver:
     ) -> None:
         self.flags, self.env, self.profile, self.path, self.name = flags, env, profile, path, name
         self.sources: dict[str, str] = {}
+        # Variables that do not count because --profile was given (IDENTITY_KEYS).
+        self.ignored = frozenset(identity_env_names() if flags.profile else ())
+
+    def env_value(self, name: str) -> str | None:
+        """A setting's variable, unless the explicit profile overrides it."""
+        return None if name in self.ignored else self.env.get(name) or None
 
     def get(self, key: str, default: Any = None, *, section: LineDict | None = None) -> Any:
         flag = getattr(self.flags, key, None) if section is None else None
@@ -548,7 +559,7 @@ class Resolver:
             self.sources[key] = f"flag --{key.replace('_', '-')}"
             return flag
         for name in ENV_NAMES.get(key, ()):
-            if self.env.get(name):
+            if self.env_value(name):
                 self.sources[key] = f"env {name}"
                 return self.env[name]
         mapping = self.profile if section is None else section
@@ -575,7 +586,7 @@ class Resolver:
 
     def _secret_text(self, key: str, auth: LineDict) -> str | None:
         for name in ENV_NAMES.get(key, ()):
-            if self.env.get(name):
+            if self.env_value(name):
                 self.sources[key] = f"env {name}"
                 return self.env[name]
         where = f"{self.path}: profile {self.name!r}: key 'auth.{key}"
@@ -728,6 +739,7 @@ def _settings(
 ) -> Settings:
     shown_path = path or default_config_path(env)
     resolve = Resolver(flags, env, profile, shown_path, name)
+    resolve.sources["profile"] = profile_source(flags, env, data)
     auth_section = profile.get("auth")
     if not isinstance(auth_section, LineDict):
         auth_section = LineDict()
@@ -762,7 +774,10 @@ def _settings(
         debug=flags.debug or env.get("BACKUPSHARE_DEBUG", "").lower() in ("1", "true", "yes"),
         cache_dir=cache_dir(env),
         sources=dict(resolve.sources),
-        warnings=tuple(permission_warnings(path, data)),
+        warnings=(
+            *ignored_env_warnings(name, env, resolve.ignored),
+            *permission_warnings(path, data),
+        ),
     )
 
 
@@ -879,7 +894,7 @@ def _auth(
 ) -> AuthSettings:
     # Credentials in the environment outrank the profile's, as every setting does (a CI job's
     # BACKUPSHARE_TOKEN wins over a default profile whose secret lives elsewhere).
-    from_env = _method_from_env(resolve.env)
+    from_env = _method_from_env(resolve.env_value)
     method = from_env or section.get("method")
     if method is None:
         raise ConfigError(
@@ -930,9 +945,9 @@ def _iam_endpoint(
     )
 
 
-def _method_from_env(env: Mapping[str, str]) -> str | None:
+def _method_from_env(env_value: Callable[[str], str | None]) -> str | None:
     def given(key: str) -> bool:
-        return any(env.get(name) for name in ENV_NAMES[key])
+        return any(env_value(name) for name in ENV_NAMES[key])
 
     if given("token"):
         return "token"
@@ -941,6 +956,34 @@ def _method_from_env(env: Mapping[str, str]) -> str | None:
     if given("username") and given("password"):
         return "password"
     return None
+
+
+def identity_env_names() -> tuple[str, ...]:
+    return tuple(name for key in IDENTITY_KEYS for name in ENV_NAMES.get(key, ()))
+
+
+def ignored_env_warnings(
+    profile: str, env: Mapping[str, str], ignored: frozenset[str]
+) -> list[str]:
+    """One warning naming every set variable the explicit profile overrides (none: no warning)."""
+    names = [name for name in identity_env_names() if name in ignored and env.get(name)]
+    if not names:
+        return []
+    return [
+        f"--profile {profile} given: ignoring {', '.join(names)} from the environment "
+        "(the profile's credentials and project id apply)"
+    ]
+
+
+def profile_source(flags: Flags, env: Mapping[str, str], data: LineDict) -> str:
+    """How the profile was chosen, for `config show`."""
+    if flags.profile:
+        return "flag --profile (environment credentials and project id not used)"
+    if env.get("BACKUPSHARE_PROFILE"):
+        return "env BACKUPSHARE_PROFILE"
+    if data.get("default_profile"):
+        return "default_profile in the file"
+    return "default"
 
 
 def holds_secret(data: Any) -> bool:

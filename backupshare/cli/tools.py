@@ -126,7 +126,7 @@ def config_show(inv: Invocation) -> None:
     current = inv.settings()
     auth = current.auth
     values: list[tuple[str, Any, str]] = [
-        ("profile", current.profile, "selected"),
+        ("profile", current.profile, current.sources.get("profile", "selected")),
         ("config_file", str(current.config_path or "(none)"), "discovered"),
     ]
     for setting in SETTINGS:  # the table's order: profile settings, then auth's
