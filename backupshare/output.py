@@ -46,6 +46,33 @@ BACKUP_ROLES: dict[str, tuple[str, int]] = {
     "VOLUME": ("id", 4),
     "SIZE": ("lesser", 5),
 }
+# list-shares' columns by name (-c/--column; the csv fields and `status`), each with its table
+# header. What a sharing is — its backup and the project — always shows; the share id comes next.
+SHARE_HEADERS = {
+    "id": "SHARE ID",
+    "backup_id": "BACKUP ID",
+    "backup_name": "BACKUP NAME",
+    "from_project_id": "FROM PROJECT",
+    "to_project_id": "TO PROJECT",
+    "status": "STATUS",
+    "backup_status": "BACKUP STATUS",
+    "backup_size": "SIZE",
+    "created_at": "CREATED (UTC)",
+    "updated_at": "UPDATED (UTC)",
+    "volume_id": "VOLUME",
+    "availability_zone": "AZ",
+}
+SHARE_COLUMNS = tuple(SHARE_HEADERS)
+SHARE_ROLES: dict[str, tuple[str, int]] = {
+    "BACKUP ID": ("id", 0),
+    "TO PROJECT": ("id", 0),
+    "FROM PROJECT": ("id", 0),
+    "SHARE ID": ("id", 1),
+    "STATUS": ("key", 2),
+    "BACKUP NAME": ("lesser", 3),
+    "CREATED (UTC)": ("lesser", 4),
+    "SIZE": ("lesser", 5),
+}
 PLANNED = {RESULT_CREATED: "would create", RESULT_CANCELED: "would cancel"}  # how a dry run reads
 RESULT_STYLES = {
     "created": "green",
@@ -135,6 +162,18 @@ def share_headers(shared_with_me: bool = False) -> list[str]:
     return ["SHARE ID", "BACKUP ID", "BACKUP NAME", peer, "STATUS", "SIZE", "CREATED (UTC)"]
 
 
+def share_cells(share: Share) -> dict[str, str]:
+    """Every column a sharing can show in a table, by its -c name."""
+    flat = share_flat(share)
+    backup = share.backup
+    cells = {name: _cell(flat.get(name)) for name in SHARE_COLUMNS}
+    cells["status"] = share.status or (backup.status if backup else None) or "-"
+    cells["backup_size"] = human_size(backup.size if backup else None)
+    cells["created_at"] = human_time(share.created_at, zone=False)
+    cells["updated_at"] = human_time(share.updated_at, zone=False)
+    return cells
+
+
 def share_flat(share: Share) -> dict[str, Any]:
     backup = share.backup
     return {
@@ -204,23 +243,38 @@ class Records(Generic[T]):
 class Sharings(Records[Share]):
     """list-shares and show: the API's own records in json/jsonl/yaml, flat rows in csv."""
 
-    csv_header = SHARE_CSV_FIELDS
+    csv_header: Sequence[str] = SHARE_CSV_FIELDS
     empty = "no sharings"
 
-    def __init__(self, shared_with_me: bool = False) -> None:
+    roles = SHARE_ROLES
+
+    def __init__(self, shared_with_me: bool = False, columns: Sequence[str] = ()) -> None:
         self.shared_with_me = shared_with_me
+        self.columns = tuple(columns)  # -c: exactly these, in this order (table and csv)
         self.headers = share_headers(shared_with_me)
+        if self.columns:
+            self.headers = [SHARE_HEADERS[name] for name in self.columns]
+            self.csv_header = self.columns
+            # Asked for by name: every one shows, or the records go in blocks.
+            self.roles = {header: ("id", 0) for header in self.headers}
 
     def data(self, item: Share) -> Any:
         return item.raw
 
     def csv_row(self, item: Share) -> Iterable[Any]:
+        if self.columns:
+            flat = share_flat(item)
+            own_status = item.status or (item.backup.status if item.backup else None)
+            return [own_status if name == "status" else flat[name] for name in self.columns]
         return share_flat(item).values()
 
     def id(self, item: Share) -> str:
         return item.id
 
     def row(self, item: Share) -> list[str]:
+        if self.columns:
+            cells = share_cells(item)
+            return [cells[name] for name in self.columns]
         return share_row(item, shared_with_me=self.shared_with_me)
 
     def pairs(self, item: Share) -> list[tuple[str, str]]:
@@ -538,9 +592,15 @@ class Output:
             self.stdout.write(text)
             self.stdout.flush()
 
-    def shares(self, pages: Iterable[list[Share]], *, shared_with_me: bool = False) -> int:
-        """Writes a listing of sharings; returns the count."""
-        return self.listing(Sharings(shared_with_me), pages, "listing sharings")
+    def shares(
+        self,
+        pages: Iterable[list[Share]],
+        *,
+        shared_with_me: bool = False,
+        columns: Sequence[str] = (),
+    ) -> int:
+        """Writes a listing of sharings (only `columns`, when given); returns the count."""
+        return self.listing(Sharings(shared_with_me, columns), pages, "listing sharings")
 
     def backups(self, pages: Iterable[list[Backup]]) -> int:
         """Writes a listing of backups; returns the count."""

@@ -364,7 +364,9 @@ def test_config_commands(cli: Any, isolated: Path, monkeypatch: pytest.MonkeyPat
     assert records["auth.token"]["value"] == "***"
     assert records["endpoint"]["source"].startswith(f"file {path}:")
     assert records["config_file"]["value"] == str(path)
-    assert records["project_id"]["source"] == "env BACKUPSHARE_PROJECT_ID"
+    # -p names the profile: its project id, not the environment's (issue #24, AWS CLI rule)
+    assert records["project_id"]["source"].startswith(f"file {path}:")
+    assert "ignoring BACKUPSHARE_PROJECT_ID, BACKUPSHARE_TOKEN" in shown.err
     assert "secret-token-value" not in shown.out + shown.err
 
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import UsageError
+from ..errors import UsageError, invalid_choice
+from ..output import SHARE_COLUMNS
 from ..service import service_class
 from ..vbs import SORT_KEYS
 from .common import Invocation, is_terminal, single_command, with_common_options
@@ -200,18 +201,34 @@ def list_shares(
     shared_with_me: Annotated[
         bool, typer.Option("--shared-with-me", help="Sharings made to this project.")
     ] = False,
-    backup_id: Annotated[str | None, typer.Option("--backup-id", metavar="ID")] = None,
-    to_project: Annotated[str | None, typer.Option("--to-project", metavar="ID")] = None,
-    from_project: Annotated[str | None, typer.Option("--from-project", metavar="ID")] = None,
-    volume_id: Annotated[str | None, typer.Option("--volume-id", metavar="ID")] = None,
+    backup_id: Annotated[
+        str | None, typer.Option("--backup-id", metavar="ID", help="Sharings of this backup.")
+    ] = None,
+    to_project: Annotated[
+        str | None, typer.Option("--to-project", metavar="ID", help="Sharings to this project.")
+    ] = None,
+    from_project: Annotated[
+        str | None,
+        typer.Option("--from-project", metavar="ID", help="Sharings from this project."),
+    ] = None,
+    volume_id: Annotated[
+        str | None,
+        typer.Option("--volume-id", metavar="ID", help="Sharings of this volume's backups."),
+    ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", metavar="TEXT", help="Backup name (fuzzy).")
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="TEXT",
+            help="Backup name: the service matches it loosely, the result is re-checked exactly.",
+        ),
     ] = None,
     status: Annotated[
         str | None, typer.Option("--status", metavar="STATUS", help="Backup status.")
     ] = None,
     availability_zone: Annotated[
-        str | None, typer.Option("--availability-zone", metavar="AZ")
+        str | None,
+        typer.Option("--availability-zone", metavar="AZ", help="Backups in this zone."),
     ] = None,
     sort_key: Annotated[
         str | None,
@@ -225,9 +242,22 @@ def list_shares(
             "--sort-dir", metavar="asc|desc", autocompletion=complete_sort_dir, help="asc or desc"
         ),
     ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            "-c",
+            metavar="NAME",
+            help="Show only this column (repeat, in order; table and csv): "
+            + ", ".join(SHARE_COLUMNS)
+            + ".",
+        ),
+    ] = None,
     count: Annotated[bool, typer.Option("--count", help="Print only the number.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
-    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+    page_size: Annotated[
+        int, typer.Option("--page-size", metavar="N", help="Records per request.")
+    ] = 100,
 ) -> None:
     """List sharings made by this project (or, with --shared-with-me, made to it)."""
     from .. import commands
@@ -248,6 +278,7 @@ def list_shares(
     _check_choice("--sort-key", sort_key, SORT_KEYS)
     _check_choice("--sort-dir", sort_dir, ("asc", "desc"))
     _check_paging(limit, page_size)
+    columns = [_column_arg(value) for value in column or []]
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
     _refuse_unhonoured_options(inv, query)
     out = inv.out()
@@ -256,7 +287,15 @@ def list_shares(
             out.count(commands.count_shares(api, query))
             return
         pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
-        out.shares(pages, shared_with_me=shared_with_me)
+        out.shares(pages, shared_with_me=shared_with_me, columns=columns)
+
+
+def _column_arg(value: str) -> str:
+    """A -c name as the csv header spells it (case and dashes forgiven)."""
+    name = value.strip().lower().replace("-", "_")
+    if name not in SHARE_COLUMNS:
+        raise invalid_choice("--column", value, SHARE_COLUMNS)
+    return name
 
 
 OPTION_OF = {"to_project_id": "--to-project", "from_project_id": "--from-project"}
@@ -293,7 +332,7 @@ def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
 
 def _check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
     if value is not None and value not in choices:
-        raise UsageError(f"invalid {option} {value!r}: choose one of {', '.join(choices)}")
+        raise invalid_choice(option, value, choices)
 
 
 @with_common_options

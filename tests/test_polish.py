@@ -1,0 +1,45 @@
+"""Issue #24's smaller points, each against the emulator: list-shares -c, the chosen backup's
+notice, did-you-mean, and the rest of an operator's first hour."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backupshare.emulator import RunningEmulator
+
+from .conftest import BACKUP, OWN, P1
+
+
+def share_ids(emulator: RunningEmulator) -> list[str]:
+    return [record["id"] for record in emulator.emulator.store.query(OWN, {})]
+
+
+# -- list-shares -c/--column -------------------------------------------------------------------------
+def test_columns_select_and_order_csv(cli: Any, emulator: RunningEmulator) -> None:
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    [share_id] = share_ids(emulator)
+    result = cli(
+        "list-shares", "-o", "csv", "-c", "to_project_id", "--column", "backup-id", "-c", "id"
+    )
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == ["to_project_id,backup_id,id", f"{P1},{BACKUP},{share_id}"]
+
+
+def test_columns_select_and_order_a_plain_table(cli: Any, emulator: RunningEmulator) -> None:
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    result = cli("list-shares", "-c", "backup_id", "-c", "status")
+    assert result.code == 0
+    header, row = result.out.splitlines()
+    assert header.split() == ["BACKUP", "ID", "STATUS"]
+    assert row.split() == [BACKUP, "available"]
+
+
+def test_an_unknown_column_lists_the_valid_ones(cli: Any) -> None:
+    result = cli("list-shares", "-c", "backup_nmae")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines() == [
+        "error: invalid --column 'backup_nmae': choose one of id, backup_id, backup_name, "
+        "from_project_id, to_project_id, status, backup_status, backup_size, created_at, "
+        "updated_at, volume_id, availability_zone",
+        "hint: did you mean 'backup_name' or 'backup_size'?",
+    ]
