@@ -23,6 +23,7 @@ from .errors import (
     UnavailableError,
     UnexpectedResponse,
     UsageError,
+    did_you_mean,
 )
 from .models import (
     BACKUP_AVAILABLE,
@@ -362,14 +363,25 @@ def backup_choice(
     return BackupChoice(None, backup_name_arg(backup), None, projects)
 
 
-def chosen_backup(service: SharingService, choice: BackupChoice, *, waiting: bool = False) -> str:
-    """The id of the chosen backup (reading the backup list for a name or a volume)."""
+def chosen_backup(
+    service: SharingService,
+    choice: BackupChoice,
+    *,
+    waiting: bool = False,
+    chose: Callable[[Backup], None] | None = None,
+) -> str:
+    """The id of the chosen backup (reading the backup list for a name or a volume); `chose`
+    hears of a backup picked by name or volume, since picking is what the person asked for."""
     if choice.backup_id is not None:
         return choice.backup_id
     if choice.name is not None:
-        return str(backup_named(service, choice.name).id)
-    assert choice.volume_id is not None
-    return str(most_recent(service, choice.volume_id, waiting=waiting).id)
+        picked = backup_named(service, choice.name)
+    else:
+        assert choice.volume_id is not None
+        picked = most_recent(service, choice.volume_id, waiting=waiting)
+    if chose is not None:
+        chose(picked)
+    return str(picked.id)
 
 
 MAX_WAIT = 24 * 3600.0
@@ -397,19 +409,33 @@ def list_backups(
 def backup_named(service: SharingService, name: str) -> Backup:
     """The one backup with exactly this name: several are a usage error listing each (the
     person must choose), none is not-found. Nothing is sent to share in either case."""
+    from .output import human_time
+
     found = [b for page in service.iter_backups(BackupQuery(name=name)) for b in page]
     if not found:
-        raise NotFoundError(f"no backup named {name!r}", hint="`backupshare backups` lists them")
+        raise NotFoundError(
+            f"no backup named {name!r}",
+            hint=did_you_mean(name, backup_names(service)) or "`backupshare backups` lists them",
+        )
     if len(found) > 1:
         newest_first = sorted(found, key=lambda b: (b.created_at or "", b.id or ""), reverse=True)
         listed = "; ".join(
-            f"{b.id} ({b.status or '-'}, created {b.created_at or '-'})" for b in newest_first
+            f"{b.id} ({b.status or '-'}, created {human_time(b.created_at)})" for b in newest_first
         )
         raise UsageError(
             f"{len(found)} backups are named {name!r}: {listed}",
             hint="give the backup id, or --volume-id VOLUME_ID --most-recent",
         )
     return found[0]
+
+
+NAMES_FOR_SUGGESTIONS = 500  # a suggestion reads this many backups at most, never the whole list
+
+
+def backup_names(service: SharingService) -> set[str]:
+    """Names of the project's backups (the first few hundred), to suggest a near miss from."""
+    pages = service.iter_backups(BackupQuery(), limit=NAMES_FOR_SUGGESTIONS)
+    return {b.name for page in pages for b in page if b.name}
 
 
 def most_recent(service: SharingService, volume_id: str, *, waiting: bool = False) -> Backup:

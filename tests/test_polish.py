@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from backupshare.emulator import RunningEmulator
+from backupshare.emulator.core import DEMO_VOLUME
 
 from .conftest import BACKUP, OWN, P1
 
@@ -43,3 +44,38 @@ def test_an_unknown_column_lists_the_valid_ones(cli: Any) -> None:
         "updated_at, volume_id, availability_zone",
         "hint: did you mean 'backup_name' or 'backup_size'?",
     ]
+
+
+# -- share says which backup it chose ----------------------------------------------------------------
+def test_share_by_name_says_which_backup_it_chose(cli: Any, emulator: RunningEmulator) -> None:
+    result = cli("share", "db-nightly", P1, "-o", "json")
+    assert result.code == 0, result.err
+    created = str(emulator.emulator.store.backup(BACKUP)["created_at"])
+    shown = created.replace("T", " ").split(".")[0]
+    assert result.err.splitlines() == [f"sharing backup {BACKUP} (db-nightly, created {shown} UTC)"]
+
+
+def test_most_recent_says_which_backup_it_chose(cli: Any) -> None:
+    result = cli("share", "--volume-id", DEMO_VOLUME, "--most-recent", P1, "-o", "json")
+    assert result.code == 0, result.err
+    assert result.err.startswith(f"sharing backup {BACKUP} (db-nightly, created ")
+
+
+def test_quiet_share_by_name_says_nothing(cli: Any) -> None:
+    result = cli("share", "db-nightly", P1, "-q", "-o", "json")
+    assert (result.code, result.err) == (0, "")
+
+
+def test_share_by_id_needs_no_notice(cli: Any) -> None:
+    result = cli("share", BACKUP, P1, "-o", "json")
+    assert (result.code, result.err) == (0, "")
+
+
+def test_a_mistyped_backup_name_suggests_the_near_one(cli: Any, emulator: RunningEmulator) -> None:
+    result = cli("share", "db-nightlx", P1)
+    assert (result.code, result.out) == (5, "")
+    assert result.err.splitlines() == [
+        "error: no backup named 'db-nightlx'",
+        "hint: did you mean 'db-nightly'?",
+    ]
+    assert not emulator.emulator.store.query(OWN, {})  # nothing was shared

@@ -167,3 +167,11 @@ def test_backups_at_every_width(emulator: RunningEmulator, width: int) -> None:
         assert "CREATED (UTC)" in screen  # then the dates
     if width >= 200:
         assert "VOLUME" in screen  # the volume id is the first to give way
+
+
+def test_share_by_name_says_what_it_chose_at_80(emulator: RunningEmulator) -> None:
+    screen = on_terminal(emulator, 80, "share", "db-nightly", P1)
+    notice, *table = screen.strip().split("\n")
+    assert notice.startswith(f"sharing backup {BACKUP} (db-nightly, created ")  # stderr, first
+    assert_fits("\n".join(table), 80)
+    assert "created" in "\n".join(table) and P1 in "\n".join(table)

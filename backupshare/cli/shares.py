@@ -122,7 +122,9 @@ def share(
     out = inv.out()
     with inv.service() as api:
         commands.check_target_count(api, targets)  # before any lookup or wait: a usage error
-        backup_id = commands.chosen_backup(api, choice, waiting=seconds is not None)
+        backup_id = commands.chosen_backup(
+            api, choice, waiting=seconds is not None, chose=_chosen_notice(inv)
+        )
         known = None
         if seconds is not None:
             known = commands.wait_until_available(
@@ -144,6 +146,19 @@ def share(
     error = outcome.error()
     if error:
         raise error
+
+
+def _chosen_notice(inv: Invocation) -> Callable[[Backup], None]:
+    """Which backup a name or --most-recent picked, on stderr (silent with -q)."""
+    from ..output import human_time
+
+    def notice(backup: Backup) -> None:
+        inv.out().notice(
+            f"sharing backup {backup.id} ({backup.name or 'no name'}, "
+            f"created {human_time(backup.created_at)})"
+        )
+
+    return notice
 
 
 def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
