@@ -8,7 +8,7 @@ from typing import Any
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 
-from .conftest import BACKUP, OWN, P1
+from .conftest import BACKUP, OWN, P1, P2
 
 
 def share_ids(emulator: RunningEmulator) -> list[str]:
@@ -79,3 +79,23 @@ def test_a_mistyped_backup_name_suggests_the_near_one(cli: Any, emulator: Runnin
         "hint: did you mean 'db-nightly'?",
     ]
     assert not emulator.emulator.store.query(OWN, {})  # nothing was shared
+
+
+# -- README's CI section: --limit, not | head ------------------------------------------------------
+def test_limit_under_pipefail_is_what_the_readme_teaches(
+    emulator: RunningEmulator, tmp_path: Any
+) -> None:
+    import os
+    import subprocess
+
+    from .conftest import BIN, ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    assert "**Take the first N records with `--limit N`, not `| head`.**" in readme
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to list, not under test
+    env = dict(os.environ, BACKUPSHARE_ENDPOINT=emulator.url, BACKUPSHARE_PROJECT_ID=OWN,
+               BACKUPSHARE_TOKEN="emulator-token")  # fmt: skip
+    script = f'set -eo pipefail; "{BIN}" list-shares -o ids --limit 1 | cat'
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    assert (done.returncode, len(done.stdout.splitlines())) == (0, 1), done.stderr
