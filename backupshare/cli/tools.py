@@ -43,6 +43,10 @@ def command(name: str) -> Any:
             add_help_option=False,
             epilog="Example:  backupshare emulator --port 8776",
         )
+    if name == "demo":
+        return single_command(
+            "demo", demo, epilog="Examples:  backupshare demo  ·  backupshare demo --service cbr"
+        )
     if name == "doctor":
         return single_command("doctor", doctor, epilog="Example:  backupshare -p prod doctor")
     if name == "help":
@@ -56,6 +60,22 @@ def command(name: str) -> Any:
         completion,
         epilog="Example:  backupshare completion bash > ~/.bash_completion.d/backupshare",
     )
+
+
+# -- demo ------------------------------------------------------------------------------------------
+@with_common_options
+def demo(inv: Invocation) -> None:
+    """Start a bundled emulator on a free loopback port and run the tour against it: find a
+    backup, share it with two projects, list, (on CBR: accept as the receiving project) cancel.
+    Each command is printed as you would type it, with its real output. Your own config,
+    credentials and endpoint are never used; the emulator stops when the demo ends."""
+    from ..config import SERVICES
+    from ..demo import run
+
+    service = inv.flags.service or "vbs"
+    if service not in SERVICES:
+        raise UsageError(f"invalid --service {service!r}: choose one of {', '.join(SERVICES)}")
+    run(service)
 
 
 # -- help ------------------------------------------------------------------------------------------
