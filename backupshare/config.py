@@ -65,8 +65,14 @@ class Number:
             return "must be a whole number"
         above_low = value >= self.low if self.low_inclusive else value > self.low
         if not math.isfinite(value) or not above_low or value > self.high:
-            return f"must be between {self.low:g} and {self.high:g}{self.unit}"
+            return f"must be {self.range_text()}"
         return None
+
+    def range_text(self) -> str:
+        """The range exactly: `between 0 and 20`, or `more than 0 and at most 3600 seconds`."""
+        if self.low_inclusive:
+            return f"between {self.low:g} and {self.high:g}{self.unit}"
+        return f"more than {self.low:g} and at most {self.high:g}{self.unit}"
 
     def parse(self, text: str) -> Any:
         """A value from an environment variable (text); ValueError if it is not a number."""
@@ -309,7 +315,10 @@ def parse_yaml(text: str, path: Path) -> Any:
 
 def read_config_file(path: Path) -> LineDict:
     """The parsed file: a regular file that only its owner can change, size-bounded, with a
-    readable error for every failure."""
+    readable error for every failure. /dev/null is the usual idiom for "no configuration":
+    an empty file, not a device to refuse."""
+    if str(path) == os.devnull:
+        return _empty_file()
     raw = _read_private_file(path)
     try:
         text = raw.decode("utf-8")
@@ -319,12 +328,16 @@ def read_config_file(path: Path) -> LineDict:
         raise ConfigError(f"{path}: not a text file (contains NUL bytes)")
     data = parse_yaml(text, path)
     if data is None:
-        empty = LineDict()
-        empty.lines, empty.line = {}, 1
-        return empty
+        return _empty_file()
     if not isinstance(data, LineDict):
         raise ConfigError(f"{path}: the top level must be a mapping with a 'profiles' key")
     return data
+
+
+def _empty_file() -> LineDict:
+    empty = LineDict()
+    empty.lines, empty.line = {}, 1
+    return empty
 
 
 def _read_private_file(path: Path) -> bytes:
@@ -457,7 +470,7 @@ def _check_value(key: str, value: Any, where: str) -> list[str]:
         problem = url_problem(value, proxy=key == "proxy")
         return [f"{where}: {problem}"] if problem else []
     if key == "region":
-        problem = region_problem(value)
+        problem = region_problem(value.lower())  # EU-DE is eu-de, as in _region
         return [f"{where}: {problem}"] if problem else []
     if key in NUMBERS:
         problem = NUMBERS[key].problem(value)
@@ -845,13 +858,14 @@ def _number(resolve: Resolver, key: str) -> float:
 
 def _region(resolve: Resolver) -> str | None:
     """The region, checked whatever its source: it becomes part of host names (VBS and IAM)."""
-    region = resolve.get("region")
-    if region is None:
+    given = resolve.get("region")
+    if given is None:
         return None
-    problem = region_problem(str(region))
+    region = str(given).lower()  # `EU-DE` from a flag, variable or file means eu-de
+    problem = region_problem(region)
     if problem:
         raise ConfigError(f"region ({resolve.sources['region']}): {problem}")
-    return str(region)
+    return region
 
 
 def _proxy(resolve: Resolver) -> str | None:

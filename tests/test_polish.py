@@ -99,3 +99,48 @@ def test_limit_under_pipefail_is_what_the_readme_teaches(
     done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True,
                           timeout=300, check=False)  # fmt: skip
     assert (done.returncode, len(done.stdout.splitlines())) == (0, 1), done.stderr
+
+
+# -- configuration ----------------------------------------------------------------------------------
+def test_dev_null_as_the_config_file_is_an_empty_configuration(cli: Any, monkeypatch: Any) -> None:
+    import json
+
+    monkeypatch.setenv("BACKUPSHARE_CONFIG", "/dev/null")
+    shown = cli("config", "show", "-o", "json")
+    assert (shown.code, shown.err) == (0, "")
+    assert {r["key"]: r["value"] for r in json.loads(shown.out)}["config_file"] == "/dev/null"
+    assert cli("list-shares", "-o", "ids").code == 0
+    validated = cli("config", "validate")
+    assert (validated.code, validated.out + validated.err) == (0, "/dev/null: valid\n")
+
+
+def test_an_upper_case_region_is_lower_cased_from_every_source(
+    cli: Any, monkeypatch: Any, isolated: Any
+) -> None:
+    import json
+
+    def region_shown(*argv: str) -> str:
+        result = cli("config", "show", "-o", "json", *argv)
+        assert result.code == 0, result.err
+        return str({r["key"]: r["value"] for r in json.loads(result.out)}["region"])
+
+    assert region_shown("--region", "EU-DE") == "eu-de"
+    monkeypatch.setenv("BACKUPSHARE_REGION", "EU-NL")
+    assert region_shown() == "eu-nl"
+    monkeypatch.delenv("BACKUPSHARE_REGION")
+    config = isolated / "c.yaml"
+    config.write_text("profiles:\n  default:\n    region: CN-NORTH-4\n")
+    config.chmod(0o600)
+    assert region_shown("--config", str(config)) == "cn-north-4"
+    assert cli("config", "validate", "--config", str(config)).code == 0
+
+
+def test_config_validate_states_the_timeout_range_exactly(cli: Any, isolated: Any) -> None:
+    config = isolated / "c.yaml"
+    config.write_text("profiles:\n  default:\n    timeout: 0\n")
+    config.chmod(0o600)
+    result = cli("config", "validate", "--config", str(config))
+    assert result.code == 3
+    assert result.err.splitlines()[0].endswith(
+        "key 'timeout' (line 3): must be more than 0 and at most 3600 seconds"
+    )
