@@ -129,6 +129,11 @@ def interrupts_deferred() -> Iterator[None]:
                 raise KeyboardInterrupt
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 record`, `2 records`, `0 records`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def human_time(value: str | None, *, zone: bool = True) -> str:
     """`2017-08-10T12:25:40.480424` (naive UTC) as `2017-08-10 12:25:40 UTC`."""
     if not value:
@@ -574,13 +579,25 @@ class Output:
         if not self.interactive_stderr:
             yield lambda n=1: None
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            SpinnerColumn,
+            TextColumn,
+        )
+        from rich.text import Text
 
-        columns = [SpinnerColumn(), TextColumn("{task.description}")]
+        class RecordCount(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                return Text(counted(int(task.completed), "record"))
+
+        columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
         if total is not None:
             columns += [BarColumn(), MofNCompleteColumn()]
         else:
-            columns += [TextColumn("{task.completed} records")]
+            columns += [RecordCount()]
         with Progress(*columns, console=self._console(self.stderr), transient=True) as bar:
             task = bar.add_task(description, total=total)
             yield lambda n=1: bar.advance(task, n)

@@ -144,3 +144,33 @@ def test_config_validate_states_the_timeout_range_exactly(cli: Any, isolated: An
     assert result.err.splitlines()[0].endswith(
         "key 'timeout' (line 3): must be more than 0 and at most 3600 seconds"
     )
+
+
+# -- progress counts -------------------------------------------------------------------------------
+class TerminalText:
+    """A stderr that says it is a terminal and keeps what was written."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_listing_progress_says_one_record_not_one_records() -> None:
+    from backupshare.output import Output
+
+    stderr = TerminalText()
+    out = Output(stderr=stderr)  # type: ignore[arg-type]
+    with out.progress("listing sharings") as advance:
+        advance(1)
+    shown = stderr.buffer.getvalue()
+    assert "listing sharings 1 record" in shown and "1 records" not in shown
