@@ -3,6 +3,7 @@ notice, did-you-mean, and the rest of an operator's first hour."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from backupshare.emulator import RunningEmulator
@@ -174,3 +175,20 @@ def test_the_listing_progress_says_one_record_not_one_records() -> None:
         advance(1)
     shown = stderr.buffer.getvalue()
     assert "listing sharings 1 record" in shown and "1 records" not in shown
+
+
+# -- a timeout error says how hard it tried -----------------------------------------------------------
+def test_a_timeout_says_how_many_attempts_were_made(
+    cli: Any, emulator: RunningEmulator, backoff_waits: list[float]
+) -> None:
+    from .conftest import fault
+
+    fault(emulator, "delay", method="GET", seconds=1, count=3)  # 10x the deadline
+    result = cli("list-shares", "--timeout", "0.1", "--retries", "2")
+    assert result.code == 8
+    first = result.err.splitlines()[0]
+    assert re.fullmatch(
+        r"error: no answer from 127\.0\.0\.1:\d+ within 0\.1 s \(3 attempts\) \(client request id .*\)",
+        first,
+    )
+    assert len(backoff_waits) == 2
