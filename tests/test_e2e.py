@@ -302,7 +302,7 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.expect("About to end 2 sharings:")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
-    child.expect("canceled nothing")
+    child.expect("nothing was ended")
     child.expect(pexpect.EOF)
     close_exited(child)
     assert child.exitstatus == 0

@@ -88,7 +88,7 @@ def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
-    child.expect("canceled nothing")
+    child.expect("nothing was ended")
     child.expect(pexpect.EOF)
     close_exited(child)
     assert child.exitstatus == 0

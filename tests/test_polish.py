@@ -192,3 +192,18 @@ def test_a_timeout_says_how_many_attempts_were_made(
         first,
     )
     assert len(backoff_waits) == 2
+
+
+# -- cancel ------------------------------------------------------------------------------------------
+def test_cancel_reports_projects_in_the_order_given(cli: Any, emulator: RunningEmulator) -> None:
+    import json
+
+    from .conftest import P3
+
+    emulator.emulator.store.share(OWN, BACKUP, [P1, P3])  # the state to end, not under test
+    for dry_run in (["--dry-run"], []):
+        result = cli("cancel", "--backup-id", BACKUP, "--to-project", P3, "--to-project", P2,
+                     "--to-project", P1, "-o", "json", *dry_run)  # fmt: skip
+        assert result.code == 0, result.err
+        shown = [(r["to_project_id"], r["result"]) for r in json.loads(result.out)["results"]]
+        assert shown == [(P3, "canceled"), (P2, "absent"), (P1, "canceled")]

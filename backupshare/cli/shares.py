@@ -416,7 +416,7 @@ def cancel(
             out.results(planned, bool(plan.share_ids), dry_run=True)
             return
         if not plan.empty and not yes and terminal and not _confirm(api, plan):
-            out.notice("canceled nothing")
+            out.notice("nothing was ended")  # not `canceled`: that word is a result
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
@@ -442,11 +442,10 @@ def _confirm(api: SharingService, plan: CancelPlan) -> bool:
 
     shown = 20
     commands.identify(api, plan, at_most=shown)
-    own = api.settings.project_id
     count = len(plan.share_ids)
     print(f"About to end {count} sharing{'s' if count != 1 else ''}:", file=sys.stderr)
-    for share_id in plan.share_ids[:shown]:
-        print(f"  {_describe(plan.known.get(share_id), share_id, own)}", file=sys.stderr)
+    for line in confirmation_lines(plan, plan.share_ids[:shown], api.settings.project_id):
+        print(line, file=sys.stderr)
     if count > shown:
         print(f"  … and {count - shown} more", file=sys.stderr)
     sys.stderr.write("Proceed? [y/N] ")  # the prompt goes to stderr: stdout is data
@@ -455,15 +454,29 @@ def _confirm(api: SharingService, plan: CancelPlan) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _describe(share: Share | None, share_id: str, own_project: str) -> str:
+def confirmation_lines(plan: CancelPlan, share_ids: list[str], own_project: str) -> list[str]:
+    """What the question lists, within 80 columns: sharings under their backup (`SHARING  to
+    PROJECT`, 77 wide), ids the service does not know last."""
     from .. import commands
 
-    if share is None:
-        return f"{share_id}  (not found: nothing to end)"
-    line = f"{share_id}  backup {share.backup_id} → project {share.to_project_id}"
-    if commands.made_to_us(share, own_project):
-        line += f"  (made to this project by {share.from_project_id}: only it can end this)"
-    return line
+    lines: list[str] = []
+    by_backup: dict[str, list[Share]] = {}
+    for share_id in share_ids:
+        share = plan.known.get(share_id)
+        if share is not None:
+            by_backup.setdefault(share.backup_id, []).append(share)
+    for backup_id, shares in by_backup.items():
+        lines.append(f"  backup {backup_id}:")
+        for share in shares:
+            lines.append(f"    {share.id}  to {share.to_project_id}")
+            if commands.made_to_us(share, own_project):
+                lines.append(f"      from {share.from_project_id}: only that project can end it")
+    lines += [
+        f"  {share_id}  (not found: nothing to end)"
+        for share_id in share_ids
+        if share_id not in plan.known
+    ]
+    return lines
 
 
 @with_common_options
