@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 
@@ -207,3 +209,36 @@ def test_cancel_reports_projects_in_the_order_given(cli: Any, emulator: RunningE
         assert result.code == 0, result.err
         shown = [(r["to_project_id"], r["result"]) for r in json.loads(result.out)["results"]]
         assert shown == [(P3, "canceled"), (P2, "absent"), (P1, "canceled")]
+
+
+# -- Ctrl-C while importing ---------------------------------------------------------------------------
+# A child whose import of `module` is met by a SIGINT, raised from an import hook: the Ctrl-C of
+# the first fraction of a second, at a known moment instead of a raced clock.
+INTERRUPTED_IMPORT = """
+import os, signal, sys
+
+class Interrupting:
+    def find_spec(self, name, path=None, target=None):
+        if name == sys.argv[1]:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)  # Python raises KeyboardInterrupt right here
+        return None
+
+sys.meta_path.insert(0, Interrupting())
+from backupshare.cli import main
+main(["list-shares"])
+"""
+
+
+@pytest.mark.parametrize("module", ["backupshare.cli.common", "typer", "backupshare.cli.app"])
+def test_ctrl_c_while_importing_exits_130_without_a_traceback(module: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT, module], capture_output=True,
+                          text=True, timeout=300, check=False)  # fmt: skip
+    assert (done.returncode, done.stdout) == (130, "")
+    assert done.stderr.splitlines() == [
+        "error: interrupted",
+        "hint: work in progress was stopped; re-run to finish",
+    ]
