@@ -10,6 +10,7 @@ import os
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -48,7 +49,9 @@ def fail(check: str, error: BackupshareError, fix: str | None = None) -> Step:
     return Step(check, "fail", error.headline(), fix or error.hint or "", error.exit_code)
 
 
-def run_checks(flags: Flags) -> list[Step]:
+def run_checks(flags: Flags, log: Callable[[str], None] | None = None) -> list[Step]:
+    """Each check in turn, stopping at the first that leaves nothing to check; `log` hears the
+    requests (with --debug), as every other command's do."""
     steps = [_config_file(flags)]
     if steps[-1].status == "fail":
         return steps
@@ -69,7 +72,7 @@ def run_checks(flags: Flags) -> list[Step]:
     steps.extend(network)
     if any(step.status == "fail" for step in network):
         return steps
-    steps.extend(_credentials(settings))
+    steps.extend(_credentials(settings, log if settings.debug else None))
     return steps
 
 
@@ -200,10 +203,10 @@ def _endpoint(settings: Settings) -> list[Step]:
     return steps
 
 
-def _credentials(settings: Settings) -> list[Step]:
+def _credentials(settings: Settings, log: Callable[[str], None] | None) -> list[Step]:
     from .service import connect
 
-    with connect(settings) as service:
+    with connect(settings, log=log) as service:
         try:
             seen = service.probe()
             steps = [Step("credentials", "ok", f"{settings.auth.method} accepted; {seen}")]

@@ -242,3 +242,13 @@ def test_ctrl_c_while_importing_exits_130_without_a_traceback(module: str) -> No
         "error: interrupted",
         "hint: work in progress was stopped; re-run to finish",
     ]
+
+
+# -- doctor --debug ------------------------------------------------------------------------------------
+def test_doctor_debug_logs_its_requests_like_every_command(cli: Any) -> None:
+    result = cli("--debug", "doctor")
+    assert result.code == 0, result.err
+    debug = [line for line in result.err.splitlines() if line.startswith("debug: ")]
+    assert any("GET http://127.0.0.1:" in line for line in debug), result.err
+    assert "emulator-token" not in result.err  # secrets redacted, as everywhere
+    assert not any(line.startswith("debug: ") for line in cli("doctor").err.splitlines())

@@ -197,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         code = READER_GONE
     if code == READER_GONE:
         _silence_stdout()  # nothing more may reach the closed pipe, not even at exit
-    if invocation is not None and invocation.abandoned_work:  # a second Ctrl-C: do not wait for requests still in flight
+    # a second Ctrl-C: do not wait for requests still in flight
+    if invocation is not None and invocation.abandoned_work:
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)

@@ -356,8 +356,9 @@ def _required(answer: str) -> str | None:
 def doctor(inv: Invocation) -> None:
     """Check config, endpoint, credentials and clock step by step, each with a fix."""
     from ..doctor import run_checks
+    from .common import debug_logger
 
-    steps = run_checks(inv.flags)
+    steps = run_checks(inv.flags, log=debug_logger())
     out = inv.out()
     records = [step.to_dict() for step in steps]
     out.documents(records, ["check", "status", "detail", "fix"])
