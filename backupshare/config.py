@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, UsageError, did_you_mean
 
 # Each cloud's host names by service, for a region (docs/wire.md, "Endpoints").
 CLOUDS = {
@@ -446,7 +446,9 @@ def validate_profile(profile: Any, name: str, path: Path) -> list[str]:
         where = _where(path, name, key, profile, key)
         expected = PROFILE_KEYS.get(key)
         if expected is None:
-            problems.append(f"{where}: unknown key (known: {', '.join(PROFILE_KEYS)})")
+            near = did_you_mean(key, PROFILE_KEYS)
+            known = f"known: {', '.join(PROFILE_KEYS)}"
+            problems.append(f"{where}: unknown key ({near + ' ' if near else ''}{known})")
         elif value is None or isinstance(value, bool) or not isinstance(value, expected):
             problems.append(f"{where}: must be {_type_name(expected)}")
         else:
@@ -485,7 +487,8 @@ def validate_auth(auth: LineDict, name: str, path: Path) -> list[str]:
     for key, value in auth.items():
         where = _where(path, name, f"auth.{key}", auth, key)
         if key not in AUTH_KEYS:
-            problems.append(f"{where}: unknown key")
+            near = did_you_mean(key, sorted(AUTH_KEYS))
+            problems.append(f"{where}: unknown key" + (f" ({near})" if near else ""))
         elif not isinstance(value, str) or not value:
             problems.append(f"{where}: must be a non-empty string")
     method = auth.get("method")

@@ -252,3 +252,35 @@ def test_doctor_debug_logs_its_requests_like_every_command(cli: Any) -> None:
     assert any("GET http://127.0.0.1:" in line for line in debug), result.err
     assert "emulator-token" not in result.err  # secrets redacted, as everywhere
     assert not any(line.startswith("debug: ") for line in cli("doctor").err.splitlines())
+
+
+# -- did you mean ------------------------------------------------------------------------------------
+def test_a_mistyped_output_format_suggests_the_near_one(cli: Any) -> None:
+    result = cli("list-shares", "-o", "jsn")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines() == [
+        "error: invalid --output 'jsn': choose one of table, json, jsonl, yaml, csv, ids",
+        "hint: did you mean 'json' or 'jsonl'?",
+    ]
+
+
+def test_a_mistyped_option_suggests_the_near_one(cli: Any) -> None:
+    result = cli("list-shares", "--shared-with-mee")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines() == [
+        "error: no such option: --shared-with-mee",
+        "hint: did you mean '--shared-with-me'? see 'backupshare list-shares --help'",
+    ]
+    far = cli("list-shares", "--zzz")
+    assert far.err.splitlines()[1] == "hint: see 'backupshare list-shares --help'"
+
+
+def test_a_mistyped_config_key_suggests_the_near_one(cli: Any, isolated: Any) -> None:
+    config = isolated / "c.yaml"
+    config.write_text("profiles:\n  default:\n    endpiont: http://x\n    auth: {methd: token}\n")
+    config.chmod(0o600)
+    result = cli("config", "validate", "--config", str(config))
+    assert result.code == 3
+    first, second = result.err.splitlines()[:2]
+    assert "key 'endpiont' (line 3): unknown key (did you mean 'endpoint'? known: cloud," in first
+    assert second.endswith("key 'auth.methd' (line 4): unknown key (did you mean 'method'?)")

@@ -131,7 +131,13 @@ def _usage_error(exc: TyperException, ctx: Any) -> UsageError:
 
     message = exc.format_message()
     where = ctx.command_path if ctx is not None else "backupshare"
-    return UsageError(message[:1].lower() + message[1:], hint=f"see '{where} --help'")
+    hint = f"see '{where} --help'"
+    possible = getattr(exc, "possibilities", None)  # click's near misses of a mistyped option
+    if possible and getattr(exc, "option_name", None):
+        message = f"no such option: {exc.option_name}"  # type: ignore[attr-defined]
+        near = " or ".join(repr(name) for name in sorted(possible)[:2])
+        hint = f"did you mean {near}? {hint}"
+    return UsageError(message[:1].lower() + message[1:], hint=hint)
 
 
 def _fail(invocation: Invocation, error: BackupshareError) -> int:
