@@ -307,8 +307,11 @@ class Backups(Records[Backup]):
         return item.id
 
     def row(self, item: Backup) -> list[str]:
+        # Where the service says so (CBR), an encrypted backup is marked: sharing it needs a
+        # grant on its KMS key too.
+        marker = " (encrypted)" if item.encrypted else ""
         return [
-            item.name or "-",
+            (item.name or "-") + marker,
             item.status or "-",
             item.volume_id or "-",
             human_size(item.size),

@@ -284,3 +284,13 @@ def test_a_mistyped_config_key_suggests_the_near_one(cli: Any, isolated: Any) ->
     first, second = result.err.splitlines()[:2]
     assert "key 'endpiont' (line 3): unknown key (did you mean 'endpoint'? known: cloud," in first
     assert second.endswith("key 'auth.methd' (line 4): unknown key (did you mean 'method'?)")
+
+
+def test_the_cbr_backups_table_marks_an_encrypted_backup(cli: Any) -> None:
+    cbr = cli("--service", "cbr", "backups")
+    assert cbr.code == 0, cbr.err
+    rows = {line.split()[0]: line for line in cbr.out.splitlines()[1:]}
+    assert rows["vault-encrypted"].split()[1] == "(encrypted)"
+    assert "(encrypted)" not in rows["db-nightly"]
+    vbs = cli("backups")  # VBS's record does not say: nothing is marked
+    assert vbs.code == 0 and "(encrypted)" not in vbs.out
