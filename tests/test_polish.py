@@ -294,3 +294,55 @@ def test_the_cbr_backups_table_marks_an_encrypted_backup(cli: Any) -> None:
     assert "(encrypted)" not in rows["db-nightly"]
     vbs = cli("backups")  # VBS's record does not say: nothing is marked
     assert vbs.code == 0 and "(encrypted)" not in vbs.out
+
+
+# -- help that pastes: the walk of every --help ----------------------------------------------------------
+def help_paths() -> list[str]:
+    from .test_help_examples import all_commands
+
+    # `emulator --help` is the emulator's own (argparse), tested with it
+    return sorted(path for path, _ in all_commands() if path != "backupshare emulator")
+
+
+@pytest.mark.parametrize("path", help_paths())
+def test_every_help_pastes_at_80_columns(cli: Any, monkeypatch: Any, path: str) -> None:
+    from backupshare.cli.typer_internals import epilog_lines
+
+    from .test_help_examples import all_commands
+
+    monkeypatch.setenv("COLUMNS", "80")
+    command = dict(all_commands())[path]
+    shown = cli(*path.split()[1:], "--help")
+    assert shown.code == 0, shown.err
+    assert not re.search(r"<(str|int|float|bool|list\[)", shown.out), shown.out  # metavars only
+    lines = [line.strip() for line in shown.out.splitlines()]
+    _, examples, _ = epilog_lines(command.epilog or "")
+    for example in examples:  # each whole on a line of its own, however long
+        assert example in lines, f"{example!r} is wrapped or missing in:\n{shown.out}"
+    quiet = [p.opts[0] for p in command.params
+             if p.param_type_name == "option" and not p.hidden and not p.help]  # fmt: skip
+    assert quiet == [], f"options without a help line in {path}"
+
+
+def test_completion_help_gives_the_readmes_install_lines(cli: Any, monkeypatch: Any) -> None:
+    from .conftest import readme_block
+
+    monkeypatch.setenv("COLUMNS", "60")
+    shown = cli("completion", "--help")
+    assert shown.code == 0
+    install = readme_block("completion:install").strip().splitlines()
+    at = [line.strip() for line in shown.out.splitlines()].index(install[0])
+    assert [line.strip() for line in shown.out.splitlines()[at : at + len(install)]] == install
+
+
+def test_help_topics_are_the_reference_pages(cli: Any) -> None:
+    from .conftest import ROOT
+
+    for topic in ("exit-codes", "configuration", "output", "commands", "wire", "emulator"):
+        shown = cli("help", topic)
+        assert (shown.code, shown.out) == (0, (ROOT / "docs" / f"{topic}.md").read_text())
+    mistyped = cli("help", "exit-code")
+    assert (mistyped.code, mistyped.err.splitlines()[1]) == (
+        2,
+        "hint: did you mean 'exit-codes'? see 'backupshare --help'",
+    )

@@ -186,7 +186,9 @@ def backups(
         str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
-    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+    page_size: Annotated[
+        int, typer.Option("--page-size", metavar="N", help="Records per request.")
+    ] = 100,
 ) -> None:
     """List this project's backups, newest first: what there is to share."""
     from .. import commands
