@@ -63,6 +63,9 @@ SHARE_HEADERS = {
     "availability_zone": "AZ",
 }
 SHARE_COLUMNS = tuple(SHARE_HEADERS)
+# The default table's columns by name (share_row's order; the peer is FROM PROJECT for offers).
+TABLE_COLUMNS = ("id", "backup_id", "backup_name", "to_project_id", "status", "backup_size",
+                 "created_at")  # fmt: skip
 SHARE_ROLES: dict[str, tuple[str, int]] = {
     "BACKUP ID": ("id", 0),
     "TO PROJECT": ("id", 0),
@@ -253,10 +256,20 @@ class Sharings(Records[Share]):
 
     roles = SHARE_ROLES
 
-    def __init__(self, shared_with_me: bool = False, columns: Sequence[str] = ()) -> None:
+    def __init__(
+        self, shared_with_me: bool = False, columns: Sequence[str] = (), share_ids: bool = True
+    ) -> None:
         self.shared_with_me = shared_with_me
         self.columns = tuple(columns)  # -c: exactly these, in this order (table and csv)
         self.headers = share_headers(shared_with_me)
+        self.table_columns: tuple[str, ...] = ()
+        if not share_ids and not self.columns:
+            # CBR's offers have no id of their own (the "share id" is the backup's): the table
+            # shows the backup id once. csv keeps its fixed header.
+            self.table_columns = tuple(TABLE_COLUMNS[1:])
+            self.headers = [SHARE_HEADERS[name] for name in self.table_columns]
+            if shared_with_me:
+                self.headers[self.table_columns.index("to_project_id")] = "FROM PROJECT"
         if self.columns:
             self.headers = [SHARE_HEADERS[name] for name in self.columns]
             self.csv_header = self.columns
@@ -277,9 +290,11 @@ class Sharings(Records[Share]):
         return item.id
 
     def row(self, item: Share) -> list[str]:
-        if self.columns:
+        if self.columns or self.table_columns:
             cells = share_cells(item)
-            return [cells[name] for name in self.columns]
+            if self.table_columns:
+                cells["to_project_id"] = item.from_project_id or "-"  # offers: who made them
+            return [cells[name] for name in self.columns or self.table_columns]
         return share_row(item, shared_with_me=self.shared_with_me)
 
     def pairs(self, item: Share) -> list[tuple[str, str]]:
@@ -363,7 +378,8 @@ class Documents(Records[dict[str, Any]]):
 
     def __init__(self, records: list[dict[str, Any]], headers: list[str]) -> None:
         self.csv_header = list(records[0]) if records else headers
-        self.headers = [h.upper() for h in headers]
+        # `backup_id` reads `BACKUP ID`, as in every other table
+        self.headers = [h.upper().replace("_", " ") for h in headers]
         # The first column names the record and the status says how it went: both stay;
         # values stay whole; explanations wrap; fixes and sources give way last.
         roles = {name: ("text", 0) for name in self.headers}
@@ -618,9 +634,12 @@ class Output:
         *,
         shared_with_me: bool = False,
         columns: Sequence[str] = (),
+        share_ids: bool = True,
     ) -> int:
-        """Writes a listing of sharings (only `columns`, when given); returns the count."""
-        return self.listing(Sharings(shared_with_me, columns), pages, "listing sharings")
+        """Writes a listing of sharings (only `columns`, when given; no share id column when
+        the sharings have none of their own); returns the count."""
+        kind = Sharings(shared_with_me, columns, share_ids)
+        return self.listing(kind, pages, "listing sharings")
 
     def backups(self, pages: Iterable[list[Backup]]) -> int:
         """Writes a listing of backups; returns the count."""

@@ -346,3 +346,79 @@ def test_help_topics_are_the_reference_pages(cli: Any) -> None:
         2,
         "hint: did you mean 'exit-codes'? see 'backupshare --help'",
     )
+
+
+# -- hints fit the service (CBR) --------------------------------------------------------------------------
+@pytest.fixture
+def cbr(cli: Any, monkeypatch: Any) -> Any:
+    monkeypatch.setenv("BACKUPSHARE_SERVICE", "cbr")
+    return cli
+
+
+def as_partner(monkeypatch: Any) -> None:
+    monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", P1)
+    monkeypatch.setenv("BACKUPSHARE_TOKEN", "partner-token")
+
+
+def test_a_cbr_permission_refusal_asks_for_cbr_permissions(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    from .conftest import fault
+
+    body = '{"error_code": "APIG.0302", "error_msg": "not allowed"}'
+    fault(emulator, "raw", method="GET", status=403, body=body)
+    result = cbr("backups")
+    assert result.code == 4
+    assert result.err.splitlines()[1] == (
+        "hint: these credentials are not allowed to do this; ask for CBR permissions"
+    )
+
+
+def test_accepting_ones_own_backup_says_accept_is_for_the_receiver(cbr: Any) -> None:
+    result = cbr("accept", BACKUP)
+    assert result.code == 5
+    assert result.err.splitlines()[1] == (
+        f"hint: accept is for the receiving project: backup {BACKUP} belongs to this project "
+        f"({OWN}); run `backupshare -p PROFILE accept {BACKUP}` with the profile of a project "
+        "it was shared with"
+    )
+
+
+def test_cbr_refusing_a_backup_being_made_suggests_wait(cbr: Any) -> None:
+    from .conftest import CREATING
+
+    result = cbr("share", CREATING, P1)
+    assert result.code == 6
+    assert result.err.splitlines()[-1] == (
+        "hint: only backups in status available can be shared; wait for it with --wait SECONDS"
+    )
+
+
+def test_cbr_offers_show_the_backup_id_once(cbr: Any, monkeypatch: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    result = cbr("list-shares", "--shared-with-me")
+    assert result.code == 0, result.err
+    header, row = result.out.splitlines()
+    assert header.split()[:4] == ["BACKUP", "ID", "BACKUP", "NAME"]
+    assert row.count(BACKUP) == 1 and row.split()[:3] == [BACKUP, "db-nightly", OWN]
+    csv = cbr("list-shares", "--shared-with-me", "-o", "csv")  # csv keeps its fixed header
+    assert csv.out.splitlines()[0].startswith("id,backup_id,")
+
+
+def test_the_owners_member_listing_names_the_backup(cbr: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    result = cbr("list-shares", "--backup-id", BACKUP)
+    assert result.code == 0, result.err
+    row = result.out.splitlines()[1].split()
+    assert row[1:6] == [BACKUP, "db-nightly", P1, "pending", "40"]
+
+
+def test_accept_tables_use_the_usual_header_style(cbr: Any, monkeypatch: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    result = cbr("accept", BACKUP)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].split() == [
+        "BACKUP", "ID", "TO", "PROJECT", "ID", "STATUS", "VAULT", "ID"
+    ]  # fmt: skip

@@ -304,7 +304,13 @@ def list_shares(
             out.count(commands.count_shares(api, query))
             return
         pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
-        out.shares(pages, shared_with_me=shared_with_me, columns=columns)
+        own_ids = service_class(inv.settings().service).addresses_sharings_by_id
+        out.shares(
+            pages,
+            shared_with_me=shared_with_me,
+            columns=columns,
+            share_ids=own_ids or not shared_with_me,
+        )
 
 
 def _column_arg(value: str) -> str:
