@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
@@ -232,14 +231,6 @@ class Cbr(ServiceBase):
             found.append({"id": vault["id"], "name": str(vault.get("name") or "")})
         return found
 
-    def _backup_or_none(self, backup_id: str) -> Backup | None:
-        """The members' backup, for their name and size; None when it cannot be read (the
-        listing itself does not depend on it)."""
-        try:
-            return self.backup(backup_id)
-        except BackupshareError:
-            return None
-
     # -- paging --------------------------------------------------------------------------------
     def _member_pages(
         self, backup_id: str, query: ListQuery, *, page_size: int, limit: int | None
@@ -247,16 +238,10 @@ class Cbr(ServiceBase):
         from .client import offset_pages
 
         params = _member_params(query)
-        backup: dict[str, Backup | None] = {}  # read once, with the first members
 
         def fetch(want: int, offset: int) -> list[Share]:
             page = {**params, "limit": str(want), "offset": str(offset)}
-            found = self._members_of(self._call("GET", self._members(backup_id), params=page))
-            if found and "read" not in backup:
-                backup["read"] = self._backup_or_none(backup_id)
-            details = backup.get("read")
-            # A member says nothing of its backup: its name and size come from the backup.
-            return [replace(share, backup=details) for share in found] if details else found
+            return self._members_of(self._call("GET", self._members(backup_id), params=page))
 
         return offset_pages(
             fetch,

@@ -525,7 +525,31 @@ WAIT_CAP = 30.0
 def list_shares(
     service: SharingService, query: ListQuery, *, page_size: int = 100, limit: int | None = None
 ) -> Iterator[list[Share]]:
-    return service.iter_pages(query, page_size=page_size, limit=limit)
+    pages = service.iter_pages(query, page_size=page_size, limit=limit)
+    backup_id = dict(query.filters).get("backup_id")
+    if backup_id is None or query.shared_with_me:
+        return pages
+    return with_backup_details(service, pages, backup_id)
+
+
+def with_backup_details(
+    service: SharingService, pages: Iterator[list[Share]], backup_id: str
+) -> Iterator[list[Share]]:
+    """A CBR member does not carry its backup: the listing reads the backup once, with the first
+    such member, for the name and size it shows (not when `share` or `cancel` list: they need
+    neither). Left out when it cannot be read: the listing does not depend on it."""
+    details: Backup | None = None
+    read = False
+    for page in pages:
+        if not read and any(share.backup is None for share in page):
+            read = True
+            try:
+                details = service.backup(backup_id)
+            except BackupshareError:
+                details = None
+        if details is not None:
+            page = [s if s.backup is not None else replace(s, backup=details) for s in page]
+        yield page
 
 
 def count_shares(service: SharingService, query: ListQuery) -> int:
