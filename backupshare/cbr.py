@@ -151,7 +151,8 @@ class Cbr(ServiceBase):
     def probe(self) -> str:
         """One cheap authenticated read, for doctor: `GET …/backups?limit=1` and its count."""
         body = self._call("GET", f"{self._base}/backups", params={"limit": "1"})
-        return f"{_count(body)} backups"
+        count = _count(body)
+        return f"{count} backup{'' if count == 1 else 's'}"
 
     def backup_warnings(self, backup_id: str, known: Backup | None = None) -> list[str]:
         """What to know before sharing: an encrypted backup needs its key shared too. The
