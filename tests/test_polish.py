@@ -422,3 +422,31 @@ def test_accept_tables_use_the_usual_header_style(cbr: Any, monkeypatch: Any) ->
     assert result.out.splitlines()[0].split() == [
         "BACKUP", "ID", "TO", "PROJECT", "ID", "STATUS", "VAULT", "ID"
     ]  # fmt: skip
+
+
+# -- the docs are true: config init writes service, doctor on CBR asks CBR ------------------------------
+def test_config_init_writes_the_service(cli: Any, isolated: Any) -> None:
+    import yaml
+
+    result = cli("config", "init", "--service", "cbr", "--cloud", "otc", "--region", "eu-de",
+                 "--project-id", P1, "--auth-method", "token", "--secret-env", "T", "-p", "c")  # fmt: skip
+    assert result.code == 0, result.err
+    written = yaml.safe_load((isolated / ".config" / "backupshare" / "config.yaml").read_text())
+    assert written["profiles"]["c"]["service"] == "cbr"
+    plain = cli("config", "init", "--cloud", "otc", "--region", "eu-de", "--project-id", P1,
+                "--auth-method", "token", "--secret-env", "T", "-p", "v")  # fmt: skip
+    assert plain.code == 0, plain.err
+    written = yaml.safe_load((isolated / ".config" / "backupshare" / "config.yaml").read_text())
+    assert written["profiles"]["v"]["service"] == "vbs"
+
+
+def test_doctor_on_cbr_checks_with_a_cbr_call(cbr: Any, emulator: RunningEmulator) -> None:
+    import json
+
+    result = cbr("doctor", "-o", "json")
+    assert result.code == 0, result.err
+    steps = {step["check"]: step for step in json.loads(result.out)}
+    assert steps["credentials"]["detail"].startswith("token accepted; ")
+    assert steps["credentials"]["detail"].endswith(" backups")
+    [call] = [r for r in emulator.emulator.logged("GET") if r["path"].startswith("/v3/")]
+    assert call["path"] == f"/v3/{OWN}/backups"
