@@ -450,3 +450,17 @@ def test_doctor_on_cbr_checks_with_a_cbr_call(cbr: Any, emulator: RunningEmulato
     assert steps["credentials"]["detail"].endswith(" backups")
     [call] = [r for r in emulator.emulator.logged("GET") if r["path"].startswith("/v3/")]
     assert call["path"] == f"/v3/{OWN}/backups"
+
+
+def test_list_shares_name_is_re_checked_exactly(cli: Any, emulator: RunningEmulator) -> None:
+    import json
+
+    from .conftest import BACKUP2
+
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to list, not under test
+    emulator.emulator.store.share(OWN, BACKUP2, [P1])
+    exact = cli("list-shares", "--name", "db-nightly", "-o", "json")
+    assert [r["backup_id"] for r in json.loads(exact.out)] == [BACKUP]
+    loose = cli("list-shares", "--name", "db", "-o", "json")  # the service's loose match: "db…"
+    assert (loose.code, json.loads(loose.out)) == (0, [])
+    assert emulator.emulator.logged("GET", "/detail")[-1]["query"]["name"] == "db"
