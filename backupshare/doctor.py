@@ -59,13 +59,12 @@ def run_checks(flags: Flags, log: Callable[[str], None] | None = None) -> list[S
         settings = load_settings(flags)
     except BackupshareError as exc:
         return [*steps, fail("profile", exc)]
-    steps.append(
-        Step(
-            "profile",
-            "ok",
-            f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}",
-        )
-    )
+    detail = f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}"
+    ignored = [w for w in settings.warnings if w.startswith("--profile ")]
+    if ignored:  # the environment's credentials are set but not what this run uses
+        steps.append(Step("profile", "warn", f"{detail}; {ignored[0]}", "unset them, or drop -p"))
+    else:
+        steps.append(Step("profile", "ok", detail))
     step, proxy = _proxy(settings)
     steps.append(step)
     network = _through_proxy(settings, proxy) if proxy else _endpoint(settings)

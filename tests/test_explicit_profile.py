@@ -105,3 +105,13 @@ def test_library_profile_gets_the_rule_too(emulator: RunningEmulator, isolated: 
     assert settings.project_id == P1
     assert settings.auth.token is not None and settings.auth.token.reveal() == "partner-token"
     assert load_settings(Flags(), env).project_id == OWN
+
+
+def test_doctor_warns_of_the_ignored_variables(emulator: RunningEmulator, isolated: Path) -> None:
+    partner_config(isolated)
+    result = run("-p", "partner", "doctor", "-o", "json", env=ci_environment(emulator))
+    assert result.returncode == 0, result.stderr
+    steps = {step["check"]: step for step in json.loads(result.stdout)}
+    assert steps["profile"]["status"] == "warn"
+    assert "ignoring BACKUPSHARE_PROJECT_ID, BACKUPSHARE_TOKEN" in steps["profile"]["detail"]
+    assert steps["credentials"]["status"] == "ok"
