@@ -245,8 +245,11 @@ class Client:
             except (UnexpectedResponse, TlsError):
                 raise  # an unreadable answer or an untrusted certificate: the same next time
             except UnavailableError as exc:
-                if attempt >= attempts or exc.status is not None:
+                if exc.status is not None:
                     raise  # a redirect (it has a status) is an answer, not a lost one
+                if attempt >= attempts:  # say how hard it tried: 1 attempt is a POST, not retried
+                    exc.message += f" ({attempt} attempt{'' if attempt == 1 else 's'})"
+                    raise
                 outcome_unknown = True
                 self.backoff(attempt, None, str(exc))
                 continue

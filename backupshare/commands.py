@@ -22,6 +22,7 @@ from .errors import (
     UnavailableError,
     UnexpectedResponse,
     UsageError,
+    did_you_mean,
 )
 from .models import (
     BACKUP_AVAILABLE,
@@ -408,14 +409,25 @@ def backup_choice(
     return BackupChoice(None, backup_name_arg(backup), None, projects)
 
 
-def chosen_backup(service: SharingService, choice: BackupChoice, *, waiting: bool = False) -> str:
-    """The id of the chosen backup (reading the backup list for a name or a volume)."""
+def chosen_backup(
+    service: SharingService,
+    choice: BackupChoice,
+    *,
+    waiting: bool = False,
+    chose: Callable[[Backup], None] | None = None,
+) -> str:
+    """The id of the chosen backup (reading the backup list for a name or a volume); `chose`
+    hears of a backup picked by name or volume, since picking is what the person asked for."""
     if choice.backup_id is not None:
         return choice.backup_id
     if choice.name is not None:
-        return str(backup_named(service, choice.name).id)
-    assert choice.volume_id is not None
-    return str(most_recent(service, choice.volume_id, waiting=waiting).id)
+        picked = backup_named(service, choice.name)
+    else:
+        assert choice.volume_id is not None
+        picked = most_recent(service, choice.volume_id, waiting=waiting)
+    if chose is not None:
+        chose(picked)
+    return str(picked.id)
 
 
 MAX_WAIT = 24 * 3600.0
@@ -443,19 +455,33 @@ def list_backups(
 def backup_named(service: SharingService, name: str) -> Backup:
     """The one backup with exactly this name: several are a usage error listing each (the
     person must choose), none is not-found. Nothing is sent to share in either case."""
+    from .output import human_time
+
     found = [b for page in service.iter_backups(BackupQuery(name=name)) for b in page]
     if not found:
-        raise NotFoundError(f"no backup named {name!r}", hint="`backupshare backups` lists them")
+        raise NotFoundError(
+            f"no backup named {name!r}",
+            hint=did_you_mean(name, backup_names(service)) or "`backupshare backups` lists them",
+        )
     if len(found) > 1:
         newest_first = sorted(found, key=lambda b: (b.created_at or "", b.id or ""), reverse=True)
         listed = "; ".join(
-            f"{b.id} ({b.status or '-'}, created {b.created_at or '-'})" for b in newest_first
+            f"{b.id} ({b.status or '-'}, created {human_time(b.created_at)})" for b in newest_first
         )
         raise UsageError(
             f"{len(found)} backups are named {name!r}: {listed}",
             hint="give the backup id, or --volume-id VOLUME_ID --most-recent",
         )
     return found[0]
+
+
+NAMES_FOR_SUGGESTIONS = 500  # a suggestion reads this many backups at most, never the whole list
+
+
+def backup_names(service: SharingService) -> set[str]:
+    """Names of the project's backups (the first few hundred), to suggest a near miss from."""
+    pages = service.iter_backups(BackupQuery(), limit=NAMES_FOR_SUGGESTIONS)
+    return {b.name for page in pages for b in page if b.name}
 
 
 def most_recent(service: SharingService, volume_id: str, *, waiting: bool = False) -> Backup:
@@ -545,7 +571,31 @@ WAIT_CAP = 30.0
 def list_shares(
     service: SharingService, query: ListQuery, *, page_size: int = 100, limit: int | None = None
 ) -> Iterator[list[Share]]:
-    return service.iter_pages(query, page_size=page_size, limit=limit)
+    pages = service.iter_pages(query, page_size=page_size, limit=limit)
+    backup_id = dict(query.filters).get("backup_id")
+    if backup_id is None or query.shared_with_me:
+        return pages
+    return with_backup_details(service, pages, backup_id)
+
+
+def with_backup_details(
+    service: SharingService, pages: Iterator[list[Share]], backup_id: str
+) -> Iterator[list[Share]]:
+    """A CBR member does not carry its backup: the listing reads the backup once, with the first
+    such member, for the name and size it shows (not when `share` or `cancel` list: they need
+    neither). Left out when it cannot be read: the listing does not depend on it."""
+    details: Backup | None = None
+    read = False
+    for page in pages:
+        if not read and any(share.backup is None for share in page):
+            read = True
+            try:
+                details = service.backup(backup_id)
+            except BackupshareError:
+                details = None
+        if details is not None:
+            page = [s if s.backup is not None else replace(s, backup=details) for s in page]
+        yield page
 
 
 def count_shares(service: SharingService, query: ListQuery) -> int:
@@ -568,7 +618,26 @@ def answer_offer(
     shared with this project. Answering the same way twice is harmless."""
     if status == "accepted" and vault_id is None:
         vault_id = only_vault(service)
-    return service.answer(backup_id, status, vault_id)
+    try:
+        return service.answer(backup_id, status, vault_id)
+    except NotFoundError as exc:
+        if own_backup(service, backup_id):  # "member does not exist" misleads: it is ours
+            verb = "accept" if status == "accepted" else "reject"
+            exc.hint = (
+                f"{verb} is for the receiving project: backup {backup_id} belongs to this "
+                f"project ({service.settings.project_id}); run `backupshare -p PROFILE {verb} "
+                f"{backup_id}` with the profile of a project it was shared with"
+            )
+        raise
+
+
+def own_backup(service: SharingService, backup_id: str) -> bool:
+    """Whether the backup is the profile's project's own (False when it cannot be read)."""
+    try:
+        backup = service.backup(backup_id)
+    except BackupshareError:
+        return False
+    return backup.project_id in (None, service.settings.project_id)
 
 
 def only_vault(service: SharingService) -> str:
@@ -596,6 +665,14 @@ class CancelPlan:
     known: dict[str, Share] = field(default_factory=dict)  # what listing told us about them
     absent: list[Result] = field(default_factory=list)
     whole_backup: str | None = None
+    projects: list[str] = field(default_factory=list)  # --to-project, in the order given
+
+    def in_given_order(self, results: list[Result]) -> list[Result]:
+        """Results in the order the person gave (the absent ones in their place, not first)."""
+        if not self.projects:
+            return results
+        place = {project: index for index, project in enumerate(self.projects)}
+        return sorted(results, key=lambda r: place.get(r.to_project_id or "", len(place)))
 
     @property
     def empty(self) -> bool:
@@ -699,8 +776,8 @@ def plan_cancel(service: SharingService, request: CancelRequest) -> CancelPlan:
         if shares and service.ends_all_in_one_call:
             plan.whole_backup = backup_id
         return plan
-    plan = CancelPlan()
-    for project in dict.fromkeys(to_projects):
+    plan = CancelPlan(projects=list(dict.fromkeys(to_projects)))
+    for project in plan.projects:
         if project in shares:
             plan.share_ids.append(shares[project].id)
             plan.known[shares[project].id] = shares[project]
@@ -743,7 +820,9 @@ def cancel(
         stop=stop,
         known=plan.known,
     )
-    return CancelOutcome(plan.absent + results, service.invocation_id, interrupted=stop.raised)
+    return CancelOutcome(
+        plan.in_given_order(plan.absent + results), service.invocation_id, interrupted=stop.raised
+    )
 
 
 def _cancel_backup(service: SharingService, backup_id: str) -> Result:
@@ -770,7 +849,7 @@ def cancel_result(
 def planned_cancel(plan: CancelPlan) -> list[Result]:
     """What `cancel --dry-run` reports: the plan, in the result words of a real run."""
     known = [cancel_result(sid, plan.known.get(sid), RESULT_CANCELED) for sid in plan.share_ids]
-    return plan.absent + known
+    return plan.in_given_order(plan.absent + known)
 
 
 def _canceled(share: Share | None, share_id: str) -> Result:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, UsageError
+from .errors import ConfigError, UsageError, did_you_mean
 
 # Each cloud's host names by service, for a region (docs/wire.md, "Endpoints").
 CLOUDS = {
@@ -65,8 +65,14 @@ class Number:
             return "must be a whole number"
         above_low = value >= self.low if self.low_inclusive else value > self.low
         if not math.isfinite(value) or not above_low or value > self.high:
-            return f"must be between {self.low:g} and {self.high:g}{self.unit}"
+            return f"must be {self.range_text()}"
         return None
+
+    def range_text(self) -> str:
+        """The range exactly: `between 0 and 20`, or `more than 0 and at most 3600 seconds`."""
+        if self.low_inclusive:
+            return f"between {self.low:g} and {self.high:g}{self.unit}"
+        return f"more than {self.low:g} and at most {self.high:g}{self.unit}"
 
     def parse(self, text: str) -> Any:
         """A value from an environment variable (text); ValueError if it is not a number."""
@@ -143,6 +149,11 @@ AUTH_KEYS |= {f"{key}{suffix}" for key in SECRET_KEYS for suffix in ("_env", "_c
 ENV_NAMES = {s.key: s.env for s in SETTINGS if s.env}
 NUMBERS = {s.key: s.number for s in SETTINGS if s.number is not None}
 FLAG_SETTINGS = tuple(s for s in SETTINGS if s.flag)
+# A profile named explicitly (the --profile flag, or `Client(profile=...)`) brings its own identity:
+# these variables then do not apply, as with the AWS CLI. Endpoint, region, service and the rest
+# still do. BACKUPSHARE_PROFILE does not count as naming one: a CI job exports it with a token.
+IDENTITY_KEYS = ("project_id", *(s.key for s in SETTINGS if s.section == "auth" and s.key
+                 not in ("method", "iam_endpoint")))  # fmt: skip
 
 
 # Secrets that travel in HTTP headers must be printable ASCII; every secret must be one line.
@@ -312,7 +323,10 @@ def parse_yaml(text: str, path: Path) -> Any:
 
 def read_config_file(path: Path) -> LineDict:
     """The parsed file: a regular file that only its owner can change, size-bounded, with a
-    readable error for every failure."""
+    readable error for every failure. /dev/null is the usual idiom for "no configuration":
+    an empty file, not a device to refuse."""
+    if str(path) == os.devnull:
+        return _empty_file()
     raw = _read_private_file(path)
     try:
         text = raw.decode("utf-8")
@@ -322,12 +336,16 @@ def read_config_file(path: Path) -> LineDict:
         raise ConfigError(f"{path}: not a text file (contains NUL bytes)")
     data = parse_yaml(text, path)
     if data is None:
-        empty = LineDict()
-        empty.lines, empty.line = {}, 1
-        return empty
+        return _empty_file()
     if not isinstance(data, LineDict):
         raise ConfigError(f"{path}: the top level must be a mapping with a 'profiles' key")
     return data
+
+
+def _empty_file() -> LineDict:
+    empty = LineDict()
+    empty.lines, empty.line = {}, 1
+    return empty
 
 
 def _read_private_file(path: Path) -> bytes:
@@ -436,7 +454,9 @@ def validate_profile(profile: Any, name: str, path: Path) -> list[str]:
         where = _where(path, name, key, profile, key)
         expected = PROFILE_KEYS.get(key)
         if expected is None:
-            problems.append(f"{where}: unknown key (known: {', '.join(PROFILE_KEYS)})")
+            near = did_you_mean(key, PROFILE_KEYS)
+            known = f"known: {', '.join(PROFILE_KEYS)}"
+            problems.append(f"{where}: unknown key ({near + ' ' if near else ''}{known})")
         elif value is None or isinstance(value, bool) or not isinstance(value, expected):
             problems.append(f"{where}: must be {_type_name(expected)}")
         else:
@@ -460,7 +480,7 @@ def _check_value(key: str, value: Any, where: str) -> list[str]:
         problem = url_problem(value, proxy=key == "proxy")
         return [f"{where}: {problem}"] if problem else []
     if key == "region":
-        problem = region_problem(value)
+        problem = region_problem(value.lower())  # EU-DE is eu-de, as in _region
         return [f"{where}: {problem}"] if problem else []
     if key in NUMBERS:
         problem = NUMBERS[key].problem(value)
@@ -475,7 +495,8 @@ def validate_auth(auth: LineDict, name: str, path: Path) -> list[str]:
     for key, value in auth.items():
         where = _where(path, name, f"auth.{key}", auth, key)
         if key not in AUTH_KEYS:
-            problems.append(f"{where}: unknown key")
+            near = did_you_mean(key, sorted(AUTH_KEYS))
+            problems.append(f"{where}: unknown key" + (f" ({near})" if near else ""))
         elif not isinstance(value, str) or not value:
             problems.append(f"{where}: must be a non-empty string")
     method = auth.get("method")
@@ -584,6 +605,12 @@ class Resolver:
     ) -> None:
         self.flags, self.env, self.profile, self.path, self.name = flags, env, profile, path, name
         self.sources: dict[str, str] = {}
+        # Variables that do not count because --profile was given (IDENTITY_KEYS).
+        self.ignored = frozenset(identity_env_names() if flags.profile else ())
+
+    def env_value(self, name: str) -> str | None:
+        """A setting's variable, unless the explicit profile overrides it."""
+        return None if name in self.ignored else self.env.get(name) or None
 
     def get(self, key: str, default: Any = None, *, section: LineDict | None = None) -> Any:
         flag = getattr(self.flags, key, None) if section is None else None
@@ -591,7 +618,7 @@ class Resolver:
             self.sources[key] = f"flag --{key.replace('_', '-')}"
             return flag
         for name in ENV_NAMES.get(key, ()):
-            if self.env.get(name):
+            if self.env_value(name):
                 self.sources[key] = f"env {name}"
                 return self.env[name]
         mapping = self.profile if section is None else section
@@ -618,7 +645,7 @@ class Resolver:
 
     def _secret_text(self, key: str, auth: LineDict) -> str | None:
         for name in ENV_NAMES.get(key, ()):
-            if self.env.get(name):
+            if self.env_value(name):
                 self.sources[key] = f"env {name}"
                 return self.env[name]
         where = f"{self.path}: profile {self.name!r}: key 'auth.{key}"
@@ -784,6 +811,7 @@ def _settings(
 ) -> Settings:
     shown_path = path or default_config_path(env)
     resolve = Resolver(flags, env, profile, shown_path, name)
+    resolve.sources["profile"] = profile_source(flags, env, data)
     auth_section = profile.get("auth")
     if not isinstance(auth_section, LineDict):
         auth_section = LineDict()
@@ -818,7 +846,10 @@ def _settings(
         debug=flags.debug or env.get("BACKUPSHARE_DEBUG", "").lower() in ("1", "true", "yes"),
         cache_dir=cache_dir(env),
         sources=dict(resolve.sources),
-        warnings=tuple(permission_warnings(path, data)),
+        warnings=(
+            *ignored_env_warnings(name, env, resolve.ignored),
+            *permission_warnings(path, data),
+        ),
     )
 
 
@@ -896,13 +927,14 @@ def _number(resolve: Resolver, key: str) -> float:
 
 def _region(resolve: Resolver) -> str | None:
     """The region, checked whatever its source: it becomes part of host names (VBS and IAM)."""
-    region = resolve.get("region")
-    if region is None:
+    given = resolve.get("region")
+    if given is None:
         return None
-    problem = region_problem(str(region))
+    region = str(given).lower()  # `EU-DE` from a flag, variable or file means eu-de
+    problem = region_problem(region)
     if problem:
         raise ConfigError(f"region ({resolve.sources['region']}): {problem}")
-    return str(region)
+    return region
 
 
 def _proxy(resolve: Resolver) -> str | None:
@@ -945,7 +977,7 @@ def _auth(
 ) -> AuthSettings:
     # Credentials in the environment outrank the profile's, as every setting does (a CI job's
     # BACKUPSHARE_TOKEN wins over a default profile whose secret lives elsewhere).
-    from_env = _method_from_env(resolve.env)
+    from_env = _method_from_env(resolve.env_value)
     method = from_env or section.get("method")
     if method is None:
         raise ConfigError(
@@ -996,9 +1028,9 @@ def _iam_endpoint(
     )
 
 
-def _method_from_env(env: Mapping[str, str]) -> str | None:
+def _method_from_env(env_value: Callable[[str], str | None]) -> str | None:
     def given(key: str) -> bool:
-        return any(env.get(name) for name in ENV_NAMES[key])
+        return any(env_value(name) for name in ENV_NAMES[key])
 
     if given("token"):
         return "token"
@@ -1007,6 +1039,34 @@ def _method_from_env(env: Mapping[str, str]) -> str | None:
     if given("username") and given("password"):
         return "password"
     return None
+
+
+def identity_env_names() -> tuple[str, ...]:
+    return tuple(name for key in IDENTITY_KEYS for name in ENV_NAMES.get(key, ()))
+
+
+def ignored_env_warnings(
+    profile: str, env: Mapping[str, str], ignored: frozenset[str]
+) -> list[str]:
+    """One warning naming every set variable the explicit profile overrides (none: no warning)."""
+    names = [name for name in identity_env_names() if name in ignored and env.get(name)]
+    if not names:
+        return []
+    return [
+        f"--profile {profile} given: ignoring {', '.join(names)} from the environment "
+        "(the profile's credentials and project id apply)"
+    ]
+
+
+def profile_source(flags: Flags, env: Mapping[str, str], data: LineDict) -> str:
+    """How the profile was chosen, for `config show`."""
+    if flags.profile:
+        return "flag --profile (environment credentials and project id not used)"
+    if env.get("BACKUPSHARE_PROFILE"):
+        return "env BACKUPSHARE_PROFILE"
+    if data.get("default_profile"):
+        return "default_profile in the file"
+    return "default"
 
 
 def holds_secret(data: Any) -> bool:

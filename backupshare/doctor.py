@@ -10,6 +10,7 @@ import os
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -48,7 +49,9 @@ def fail(check: str, error: BackupshareError, fix: str | None = None) -> Step:
     return Step(check, "fail", error.headline(), fix or error.hint or "", error.exit_code)
 
 
-def run_checks(flags: Flags) -> list[Step]:
+def run_checks(flags: Flags, log: Callable[[str], None] | None = None) -> list[Step]:
+    """Each check in turn, stopping at the first that leaves nothing to check; `log` hears the
+    requests (with --debug), as every other command's do."""
     steps = [_config_file(flags)]
     if steps[-1].status == "fail":
         return steps
@@ -56,13 +59,12 @@ def run_checks(flags: Flags) -> list[Step]:
         settings = load_settings(flags)
     except BackupshareError as exc:
         return [*steps, fail("profile", exc)]
-    steps.append(
-        Step(
-            "profile",
-            "ok",
-            f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}",
-        )
-    )
+    detail = f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}"
+    ignored = [w for w in settings.warnings if w.startswith("--profile ")]
+    if ignored:  # the environment's credentials are set but not what this run uses
+        steps.append(Step("profile", "warn", f"{detail}; {ignored[0]}", "unset them, or drop -p"))
+    else:
+        steps.append(Step("profile", "ok", detail))
     step, proxy = _proxy(settings)
     steps.append(step)
     if step.status == "fail":  # going direct instead would test another way than the CLI's
@@ -71,7 +73,7 @@ def run_checks(flags: Flags) -> list[Step]:
     steps.extend(network)
     if any(step.status == "fail" for step in network):
         return steps
-    steps.extend(_credentials(settings))
+    steps.extend(_credentials(settings, log if settings.debug else None))
     return steps
 
 
@@ -205,10 +207,10 @@ def _endpoint(settings: Settings) -> list[Step]:
     return steps
 
 
-def _credentials(settings: Settings) -> list[Step]:
+def _credentials(settings: Settings, log: Callable[[str], None] | None) -> list[Step]:
     from .service import connect
 
-    with connect(settings) as service:
+    with connect(settings, log=log) as service:
         try:
             seen = service.probe()
             steps = [Step("credentials", "ok", f"{settings.auth.method} accepted; {seen}")]

@@ -115,3 +115,20 @@ class UnexpectedResponse(UnavailableError):
 class Interrupted(BackupshareError):
     exit_code = 130
     kind = "interrupted"
+
+
+def did_you_mean(value: str, choices: Any) -> str | None:
+    """`did you mean 'x'?` for a near miss among `choices` (a mistyped option value, column,
+    config key or backup name), else None."""
+    import difflib
+
+    close = difflib.get_close_matches(value, [str(c) for c in choices], n=2, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
+
+
+def invalid_choice(option: str, value: str, choices: Any) -> UsageError:
+    """A value that is not one of `choices`: every choice named, the likely one suggested."""
+    return UsageError(
+        f"invalid {option} {value!r}: choose one of {', '.join(choices)}",
+        hint=did_you_mean(value, choices),
+    )

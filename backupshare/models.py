@@ -280,10 +280,12 @@ class ListQuery:
     sort_dir: str | None = None
 
     def matches(self, share: Share, own_project: str) -> bool:
-        """Whether a listed sharing satisfies the exact filters (the fuzzy name is the
-        service's to judge) and is made by, or to, this project as asked."""
+        """Whether a listed sharing satisfies the exact filters and is made by, or to, this
+        project as asked. The service matches a name loosely; it is re-checked exactly here, as
+        `backups --name` and `share NAME` match it."""
         backup = share.backup
         actual = {
+            "name": backup.name if backup else None,
             "backup_id": share.backup_id,
             "to_project_id": share.to_project_id,
             "from_project_id": share.from_project_id,

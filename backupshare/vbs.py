@@ -117,7 +117,8 @@ class Vbs(ServiceBase):
 
     def probe(self) -> str:
         """One cheap authenticated read, for doctor: the count of this project's sharings."""
-        return f"{self.count(ListQuery())} sharings"
+        count = self.count(ListQuery())
+        return f"{count} sharing{'' if count == 1 else 's'}"
 
     def already_shared(self, error: BackupshareError) -> bool:
         return False  # VBS has no such code: the list before the POST is what counts

@@ -23,11 +23,12 @@ COMMANDS = {
     "cancel": ("shares", "End sharings: by id, or every (or some) sharing of a backup."),
     "accept": ("shares", "Accept a CBR backup offered to this project (into a vault)."),
     "reject": ("shares", "Reject a CBR backup offered to this project."),
+    "demo": ("tools", "Tour the tool against a bundled emulator of its own (no account needed)."),
     "config": ("tools", "Create, inspect and check configuration profiles."),
     "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
     "emulator": ("tools", "Run the local emulator of the VBS and CBR APIs."),
     "completion": ("tools", "Print the shell completion script."),
-    "help": ("tools", "Show the help of a command: backupshare help share."),
+    "help": ("tools", "Show a command's help or a reference topic: backupshare help share."),
 }
 
 
@@ -93,7 +94,9 @@ app = typer.Typer(
     cls=LazyGroup,
     help="Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud).",
     epilog="Examples:  backupshare share BACKUP_ID PROJECT_ID  ·  backupshare help share  ·  "
-    "each command's --help has more. Exit codes: docs/exit-codes.md.",
+    "backupshare help exit-codes  ·  each command's --help has more; `backupshare help TOPIC` "
+    "shows a reference page, offline: exit-codes, configuration, output, commands, wire, "
+    "emulator.",
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

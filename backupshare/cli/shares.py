@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import UsageError
+from ..errors import UsageError, invalid_choice
+from ..output import SHARE_COLUMNS
 from ..service import service_class
 from ..vbs import SORT_KEYS
 from .common import Invocation, is_terminal, single_command, with_common_options
@@ -121,7 +122,9 @@ def share(
     out = inv.out()
     with inv.service() as api:
         commands.check_target_count(api, targets)  # before any lookup or wait: a usage error
-        backup_id = commands.chosen_backup(api, choice, waiting=seconds is not None)
+        backup_id = commands.chosen_backup(
+            api, choice, waiting=seconds is not None, chose=_chosen_notice(inv)
+        )
         known = None
         if seconds is not None:
             known = commands.wait_until_available(
@@ -143,6 +146,19 @@ def share(
     error = outcome.error()
     if error:
         raise error
+
+
+def _chosen_notice(inv: Invocation) -> Callable[[Backup], None]:
+    """Which backup a name or --most-recent picked, on stderr (silent with -q)."""
+    from ..output import human_time
+
+    def notice(backup: Backup) -> None:
+        inv.out().notice(
+            f"sharing backup {backup.id} ({backup.name or 'no name'}, "
+            f"created {human_time(backup.created_at)})"
+        )
+
+    return notice
 
 
 def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
@@ -170,7 +186,9 @@ def backups(
         str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
-    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+    page_size: Annotated[
+        int, typer.Option("--page-size", metavar="N", help="Records per request.")
+    ] = 100,
 ) -> None:
     """List this project's backups, newest first: what there is to share."""
     from .. import commands
@@ -200,18 +218,34 @@ def list_shares(
     shared_with_me: Annotated[
         bool, typer.Option("--shared-with-me", help="Sharings made to this project.")
     ] = False,
-    backup_id: Annotated[str | None, typer.Option("--backup-id", metavar="ID")] = None,
-    to_project: Annotated[str | None, typer.Option("--to-project", metavar="ID")] = None,
-    from_project: Annotated[str | None, typer.Option("--from-project", metavar="ID")] = None,
-    volume_id: Annotated[str | None, typer.Option("--volume-id", metavar="ID")] = None,
+    backup_id: Annotated[
+        str | None, typer.Option("--backup-id", metavar="ID", help="Sharings of this backup.")
+    ] = None,
+    to_project: Annotated[
+        str | None, typer.Option("--to-project", metavar="ID", help="Sharings to this project.")
+    ] = None,
+    from_project: Annotated[
+        str | None,
+        typer.Option("--from-project", metavar="ID", help="Sharings from this project."),
+    ] = None,
+    volume_id: Annotated[
+        str | None,
+        typer.Option("--volume-id", metavar="ID", help="Sharings of this volume's backups."),
+    ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", metavar="TEXT", help="Backup name (fuzzy).")
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="TEXT",
+            help="Backup name: the service matches it loosely, the result is re-checked exactly.",
+        ),
     ] = None,
     status: Annotated[
         str | None, typer.Option("--status", metavar="STATUS", help="Backup status.")
     ] = None,
     availability_zone: Annotated[
-        str | None, typer.Option("--availability-zone", metavar="AZ")
+        str | None,
+        typer.Option("--availability-zone", metavar="AZ", help="Backups in this zone."),
     ] = None,
     sort_key: Annotated[
         str | None,
@@ -225,9 +259,22 @@ def list_shares(
             "--sort-dir", metavar="asc|desc", autocompletion=complete_sort_dir, help="asc or desc"
         ),
     ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            "-c",
+            metavar="NAME",
+            help="Show only this column (repeat, in order; table and csv): "
+            + ", ".join(SHARE_COLUMNS)
+            + ".",
+        ),
+    ] = None,
     count: Annotated[bool, typer.Option("--count", help="Print only the number.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
-    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+    page_size: Annotated[
+        int, typer.Option("--page-size", metavar="N", help="Records per request.")
+    ] = 100,
 ) -> None:
     """List sharings made by this project (or, with --shared-with-me, made to it)."""
     from .. import commands
@@ -248,6 +295,7 @@ def list_shares(
     _check_choice("--sort-key", sort_key, SORT_KEYS)
     _check_choice("--sort-dir", sort_dir, ("asc", "desc"))
     _check_paging(limit, page_size)
+    columns = [_column_arg(value) for value in column or []]
     query = ListQuery(tuple(filters), shared_with_me, sort_key, sort_dir)
     _refuse_unhonoured_options(inv, query)
     out = inv.out()
@@ -256,7 +304,21 @@ def list_shares(
             out.count(commands.count_shares(api, query))
             return
         pages = commands.list_shares(api, query, page_size=page_size, limit=limit)
-        out.shares(pages, shared_with_me=shared_with_me)
+        own_ids = service_class(inv.settings().service).addresses_sharings_by_id
+        out.shares(
+            pages,
+            shared_with_me=shared_with_me,
+            columns=columns,
+            share_ids=own_ids or not shared_with_me,
+        )
+
+
+def _column_arg(value: str) -> str:
+    """A -c name as the csv header spells it (case and dashes forgiven)."""
+    name = value.strip().lower().replace("-", "_")
+    if name not in SHARE_COLUMNS:
+        raise invalid_choice("--column", value, SHARE_COLUMNS)
+    return name
 
 
 OPTION_OF = {"to_project_id": "--to-project", "from_project_id": "--from-project"}
@@ -293,7 +355,7 @@ def _status_arg(statuses: tuple[str, ...]) -> Callable[[str], str]:
 
 def _check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
     if value is not None and value not in choices:
-        raise UsageError(f"invalid {option} {value!r}: choose one of {', '.join(choices)}")
+        raise invalid_choice(option, value, choices)
 
 
 @with_common_options
@@ -362,7 +424,7 @@ def cancel(
             out.results(planned, bool(plan.share_ids), dry_run=True)
             return
         if not plan.empty and not yes and terminal and not _confirm(api, plan):
-            out.notice("canceled nothing")
+            out.notice("nothing was ended")  # not `canceled`: that word is a result
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
@@ -388,11 +450,10 @@ def _confirm(api: SharingService, plan: CancelPlan) -> bool:
 
     shown = 20
     commands.identify(api, plan, at_most=shown)
-    own = api.settings.project_id
     count = len(plan.share_ids)
     print(f"About to end {count} sharing{'s' if count != 1 else ''}:", file=sys.stderr)
-    for share_id in plan.share_ids[:shown]:
-        print(f"  {_describe(plan.known.get(share_id), share_id, own)}", file=sys.stderr)
+    for line in confirmation_lines(plan, plan.share_ids[:shown], api.settings.project_id):
+        print(line, file=sys.stderr)
     if count > shown:
         print(f"  … and {count - shown} more", file=sys.stderr)
     sys.stderr.write("Proceed? [y/N] ")  # the prompt goes to stderr: stdout is data
@@ -401,15 +462,29 @@ def _confirm(api: SharingService, plan: CancelPlan) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def _describe(share: Share | None, share_id: str, own_project: str) -> str:
+def confirmation_lines(plan: CancelPlan, share_ids: list[str], own_project: str) -> list[str]:
+    """What the question lists, within 80 columns: sharings under their backup (`SHARING  to
+    PROJECT`, 77 wide), ids the service does not know last."""
     from .. import commands
 
-    if share is None:
-        return f"{share_id}  (not found: nothing to end)"
-    line = f"{share_id}  backup {share.backup_id} → project {share.to_project_id}"
-    if commands.made_to_us(share, own_project):
-        line += f"  (made to this project by {share.from_project_id}: only it can end this)"
-    return line
+    lines: list[str] = []
+    by_backup: dict[str, list[Share]] = {}
+    for share_id in share_ids:
+        share = plan.known.get(share_id)
+        if share is not None:
+            by_backup.setdefault(share.backup_id, []).append(share)
+    for backup_id, shares in by_backup.items():
+        lines.append(f"  backup {backup_id}:")
+        for share in shares:
+            lines.append(f"    {share.id}  to {share.to_project_id}")
+            if commands.made_to_us(share, own_project):
+                lines.append(f"      from {share.from_project_id}: only that project can end it")
+    lines += [
+        f"  {share_id}  (not found: nothing to end)"
+        for share_id in share_ids
+        if share_id not in plan.known
+    ]
+    return lines
 
 
 @with_common_options
