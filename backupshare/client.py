@@ -34,7 +34,7 @@ from .auth import (
     parse_expiry,
     utc_now,
 )
-from .config import Settings, is_loopback, mask_url
+from .config import Settings, is_loopback, mask_url, normalized_proxy, url_problem
 from .errors import (
     AuthError,
     BackupshareError,
@@ -43,6 +43,7 @@ from .errors import (
     UnavailableError,
     UnexpectedResponse,
 )
+from .pause import SharedPause
 from .responses import (
     decode_json,
     error_from_response,
@@ -102,9 +103,16 @@ class Client:
         self._trust = TrustStore(settings.ca_bundle)
         self.auth = self._make_auth(clock)
         self.last_date: str | None = None  # the server's Date header, for doctor's clock check
+        self.received_bytes = 0  # every body read, for the listings' byte bound
         # One request budget for every thread of this invocation (a fan-out's workers): a
         # 429/503 with Retry-After pauses them all, not only the request that met it.
         self.pause = SharedPause(sleep)
+
+    def byte_counter(self) -> Callable[[], int]:
+        """The body bytes read from now on, as a listing's byte bound counts them (one counter
+        may span several listings that make one, as CBR's offers by member status do)."""
+        start = self.received_bytes
+        return lambda: self.received_bytes - start
 
     def close(self) -> None:
         self.session.close()
@@ -162,8 +170,11 @@ class Client:
             except (UnexpectedResponse, TlsError):
                 raise  # an unreadable answer or an untrusted certificate: the same next time
             except UnavailableError as exc:
-                if attempt >= attempts or exc.status is not None:
+                if exc.status is not None:
                     raise  # a redirect (it has a status) is an answer, not a lost one
+                if attempt >= attempts:  # say how hard it tried: 1 attempt is a POST, not retried
+                    exc.message += f" ({attempt} attempt{'' if attempt == 1 else 's'})"
+                    raise
                 outcome_unknown = True
                 self.backoff(attempt, None, str(exc))
                 continue
@@ -210,6 +221,7 @@ class Client:
                     allow_redirects=False,  # a credential never follows a Location
                 )
                 raw = _read_bounded(response)
+                self.received_bytes += len(raw)
         except requests.exceptions.SSLError as exc:
             raise TlsError(
                 f"TLS verification failed for {_host(url)}: {_reason(exc)}",
@@ -407,45 +419,18 @@ def proxies_for(url: str, proxy: str | None) -> dict[str, str]:
         return {"http": proxy, "https": proxy}
     from requests.utils import get_environ_proxies
 
-    return {k: v for k, v in get_environ_proxies(url).items() if k in ("http", "https")}
-
-
-class SharedPause:
-    """A pause every thread of one client keeps before sending: the Retry-After of a 429 or
-    503 is the service's budget for the whole run, not for one worker. Each thread waits out
-    each pause once (the one that met the answer, the length it asked; the others, what is
-    left of it). `sleep` is the client's (tests record it); `clock` a monotonic one."""
-
-    def __init__(
-        self, sleep: Callable[[float], None], clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._sleep, self._clock = sleep, clock
-        self._lock = threading.Lock()
-        self._until = 0.0
-        self._generation = 0  # which pause: a thread waits each one out once
-        self._waited = threading.local()
-
-    def hold(self, seconds: float) -> None:
-        """Pauses every thread for `seconds` from now (a longer pause held already stays),
-        and waits it out in this one."""
-        with self._lock:
-            until = self._clock() + seconds
-            if until > self._until:
-                self._until = until
-                self._generation += 1
-            generation = self._generation
-        self._sleep(seconds)
-        self._waited.generation = generation
-
-    def wait(self) -> None:
-        """Returns once no pause this thread has not waited out is held."""
-        while True:
-            with self._lock:
-                remaining, generation = self._until - self._clock(), self._generation
-            if remaining <= 0 or getattr(self._waited, "generation", 0) == generation:
-                return
-            self._sleep(remaining)
-            self._waited.generation = generation
+    found = {}
+    for scheme, value in get_environ_proxies(url).items():
+        if scheme not in ("http", "https"):
+            continue
+        found[scheme] = normalized_proxy(value)  # checked like a configured proxy
+        problem = url_problem(found[scheme], proxy=True)
+        if problem:
+            raise ConfigError(
+                f"proxy (env {scheme.upper()}_PROXY): {problem}",
+                hint="fix or unset HTTPS_PROXY / HTTP_PROXY, or set `proxy` in the profile",
+            )
+    return found
 
 
 # -- the attempt deadline --------------------------------------------------------------------------

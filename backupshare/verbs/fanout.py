@@ -7,7 +7,7 @@ project-wide verbs work on CBR, which has no project-wide list of sharings.
   output keeps the listing's order. At most `2 * concurrency` results are held at once,
   whatever the number of items: memory stays bounded.
 - One request budget: the workers share the service's one HTTP client, whose pause
-  (client.SharedPause) makes a 429 or 503 with Retry-After stop every worker for that long,
+  (pause.SharedPause) makes a 429 or 503 with Retry-After stop every worker for that long,
   not each on its own schedule; the retry rules stay per request (client.py).
 - An error in `work` ends the fan-out with that error (what is in flight is let finish,
   nothing new starts); a caller that reports per item (cancel) catches inside `work`.
