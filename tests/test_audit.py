@@ -132,6 +132,12 @@ def test_rejected_members_and_offers_from_unknown_projects(
     assert offer["from_project_id"] == P1
 
 
+def test_selectors_narrow_the_audited_backups(cbr: Any, sharings: None) -> None:
+    result = cbr("audit", "--allowed", P1, "--name", "db-a", "-o", "json")
+    assert findings(result) == sorted([("not-allowed", A, P2), ("pending-too-long", A, P1)])
+    assert cbr("audit", "--allowed", P3, "--name-prefix", "evil").code == 0  # B → P3 alone
+
+
 def test_max_pending_age_sets_the_limit(cbr: Any, sharings: None) -> None:
     result = cbr(
         "audit",

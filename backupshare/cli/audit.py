@@ -51,7 +51,13 @@ def audit(
     ] = "7d",
     volume_ids: VolumeIds = None,
     vault_id: VaultId = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
+    ] = None,
     name_prefix: NamePrefix = None,
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
+    ] = None,
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
     concurrency: Concurrency = 8,
@@ -64,8 +70,8 @@ def audit(
 
     selectors = arguments.selectors_arg(
         lambda: service_class(inv.settings().service), volume_ids=volume_ids,
-        vault_id=vault_id, name_prefix=name_prefix, created_after=created_after,
-        created_before=created_before,
+        vault_id=vault_id, name=name, name_prefix=name_prefix, status=status,
+        created_after=created_after, created_before=created_before,
     )  # fmt: skip
     request = arguments.audit_request(
         allowed or [], inv.stdin_bytes(), incoming=incoming, max_pending_age=max_pending_age,
