@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import pexpect
 import pytest
 
 from backupshare.cbr import Cbr
@@ -420,3 +421,32 @@ def test_an_error_in_the_fan_out_ends_it_with_that_error() -> None:
 
     with pytest.raises(ValueError, match="three"):
         list(FanOut(range(100), work, concurrency=2))
+
+
+@pytest.mark.e2e
+def test_cancel_across_the_project_shows_what_it_will_end_and_asks_on_a_terminal(
+    emulator: RunningEmulator,
+) -> None:
+    from .conftest import close_exited
+    from .test_e2e import spawn
+
+    for backup, projects in SHARED.items():
+        emulator.emulator.store.share(OWN, backup, projects)  # the state to show, not under test
+    child = spawn(emulator, "cancel", "--to-project", P1)
+    child.expect("About to end 3 sharings:")
+    child.expect(r"Proceed\? \[y/N\] ")
+    shown = child.before
+    assert all(f"backup {backup}" in shown for backup in (A, B, D)) and C not in shown
+    child.sendline("n")
+    child.expect("nothing was ended")
+    child.expect(pexpect.EOF)
+    close_exited(child)
+    assert child.exitstatus == 0 and emulator.emulator.logged("DELETE") == []
+    child = spawn(emulator, "cancel", "--to-project", P1)
+    child.expect(r"Proceed\? \[y/N\] ")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    close_exited(child)
+    assert child.exitstatus == 0
+    assert len(emulator.emulator.logged("DELETE")) == 3
+    assert emulator.emulator.store.count(OWN, {"to_project_id": P1}) == 0
