@@ -21,7 +21,10 @@ COMMANDS = {
     "backups": ("shares", "List this project's backups, newest first: what there is to share."),
     "list-shares": ("shares", "List sharings made by this project, or made to it."),
     "show": ("shares", "Show one sharing with its backup's details."),
-    "cancel": ("shares", "End sharings: by id, or every (or some) sharing of a backup."),
+    "cancel": (
+        "shares",
+        "End sharings: by id, every (or some) sharing of a backup, or a project's everywhere.",
+    ),
     "accept": ("shares", "Accept a CBR backup offered to this project (into a vault)."),
     "reject": ("shares", "Reject a CBR backup offered to this project."),
     "demo": ("tools", "Tour the tool against a bundled emulator of its own (no account needed)."),

@@ -85,7 +85,8 @@ BACKUPS_EXAMPLES = (
 )
 LIST_EXAMPLES = (
     "Examples:  backupshare list-shares --backup-id BACKUP_ID  ·  "
-    "backupshare list-shares --shared-with-me -o json  ·  backupshare list-shares --count"
+    "backupshare list-shares --shared-with-me -o json  ·  backupshare list-shares --count  ·  "
+    "backupshare list-shares --name-prefix db- --created-after 7d -o jsonl"
 )
 SHOW_EXAMPLES = "Example:  backupshare show SHARE_ID -o yaml"
 ACCEPT_EXAMPLES = (
@@ -96,7 +97,8 @@ REJECT_EXAMPLES = "Example:  backupshare --service cbr reject BACKUP_ID"
 CANCEL_EXAMPLES = (
     "Examples:  backupshare cancel SHARE_ID SHARE_ID  ·  "
     "backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID  ·  "
-    "backupshare cancel --backup-id BACKUP_ID --yes"
+    "backupshare cancel --backup-id BACKUP_ID --yes  ·  "
+    "backupshare cancel --to-project PROJECT_ID --dry-run"
 )
 
 
