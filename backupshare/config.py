@@ -119,7 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
             flag="--retries", metavar="N", number=RETRIES),
     Setting("ca_bundle", str, "PEM file of CAs to trust besides the usual ones."),
     Setting("proxy", str, "Proxy URL for the endpoint and IAM."),
-    Setting("output", str, "table, json, jsonl, yaml, csv or ids.",
+    Setting("output", str, "table, json, jsonl, yaml, csv or ids (dot: list-shares, audit).",
             env=("BACKUPSHARE_OUTPUT",), flag="--output", metavar="FORMAT"),
     Setting("method", str, "token, password or aksk.", section="auth"),
     Setting("token", str, "An IAM token.", env=("BACKUPSHARE_TOKEN",), section="auth",
