@@ -19,7 +19,10 @@ WARNING = 'color="red", fontcolor="red", penwidth=2, style=bold'
 def quoted(text: str) -> str:
     """A DOT quoted string: `\\` and `"` escaped, control characters and newlines as escapes
     (printable), so the string ends where we end it."""
-    shown = printable(text)
+    shown = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+        for c in printable(text)  # and line or paragraph separators, which DOT would keep
+    )
     if len(shown) > MAX_LABEL:
         shown = shown[:MAX_LABEL] + "…"
     return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
