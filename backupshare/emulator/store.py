@@ -18,14 +18,18 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .formats import timestamp
+from .formats import TIMESTAMP_FORMAT, timestamp
 
 MAX_TARGETS = 10
-VAULT_SIZE_GB = 1000  # every project's one vault; room for the demo backups many times over
+VAULT_SIZE_GB = 1000  # a project's default vault; room for the demo backups many times over
+MB_PER_GB = 1024
+VAULT_TYPES = ("server", "disk", "turbo", "workspace", "vmware", "rds", "file")
+DISK_VAULT = "disk"  # the object_type a disk backup must go into (a server backup: "server")
+BACKUP_KINDS = ("disk", "server")  # what a backup is of: its vault's object_type
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS backups (
@@ -65,16 +69,25 @@ CREATE TABLE IF NOT EXISTS members (
     UNIQUE (backup_id, dest_project_id)
 );
 CREATE INDEX IF NOT EXISTS members_dest ON members (dest_project_id);
-CREATE TABLE IF NOT EXISTS vaults (
+CREATE INDEX IF NOT EXISTS members_status ON members (status, created_at);
+-- Several vaults per project (an older file's one-per-project `vaults` table is left unused):
+-- `size` is the capacity in GB, `used_mb` the usage beyond the backups it holds, in MB (CBR's
+-- billing units, docs/wire.md (CBR) 1.9a); rowid is the order they were made in.
+CREATE TABLE IF NOT EXISTS cbr_vaults (
     id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL UNIQUE,
+    project_id TEXT NOT NULL,
     name TEXT NOT NULL,
+    object_type TEXT NOT NULL,
     size INTEGER NOT NULL,
+    used_mb INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS cbr_vaults_project ON cbr_vaults (project_id);
 """
-# Columns added after the first release, for --db files an older emulator wrote.
-ADDED_COLUMNS = {"backups": {"available_at": "TEXT"}}
+# Columns added after the first release, for --db files an older emulator wrote. A backup's
+# `vault_id` is null when it lives in its owner's home vault (see Store.home_vault).
+# `kind` is what the backup is of, `disk` (when null) or `server`: VBS sees disk backups alone.
+ADDED_COLUMNS = {"backups": {"available_at": "TEXT", "vault_id": "TEXT", "kind": "TEXT"}}
 # Every read settles the backups whose time has come: an index keeps that cheap at any size.
 SETTLE_INDEX = (
     "CREATE INDEX IF NOT EXISTS backups_ready ON backups (available_at)"
@@ -119,6 +132,7 @@ class Reason(enum.Enum):
     NO_MEMBER = "no such member"
     NO_VAULT = "no such vault"
     VAULT_FULL = "vault full"
+    VAULT_TYPE = "vault of another type"
 
 
 class Refusal(Exception):
@@ -150,6 +164,31 @@ class BackupSeed:
     description: str = ""
     created_at: datetime | None = None
     available_after: float | None = None
+    vault_id: str | None = None  # None: the owner's home vault
+    kind: str = DISK_VAULT  # or "server": a cloud-server backup, which CBR alone sees
+
+
+@dataclass(frozen=True)
+class VaultSeed:
+    """One CBR vault to seed: `size` is its capacity in GB, `used_mb` what it holds besides the
+    backups the emulator knows of, in MB; `object_type` the kind of backup it takes."""
+
+    id: str
+    project_id: str
+    name: str
+    object_type: str = DISK_VAULT
+    size: int = VAULT_SIZE_GB
+    used_mb: int = 0
+
+
+@dataclass(frozen=True)
+class AutoAnswer:
+    """The receiving project's answer given on its behalf `after_seconds` (emulator time) after
+    an offer is made: `accepted` (into its roomiest vault that fits) or `rejected`."""
+
+    status: str
+    after_seconds: float
+    since: str = ""  # offers made before this moment are left alone (set when it is given)
 
 
 def vault_id_of(project_id: str) -> str:
@@ -166,6 +205,8 @@ class Store:
     ) -> None:
         self.max_targets = max_targets
         self.clock = clock
+        # Answers given on a receiving project's behalf, by project (None: every project).
+        self.auto_answers: dict[str | None, AutoAnswer] = {}
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -212,6 +253,56 @@ class Store:
             " available_at = NULL WHERE available_at IS NOT NULL AND available_at <= ?",
             (self.now(),),
         )
+        if self.auto_answers:
+            self._answer_due_offers(db)
+
+    def set_auto_answer(self, project_id: str | None, answer: AutoAnswer) -> None:
+        """Answer offers made to `project_id` (None: to every project) from now on, on its
+        behalf. Offers made earlier (a generated backlog) stay as they are."""
+        with self._lock:
+            self.auto_answers[project_id] = replace(answer, since=self.now())
+
+    def clear_auto_answers(self) -> None:
+        """Answer on nobody's behalf any more."""
+        with self._lock:
+            self.auto_answers.clear()
+
+    def _answer_due_offers(self, db: sqlite3.Connection) -> None:
+        """Pending offers whose auto-answer is due get it, dated when it fell due (so the
+        answer does not depend on when someone looked). An offer no vault has room for stays
+        pending, as it would with a person who cannot accept it."""
+        now = self.clock()
+        if now.tzinfo is None:  # a test's clock may be naive: UTC, as everywhere here
+            now = now.replace(tzinfo=timezone.utc)
+        rules = self.auto_answers.values()
+        earliest = min(rule.after_seconds for rule in rules)
+        cutoff = timestamp(now - timedelta(seconds=earliest))
+        due = db.execute(
+            "SELECT m.*, b.size, b.kind FROM members m JOIN backups b ON b.id = m.backup_id"
+            " WHERE m.status = 'pending' AND m.created_at >= ? AND m.created_at <= ?"
+            " ORDER BY m.created_at, m.id",
+            (min(rule.since for rule in rules), cutoff),
+        ).fetchall()
+        for member in due:
+            rule = self.auto_answers.get(member["dest_project_id"]) or self.auto_answers.get(None)
+            if rule is None or member["created_at"] < rule.since:
+                continue
+            answered = _parse_timestamp(member["created_at"]) + timedelta(
+                seconds=rule.after_seconds
+            )
+            if answered > now:
+                continue
+            vault_id = None
+            if rule.status == "accepted":
+                vault_id = self._roomiest_fit(
+                    db, member["dest_project_id"], member["size"] or 0, member["kind"] or DISK_VAULT
+                )
+                if vault_id is None:
+                    continue
+            db.execute(
+                "UPDATE members SET status = ?, vault_id = ?, updated_at = ? WHERE id = ?",
+                (rule.status, vault_id, timestamp(answered), member["id"]),
+            )
 
     # -- backups ---------------------------------------------------------------------------
     def add_backup(self, seed: BackupSeed) -> None:
@@ -225,7 +316,7 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO backups (id, project_id, name, status, size, volume_id,"
                 " availability_zone, description, encrypted, created_at, updated_at,"
-                " available_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " available_at, vault_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seed.id,
                     seed.project_id,
@@ -239,8 +330,60 @@ class Store:
                     created,
                     max(created, timestamp(now)),
                     ready,
+                    seed.vault_id,
+                    seed.kind,
                 ),
             )
+
+    def add_many(
+        self,
+        backups: list[BackupSeed],
+        shares: list[dict[str, Any]],
+        members: list[dict[str, Any]],
+    ) -> None:
+        """Bulk seeding in one transaction: backups (all `available` or their status, made at
+        their `created_at`), VBS sharing rows and CBR member rows, unchecked (the generator in
+        seeding.py makes them consistent)."""
+        rows = [
+            (
+                seed.id,
+                seed.project_id,
+                seed.name,
+                seed.status,
+                seed.size,
+                seed.volume_id or str(uuid.uuid4()),
+                seed.availability_zone,
+                seed.description,
+                int(seed.encrypted),
+                timestamp(seed.created_at or self.clock()),
+                timestamp(seed.created_at or self.clock()),
+                seed.vault_id,
+                seed.kind,
+            )
+            for seed in backups
+        ]
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "INSERT OR REPLACE INTO backups (id, project_id, name, status, size, volume_id,"
+                " availability_zone, description, encrypted, created_at, updated_at, vault_id,"
+                " kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO shares (id, backup_id, from_project_id, to_project_id,"
+                " created_at, updated_at) VALUES (:id, :backup_id, :from_project_id,"
+                " :to_project_id, :created_at, :updated_at)",
+                shares,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO members (id, backup_id, dest_project_id, status,"
+                " vault_id, image_id, created_at, updated_at) VALUES (:id, :backup_id,"
+                " :dest_project_id, :status, :vault_id, :image_id, :created_at, :updated_at)",
+                members,
+            )
+
+        self._transaction(work)
 
     def backups(self, project_id: str) -> list[dict[str, Any]]:
         """The project's own backups, oldest first."""
@@ -308,6 +451,9 @@ class Store:
         """Share one backup with every target, all or nothing: the new sharing rows."""
 
         def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            kind = db.execute("SELECT kind FROM backups WHERE id = ?", (backup_id,)).fetchone()
+            if kind is not None and (kind[0] or DISK_VAULT) != DISK_VAULT:
+                raise Refusal(Reason.NO_BACKUP, backup_id=backup_id)  # VBS knows disks alone
             self._shareable(db, project_id, backup_id, targets)
             existing = {
                 row[0]
@@ -494,14 +640,7 @@ class Store:
                 raise Refusal(Reason.NO_MEMBER, backup_id=backup_id, project_id=dest_project_id)
             kept_vault = None
             if status == "accepted":
-                if vault_id != vault_id_of(dest_project_id):
-                    raise Refusal(Reason.NO_VAULT, vault_id=vault_id)
-                self._ensure_vault(db, dest_project_id)
-                size = self._size(db, backup_id)
-                used = self._vault_used(db, dest_project_id, without=member["id"])
-                capacity = self._vault_size(db, dest_project_id)
-                if used + size > capacity:
-                    raise Refusal(Reason.VAULT_FULL, vault_id=vault_id, used=used, size=capacity)
+                self._check_fits(db, dest_project_id, vault_id, backup_id, member["id"])
                 kept_vault = vault_id
             db.execute(
                 "UPDATE members SET status = ?, vault_id = ?, updated_at = ? WHERE id = ?",
@@ -533,52 +672,160 @@ class Store:
         self._transaction(work)
 
     # -- vaults ----------------------------------------------------------------------------
-    def vault(self, project_id: str) -> dict[str, Any]:
-        """The project's one vault (made on first use), with `used`: GB its own backups and
-        the shared backups it accepted take."""
-
-        def work(db: sqlite3.Connection) -> dict[str, Any]:
-            self._ensure_vault(db, project_id)
-            row = dict(
-                db.execute("SELECT * FROM vaults WHERE project_id = ?", (project_id,)).fetchone()
+    def add_vault(self, seed: VaultSeed) -> None:
+        """A vault for `seed.project_id` (replacing one of the same id). A project given vaults
+        before its first use has those alone: the default vault is made only for a project
+        that has none."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO cbr_vaults (id, project_id, name, object_type, size,"
+                " used_mb, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    seed.id,
+                    seed.project_id,
+                    seed.name,
+                    seed.object_type,
+                    seed.size,
+                    seed.used_mb,
+                    self.now(),
+                ),
             )
-            row["used"] = self._vault_used(db, project_id)
-            return row
 
-        result: dict[str, Any] = self._transaction(work)
+    def vaults(self, project_id: str) -> list[dict[str, Any]]:
+        """The project's vaults in the order they were made (a default one made on first use
+        when it has none), each with `used`: MB, its `used_mb` plus the backups it holds (the
+        project's own that live there, and the shared ones it accepted), at 1024 MB a GB."""
+
+        def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            self._ensure_vault(db, project_id)
+            rows = [dict(row) for row in self._vault_rows(db, project_id)]
+            used = self._usage(db, project_id)
+            for row in rows:
+                row["used"] = row["used_mb"] + used.get(row["id"], 0) * MB_PER_GB
+            return rows
+
+        result: list[dict[str, Any]] = self._transaction(work)
         return result
 
+    def vault(self, project_id: str) -> dict[str, Any]:
+        """The project's home vault (see home_vault), with `used` in MB as vaults() has it."""
+        home = self.home_vault(project_id)
+        return next(row for row in self.vaults(project_id) if row["id"] == home)
+
+    def home_vault(self, project_id: str, kind: str = DISK_VAULT) -> str:
+        """Where the project's own backups of `kind` live unless seeded elsewhere."""
+
+        def work(db: sqlite3.Connection) -> str:
+            self._ensure_vault(db, project_id)
+            return self._home_vault(db, project_id, kind)
+
+        result: str = self._transaction(work)
+        return result
+
+    def _vault_rows(self, db: sqlite3.Connection, project_id: str) -> list[sqlite3.Row]:
+        return db.execute(
+            "SELECT * FROM cbr_vaults WHERE project_id = ? ORDER BY rowid", (project_id,)
+        ).fetchall()
+
+    def _home_vault(self, db: sqlite3.Connection, project_id: str, kind: str = DISK_VAULT) -> str:
+        """The project's first vault of `kind` (else its first vault; else its default's id)."""
+        rows = self._vault_rows(db, project_id)
+        alike = [row for row in rows if row["object_type"] == kind]
+        chosen = alike or rows
+        return str(chosen[0]["id"]) if chosen else vault_id_of(project_id)
+
     def _ensure_vault(self, db: sqlite3.Connection, project_id: str) -> None:
+        if db.execute("SELECT 1 FROM cbr_vaults WHERE project_id = ?", (project_id,)).fetchone():
+            return
         db.execute(
-            "INSERT OR IGNORE INTO vaults (id, project_id, name, size, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO cbr_vaults (id, project_id, name, object_type, size, used_mb,"
+            " created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
             (
                 vault_id_of(project_id),
                 project_id,
                 f"vault-{project_id[:8]}",
+                DISK_VAULT,
                 VAULT_SIZE_GB,
                 self.now(),
             ),
         )
 
-    def _vault_size(self, db: sqlite3.Connection, project_id: str) -> int:
-        row = db.execute("SELECT size FROM vaults WHERE project_id = ?", (project_id,)).fetchone()
-        return int(row[0])
+    def _usage(self, db: sqlite3.Connection, project_id: str, without: str = "") -> dict[str, int]:
+        """GB held in each of the project's vaults: its own backups (in their vault, or the home
+        vault) and the shared backups it accepted (but the member `without`)."""
+        used: dict[str, int] = {}
+        homes = {kind: self._home_vault(db, project_id, kind) for kind in BACKUP_KINDS}
+        own = [
+            (vault_id or homes[kind or DISK_VAULT], gigabytes)
+            for vault_id, kind, gigabytes in db.execute(
+                "SELECT vault_id, kind, COALESCE(SUM(size), 0) FROM backups"
+                " WHERE project_id = ? GROUP BY 1, 2",
+                (project_id,),
+            )
+        ]
+        accepted = db.execute(
+            "SELECT m.vault_id, COALESCE(SUM(b.size), 0) FROM members m"
+            " JOIN backups b ON b.id = m.backup_id WHERE m.dest_project_id = ?"
+            " AND m.status = 'accepted' AND m.id != ? GROUP BY 1",
+            (project_id, without),
+        )
+        for vault_id, gigabytes in [*own, *accepted]:
+            used[vault_id] = used.get(vault_id, 0) + int(gigabytes)
+        return used
+
+    def _free_mb(
+        self, db: sqlite3.Connection, project_id: str, vault: sqlite3.Row, without: str = ""
+    ) -> int:
+        held = self._usage(db, project_id, without).get(vault["id"], 0) * MB_PER_GB
+        return int(vault["size"]) * MB_PER_GB - int(vault["used_mb"]) - held
+
+    def _check_fits(
+        self,
+        db: sqlite3.Connection,
+        project_id: str,
+        vault_id: str | None,
+        backup_id: str,
+        member_id: str,
+    ) -> None:
+        """CBR's checks before it keeps a shared backup: the vault is the project's, takes
+        backups of its kind (6713), and its free space (size GB x 1024 - used MB) is at least
+        the backup's size in MB (6114)."""
+        self._ensure_vault(db, project_id)
+        vault = db.execute(
+            "SELECT * FROM cbr_vaults WHERE id = ? AND project_id = ?", (vault_id, project_id)
+        ).fetchone()
+        if vault is None:
+            raise Refusal(Reason.NO_VAULT, vault_id=vault_id)
+        kind = db.execute("SELECT kind FROM backups WHERE id = ?", (backup_id,)).fetchone()
+        if vault["object_type"] != ((kind and kind[0]) or DISK_VAULT):
+            raise Refusal(Reason.VAULT_TYPE, vault_id=vault_id, object_type=vault["object_type"])
+        needed = self._size(db, backup_id) * MB_PER_GB
+        free = self._free_mb(db, project_id, vault, without=member_id)
+        if free < needed:
+            raise Refusal(Reason.VAULT_FULL, vault_id=vault_id, free_mb=free, needed_mb=needed)
+
+    def _roomiest_fit(
+        self, db: sqlite3.Connection, project_id: str, size_gb: int, kind: str
+    ) -> str | None:
+        """The project's vault of `kind` with the most free space, if that is enough for
+        `size_gb` (ties: the smaller id)."""
+        self._ensure_vault(db, project_id)
+        fits = [
+            (-self._free_mb(db, project_id, vault), str(vault["id"]))
+            for vault in self._vault_rows(db, project_id)
+            if vault["object_type"] == kind
+        ]
+        fits = [(minus, vid) for minus, vid in fits if -minus >= size_gb * MB_PER_GB]
+        return min(fits)[1] if fits else None
 
     def _size(self, db: sqlite3.Connection, backup_id: str) -> int:
         row = db.execute("SELECT size FROM backups WHERE id = ?", (backup_id,)).fetchone()
         return int(row[0] or 0) if row else 0
 
-    def _vault_used(self, db: sqlite3.Connection, project_id: str, without: str = "") -> int:
-        own = db.execute(
-            "SELECT COALESCE(SUM(size), 0) FROM backups WHERE project_id = ?", (project_id,)
-        ).fetchone()[0]
-        accepted = db.execute(
-            "SELECT COALESCE(SUM(b.size), 0) FROM members m JOIN backups b ON b.id = m.backup_id"
-            " WHERE m.dest_project_id = ? AND m.status = 'accepted' AND m.id != ?",
-            (project_id, without),
-        ).fetchone()[0]
-        return int(own) + int(accepted)
+
+def _parse_timestamp(text: str) -> datetime:
+    """A stored timestamp (naive UTC, formats.TIMESTAMP_FORMAT) as an aware datetime."""
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
 
 
 def _escape_like(text: str) -> str:
