@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # the wire loads only when a call is made: parsing needs none
     from .client import Client
     from .config import Settings
     from .errors import BackupshareError
-    from .models import Backup, BackupQuery, ListQuery, Share
+    from .models import Backup, BackupQuery, ListQuery, Share, Vault
 
 S = TypeVar("S", bound="SharingService")
 
@@ -35,6 +35,7 @@ class SharingService:
     addresses_sharings_by_id: ClassVar[bool]  # VBS: a sharing has an id; CBR: backup + project
     ends_all_in_one_call: ClassVar[bool]  # VBS ends every sharing of a backup with one DELETE
     unsupported_hint: ClassVar[str | None] = None  # said when an option is not honoured
+    answers_offers: ClassVar[bool] = False  # CBR: a sharing waits for the receiver's answer
 
     def __init__(self, http: Client) -> None:
         self.http = http
@@ -102,7 +103,7 @@ class SharingService:
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise NotImplementedError
 
-    def vaults(self) -> list[dict[str, str]]:
+    def vaults(self, page_size: int = 1000) -> list[Vault]:
         raise NotImplementedError
 
     # -- doctor, retries and the connection ----------------------------------------------------
