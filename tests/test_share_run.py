@@ -10,8 +10,8 @@ import pytest
 
 from backupshare.errors import RejectedError, UsageError
 from backupshare.vbs import Vbs
-from backupshare.verbs.wait import Timing
 from backupshare.verbs.share import BackupChoice, ShareRequest, run_share
+from backupshare.verbs.wait import Timing
 
 from .conftest import OWN, P1, P2, token_settings
 from .test_backups import FakeTime, seeded
