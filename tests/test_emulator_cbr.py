@@ -12,8 +12,8 @@ import requests
 
 from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME, PARTNER_CREDENTIALS, ProjectCredential
+from backupshare.emulator.schema import vault_id_of
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN
-from backupshare.emulator.store import vault_id_of
 
 from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, PARTNER_BACKUP, fault
 

@@ -15,8 +15,8 @@ import requests
 
 from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.core import DEFAULT_AKSK, ProjectCredential
+from backupshare.emulator.schema import AutoAnswer, VaultSeed, vault_id_of
 from backupshare.emulator.seeding import vaults_from_spec
-from backupshare.emulator.store import AutoAnswer, VaultSeed, vault_id_of
 
 from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3
 from .test_emulator_cbr import PARTNER_AKSK, add, answer, backups, cbr, ok, refused, sdk_client

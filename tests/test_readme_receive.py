@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from backupshare.emulator import RunningEmulator
-from backupshare.emulator.store import AutoAnswer
+from backupshare.emulator.schema import AutoAnswer
 
 from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, readme_block
 from .test_emulator_cbr import add, ok

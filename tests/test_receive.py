@@ -19,8 +19,8 @@ from backupshare.cli import run
 from backupshare.cli.invocation import Invocation
 from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.core import ProjectCredential
+from backupshare.emulator.schema import AutoAnswer, VaultSeed
 from backupshare.emulator.seeding import vaults_from_spec
-from backupshare.emulator.store import AutoAnswer, VaultSeed
 
 from .conftest import BACKUP, BACKUP2, OWN, P1, P2
 from .test_emulator_cbr import ok

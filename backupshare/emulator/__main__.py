@@ -26,6 +26,7 @@ from .core import (
 )
 from .formats import lenient_project_id, lenient_uuid
 from .safety import serves_loopback_only
+from .schema import BackupSeed
 from .seeding import (
     MAX_GENERATED_BACKUPS,
     parse_auto_answer_option,
@@ -33,7 +34,6 @@ from .seeding import (
     parse_vault_option,
 )
 from .server import make_server
-from .store import BackupSeed
 
 ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
 SWITCHES = (

@@ -21,7 +21,7 @@ from typing import Any
 from .core import Emulator
 from .formats import is_project_id, is_uuid, timestamp
 from .routing import Answer, Call, Rejected, allow, json_body
-from .store import Reason, Refusal, vault_id_of
+from .schema import Reason, Refusal, vault_id_of
 
 PREFIX = r"^/v3/(?P<project>[^/]+)"
 BACKUPS_PATH = re.compile(PREFIX + r"/backups/?$")

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .iam import Identity
+from .schema import DISK_VAULT, MB_PER_GB, AutoAnswer, BackupSeed, VaultSeed, utc_now
 from .seeding import PartnerVault, generate_backups
-from .store import DISK_VAULT, MB_PER_GB, AutoAnswer, BackupSeed, Store, VaultSeed, utc_now
+from .store import Store
 
 REQUEST_LOG_SIZE = 10_000
 DEFAULT_PROJECT = "c13f5220dc1949b0b741ea81a7cd5554"

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .formats import lenient_project_id, lenient_uuid, timestamp
-from .store import (
+from .schema import (
     BACKUP_KINDS,
     DISK_VAULT,
     MB_PER_GB,

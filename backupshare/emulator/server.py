@@ -40,8 +40,8 @@ from .core import (
 )
 from .routing import Call, Rejected
 from .safety import ADMIN_KEY_HEADER, admin_key_matches, is_loopback, redact_entry
+from .schema import BackupSeed
 from .seeding import auto_answer_from_spec, backup_from_spec, seed_extras
-from .store import BackupSeed
 from .vbs import BACKUP_STATUSES
 
 __all__ = [

@@ -13,192 +13,35 @@ what limits the emulator (the HTTP handling is), and an in-memory database stays
 
 from __future__ import annotations
 
-import enum
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .formats import TIMESTAMP_FORMAT, timestamp
-
-MAX_TARGETS = 10
-VAULT_SIZE_GB = 1000  # a project's default vault; room for the demo backups many times over
-MB_PER_GB = 1024
-VAULT_TYPES = ("server", "disk", "turbo", "workspace", "vmware", "rds", "file")
-DISK_VAULT = "disk"  # the object_type a disk backup must go into (a server backup: "server")
-BACKUP_KINDS = ("disk", "server")  # what a backup is of: its vault's object_type
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS backups (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL,
-    name TEXT,
-    status TEXT NOT NULL,
-    size INTEGER,
-    volume_id TEXT,
-    availability_zone TEXT,
-    description TEXT,
-    encrypted INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT
-);
-CREATE TABLE IF NOT EXISTS shares (
-    id TEXT PRIMARY KEY,
-    backup_id TEXT NOT NULL REFERENCES backups(id),
-    from_project_id TEXT NOT NULL,
-    to_project_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT,
-    UNIQUE (backup_id, to_project_id)
-);
-CREATE INDEX IF NOT EXISTS shares_from ON shares (from_project_id, created_at);
-CREATE INDEX IF NOT EXISTS shares_to ON shares (to_project_id, created_at);
-CREATE INDEX IF NOT EXISTS shares_backup ON shares (backup_id);
-CREATE TABLE IF NOT EXISTS members (
-    id TEXT PRIMARY KEY,
-    backup_id TEXT NOT NULL REFERENCES backups(id),
-    dest_project_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    vault_id TEXT,
-    image_id TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT,
-    UNIQUE (backup_id, dest_project_id)
-);
-CREATE INDEX IF NOT EXISTS members_dest ON members (dest_project_id);
-CREATE INDEX IF NOT EXISTS members_status ON members (status, created_at);
--- Several vaults per project (an older file's one-per-project `vaults` table is left unused):
--- `size` is the capacity in GB, `used_mb` the usage beyond the backups it holds, in MB (CBR's
--- billing units, docs/wire.md (CBR) 1.9a); rowid is the order they were made in.
-CREATE TABLE IF NOT EXISTS cbr_vaults (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    object_type TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    used_mb INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS cbr_vaults_project ON cbr_vaults (project_id);
-"""
-# Columns added after the first release, for --db files an older emulator wrote. A backup's
-# `vault_id` is null when it lives in its owner's home vault (see Store.home_vault).
-# `kind` is what the backup is of, `disk` (when null) or `server`: VBS sees disk backups alone.
-ADDED_COLUMNS = {"backups": {"available_at": "TEXT", "vault_id": "TEXT", "kind": "TEXT"}}
-# Every read settles the backups whose time has come: an index keeps that cheap at any size.
-SETTLE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS backups_ready ON backups (available_at)"
-    " WHERE available_at IS NOT NULL"
+from .schema import (
+    ADDED_COLUMNS,
+    DISK_VAULT,
+    EXACT_FILTERS,
+    MAX_TARGETS,
+    SCHEMA,
+    SETTLE_INDEX,
+    SORT_COLUMNS,
+    AutoAnswer,
+    BackupSeed,
+    Clock,
+    Reason,
+    Refusal,
+    utc_now,
 )
-
-# Sort keys of the VBS sharing list and the column each one orders by.
-SORT_COLUMNS = {
-    "id": "s.id",
-    "created_at": "s.created_at",
-    "updated_at": "s.updated_at",
-    "backup_id": "s.backup_id",
-    "to_project_id": "s.to_project_id",
-    "name": "b.name",
-    "status": "b.status",
-    "size": "b.size",
-}
-
-EXACT_FILTERS = {
-    "backup_id": "s.backup_id",
-    "from_project_id": "s.from_project_id",
-    "to_project_id": "s.to_project_id",
-    "volume_id": "b.volume_id",
-    "status": "b.status",
-    "availability_zone": "b.availability_zone",
-}
-
-Clock = Callable[[], datetime]
+from .vaults import VaultStore
 
 
-class Reason(enum.Enum):
-    """Why the store refused: one per rule, worded by each service in its own terms."""
-
-    NO_BACKUP = "no such backup"
-    NOT_OWNER = "not the owner's"
-    ENCRYPTED = "encrypted"
-    NOT_AVAILABLE = "not available"
-    OWN_PROJECT = "its own project"
-    ALREADY_SHARED = "already shared"
-    TOO_MANY = "too many projects"
-    NO_SHARING = "no such sharing"
-    NO_MEMBER = "no such member"
-    NO_VAULT = "no such vault"
-    VAULT_FULL = "vault full"
-    VAULT_TYPE = "vault of another type"
-
-
-class Refusal(Exception):
-    """A rule of the service said no; `detail` holds what a message needs (ids, counts)."""
-
-    def __init__(self, reason: Reason, **detail: Any) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.detail = detail
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class BackupSeed:
-    """One disk backup to seed. `created_at` defaults to the moment it is seeded;
-    `available_after` (seconds) keeps it `creating` (or the status given) until then."""
-
-    id: str
-    project_id: str
-    name: str
-    status: str = "available"
-    size: int = 10
-    encrypted: bool = False
-    volume_id: str | None = None
-    availability_zone: str = "eu-de-01"
-    description: str = ""
-    created_at: datetime | None = None
-    available_after: float | None = None
-    vault_id: str | None = None  # None: the owner's home vault
-    kind: str = DISK_VAULT  # or "server": a cloud-server backup, which CBR alone sees
-
-
-@dataclass(frozen=True)
-class VaultSeed:
-    """One CBR vault to seed: `size` is its capacity in GB, `used_mb` what it holds besides the
-    backups the emulator knows of, in MB; `object_type` the kind of backup it takes."""
-
-    id: str
-    project_id: str
-    name: str
-    object_type: str = DISK_VAULT
-    size: int = VAULT_SIZE_GB
-    used_mb: int = 0
-
-
-@dataclass(frozen=True)
-class AutoAnswer:
-    """The receiving project's answer given on its behalf `after_seconds` (emulator time) after
-    an offer is made: `accepted` (into its roomiest vault that fits) or `rejected`."""
-
-    status: str
-    after_seconds: float
-    since: str = ""  # offers made before this moment are left alone (set when it is given)
-
-
-def vault_id_of(project_id: str) -> str:
-    """The id of a project's one vault: stable, so it survives a restart and reads the same in
-    every answer."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"backupshare-emulator:vault:{project_id}"))
-
-
-class Store:
-    """Backups, sharings, members and vaults of every project the emulator knows."""
+class Store(VaultStore):
+    """Backups, sharings, members and vaults (vaults.py) of every project the emulator knows."""
 
     def __init__(
         self, path: str = ":memory:", *, max_targets: int = MAX_TARGETS, clock: Clock = utc_now
@@ -670,157 +513,6 @@ class Store:
                 raise Refusal(Reason.NO_MEMBER, backup_id=backup_id, project_id=dest_project_id)
 
         self._transaction(work)
-
-    # -- vaults ----------------------------------------------------------------------------
-    def add_vault(self, seed: VaultSeed) -> None:
-        """A vault for `seed.project_id` (replacing one of the same id). A project given vaults
-        before its first use has those alone: the default vault is made only for a project
-        that has none."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO cbr_vaults (id, project_id, name, object_type, size,"
-                " used_mb, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    seed.id,
-                    seed.project_id,
-                    seed.name,
-                    seed.object_type,
-                    seed.size,
-                    seed.used_mb,
-                    self.now(),
-                ),
-            )
-
-    def vaults(self, project_id: str) -> list[dict[str, Any]]:
-        """The project's vaults in the order they were made (a default one made on first use
-        when it has none), each with `used`: MB, its `used_mb` plus the backups it holds (the
-        project's own that live there, and the shared ones it accepted), at 1024 MB a GB."""
-
-        def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
-            self._ensure_vault(db, project_id)
-            rows = [dict(row) for row in self._vault_rows(db, project_id)]
-            used = self._usage(db, project_id)
-            for row in rows:
-                row["used"] = row["used_mb"] + used.get(row["id"], 0) * MB_PER_GB
-            return rows
-
-        result: list[dict[str, Any]] = self._transaction(work)
-        return result
-
-    def vault(self, project_id: str) -> dict[str, Any]:
-        """The project's home vault (see home_vault), with `used` in MB as vaults() has it."""
-        home = self.home_vault(project_id)
-        return next(row for row in self.vaults(project_id) if row["id"] == home)
-
-    def home_vault(self, project_id: str, kind: str = DISK_VAULT) -> str:
-        """Where the project's own backups of `kind` live unless seeded elsewhere."""
-
-        def work(db: sqlite3.Connection) -> str:
-            self._ensure_vault(db, project_id)
-            return self._home_vault(db, project_id, kind)
-
-        result: str = self._transaction(work)
-        return result
-
-    def _vault_rows(self, db: sqlite3.Connection, project_id: str) -> list[sqlite3.Row]:
-        return db.execute(
-            "SELECT * FROM cbr_vaults WHERE project_id = ? ORDER BY rowid", (project_id,)
-        ).fetchall()
-
-    def _home_vault(self, db: sqlite3.Connection, project_id: str, kind: str = DISK_VAULT) -> str:
-        """The project's first vault of `kind` (else its first vault; else its default's id)."""
-        rows = self._vault_rows(db, project_id)
-        alike = [row for row in rows if row["object_type"] == kind]
-        chosen = alike or rows
-        return str(chosen[0]["id"]) if chosen else vault_id_of(project_id)
-
-    def _ensure_vault(self, db: sqlite3.Connection, project_id: str) -> None:
-        if db.execute("SELECT 1 FROM cbr_vaults WHERE project_id = ?", (project_id,)).fetchone():
-            return
-        db.execute(
-            "INSERT INTO cbr_vaults (id, project_id, name, object_type, size, used_mb,"
-            " created_at) VALUES (?, ?, ?, ?, ?, 0, ?)",
-            (
-                vault_id_of(project_id),
-                project_id,
-                f"vault-{project_id[:8]}",
-                DISK_VAULT,
-                VAULT_SIZE_GB,
-                self.now(),
-            ),
-        )
-
-    def _usage(self, db: sqlite3.Connection, project_id: str, without: str = "") -> dict[str, int]:
-        """GB held in each of the project's vaults: its own backups (in their vault, or the home
-        vault) and the shared backups it accepted (but the member `without`)."""
-        used: dict[str, int] = {}
-        homes = {kind: self._home_vault(db, project_id, kind) for kind in BACKUP_KINDS}
-        own = [
-            (vault_id or homes[kind or DISK_VAULT], gigabytes)
-            for vault_id, kind, gigabytes in db.execute(
-                "SELECT vault_id, kind, COALESCE(SUM(size), 0) FROM backups"
-                " WHERE project_id = ? GROUP BY 1, 2",
-                (project_id,),
-            )
-        ]
-        accepted = db.execute(
-            "SELECT m.vault_id, COALESCE(SUM(b.size), 0) FROM members m"
-            " JOIN backups b ON b.id = m.backup_id WHERE m.dest_project_id = ?"
-            " AND m.status = 'accepted' AND m.id != ? GROUP BY 1",
-            (project_id, without),
-        )
-        for vault_id, gigabytes in [*own, *accepted]:
-            used[vault_id] = used.get(vault_id, 0) + int(gigabytes)
-        return used
-
-    def _free_mb(
-        self, db: sqlite3.Connection, project_id: str, vault: sqlite3.Row, without: str = ""
-    ) -> int:
-        held = self._usage(db, project_id, without).get(vault["id"], 0) * MB_PER_GB
-        return int(vault["size"]) * MB_PER_GB - int(vault["used_mb"]) - held
-
-    def _check_fits(
-        self,
-        db: sqlite3.Connection,
-        project_id: str,
-        vault_id: str | None,
-        backup_id: str,
-        member_id: str,
-    ) -> None:
-        """CBR's checks before it keeps a shared backup: the vault is the project's, takes
-        backups of its kind (6713), and its free space (size GB x 1024 - used MB) is at least
-        the backup's size in MB (6114)."""
-        self._ensure_vault(db, project_id)
-        vault = db.execute(
-            "SELECT * FROM cbr_vaults WHERE id = ? AND project_id = ?", (vault_id, project_id)
-        ).fetchone()
-        if vault is None:
-            raise Refusal(Reason.NO_VAULT, vault_id=vault_id)
-        kind = db.execute("SELECT kind FROM backups WHERE id = ?", (backup_id,)).fetchone()
-        if vault["object_type"] != ((kind and kind[0]) or DISK_VAULT):
-            raise Refusal(Reason.VAULT_TYPE, vault_id=vault_id, object_type=vault["object_type"])
-        needed = self._size(db, backup_id) * MB_PER_GB
-        free = self._free_mb(db, project_id, vault, without=member_id)
-        if free < needed:
-            raise Refusal(Reason.VAULT_FULL, vault_id=vault_id, free_mb=free, needed_mb=needed)
-
-    def _roomiest_fit(
-        self, db: sqlite3.Connection, project_id: str, size_gb: int, kind: str
-    ) -> str | None:
-        """The project's vault of `kind` with the most free space, if that is enough for
-        `size_gb` (ties: the smaller id)."""
-        self._ensure_vault(db, project_id)
-        fits = [
-            (-self._free_mb(db, project_id, vault), str(vault["id"]))
-            for vault in self._vault_rows(db, project_id)
-            if vault["object_type"] == kind
-        ]
-        fits = [(minus, vid) for minus, vid in fits if -minus >= size_gb * MB_PER_GB]
-        return min(fits)[1] if fits else None
-
-    def _size(self, db: sqlite3.Connection, backup_id: str) -> int:
-        row = db.execute("SELECT size FROM backups WHERE id = ?", (backup_id,)).fetchone()
-        return int(row[0] or 0) if row else 0
 
 
 def _parse_timestamp(text: str) -> datetime:

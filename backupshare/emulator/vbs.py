@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from .core import Emulator
 from .formats import is_project_id, is_uuid
 from .routing import Answer, Call, Rejected, allow, json_body
-from .store import Reason, Refusal
+from .schema import Reason, Refusal
 
 SHARING_PATH = re.compile(r"^/v2/(?P<project>[^/]+)/os-vendor-backup-sharing(?:/(?P<id>[^/]+))?/?$")
 BACKUPS_PATH = re.compile(r"^/v2/(?P<project>[^/]+)/backups(?:/(?P<id>[^/]+))?/?$")

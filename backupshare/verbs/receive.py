@@ -162,9 +162,37 @@ def answer_offer(
     with this project. Answering the same way twice is harmless."""
     vault_id = None
     if status == RESULT_ACCEPTED:
-        offered = Offered.of_backup(service.backup(backup_id))
-        vault_id = vault_for(Room(service.vaults()), vault, offered).id
-    return service.answer(backup_id, status, vault_id)
+        backup = service.backup(backup_id)
+        if backup.project_id == service.settings.project_id:  # a 404 to come would mislead
+            raise NotFoundError(
+                f"backup {backup_id} is not offered to this project: it is its own",
+                hint=_receiver_hint(service, backup_id, status),
+            )
+        vault_id = vault_for(Room(service.vaults()), vault, Offered.of_backup(backup)).id
+    try:
+        return service.answer(backup_id, status, vault_id)
+    except NotFoundError as exc:
+        if own_backup(service, backup_id):  # "member does not exist" misleads: it is ours
+            exc.hint = _receiver_hint(service, backup_id, status)
+        raise
+
+
+def _receiver_hint(service: SharingService, backup_id: str, status: str) -> str:
+    verb = "accept" if status == RESULT_ACCEPTED else "reject"
+    return (
+        f"{verb} is for the receiving project: backup {backup_id} belongs to this project "
+        f"({service.settings.project_id}); run `backupshare -p PROFILE {verb} {backup_id}` "
+        "with the profile of a project it was shared with"
+    )
+
+
+def own_backup(service: SharingService, backup_id: str) -> bool:
+    """Whether the backup is the profile's project's own (False when it cannot be read)."""
+    try:
+        backup = service.backup(backup_id)
+    except BackupshareError:
+        return False
+    return backup.project_id in (None, service.settings.project_id)
 
 
 # -- every pending offer -----------------------------------------------------------------------
