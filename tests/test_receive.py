@@ -527,3 +527,15 @@ def test_on_a_terminal_a_wait_shows_a_line_when_the_status_changes() -> None:
     quiet = Tty()
     WaitTalk(Output(stderr=quiet, quiet=True), datetime.now)(WaitTick("b", "x", 0, 1))
     assert quiet.getvalue() == ""
+
+
+def test_hostile_vault_text_is_bounded_in_the_reasons() -> None:
+    from backupshare.errors import RejectedError
+    from backupshare.models import Vault
+    from backupshare.verbs.receive import Offered, Room
+
+    vaults = [Vault(f"v{i}", "n" * 10_000, "x" * 10_000, 1.0, 0.0) for i in range(50)]
+    with pytest.raises(RejectedError) as refused:
+        Room(vaults).choose(Offered(BACKUP, OWN, "disk", None, 10))
+    message = refused.value.message
+    assert len(message) < 2_000 and message.endswith("; and 40 more vaults")

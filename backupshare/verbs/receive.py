@@ -97,7 +97,7 @@ class Room:
     def why_not(self, vault: Vault, offered: Offered) -> str | None:
         """None when the vault can take the backup; else why not, in a few words."""
         if offered.kind is None or vault.object_type != offered.kind:
-            return f"it takes {vault.object_type or 'an unknown type of'} backups"
+            return f"it takes {_cut(vault.object_type or 'an unknown type of')} backups"
         free = self.free[vault.id]
         if free is None:
             return "its capacity is not known"
@@ -146,8 +146,13 @@ class Room:
 
 
 def label(vault: Vault) -> str:
-    name = vault.name[:SHOWN_NAME] + ("…" if len(vault.name) > SHOWN_NAME else "")
+    name = _cut(vault.name)
     return f"{vault.id} ({name})" if name else vault.id
+
+
+def _cut(text: str) -> str:
+    """Server text in a message, bounded (the message names many vaults)."""
+    return text[:SHOWN_NAME] + ("…" if len(text) > SHOWN_NAME else "")
 
 
 def vault_for(room: Room, vault: str, offered: Offered) -> Vault:
