@@ -539,3 +539,33 @@ def test_hostile_vault_text_is_bounded_in_the_reasons() -> None:
         Room(vaults).choose(Offered(BACKUP, OWN, "disk", None, 10))
     message = refused.value.message
     assert len(message) < 2_000 and message.endswith("; and 40 more vaults")
+
+
+def test_a_throttled_poll_honours_retry_after(
+    make_emulator: Callable[..., RunningEmulator], cli_as: Callable[..., Ran]
+) -> None:
+    """The first pause of the wait arms a 429 with Retry-After: 7 for the next poll; the wait
+    sleeps those 7 s (the client's retry) and goes on to the answer."""
+    from backupshare.emulator import Fault
+
+    timeline = Timeline()
+    running = make_emulator(
+        **two_owners(auto_answers=[(P1, AutoAnswer("accepted", 20))], clock=timeline.clock)
+    )
+    plain_sleep = timeline.sleep
+
+    def sleep(seconds: float) -> None:
+        if not timeline.slept:
+            running.emulator.add_fault(
+                Fault("status", method="GET", path="/members", status=429, retry_after="7")
+            )
+        plain_sleep(seconds)
+
+    timeline.sleep = sleep  # type: ignore[method-assign]
+    result = cli_as(
+        running, "share", BACKUP2, P1, "--wait-accepted", "600", "-o", "json",
+        project=OWN, timeline=timeline,
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    assert 7.0 in timeline.slept[1:]
+    assert json.loads(result.out)["results"][0]["status"] == "accepted"
