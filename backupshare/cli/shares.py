@@ -51,7 +51,8 @@ SHARE_EXAMPLES = (
     "722513ed0a324dadaabe5b2d0fe848c9  ·  "
     "backupshare share BACKUP_ID --projects-file targets.txt --dry-run  ·  "
     "backupshare share db-nightly PROJECT_ID  ·  "
-    "backupshare share --volume-id VOLUME_ID --most-recent PROJECT_ID --wait 600"
+    "backupshare share --volume-id VOLUME_ID --most-recent PROJECT_ID --wait 600  ·  "
+    "backupshare --service cbr share BACKUP_ID PROJECT_ID --wait-accepted 3600"
 )
 BACKUPS_EXAMPLES = (
     "Examples:  backupshare backups --volume-id VOLUME_ID  ·  "
@@ -64,9 +65,13 @@ LIST_EXAMPLES = (
 SHOW_EXAMPLES = "Example:  backupshare show SHARE_ID -o yaml"
 ACCEPT_EXAMPLES = (
     "Examples:  backupshare --service cbr accept BACKUP_ID  ·  "
-    "backupshare -p receiver accept BACKUP_ID --vault VAULT_ID"
+    "backupshare -p receiver accept BACKUP_ID --vault VAULT_ID  ·  "
+    "backupshare -p receiver accept --all-pending --from-project PROJECT_ID --dry-run"
 )
-REJECT_EXAMPLES = "Example:  backupshare --service cbr reject BACKUP_ID"
+REJECT_EXAMPLES = (
+    "Examples:  backupshare --service cbr reject BACKUP_ID  ·  "
+    "backupshare -p receiver reject --all-pending --from-project PROJECT_ID"
+)
 CANCEL_EXAMPLES = (
     "Examples:  backupshare cancel SHARE_ID SHARE_ID  ·  "
     "backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID  ·  "
