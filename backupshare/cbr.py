@@ -15,8 +15,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from .errors import BackupshareError, UnexpectedResponse, UsageError
-from .models import Backup, BackupQuery, ListQuery, Share
+from .errors import BackupshareError, UsageError
+from .models import Backup, BackupQuery, ListQuery, Share, Vault
 from .paging import offset_pages
 from .selectors import Selectors
 from .service import SharingService, count_in, page_params, record_in, records_in
@@ -81,6 +81,7 @@ class Cbr(SharingService):
     ends_all_in_one_call = False  # no "delete every member": list, then delete each
     lists_whole_project = False  # members are listed per backup: a fan-out
     has_vaults = True
+    answers_offers = True  # a member is pending until the receiving project accepts it
 
     def __init__(self, http: Client) -> None:
         super().__init__(http)
@@ -224,15 +225,22 @@ class Cbr(SharingService):
         answer = self._call("PUT", self._members(backup_id, own), json_body=body)
         return Share.from_cbr_member(record_in(answer, "member"))
 
-    def vaults(self) -> list[dict[str, str]]:
-        """This project's vaults: id and name of each."""
-        body = self._call("GET", f"{self._base}/vaults")
-        found = []
-        for vault in records_in(body, "vaults"):
-            if not isinstance(vault, dict) or not isinstance(vault.get("id"), str):
-                raise UnexpectedResponse("unexpected response: a vault without an id")
-            found.append({"id": vault["id"], "name": str(vault.get("name") or "")})
-        return found
+    def vaults(self, page_size: int = 1000) -> list[Vault]:
+        """Every vault of this project, every page read (CBR pages them by limit and offset)."""
+
+        def fetch(want: int, offset: int) -> list[Vault]:
+            page = page_params({}, want, offset)
+            body = self._call("GET", f"{self._base}/vaults", params=page)
+            return [Vault.from_cbr(record) for record in records_in(body, "vaults")]
+
+        def counted() -> int:
+            return count_in(self._call("GET", f"{self._base}/vaults", params={"limit": "1"}))
+
+        pages = offset_pages(
+            fetch, count=counted, keep=lambda vault: True, page_size=page_size,
+            what="vaults", log=self.http.debug,
+        )  # fmt: skip
+        return [vault for page in pages for vault in page]
 
     def backup_members(self, backup: Backup, query: ListQuery) -> list[Share]:
         """Every member of one backup (the fan-out's call): one request when the service's

@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # the wire loads only when a call is made: parsing needs none
     from .client import Client
     from .config import Settings
     from .errors import BackupshareError
-    from .models import Backup, BackupQuery, ListQuery, Share
+    from .models import Backup, BackupQuery, ListQuery, Share, Vault
     from .selectors import Selectors
 
 S = TypeVar("S", bound="SharingService")
@@ -38,6 +38,7 @@ class SharingService:
     lists_whole_project: ClassVar[bool]  # VBS lists every sharing; CBR fans out per backup
     has_vaults: ClassVar[bool]  # CBR: --vault-id selects backups by vault
     unsupported_hint: ClassVar[str | None] = None  # said when an option is not honoured
+    answers_offers: ClassVar[bool] = False  # CBR: a sharing waits for the receiver's answer
 
     def __init__(self, http: Client) -> None:
         self.http = http
@@ -115,7 +116,7 @@ class SharingService:
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise NotImplementedError
 
-    def vaults(self) -> list[dict[str, str]]:
+    def vaults(self, page_size: int = 1000) -> list[Vault]:
         raise NotImplementedError
 
     # -- doctor, retries and the connection ----------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
-from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share
+from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share, Vault
 from .paging import offset_pages
 from .selectors import Selectors
 from .service import SharingService, count_in, page_params, record_in, records_in
@@ -169,7 +169,7 @@ class Vbs(SharingService):
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise no_acceptance()
 
-    def vaults(self) -> list[dict[str, str]]:
+    def vaults(self, page_size: int = 1000) -> list[Vault]:
         raise no_acceptance()
 
 

@@ -14,6 +14,7 @@ from ..models import ListQuery, normalize_project_id, normalize_uuid
 from ..registry import sort_keys
 from ..selectors import InvalidSelector, Selectors, parse_duration, parse_when
 from ..verbs.cancel import CancelRequest
+from ..verbs.receive import AnswerRequest
 from ..verbs.share import BackupChoice, ShareRequest
 
 if TYPE_CHECKING:
@@ -262,6 +263,7 @@ def share_request(
     wait: float | None,
     dry_run: bool,
     stdin: IO[bytes] | None = None,
+    wait_accepted: float | None = None,
 ) -> ShareRequest:
     """share's flags, checked in the order a person reads them: the backup, --wait, then the
     targets (arguments and --projects-file). Nothing is sent."""
@@ -269,7 +271,7 @@ def share_request(
     seconds = wait_arg(wait)
     from_file = read_ids_file(projects_file, stdin) if projects_file else []
     targets = share_targets(choice.projects, from_file)
-    return ShareRequest(choice, targets, wait=seconds, dry_run=dry_run)
+    return ShareRequest(choice, targets, wait=seconds, dry_run=dry_run, wait_accepted=wait_accepted)
 
 
 def check_paging(limit: int | None, page_size: int) -> None:
@@ -383,6 +385,100 @@ def check_confirmation(request: CancelRequest, *, yes: bool, dry_run: bool, term
             f"refusing to end every sharing of backup {request.backup_id} without --yes",
             hint="add --yes to confirm (there is no terminal to ask on)",
         )
+
+
+# -- accept and reject: one offer, or every pending one (CBR) ------------------------------------
+def check_answers_offers(kind: type[SharingService], option: str | None = None) -> None:
+    """accept, reject and --wait-accepted mean something only where a sharing waits for the
+    receiving project's answer (CBR); elsewhere a usage error before anything is sent."""
+    if not kind.answers_offers:
+        from ..vbs import no_acceptance
+
+        error = no_acceptance()
+        if option:
+            error.message = f"{option}: {error.message}"
+        raise error
+
+
+def vault_arg(value: str) -> str:
+    """--vault: `auto` (choose per backup) or a vault id."""
+    from ..verbs.receive import VAULT_AUTO
+
+    return VAULT_AUTO if value == VAULT_AUTO else uuid_arg(value, "vault id")
+
+
+def answer_request(
+    status: str,
+    backup_id: str | None,
+    *,
+    all_pending: bool,
+    from_projects: list[str],
+    name: str | None,
+    vault: str,
+    dry_run: bool,
+) -> tuple[str | None, AnswerRequest]:
+    """accept's or reject's flags: one BACKUP_ID, or --all-pending with its narrowing options.
+    Returns the backup id (None with --all-pending) and the request. Nothing is sent."""
+    verb = "accept" if status == "accepted" else "reject"
+    if all_pending and backup_id is not None:
+        raise UsageError(
+            f"give BACKUP_ID or --all-pending, not both ({backup_id!r} with --all-pending)"
+        )
+    if not all_pending:
+        given = [flag for flag, on in (("--from-project", bool(from_projects)),
+                 ("--name", name is not None), ("--dry-run", dry_run)) if on]  # fmt: skip
+        if given:
+            raise UsageError(f"{given[0]} needs --all-pending")
+        if backup_id is None:
+            raise UsageError(
+                f"nothing to {verb}: give BACKUP_ID or --all-pending",
+                hint=f"example: backupshare {verb} --all-pending --from-project PROJECT_ID",
+            )
+    request = AnswerRequest(
+        status,
+        tuple(dict.fromkeys(project_id_arg(p, " (--from-project)") for p in from_projects)),
+        backup_name_arg(name) if name is not None else None,
+        vault_arg(vault),
+        dry_run,
+    )
+    return (uuid_arg(backup_id, "backup id") if backup_id else None), request
+
+
+def refuse_own_offers(request: AnswerRequest, own_project: str) -> None:
+    """Checked once the profile is known: offers never come from this project itself."""
+    if own_project in request.from_projects:
+        raise UsageError(
+            f"invalid --from-project {own_project}: it is the profile's own project; offers to "
+            "it come from other projects"
+        )
+
+
+def check_every_offer_confirmed(request: AnswerRequest, *, yes: bool, terminal: bool) -> None:
+    """Rejecting every pending offer from anyone is confirmed: by --yes, or at a terminal."""
+    every = request.status == "rejected" and not request.from_projects
+    if every and not yes and not request.dry_run and not terminal:
+        raise UsageError(
+            "refusing to reject every pending offer, from any project, without --yes",
+            hint="add --from-project PROJECT_ID, or --yes to confirm (there is no terminal "
+            "to ask on)",
+        )
+
+
+def wait_accepted_arg(
+    seconds: float | None, kind: Callable[[], type[SharingService]]
+) -> float | None:
+    """--wait-accepted's seconds: like --wait's, and only where sharings wait for an answer."""
+    import math
+
+    if seconds is None:
+        return None
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_WAIT):
+        raise UsageError(
+            f"invalid --wait-accepted {seconds:g}: must be more than 0 and at most "
+            f"{MAX_WAIT:g} seconds"
+        )
+    check_answers_offers(kind(), "--wait-accepted")
+    return seconds
 
 
 def demo_service(service: str | None) -> str:

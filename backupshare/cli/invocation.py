@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from ..config import GRAPH_FORMAT, OUTPUT_FORMATS, Flags
@@ -36,7 +37,11 @@ class Invocation:
     abandoned_work: bool = False  # threads left running after a second Ctrl-C: exit at once
     resolved: Settings | None = None
     output: Output | None = None
-    sleep: Callable[[float], None] = time.sleep  # between retries
+    sleep: Callable[[float], None] = time.sleep  # between retries, and between a wait's polls
+    # A wait's clock (looked up at each call: a patched time.monotonic is seen) and the wall
+    # clock its CI-log lines are stamped with; a test hands in its own.
+    clock: Callable[[], float] = lambda: time.monotonic()
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)  # ids files (`-`) and answers
     stderr: TextIO = field(default_factory=lambda: sys.stderr)  # notices, prompts, errors
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)

@@ -77,7 +77,8 @@ SHARE_EXAMPLES = (
     "722513ed0a324dadaabe5b2d0fe848c9  ·  "
     "backupshare share BACKUP_ID --projects-file targets.txt --dry-run  ·  "
     "backupshare share db-nightly PROJECT_ID  ·  "
-    "backupshare share --volume-id VOLUME_ID --most-recent PROJECT_ID --wait 600"
+    "backupshare share --volume-id VOLUME_ID --most-recent PROJECT_ID --wait 600  ·  "
+    "backupshare --service cbr share BACKUP_ID PROJECT_ID --wait-accepted 3600"
 )
 BACKUPS_EXAMPLES = (
     "Examples:  backupshare backups --volume-id VOLUME_ID  ·  "
@@ -91,9 +92,13 @@ LIST_EXAMPLES = (
 SHOW_EXAMPLES = "Example:  backupshare show SHARE_ID -o yaml"
 ACCEPT_EXAMPLES = (
     "Examples:  backupshare --service cbr accept BACKUP_ID  ·  "
-    "backupshare -p receiver accept BACKUP_ID --vault VAULT_ID"
+    "backupshare -p receiver accept BACKUP_ID --vault VAULT_ID  ·  "
+    "backupshare -p receiver accept --all-pending --from-project PROJECT_ID --dry-run"
 )
-REJECT_EXAMPLES = "Example:  backupshare --service cbr reject BACKUP_ID"
+REJECT_EXAMPLES = (
+    "Examples:  backupshare --service cbr reject BACKUP_ID  ·  "
+    "backupshare -p receiver reject --all-pending --from-project PROJECT_ID"
+)
 CANCEL_EXAMPLES = (
     "Examples:  backupshare cancel SHARE_ID SHARE_ID  ·  "
     "backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID  ·  "
@@ -135,23 +140,37 @@ def share(
         float | None,
         typer.Option("--wait", metavar="SECONDS", help="Wait for the backup to be available."),
     ] = None,
+    wait_accepted: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-accepted",
+            metavar="SECONDS",
+            help="CBR: then wait for each project to accept or reject it.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and show the plan; change nothing.")
     ] = False,
 ) -> None:
     from ..verbs.share import refuse_own_project, run_share
+    from ..verbs.wait import Timing
     from . import arguments
+    from .waiting import WaitTalk
 
     request = arguments.share_request(
         backup, project_ids or [], projects_file=projects_file, volume_id=volume_id,
         most_recent=most_recent, wait=wait, dry_run=dry_run, stdin=inv.stdin_bytes(),
+        wait_accepted=arguments.wait_accepted_arg(
+            wait_accepted, lambda: service_class(inv.settings().service)
+        ),
     )  # fmt: skip
     refuse_own_project(request.targets, inv.settings().project_id)  # before connecting
     out = inv.out()
+    timing = Timing(sleep=inv.sleep, clock=inv.clock)
     with inv.service() as api:
         outcome = run_share(
             api, request, warn=out.warning, chose=_chosen_notice(inv),
-            on_wait=_waiting_notice(inv), sleep=inv.sleep,
+            on_wait=WaitTalk(out, inv.now), timing=timing,
         )  # fmt: skip
     if dry_run:
         out.notice("dry run: nothing was changed")
@@ -174,18 +193,6 @@ def _chosen_notice(inv: Invocation) -> Callable[[Backup], None]:
             f"sharing backup {backup.id} ({backup.name or 'no name'}, "
             f"created {human_time(backup.created_at)})"
         )
-
-    return notice
-
-
-def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
-    """Progress while waiting, on a terminal only, once per status seen."""
-    seen: set[str | None] = set()
-
-    def notice(backup: Backup) -> None:
-        if inv.out().interactive_stderr and backup.status not in seen:
-            seen.add(backup.status)
-            inv.out().notice(f"waiting for backup {backup.id}: {backup.status}")
 
     return notice
 
@@ -492,49 +499,114 @@ def confirmation_lines(plan: CancelPlan, share_ids: list[str], own_project: str)
     return lines
 
 
+BACKUP_OFFERED = typer.Argument(
+    metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
+)
+ALL_PENDING = typer.Option("--all-pending", help="Every pending offer to this project.")
+FROM_PROJECT = typer.Option(
+    "--from-project", metavar="ID", help="With --all-pending: offers from this project only."
+)
+OFFER_NAME = typer.Option(
+    "--name", metavar="NAME", help="With --all-pending: backups of this exact name only."
+)
+SHOW_CHOICES = typer.Option("--dry-run", help="With --all-pending: show the choices only.")
+
+
 @with_common_options
 def accept(
     inv: Invocation,
-    backup_id: Annotated[
-        str,
-        typer.Argument(
-            metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
-        ),
-    ],
+    backup_id: Annotated[str | None, BACKUP_OFFERED] = None,
     vault: Annotated[
-        str | None,
+        str,
         typer.Option(
-            "--vault", metavar="VAULT_ID", help="Vault to keep it in (default: the only one)."
+            "--vault",
+            metavar="VAULT_ID|auto",
+            help="Vault to keep it in (auto: the roomiest of its type that fits).",
         ),
-    ] = None,
+    ] = "auto",
+    all_pending: Annotated[bool, ALL_PENDING] = False,
+    from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
+    name: Annotated[str | None, OFFER_NAME] = None,
+    dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
-    from ..verbs.receive import answer_offer
-    from . import arguments
-
-    backup = arguments.uuid_arg(backup_id, "backup id")
-    vault_id = arguments.uuid_arg(vault, "vault id") if vault else None
-    with inv.service() as api:
-        member = answer_offer(api, backup, "accepted", vault_id)
-    _member_out(inv, member)
+    _answer(inv, "accepted", backup_id, all_pending=all_pending, from_projects=from_project,
+            name=name, vault=vault, dry_run=dry_run, yes=True)  # fmt: skip
 
 
 @with_common_options
 def reject(
     inv: Invocation,
-    backup_id: Annotated[
-        str,
-        typer.Argument(
-            metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
-        ),
-    ],
+    backup_id: Annotated[str | None, BACKUP_OFFERED] = None,
+    all_pending: Annotated[bool, ALL_PENDING] = False,
+    from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
+    name: Annotated[str | None, OFFER_NAME] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
-    from ..verbs.receive import answer_offer
+    _answer(inv, "rejected", backup_id, all_pending=all_pending, from_projects=from_project,
+            name=name, vault="auto", dry_run=dry_run, yes=yes)  # fmt: skip
+
+
+def _answer(
+    inv: Invocation,
+    status: str,
+    backup_id: str | None,
+    *,
+    all_pending: bool,
+    from_projects: list[str] | None,
+    name: str | None,
+    vault: str,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    from ..verbs import receive
     from . import arguments
 
-    backup = arguments.uuid_arg(backup_id, "backup id")
+    backup, request = arguments.answer_request(
+        status, backup_id, all_pending=all_pending, from_projects=from_projects or [],
+        name=name, vault=vault, dry_run=dry_run,
+    )  # fmt: skip
+    arguments.check_answers_offers(service_class(inv.settings().service))
+    arguments.refuse_own_offers(request, inv.settings().project_id)
+    terminal = inv.can_prompt()
+    if backup is None:
+        arguments.check_every_offer_confirmed(request, yes=yes, terminal=terminal)
+    out = inv.out()
     with inv.service() as api:
-        member = answer_offer(api, backup, "rejected")
-    _member_out(inv, member)
+        if backup is not None:
+            _member_out(inv, receive.answer_offer(api, backup, status, request.vault))
+            return
+        plan = receive.plan_answers(api, request)
+        if dry_run:
+            out.notice("dry run: nothing was changed")
+            out.results(receive.planned_results(api, plan, status), bool(plan), dry_run=True)
+            error = receive.ReceiveOutcome(receive.planned_results(api, plan, status)).error()
+            if error:
+                raise error
+            return
+        asked = request.status == "rejected" and not request.from_projects and not yes
+        if plan and asked and not _confirm_answers(inv, plan):
+            out.notice("rejected nothing")
+            raise typer.Exit(0)
+        with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
+            with out.progress("answering offers", total=len(plan)) as advance:
+                outcome = receive.answer_all(api, plan, status, progress=advance, stop=stop)
+            out.results(outcome.results, outcome.changed)
+    error = outcome.error()
+    if error:
+        raise error
+
+
+def _confirm_answers(inv: Invocation, plan: list[Any]) -> bool:
+    shown = 20
+    count = len(plan)
+    inv.say(f"About to reject {count} offer{'s' if count != 1 else ''}:")
+    for item in plan[:shown]:
+        offered = item.offered
+        inv.say(f"  backup {offered.backup_id} from project {offered.from_project_id or '?'}")
+    if count > shown:
+        inv.say(f"  … and {count - shown} more")
+    return inv.confirm("Proceed?")
 
 
 def _member_out(inv: Invocation, member: Share) -> None:

@@ -439,7 +439,8 @@ class Output:
             if result.note:
                 self.notice(f"note: sharing {result.share_id}: {result.note}")
         with_status = any(result.status for result in results)
-        self.layout.records(self, Results(changed, dry_run, with_status), results)
+        receiving = any(result.receiving for result in results)
+        self.layout.records(self, Results(changed, dry_run, with_status, receiving), results)
 
     def documents(self, records: list[dict[str, Any]], headers: list[str]) -> None:
         """Generic records (config profiles, doctor steps) in every format."""
