@@ -95,8 +95,14 @@ class Cbr(ServiceBase):
         return error.code in ALREADY_MEMBER_CODES
 
     def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: ListQuery,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
+        end_at_short_page: bool = False,
     ) -> Iterator[list[Share]]:
+        """A backup's members (offers, with --shared-with-me, are always read to the end)."""
         if query.shared_with_me:
             return self._offers(query, page_size=page_size, limit=limit)
         backup_id = dict(query.filters).get("backup_id")
@@ -105,7 +111,9 @@ class Cbr(ServiceBase):
                 NO_PROJECT_LIST,
                 hint="give --backup-id BACKUP_ID, or --shared-with-me for offers to this project",
             )
-        return self._member_pages(backup_id, query, page_size=page_size, limit=limit)
+        return self._member_pages(
+            backup_id, query, page_size=page_size, limit=limit, end_at_short_page=end_at_short_page
+        )
 
     def count(self, query: ListQuery) -> int:
         if query.shared_with_me:
@@ -229,7 +237,13 @@ class Cbr(ServiceBase):
 
     # -- paging --------------------------------------------------------------------------------
     def _member_pages(
-        self, backup_id: str, query: ListQuery, *, page_size: int, limit: int | None
+        self,
+        backup_id: str,
+        query: ListQuery,
+        *,
+        page_size: int,
+        limit: int | None,
+        end_at_short_page: bool,
     ) -> Iterator[list[Share]]:
         from .client import offset_pages
 
@@ -247,6 +261,7 @@ class Cbr(ServiceBase):
             limit=limit,
             what="members",
             log=self.http.debug,
+            end_at_short_page=end_at_short_page,
         )
 
     def _offers(

@@ -110,9 +110,12 @@ def offset_pages(
     limit: int | None = None,
     what: str = "records",
     log: Callable[[str], None] = lambda line: None,
+    end_at_short_page: bool = False,
 ) -> Iterator[list[R]]:
     """Pages of records from `fetch(limit, offset)` until an empty page or `limit` records
-    (a short page does not prove the end: a server may cap its pages). Every record is
+    (a short page does not prove the end: a server may cap its pages). `end_at_short_page`
+    reads optimistically: a short page ends it, for a caller that can settle a record a capped
+    page hid some other way (commands.share: by the service's refusal). Every record is
     re-checked by `keep` (a server that ignores a filter must not make `share` or `cancel` act
     on another backup), each record comes once, and a listing that does not end (repeating
     pages, or far more records than `count` says) stops with an error instead of running, and
@@ -142,6 +145,8 @@ def offset_pages(
         received += len(wanted)
         if wanted:
             yield wanted
+        if end_at_short_page and len(page) < want:
+            return
 
 
 class Client:

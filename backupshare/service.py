@@ -28,7 +28,12 @@ class SharingService(Protocol):
     def share_request(self, backup_id: str, project_ids: list[str]) -> str: ...
 
     def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: ListQuery,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
+        end_at_short_page: bool = False,  # optimistic: a short page ends it (client.offset_pages)
     ) -> Iterator[list[Share]]: ...
 
     def count(self, query: ListQuery) -> int: ...
