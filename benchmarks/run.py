@@ -3,6 +3,7 @@ run; writes the results table into benchmarks/README.md (between the RESULTS mar
 
     python benchmarks/run.py            # all, ~2 minutes
     python benchmarks/run.py --quick    # fewer repetitions
+    python benchmarks/run.py --compare 228c422   # HEAD and 228c422 side by side (side_by_side.py)
 
 Not a test: nothing here asserts a time. Medians of repeated runs; the machine and date are
 recorded with the figures.
@@ -390,7 +391,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--compare", metavar="REF", help="HEAD and REF built and run alternately, with floors"
+    )
+    parser.add_argument("--runs", type=int, default=15, help="with --compare: alternated rounds")
     args = parser.parse_args()
+    if args.compare:
+        from side_by_side import compare
+
+        return compare(args.compare, max(4, args.runs), not args.no_write)
     runs = 5 if args.quick else 15
     with tempfile.TemporaryDirectory() as work:
         rows = startup(runs, Path(work))
