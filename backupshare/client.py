@@ -100,6 +100,18 @@ class Record(Protocol):
 
 R = TypeVar("R", bound=Record)
 
+# A canonical UUID (as models.normalize_uuid writes one): packed, it is one 128-bit int.
+CANONICAL_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def packed_id(record_id: str | None) -> int | str | None:
+    """The key a listing remembers a record by: a canonical UUID as its 128 bits (an int of
+    44 bytes where its string costs 85, and the string itself can then be freed), any other id
+    as it is (an int never equals a str, so the two kinds cannot be confused)."""
+    if record_id is not None and CANONICAL_UUID_RE.fullmatch(record_id):
+        return int(record_id.replace("-", ""), 16)
+    return record_id
+
 
 def offset_pages(
     fetch: Callable[[int, int], list[R]],
@@ -122,13 +134,14 @@ def offset_pages(
     growing, for ever."""
     bound = ListingBound(count)
     offset, received = 0, 0
-    seen: set[str | None] = set()
+    seen: set[int | str | None] = set()  # packed ids: 100,000 records in ≈ 9 MB, not 13
     while limit is None or received < limit:
         want = page_size if limit is None else min(page_size, limit - received)
         page = fetch(want, offset)
         if not page:
             return
-        fresh = [r for r in page if r.id not in seen]
+        keys = [packed_id(r.id) for r in page]
+        fresh = [r for r, key in zip(page, keys, strict=True) if key not in seen]
         if not fresh:
             raise UnexpectedResponse(
                 "unexpected response: the listing did not end: the service returned "
@@ -136,7 +149,7 @@ def offset_pages(
             )
         offset += len(page)
         bound.check(offset)
-        seen.update(r.id for r in fresh)
+        seen.update(keys)
         wanted = [r for r in fresh if keep(r)]
         if len(wanted) < len(fresh):
             log(f"dropped {len(fresh) - len(wanted)} records outside the filters")

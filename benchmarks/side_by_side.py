@@ -12,7 +12,6 @@ median of the per-round ratios (the interquartile range beside them). Nothing he
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -56,7 +55,9 @@ def pages(url, params):
         offset += len(records)
 """
 
-FLOOR_SHARE = FLOOR_PREAMBLE + """
+FLOOR_SHARE = (
+    FLOOR_PREAMBLE
+    + """
 backup, project = sys.argv[2], sys.argv[3]
 sharings = base + "/os-vendor-backup-sharing"
 page = session.get(sharings + "/detail", params={"backup_id": backup, "limit": "100",
@@ -67,23 +68,33 @@ if project not in {s["to_project_id"] for s in page}:
     answer.raise_for_status()
     print(json.dumps(answer.json()))
 """
+)
 
-FLOOR_LIST = FLOOR_PREAMBLE + """
+FLOOR_LIST = (
+    FLOOR_PREAMBLE
+    + """
 records = [r for page in pages(base + "/os-vendor-backup-sharing/detail", {}) for r in page]
 print(json.dumps(records, indent=2))
 """
+)
 
-FLOOR_LIST_JSONL = FLOOR_PREAMBLE + """
+FLOOR_LIST_JSONL = (
+    FLOOR_PREAMBLE
+    + """
 out = sys.stdout
 for page in pages(base + "/os-vendor-backup-sharing/detail", {}):
     out.write("".join(json.dumps(r) + "\\n" for r in page))
 """
+)
 
-FLOOR_BACKUPS = FLOOR_PREAMBLE + """
+FLOOR_BACKUPS = (
+    FLOOR_PREAMBLE
+    + """
 params = {"sort_key": "created_at", "sort_dir": "desc"}
 records = [r for page in pages(base + "/backups/detail", params) for r in page]
 print(json.dumps(records, indent=2))
 """
+)
 
 MINIMAL_TYPER = """
 import typer
@@ -213,7 +224,9 @@ class Figure:
         return f"{ratios.median:.2f}× ({low:.2f}–{high:.2f})"
 
 
-def alternate(variants: dict[str, Callable[[], float]], runs: int, warmup: int) -> dict[str, Figure]:
+def alternate(
+    variants: dict[str, Callable[[], float]], runs: int, warmup: int
+) -> dict[str, Figure]:
     """Every variant once per round, the order rotating round by round; warm-up rounds dropped."""
     names = list(variants)
     samples: dict[str, list[float]] = {name: [] for name in names}
@@ -391,12 +404,12 @@ def compare(ref_name: str, runs: int, write: bool) -> int:
 
 
 def rss_row(new: Build, ref: Build, server: Server) -> Row:
-    """Peak RSS of `list-shares -o jsonl` over 100,000 sharings, new, REF and the floor
-    (alternated three times; the largest of each)."""
+    """Peak RSS of `list-shares -o jsonl` over 100,000 sharings, new, REF and the floor (one
+    run each: memory does not vary with load, and the emulator takes a while over each page)."""
     argv = ["list-shares", "-o", "jsonl"]
     floor = [new.python, "-c", FLOOR_LIST_JSONL, str(server.config)]
     peaks: dict[str, list[float]] = {"new": [], "ref": [], "floor": []}
-    for _ in range(3):
+    for _ in range(1):
         peaks["new"].append(peak_rss_mb([new.bin, *argv], server.env))
         peaks["ref"].append(peak_rss_mb([ref.bin, *argv], server.env))
         peaks["floor"].append(peak_rss_mb(floor, server.env))
@@ -445,7 +458,9 @@ def write_readme(rows: list[Row], new: Build, ref: Build, runs: int) -> None:
         text += (
             "\n## Each round against its reference\n\nOne line per `--compare` run (new / REF, "
             "medians of per-round ratios).\n\n<!-- ROUNDS -->\n"
-            f"| date | new | REF | {columns} |\n|" + "---|" * (3 + len(rows)) + "\n<!-- /ROUNDS -->\n"
+            f"| date | new | REF | {columns} |\n|"
+            + "---|" * (3 + len(rows))
+            + "\n<!-- /ROUNDS -->\n"
         )
     text = text.replace("<!-- /ROUNDS -->", history + "\n<!-- /ROUNDS -->")
     readme.write_text(text)

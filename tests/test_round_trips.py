@@ -1,14 +1,19 @@
 """How many requests share and cancel make (issue 26), counted in the emulator's request log,
-and that reading optimistically stays correct against a server that caps its pages."""
+and that reading optimistically stays correct against a server that caps its pages; and the
+memory a long listing's duplicate guard keeps."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from backupshare import commands
 from backupshare.cbr import Cbr
+from backupshare.client import offset_pages, packed_id
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import RejectedError
 from backupshare.vbs import Vbs
@@ -171,3 +176,53 @@ def test_cbr_cancel_to_a_member_stops_reading_once_found(emulator: RunningEmulat
     assert results(outcome) == [(P1, "canceled")]
     reads = [e for e in emulator.emulator.logged("GET") if e["path"] == MEMBERS]
     assert len(reads) == 1
+
+
+# -- the duplicate guard's memory -------------------------------------------------------------------
+@dataclass
+class Record:
+    id: str | None
+
+
+def an_id(number: int) -> str:
+    """A canonical UUID with letters in it, made anew (as a parsed JSON answer makes it)."""
+    return str(uuid.UUID(int=(0xABCDEF << 100) + number))
+
+
+def listing_peak(make: Callable[[int], str], numbers: list[int]) -> tuple[int, int]:
+    """Records listed and the peak memory traced while a listing streams the records
+    `make(number)` in pages of 100 (each page dropped once yielded, as `-o jsonl` does)."""
+    import tracemalloc
+
+    def fetch(want: int, offset: int) -> list[Record]:
+        return [Record(make(n)) for n in numbers[offset : offset + want]]
+
+    tracemalloc.start()
+    try:
+        listed = sum(len(page) for page in offset_pages(fetch, count=None, keep=lambda r: True))
+        return listed, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_duplicate_guard_keeps_uuids_packed() -> None:
+    numbers = list(range(20_000))
+    packed_listed, packed_peak = listing_peak(an_id, numbers)
+    # upper case is not canonical: those ids are kept as the strings they are
+    plain_listed, plain_peak = listing_peak(lambda n: an_id(n).upper(), numbers)
+    assert packed_listed == plain_listed == 20_000
+    assert packed_peak < 0.9 * plain_peak  # ≈ 44 bytes an id where its string takes 85
+
+
+def test_packed_ids_are_distinct_and_never_a_string() -> None:
+    one, two = an_id(1), an_id(2)
+    assert packed_id(one) != packed_id(two) and isinstance(packed_id(one), int)
+    assert packed_id(one) == uuid.UUID(one).int
+    assert packed_id(one.upper()) == one.upper() and packed_id("1") == "1"
+    assert packed_id(None) is None and packed_id(f" {one}") == f" {one}"
+    assert packed_id("+" + one[1:]) == "+" + one[1:]  # int() would take what the pattern refuses
+
+
+def test_a_record_repeated_on_a_later_page_is_listed_once() -> None:
+    listed, _ = listing_peak(an_id, [*range(150), 7])
+    assert listed == 150
