@@ -16,6 +16,7 @@ from backupshare.cbr import Cbr
 from backupshare.client import offset_pages, packed_id
 from backupshare.emulator import RunningEmulator
 from backupshare.errors import RejectedError
+from backupshare.models import ListQuery
 from backupshare.vbs import Vbs
 
 from .conftest import BACKUP, CREATING, OWN, P1, P2, P3, token_settings
@@ -226,3 +227,14 @@ def test_packed_ids_are_distinct_and_never_a_string() -> None:
 def test_a_record_repeated_on_a_later_page_is_listed_once() -> None:
     listed, _ = listing_peak(an_id, [*range(150), 7])
     assert listed == 150
+
+
+def test_attempt_deadlines_share_one_watchdog_thread(emulator: RunningEmulator) -> None:
+    import threading
+
+    api = vbs(emulator)
+    for _ in range(5):
+        api.count(ListQuery())
+    watchdogs = [t for t in threading.enumerate() if t.name == "backupshare-deadlines"]
+    assert len(watchdogs) == 1  # not a timer thread started per request
+    assert len(emulator.emulator.logged("GET", "/count")) == 5
