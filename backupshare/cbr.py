@@ -104,8 +104,14 @@ class Cbr(SharingService):
         return error.code in ALREADY_MEMBER_CODES
 
     def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: ListQuery,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
+        end_at_short_page: bool = False,
     ) -> Iterator[list[Share]]:
+        """A backup's members (offers, with --shared-with-me, are always read to the end)."""
         if query.shared_with_me:
             return self._offers(query, page_size=page_size, limit=limit)
         backup_id = dict(query.filters).get("backup_id")
@@ -114,7 +120,9 @@ class Cbr(SharingService):
                 NO_PROJECT_LIST,
                 hint="give --backup-id BACKUP_ID, or --shared-with-me for offers to this project",
             )
-        return self._member_pages(backup_id, query, page_size=page_size, limit=limit)
+        return self._member_pages(
+            backup_id, query, page_size=page_size, limit=limit, end_at_short_page=end_at_short_page
+        )
 
     def count(self, query: ListQuery) -> int:
         if query.shared_with_me:
@@ -226,7 +234,13 @@ class Cbr(SharingService):
 
     # -- paging --------------------------------------------------------------------------------
     def _member_pages(
-        self, backup_id: str, query: ListQuery, *, page_size: int, limit: int | None
+        self,
+        backup_id: str,
+        query: ListQuery,
+        *,
+        page_size: int,
+        limit: int | None,
+        end_at_short_page: bool,
     ) -> Iterator[list[Share]]:
         params = _member_params(query)
 
@@ -243,6 +257,7 @@ class Cbr(SharingService):
             what="members",
             log=self.http.debug,
             body_bytes=self.http.byte_counter(),
+            end_at_short_page=end_at_short_page,
         )
 
     def _offers(
