@@ -43,7 +43,7 @@ BACKUP_STATUSES: tuple[str, ...] = (
 # may well be there, which is the state `share` wants; the list says.
 ALREADY_MEMBER_CODES = frozenset({"BackupService.6703", "BackupService.6714"})
 # An encrypted backup, told the same in the warning before a share and in the hint of the
-# refusal (../shared/CBR.md, "Encryption"): where sharing it is allowed, the receiving account
+# refusal (docs/wire.md, CBR's error codes): where sharing it is allowed, the receiving account
 # needs a grant on its KMS key; where the region still refuses it, nothing can be done here.
 ENCRYPTED_STORY = (
     "an encrypted backup can be used by the receiving account only with a grant on its KMS key, "
@@ -112,8 +112,14 @@ class Cbr(SharingService):
         return error.code in ALREADY_MEMBER_CODES
 
     def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: ListQuery,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
+        end_at_short_page: bool = False,
     ) -> Iterator[list[Share]]:
+        """A backup's members (offers, with --shared-with-me, are always read to the end)."""
         if query.shared_with_me:
             return self._offers(query, page_size=page_size, limit=limit)
         backup_id = dict(query.filters).get("backup_id")
@@ -122,7 +128,9 @@ class Cbr(SharingService):
                 NO_PROJECT_LIST,
                 hint="give --backup-id BACKUP_ID, or --shared-with-me for offers to this project",
             )
-        return self._member_pages(backup_id, query, page_size=page_size, limit=limit)
+        return self._member_pages(
+            backup_id, query, page_size=page_size, limit=limit, end_at_short_page=end_at_short_page
+        )
 
     def count(self, query: ListQuery) -> int:
         if query.shared_with_me:
@@ -262,7 +270,13 @@ class Cbr(SharingService):
 
     # -- paging --------------------------------------------------------------------------------
     def _member_pages(
-        self, backup_id: str, query: ListQuery, *, page_size: int, limit: int | None
+        self,
+        backup_id: str,
+        query: ListQuery,
+        *,
+        page_size: int,
+        limit: int | None,
+        end_at_short_page: bool,
     ) -> Iterator[list[Share]]:
         params = _member_params(query)
 
@@ -279,6 +293,7 @@ class Cbr(SharingService):
             what="members",
             log=self.http.debug,
             body_bytes=self.http.byte_counter(),
+            end_at_short_page=end_at_short_page,
         )
 
     def _offers(

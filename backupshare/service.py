@@ -70,8 +70,15 @@ class SharingService:
         raise NotImplementedError
 
     def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: ListQuery,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
+        end_at_short_page: bool = False,
     ) -> Iterator[list[Share]]:
+        """Pages of sharings; `end_at_short_page`: optimistic, a short page ends the listing
+        (paging.offset_pages)."""
         raise NotImplementedError
 
     def count(self, query: ListQuery) -> int:

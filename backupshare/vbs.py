@@ -75,9 +75,15 @@ class Vbs(SharingService):
         return f"POST …/os-vendor-backup-sharing {json.dumps(body)}"
 
     def iter_pages(
-        self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: ListQuery,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
+        end_at_short_page: bool = False,
     ) -> Iterator[list[Share]]:
-        """Pages of sharings (docs/wire.md, Paging: offset on until an empty page)."""
+        """Pages of sharings (docs/wire.md, Paging: offset on until an empty page, or with
+        `end_at_short_page` until a short one)."""
         params = query_params(query)
 
         def fetch(want: int, offset: int) -> list[Share]:
@@ -94,6 +100,7 @@ class Vbs(SharingService):
             what="sharings",
             log=self.http.debug,
             body_bytes=self.http.byte_counter(),
+            end_at_short_page=end_at_short_page,
         )
 
     def count(self, query: ListQuery) -> int:

@@ -3,6 +3,7 @@ run; writes the results table into benchmarks/README.md (between the RESULTS mar
 
     python benchmarks/run.py            # all, ~2 minutes
     python benchmarks/run.py --quick    # fewer repetitions
+    python benchmarks/run.py --compare 228c422   # HEAD and 228c422 side by side (side_by_side.py)
 
 Not a test: nothing here asserts a time. Medians of repeated runs; the machine and date are
 recorded with the figures.
@@ -93,6 +94,13 @@ class Emulator:
     def seed(self, shares: int) -> None:
         requests.post(f"{self.url}/_emulator/seed", json={"shares": shares}, timeout=600)
 
+    def sent(self, action: Callable[[], object]) -> int:
+        """How many requests one run of `action` sent, from the emulator's request log."""
+        log = f"{self.url}/_emulator/requests"
+        before = len(requests.get(log, timeout=60).json())
+        action()
+        return len(requests.get(log, timeout=60).json()) - before
+
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
@@ -139,7 +147,12 @@ def peak_rss_mb(argv: list[str], env: dict[str, str]) -> float:
     return max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
-Row = tuple[str, str, str, str, str]  # what, backupshare, baseline, ratio, target
+Row = tuple[str, ...]  # what, backupshare, baseline, ratio, target (and requests, at the end)
+SENT: dict[str, str] = {}  # a row's requests per run: ours · the baseline's (the emulator's log)
+
+
+def note_requests(label: str, *counts: int | None) -> None:
+    SENT[label] = " · ".join("-" if count is None else str(count) for count in counts)
 
 
 def startup(runs: int, work: Path) -> list[Row]:
@@ -186,6 +199,7 @@ def round_trips(runs: int) -> list[Row]:
             return timed([str(BIN), "share", backup, project], env)
 
         share = median_of(runs, one_share)
+        note_requests("one `share` (list + POST)", emulator.sent(one_share), 0)
         # The floor of any Typer + requests CLI: importing the two, before any work.
         floor = median_of(runs, lambda: timed([sys.executable, "-c", "import typer, requests"]))
         emulator_seed_20 = Emulator()
@@ -194,6 +208,9 @@ def round_trips(runs: int) -> list[Row]:
             list_json = median_of(
                 runs, lambda: timed([str(BIN), "list-shares", "-o", "json"], emulator_seed_20.env())
             )
+            listing = [str(BIN), "list-shares", "-o", "json"]
+            note_requests("`list-shares -o json`, 20 sharings",
+                          emulator_seed_20.sent(lambda: timed(listing, emulator_seed_20.env())), 0)  # fmt: skip
         finally:
             emulator_seed_20.stop()
     finally:
@@ -223,10 +240,14 @@ def cbr_against_vbs(runs: int) -> list[Row]:
             return timed([str(BIN), "share", backup, project], env[service])
 
         share = {service: median_of(runs, lambda s=service: one_share(s)) for service in env}
+        note_requests("CBR `share` (members, backup, POST)",
+                      *(emulator.sent(lambda s=s: one_share(s)) for s in ("cbr", "vbs")))  # fmt: skip
         listed = {}
         for service, backup in (("vbs", uuid.UUID(int=1)), ("cbr", uuid.UUID(int=41))):
             argv = [str(BIN), "list-shares", "--backup-id", str(backup), "-o", "json"]
             listed[service] = median_of(runs, lambda a=argv, s=service: timed(a, env[s]))
+            SENT[service] = str(emulator.sent(lambda a=argv, s=service: timed(a, env[s])))
+        SENT["CBR `list-shares --backup-id`, 10 members"] = f"{SENT['cbr']} · {SENT['vbs']}"
     finally:
         emulator.stop()
 
@@ -253,6 +274,11 @@ def finding_backups(runs: int) -> list[Row]:
         url = f"{emulator.url}/v2/{PROJECT}/backups/detail"
         ours = median_of(runs, lambda: timed([str(BIN), "backups", "-o", "jsonl"], env), 1)
         floor = median_of(runs, lambda: timed([sys.executable, "-c", FLOOR_BACKUPS, url, TOKEN]), 1)
+        note_requests(
+            "`backups -o jsonl`, 10,000 backups",
+            emulator.sent(lambda: timed([str(BIN), "backups", "-o", "jsonl"], env)),
+            emulator.sent(lambda: timed([sys.executable, "-c", FLOOR_BACKUPS, url, TOKEN])),
+        )
     finally:
         emulator.stop()
     emulator = Emulator(*[f"--backup={uuid.UUID(int=i + 1)}:available:volume={uuid.UUID(int=i + 1)}"
@@ -269,6 +295,8 @@ def finding_backups(runs: int) -> list[Row]:
 
         plain = median_of(runs, lambda: one(False))
         newest = median_of(runs, lambda: one(True))
+        note_requests("`share --volume-id V --most-recent`", emulator.sent(lambda: one(True)),
+                      emulator.sent(lambda: one(False)) + 1)  # fmt: skip
         session = requests.Session()
         url = f"{emulator.url}/v2/{PROJECT}/backups/detail"
         params = {"volume_id": str(uuid.UUID(int=1)), "status": "available"}
@@ -301,6 +329,11 @@ def big_lists(runs: int) -> list[Row]:
         floor = median_of(
             runs, lambda: timed([sys.executable, "-c", FLOOR_LIST, emulator.base, TOKEN], env), 1
         )
+        note_requests(
+            "`list-shares -o jsonl`, 10,000 sharings",
+            emulator.sent(lambda: timed([str(BIN), "list-shares", "-o", "jsonl"], env)),
+            emulator.sent(lambda: timed([sys.executable, "-c", FLOOR_LIST, emulator.base, TOKEN])),
+        )
         rss_10k = peak_rss_mb([str(BIN), "list-shares", "-o", "jsonl"], env)
         emulator.seed(90_000)
         rss_100k = peak_rss_mb([str(BIN), "list-shares", "-o", "jsonl"], env)
@@ -317,6 +350,8 @@ def big_lists(runs: int) -> list[Row]:
 
 
 def batch_cancel(runs: int) -> list[Row]:
+    sent: dict[int, int] = {}  # requests of a run, by concurrency
+
     def run(concurrency: int) -> float:
         emulator = Emulator("--latency-ms", "50")
         try:
@@ -326,14 +361,16 @@ def batch_cancel(runs: int) -> list[Row]:
                 headers={"X-Auth-Token": TOKEN}, timeout=60,
             ).json()["shared"]  # fmt: skip
             ids = [s["id"] for s in pages]
-            return timed(
-                [str(BIN), "cancel", *ids, "--concurrency", str(concurrency), "-q"], emulator.env()
-            )
+            argv = [str(BIN), "cancel", *ids, "--concurrency", str(concurrency), "-q"]
+            took: list[float] = []
+            sent[concurrency] = emulator.sent(lambda: took.append(timed(argv, emulator.env())))
+            return took[0]
         finally:
             emulator.stop()
 
     sequential = run(1)
     parallel = statistics.median(run(8) for _ in range(max(1, runs // 3)))
+    note_requests("`cancel` of 500 ids, 50 ms latency", sent[8], sent[1])
     ratio = parallel / sequential
     return [
         ("`cancel` of 500 ids, 50 ms latency", f"{parallel:.2f} s", f"{sequential:.2f} s (--concurrency 1)",
@@ -373,8 +410,8 @@ def write_readme(rows: list[Row], header: str) -> None:
     table = [
         f"Measured {header} with `python benchmarks/run.py`.",
         "",
-        "| what | backupshare | baseline in the same run | ratio | target |",
-        "|---|---|---|---|---|",
+        "| what | backupshare | baseline in the same run | ratio | target | requests ours · baseline |",
+        "|---|---|---|---|---|---|",
         *[f"| {' | '.join(row)} |" for row in rows],
     ]
     block = "<!-- RESULTS -->\n" + "\n".join(table) + "\n<!-- /RESULTS -->"
@@ -390,7 +427,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--compare", metavar="REF", help="HEAD and REF built and run alternately, with floors"
+    )
+    parser.add_argument("--runs", type=int, default=15, help="with --compare: alternated rounds")
     args = parser.parse_args()
+    if args.compare:
+        from side_by_side import compare
+
+        return compare(args.compare, max(4, args.runs), not args.no_write)
     runs = 5 if args.quick else 15
     with tempfile.TemporaryDirectory() as work:
         rows = startup(runs, Path(work))
@@ -400,6 +445,7 @@ def main() -> int:
     rows += big_lists(3 if args.quick else 5)
     rows += batch_cancel(3 if args.quick else 6)
     rows += peers(runs)
+    rows = [(*row, SENT.get(row[0], "-")) for row in rows]
     for row in rows:
         print(" | ".join(row))
     if not args.no_write:

@@ -634,7 +634,11 @@ def test_a_listing_that_does_not_end_is_stopped(
     assert result.err.startswith("error: unexpected response: the listing did not end"), result.err
     gets = [s for s in server.requests("GET") if s.path.endswith("/detail")]
     assert len(gets) <= 12  # stopped by the client, long before the server's own bound
-    assert [s.method for s in server.requests() if s.method != "GET"] == []  # no POST, no DELETE
+    writes = [s.method for s in server.requests() if s.method != "GET"]
+    # share reads optimistically: a short first page ends its read, so it posts once; the
+    # listing that settles that POST's unknown outcome (a 500) is the one stopped
+    optimistic = argv[0] == "share" and kind != "fresh"
+    assert writes == (["POST"] if optimistic else [])  # otherwise no POST, no DELETE
 
 
 # == 5. terminal injection ==========================================================================

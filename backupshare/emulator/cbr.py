@@ -353,6 +353,9 @@ def _members(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) 
             members = [m for m in members if m[key] == wanted]
     _sort(members, call.param("sort"), MEMBER_SORT_KEYS)
     limit = _number(call.param("limit"), "limit", low=1)
+    cap = emulator.config.page_cap  # a capped page, to test clients that must not trust one
+    if cap is not None:
+        limit = cap if limit is None else min(limit, cap)
     offset = _number(call.param("offset"), "offset", low=0) or 0
     after = _after_marker(members, call.param("marker"))
     page = after[offset:] if limit is None else after[offset : offset + limit]

@@ -20,7 +20,7 @@ from ..models import (
     Share,
 )
 from .batch import Interrupt, Outcome, cancel_result, run_batch
-from .find import current_shares, look_up_share
+from .find import current_shares, look_up_share, shares_to
 
 if TYPE_CHECKING:
     from ..selectors import Selectors
@@ -86,7 +86,10 @@ def plan_cancel(service: SharingService, request: CancelRequest) -> CancelPlan:
     backup_id, to_projects = request.backup_id, request.to_projects
     if backup_id is None:  # by id (perhaps none at all: an empty --ids-file is nothing to do)
         return CancelPlan(share_ids=list(dict.fromkeys(request.share_ids)))
-    shares = current_shares(service, backup_id)
+    if to_projects:
+        shares = shares_to(service, backup_id, to_projects)
+    else:
+        shares = current_shares(service, backup_id)
     if not to_projects:
         plan = CancelPlan(known={s.id: s for s in shares.values()})
         plan.share_ids = list(plan.known)

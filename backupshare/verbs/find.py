@@ -23,10 +23,26 @@ if TYPE_CHECKING:
     from ..service import SharingService
 
 
-def current_shares(service: SharingService, backup_id: str) -> dict[str, Share]:
-    """The backup's sharings made by this project, by target project."""
+def current_shares(
+    service: SharingService, backup_id: str, *, optimistic: bool = False
+) -> dict[str, Share]:
+    """The backup's sharings made by this project, by target project. `optimistic`: up to the
+    first short page, which is the end unless the server caps its pages (the caller settles
+    what such a page hid: see verbs/share.share)."""
     query = ListQuery(filters=(("backup_id", backup_id),))
-    return {s.to_project_id: s for page in service.iter_pages(query) for s in page}
+    pages = service.iter_pages(query, end_at_short_page=optimistic)
+    return {s.to_project_id: s for page in pages for s in page}
+
+
+def shares_to(service: SharingService, backup_id: str, projects: list[str]) -> dict[str, Share]:
+    """The backup's sharings, read until every one of `projects` is found: to the end only when
+    one is missing (a short page does not prove it absent)."""
+    wanted, found = set(projects), dict[str, Share]()
+    for page in service.iter_pages(ListQuery(filters=(("backup_id", backup_id),))):
+        found.update((s.to_project_id, s) for s in page)
+        if wanted <= found.keys():
+            break
+    return found
 
 
 def list_shares(

@@ -297,22 +297,27 @@ def share(
     run reads what the real run would and refuses what the real run would refuse. `known`: the
     backup as the caller has just read it (so it is not read again for its warnings)."""
     check_target_count(service, targets)
-    existing = current_shares(service, backup_id)
+    # A dry run cannot learn from the service's refusal, so it reads to the end; the real run
+    # reads up to the first short page, and pays for the rest only when the service refuses.
+    proven = dry_run
+    existing = current_shares(service, backup_id, optimistic=not proven)
     missing = [t for t in targets if t not in existing]
-    if len(existing) + len(missing) > service.max_projects:
-        raise RejectedError(
-            f"backup {backup_id} is shared with {len(existing)} projects; {len(missing)} more "
-            f"would pass the limit of {service.max_projects}",
-            hint="end a sharing first (backupshare cancel), or share with fewer projects",
-        )
-    request = service.share_request(backup_id, missing) if missing else None
+    if not proven and len(existing) + len(missing) > service.max_projects:
+        existing, proven = current_shares(service, backup_id), True  # the true count to report
+        missing = [t for t in targets if t not in existing]
+    check_room(service, backup_id, existing, missing)
     for warning in service.backup_warnings(backup_id, known) if missing else []:
         warn(warning)  # said before the request: it may be the reason it fails
     if dry_run:
         settled = Settled()
         settled.created = dict.fromkeys(missing)
-    else:
+    elif proven:
         settled = _post_until_settled(service, backup_id, missing)
+    else:
+        settled, existing, missing = _post_settling_hidden(
+            service, backup_id, targets, existing, missing
+        )
+    request = service.share_request(backup_id, missing) if missing else None
     existing.update(settled.existing)
     results = []
     for target in targets:
@@ -325,6 +330,40 @@ def share(
             error = settled.failures[target]
             results.append(Result(backup_id, target, None, RESULT_FAILED, error))
     return ShareOutcome(results, service.invocation_id, request)
+
+
+def _post_settling_hidden(
+    service: SharingService,
+    backup_id: str,
+    targets: list[str],
+    existing: dict[str, Share],
+    missing: list[str],
+) -> tuple[Settled, dict[str, Share], list[str]]:
+    """POSTs what an optimistic read found missing. When the service refuses, a capped first
+    page may have hidden a sharing it will not repeat (or counts against its limit): a full
+    listing settles that, as before the read was optimistic. The settled POSTs, and what is
+    known to exist and was missing in the end."""
+    try:
+        return _post_until_settled(service, backup_id, missing), existing, missing
+    except RejectedError:
+        everything = current_shares(service, backup_id)
+        if everything.keys() <= existing.keys():
+            raise  # the page hid nothing: the refusal stands
+        missing = [t for t in targets if t not in everything]
+        check_room(service, backup_id, everything, missing)
+        return _post_until_settled(service, backup_id, missing), everything, missing
+
+
+def check_room(
+    service: SharingService, backup_id: str, existing: dict[str, Share], missing: list[str]
+) -> None:
+    """Refuses, before anything is sent, what would pass the service's limit of projects."""
+    if len(existing) + len(missing) > service.max_projects:
+        raise RejectedError(
+            f"backup {backup_id} is shared with {len(existing)} projects; {len(missing)} more "
+            f"would pass the limit of {service.max_projects}",
+            hint="end a sharing first (backupshare cancel), or share with fewer projects",
+        )
 
 
 def _share_result(backup_id: str, target: str, share: Share | None, result: str) -> Result:
@@ -344,32 +383,18 @@ class Settled:
 def _post_until_settled(service: SharingService, backup_id: str, missing: list[str]) -> Settled:
     """POSTs the missing targets. When the outcome is unknown, the list says what committed;
     only what is certainly missing is sent again, within the retry budget and its backoff.
-    A refusal that may mean "already there" (CBR's 6703/6714) is settled by the list too."""
+    A refusal that may mean "already there" (CBR's 6703/6714) is settled by the list too, and
+    the targets it was not about are sent again at once (the list showed the request was
+    refused for others): that spends no retry, as every such round settles some target."""
     settled = Settled()
-    pending = missing
-    for attempt in range(1, service.settings.retries + 2):
-        if not pending:
-            break
-        if attempt > 1:
-            service.backoff(attempt - 1, None, "an unsettled share")
-        answer: dict[str, Share] = {}
-        failure: BackupshareError | None = None
-        try:
-            answer = {s.to_project_id: s for s in service.share(backup_id, pending)}
-        except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
-            failure = exc
-        except BackupshareError as exc:
-            if not service.already_shared(exc):
-                raise
-            failure = exc
-        if failure is not None or any(t not in answer for t in pending):
-            # read back rather than trust the answer (or its absence)
-            now = current_shares(service, backup_id)
-            found = {t: now[t] for t in pending if t in now and t not in answer}
-            if failure is not None and not isinstance(failure, UnavailableError):
-                settled.existing.update(found)  # refused as already shared, and it is
-            else:
-                answer.update(found)
+    pending, retries = missing, 0
+    while pending:
+        failure, answer, found = _post_and_read_back(service, backup_id, pending)
+        refused = failure is not None and not isinstance(failure, UnavailableError)
+        if refused:
+            settled.existing.update(found)  # refused as already shared, and it is
+        else:
+            answer.update(found)
         for target in pending:
             if target in answer:
                 settled.created[target] = answer[target]
@@ -383,7 +408,36 @@ def _post_until_settled(service: SharingService, backup_id: str, missing: list[s
                     f"unexpected response: the service accepted the request but project "
                     f"{target} is not among the backup's sharings"
                 )
-        # Only an unknown outcome is worth another POST, and only for what the list lacks.
-        unknown = isinstance(failure, UnavailableError)
-        pending = [t for t in pending if t not in answer] if unknown else []
+        if refused:
+            pending = [t for t in pending if t not in settled.existing] if found else []
+        elif failure is not None and retries < service.settings.retries:
+            # Only an unknown outcome is worth another POST, for what the list lacks.
+            retries += 1
+            service.backoff(retries, None, "an unsettled share")
+            pending = [t for t in pending if t not in answer]
+        else:
+            pending = []
     return settled
+
+
+def _post_and_read_back(
+    service: SharingService, backup_id: str, pending: list[str]
+) -> tuple[BackupshareError | None, dict[str, Share], dict[str, Share]]:
+    """One POST: its failure (unknown outcome, or refused as "already shared"), the sharings
+    it answered with, and those of `pending` the list shows beyond them (read back only when
+    the answer lacks some: the list, not the answer or its absence, says what is there)."""
+    answer: dict[str, Share] = {}
+    failure: BackupshareError | None = None
+    try:
+        answer = {s.to_project_id: s for s in service.share(backup_id, pending)}
+    except UnavailableError as exc:  # timeout, dropped connection, 5xx: did it commit?
+        failure = exc
+    except BackupshareError as exc:
+        if not service.already_shared(exc):
+            raise
+        failure = exc
+    found: dict[str, Share] = {}
+    if failure is not None or any(t not in answer for t in pending):
+        now = current_shares(service, backup_id)
+        found = {t: now[t] for t in pending if t in now and t not in answer}
+    return failure, answer, found
