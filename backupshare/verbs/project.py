@@ -61,7 +61,7 @@ def project_shares(
 def _listed(service: SharingService, asked: ProjectQuery, page_size: int) -> Iterator[list[Share]]:
     selectors, query = asked.selectors, asked.query
     if len(selectors.volume_ids) == 1 and "volume_id" not in dict(query.filters):
-        query = replace(query, filters=(*query.filters, ("volume_id", selectors.volume_ids[0])))
+        query = query._replace(filters=(*query.filters, ("volume_id", selectors.volume_ids[0])))
     for page in service.iter_pages(query, page_size=page_size):
         kept = [share for share in page if _backup_selected(selectors, share.backup)]
         if kept:
