@@ -185,7 +185,7 @@ def _endpoint(settings: Settings) -> list[Step]:
         if parts.scheme != "https":
             steps.append(Step("tls", "ok", "plain http (loopback only)"))
             return steps
-        from .client import TrustStore
+        from .trust import TrustStore
 
         trust = TrustStore(settings.ca_bundle)  # the client's own trust
         store = trust.verify()

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from backupshare.client import TrustStore
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.errors import TlsError, UnavailableError
 from backupshare.models import ListQuery
+from backupshare.trust import TrustStore
 from backupshare.vbs import Vbs
 
 from .conftest import OWN, token_settings
