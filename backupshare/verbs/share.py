@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import (
+    BackupNotAvailableError,
     BackupshareError,
-    RejectedError,
+    ProjectLimitError,
     UnavailableError,
     UnexpectedResponse,
     UsageError,
+    WaitTimeoutError,
 )
 from ..models import (
     BACKUP_AVAILABLE,
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 @dataclass
 class ShareOutcome(Outcome):
     request: str | None = None  # the request that would be sent (dry run) or was sent
+    warnings: list[str] = field(default_factory=list)  # what to know (an encrypted backup, …)
     what: ClassVar[str] = "sharing"
 
 
@@ -127,7 +130,7 @@ def check_shareable(service: SharingService, backup_id: str) -> Backup:
     available (refused, exit 6). Reads only."""
     backup = look_up_backup(service, backup_id)
     if backup.status != BACKUP_AVAILABLE:
-        raise RejectedError(
+        raise BackupNotAvailableError(
             f"backup {backup_id} is in status {backup.status}; only available backups can be "
             "shared",
             hint="wait for it with --wait SECONDS" if backup.status != BACKUP_FAILED else None,
@@ -144,35 +147,33 @@ def wait_until_available(
     clock: Callable[[], float],
     jitter: Callable[[], float],
     on_wait: Callable[[Backup], None] = lambda backup: None,
+    first: float = 1.0,
+    cap: float = 30.0,
 ) -> Backup:
-    """Polls the backup until it is available: backoff with jitter (base 1 s, cap 30 s), never
-    past the deadline. `error` stops at once (exit 6); running out is exit 8 with the last
-    status. (A throttled poll is retried by the client, Retry-After honoured.)"""
+    """Polls the backup until it is available: backoff with jitter (from `first`, 1 s, up to
+    `cap`, 30 s), never past the deadline. `error` stops at once (exit 6); running out is exit
+    8 with the last status. (A throttled poll is retried by the client, Retry-After honoured.)"""
     deadline = clock() + seconds
-    delay = WAIT_FIRST
+    delay = first
     while True:
         backup = look_up_backup(service, backup_id)
         if backup.status == BACKUP_AVAILABLE:
             return backup
         if backup.status == BACKUP_FAILED:
-            raise RejectedError(
+            raise BackupNotAvailableError(
                 f"backup {backup_id} is in status error: it will not become available",
                 hint="share another backup (`backupshare backups` lists them)",
             )
         left = deadline - clock()
         if left <= 0:
-            raise UnavailableError(
+            raise WaitTimeoutError(
                 f"backup {backup_id} is still {backup.status} after {seconds:g} s",
                 hint="wait longer with a larger --wait",
+                last_status=backup.status,
             )
         on_wait(backup)
         sleep(min(left, delay * (0.5 + jitter() / 2)))
-        delay = min(WAIT_CAP, delay * 2)
-
-
-WAIT_FIRST = 1.0
-
-WAIT_CAP = 30.0
+        delay = min(cap, delay * 2)
 
 
 def share(
@@ -192,7 +193,7 @@ def share(
     existing = current_shares(service, backup_id)
     missing = [t for t in targets if t not in existing]
     if len(existing) + len(missing) > service.max_projects:
-        raise RejectedError(
+        raise ProjectLimitError(
             f"backup {backup_id} is shared with {len(existing)} projects; {len(missing)} more "
             f"would pass the limit of {service.max_projects}",
             hint="end a sharing first (backupshare cancel), or share with fewer projects",
