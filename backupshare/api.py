@@ -449,6 +449,13 @@ class Client:
 
         return plan_cancel(self._connected(), request)
 
+    def _identify(self, plan: CancelPlan, *, at_most: int) -> None:
+        """Internal (the CLI's door): who the first sharings known only by id belong to, for
+        a person asked to confirm."""
+        from .verbs.cancel import identify
+
+        identify(self._connected(), plan, at_most=at_most)
+
     def _cancel(
         self,
         plan: CancelPlan,

@@ -14,9 +14,9 @@ from ..config import OUTPUT_FORMATS, Flags
 from ..errors import UsageError
 
 if TYPE_CHECKING:
+    from ..api import Client
     from ..config import Settings
     from ..output import Output
-    from ..service import SharingService
     from ..verbs.batch import Interrupt
 
 
@@ -77,13 +77,14 @@ class Invocation:
                 self.out().warning(warning)
         return self.resolved
 
-    def service(self, pool_size: int = 8) -> SharingService:
-        """The backup service of the profile, connected for this invocation."""
+    def client(self, pool_size: int = 8) -> Client:
+        """The library's Client for the profile's service (connected on its first call):
+        every command runs its verb through it, with --debug's log and this run's sleep."""
         current = self.settings()
         log = self.debug_logger() if current.debug else None
-        from ..registry import connect
+        from ..api import Client
 
-        return connect(current, log=log, pool_size=pool_size, sleep=self.sleep)
+        return Client._for_settings(current, log=log, pool_size=pool_size, sleep=self.sleep)
 
     @contextmanager
     def interrupt_latch(self) -> Iterator[Interrupt]:

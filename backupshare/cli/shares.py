@@ -14,8 +14,8 @@ from .invocation import Invocation
 from .options import with_common_options
 
 if TYPE_CHECKING:
+    from ..api import Client
     from ..models import Backup, Share
-    from ..service import SharingService
     from ..verbs.cancel import CancelPlan
 
 
@@ -110,19 +110,15 @@ def share(
         bool, typer.Option("--dry-run", help="Check and show the plan; change nothing.")
     ] = False,
 ) -> None:
-    from ..verbs.share import refuse_own_project, run_share
     from . import arguments
 
     request = arguments.share_request(
         backup, project_ids or [], projects_file=projects_file, volume_id=volume_id,
         most_recent=most_recent, wait=wait, dry_run=dry_run, stdin=inv.stdin_bytes(),
     )  # fmt: skip
-    refuse_own_project(request.targets, inv.settings().project_id)  # before connecting
-    out = inv.out()
-    with inv.service() as api:
-        outcome = run_share(
-            api, request, warn=out.warning, on_wait=_waiting_notice(inv), sleep=inv.sleep
-        )
+    with inv.client() as client:  # refuses the own project before connecting
+        out = inv.out()
+        outcome = client._run_share(request, warn=out.warning, on_wait=_waiting_notice(inv))
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
@@ -162,19 +158,16 @@ def backups(
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
-    from ..models import BackupQuery
-    from ..verbs.find import list_backups
     from . import arguments
 
-    query = BackupQuery(
-        volume_id=arguments.uuid_arg(volume_id, "volume id") if volume_id else None,
-        name=arguments.backup_name_arg(name) if name is not None else None,
-        status=status,
-    )
+    volume = arguments.uuid_arg(volume_id, "volume id") if volume_id else None
+    exact_name = arguments.backup_name_arg(name) if name is not None else None
     arguments.check_paging(limit, page_size)
-    with inv.service() as api:
-        arguments.check_choice("--status", status, api.backup_statuses)
-        inv.out().backups(list_backups(api, query, page_size=page_size, limit=limit))
+    with inv.client() as client:  # checks --status against the profile's service
+        found = client.backups(
+            volume_id=volume, name=exact_name, status=status, limit=limit, page_size=page_size
+        )
+        inv.out().backups(found.pages())
 
 
 @with_common_options
@@ -212,7 +205,6 @@ def list_shares(
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
 ) -> None:
-    from ..verbs import find
     from . import arguments
 
     filters = {
@@ -230,12 +222,12 @@ def list_shares(
         limit=limit, page_size=page_size,
     )  # fmt: skip
     out = inv.out()
-    with inv.service() as api:
+    with inv.client() as client:
         if count:
-            out.count(find.count_shares(api, query))
+            out.count(client._count_shares(query))
             return
-        pages = find.list_shares(api, query, page_size=page_size, limit=limit)
-        out.shares(pages, shared_with_me=shared_with_me)
+        listing = client._list_shares(query, page_size=page_size, limit=limit)
+        out.shares(listing.pages(), shared_with_me=shared_with_me)
 
 
 @with_common_options
@@ -248,12 +240,11 @@ def show(
         ),
     ],
 ) -> None:
-    from ..verbs.find import show_share
     from . import arguments
 
     sid = arguments.uuid_arg(share_id, "sharing id")
-    with inv.service() as api:
-        inv.out().share_detail(show_share(api, sid))
+    with inv.client() as client:
+        inv.out().share_detail(client.show(sid))
 
 
 @with_common_options
@@ -280,7 +271,7 @@ def cancel(
         int, typer.Option("--concurrency", metavar="N", help="Parallel requests.")
     ] = 8,
 ) -> None:
-    from ..verbs import cancel as verb
+    from ..verbs.cancel import planned_cancel
     from . import arguments
 
     request = arguments.cancel_request(
@@ -292,33 +283,28 @@ def cancel(
     terminal = inv.can_prompt()
     arguments.check_confirmation(request, yes=yes, dry_run=dry_run, terminal=terminal)
     out = inv.out()
-    with inv.service(pool_size=concurrency) as api:
-        plan = verb.plan_cancel(api, request)
+    with inv.client(pool_size=concurrency) as client:
+        plan = client._plan_cancel(request)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            planned = verb.planned_cancel(plan)
-            out.results(planned, bool(plan.share_ids), dry_run=True)
+            out.results(planned_cancel(plan), bool(plan.share_ids), dry_run=True)
             return
-        if not plan.empty and not yes and terminal and not _confirm(inv, api, plan):
+        if not plan.empty and not yes and terminal and not _confirm(inv, client, plan):
             out.notice("canceled nothing")
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
-                outcome = verb.cancel(
-                    api, plan, concurrency=concurrency, progress=advance, stop=stop
-                )
+                outcome = client._cancel(plan, concurrency=concurrency, progress=advance, stop=stop)
             out.results(outcome.results, outcome.changed)
     error = outcome.error()
     if error:
         raise error
 
 
-def _confirm(inv: Invocation, api: SharingService, plan: CancelPlan) -> bool:
-    from ..verbs.cancel import identify
-
+def _confirm(inv: Invocation, client: Client, plan: CancelPlan) -> bool:
     shown = 20
-    identify(api, plan, at_most=shown)
-    own = api.settings.project_id
+    client._identify(plan, at_most=shown)
+    own = client.project_id
     count = len(plan.share_ids)
     inv.say(f"About to end {count} sharing{'s' if count != 1 else ''}:")
     for share_id in plan.share_ids[:shown]:
@@ -355,13 +341,12 @@ def accept(
         ),
     ] = None,
 ) -> None:
-    from ..verbs.receive import answer_offer
     from . import arguments
 
     backup = arguments.uuid_arg(backup_id, "backup id")
     vault_id = arguments.uuid_arg(vault, "vault id") if vault else None
-    with inv.service() as api:
-        member = answer_offer(api, backup, "accepted", vault_id)
+    with inv.client() as client:
+        member = client.accept(backup, vault_id)
     _member_out(inv, member)
 
 
@@ -375,12 +360,11 @@ def reject(
         ),
     ],
 ) -> None:
-    from ..verbs.receive import answer_offer
     from . import arguments
 
     backup = arguments.uuid_arg(backup_id, "backup id")
-    with inv.service() as api:
-        member = answer_offer(api, backup, "rejected")
+    with inv.client() as client:
+        member = client.reject(backup)
     _member_out(inv, member)
 
 
