@@ -8,7 +8,9 @@ only for what it uses. Everything not listed in `__all__` is internal and may ch
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+# typing is not imported at run time (a few ms of `import backupshare`); type checkers read
+# this name as typing's.
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -79,6 +81,8 @@ __all__ = [
 ]  # every key of _PUBLIC, and the version (a test checks)
 
 if TYPE_CHECKING:  # for type checkers only (`X as X`: a re-export); at run time, on first use
+    from typing import Any
+
     from .api import Client as Client
     from .api import Listing as Listing
     from .errors import AlreadySharedError as AlreadySharedError
