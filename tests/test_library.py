@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import backupshare
 from backupshare import (
     AlreadySharedError,
     BackupNotAvailableError,
     BackupNotFoundError,
+    BackupshareError,
     Client,
     ConfigError,
     EncryptedBackupError,
@@ -466,3 +469,35 @@ def test_on_cbr(backupshare_emulator):
     with pytest.raises(NotFoundError):
         backupshare_emulator.client.backup("066b1e37-9305-4057-97e5-2e99b21fc71e")
 """
+
+
+ANYTHING = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=40),
+    st.binary(max_size=8), st.lists(st.text(max_size=40), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.integers(), max_size=2),
+    st.sampled_from([BACKUP, P1, "db-nightly", OWN, "available"]),
+)  # fmt: skip
+METHODS = {
+    "share": 2, "backup": 1, "most_recent": 1, "show": 1, "accept": 2, "reject": 1,
+    "wait_available": 3, "cancel": 1,
+}  # fmt: skip
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(method=st.sampled_from(sorted(METHODS)), values=st.lists(ANYTHING, min_size=3, max_size=3))
+def test_any_argument_gives_one_of_our_errors_never_a_crash(
+    refused_port: int, method: str, values: list[Any]
+) -> None:
+    # Whatever a caller passes: our usage error, or (for arguments good enough to send) the
+    # error of a service nobody answers at — never a TypeError from inside.
+    with Client.from_env({}, endpoint=f"http://127.0.0.1:{refused_port}", project_id=OWN,
+                         token="t", retries=0) as client:  # fmt: skip
+        call = getattr(client, method)
+        try:
+            result = call(*values[: METHODS[method]])
+            if hasattr(result, "pages"):
+                list(result)
+        except BackupshareError:
+            pass
