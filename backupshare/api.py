@@ -505,7 +505,8 @@ def _keyword_settings(given: Mapping[str, Any]) -> dict[str, Any]:
         if setting.secret and isinstance(value, Secret):
             continue
         if not isinstance(value, str):
-            raise UsageError(f"invalid {key} {value!r}: expected a string")
+            shown = f"(a {type(value).__name__})" if setting.secret else _shown(value)
+            raise UsageError(f"invalid {key} {shown}: expected a string")  # a secret unshown
     return {key: value for key, value in given.items() if value is not None}
 
 

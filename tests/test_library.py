@@ -42,6 +42,7 @@ from backupshare.testing import BACKUP_IDS, TestEmulator, emulator
 from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, ROOT
 
 MISSING = "066b1e37-9305-4057-97e5-2e99b21fc71e"
+SECRET = "s3cr3t-value"
 
 
 @pytest.fixture(params=["vbs", "cbr"])
@@ -73,6 +74,19 @@ def test_import_backupshare_loads_nothing_else() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "['backupshare']"
+
+
+def test_the_pytest_plugin_costs_this_suite_nothing_until_its_fixture_is_used() -> None:
+    # pytest loads it in every project where backupshare is installed, this one included
+    code = (
+        "import sys, backupshare.pytest_plugin; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('backupshare', 'requests', 'rich', 'yaml', 'typer')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "['backupshare', 'backupshare.pytest_plugin']"
 
 
 def test_every_public_name_is_listed_and_loads_on_first_use() -> None:
@@ -147,7 +161,8 @@ def test_from_env_reads_no_config_file_and_no_profile(
         ({"timeuot": 3}, "unknown setting 'timeuot': the settings are cloud, region, service"),
         ({"output": "json"}, "unknown setting 'output'"),
         ({"endpoint": 5}, "invalid endpoint 5: expected a string"),
-        ({"token": ["x"]}, "invalid token ['x']: expected a string"),
+        ({"token": [SECRET]}, "invalid token (a list): expected a string"),
+        ({"secret_key": SECRET.encode()}, "invalid secret_key (a bytes): expected a string"),
         ({"timeout": -1}, "invalid timeout '-1' (keyword timeout): must be between 0 and 3600"),
         ({"retries": "many"}, "invalid retries 'many' (keyword retries): must be an integer"),
         ({"service": "s3"}, "service 's3' (keyword service) is not one of vbs, cbr"),
@@ -162,6 +177,7 @@ def test_bad_settings_are_usage_errors_naming_the_setting(
     with pytest.raises(UsageError) as raised:
         Client(**given)
     assert message in str(raised.value)
+    assert SECRET not in str(raised.value) + str(raised.value.hint)
 
 
 def test_what_no_source_gives_is_the_clis_configuration_error(isolated: Path) -> None:
