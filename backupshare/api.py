@@ -248,7 +248,10 @@ class Client:
         if interval is not None:
             every = _number(interval, "interval")
             if not (math.isfinite(every) and 0 < every <= arguments.MAX_WAIT):
-                raise UsageError(f"invalid interval {every:g}: must be more than 0 seconds")
+                raise UsageError(
+                    f"invalid interval {every:g}: must be more than 0 and at most "
+                    f"{arguments.MAX_WAIT:g} seconds"
+                )
             pace = {"first": every, "cap": every}
         return wait_until_available(
             self._connected(), backup_id, seconds, sleep=self._sleep, clock=time.monotonic,
