@@ -297,9 +297,11 @@ class Client:
         request: ShareRequest,
         *,
         warn: Callable[[str], None] | None = None,
+        chose: Callable[[Backup], None] | None = None,
         on_wait: Callable[[Backup], None] | None = None,
     ) -> ShareOutcome:
-        """Internal (the CLI's door): a checked ShareRequest, run."""
+        """Internal (the CLI's door): a checked ShareRequest, run; `chose` hears which backup
+        a name or a volume picked."""
         from .verbs.share import refuse_own_project, run_share
 
         refuse_own_project(request.targets, self.project_id)  # before connecting
@@ -310,8 +312,9 @@ class Client:
             (warn or _log_warning)(message)
 
         outcome = run_share(
-            self._connected(), request, warn=warned, on_wait=on_wait or _ignore, sleep=self._sleep
-        )
+            self._connected(), request, warn=warned, chose=chose, on_wait=on_wait or _ignore,
+            sleep=self._sleep,
+        )  # fmt: skip
         outcome.warnings = warnings
         return outcome
 

@@ -37,15 +37,22 @@ BACKUP_STATUSES: tuple[str, ...] = (
 # "Already shared" (6703) and "cannot be shared to the same member again" (6714): the member
 # may well be there, which is the state `share` wants; the list says.
 ALREADY_MEMBER_CODES = frozenset({"BackupService.6703", "BackupService.6714"})
+# An encrypted backup, told the same in the warning before a share and in the hint of the
+# refusal (../shared/CBR.md, "Encryption"): where sharing it is allowed, the receiving account
+# needs a grant on its KMS key; where the region still refuses it, nothing can be done here.
+ENCRYPTED_STORY = (
+    "an encrypted backup can be used by the receiving account only with a grant on its KMS key, "
+    "and regions that still refuse sharing encrypted backups answer BackupService.6709"
+)
 # What a person can do about the service's refusals (docs/wire.md, CBR error codes).
 HINTS = {
     "BackupService.6700": "this region may allow sharing cloud server backups only, "
     "not disk backups",
     "BackupService.6701": "a backup can be shared with at most 10 projects",
-    "BackupService.6702": "only backups in status available can be shared",
+    "BackupService.6702": "only backups in status available can be shared; wait for it with "
+    "--wait SECONDS",
     "BackupService.6704": "check the project id: 32 hex characters of a project in this region",
-    "BackupService.6709": "an encrypted backup needs its KMS key granted to the receiving "
-    "account before it can be shared",
+    "BackupService.6709": ENCRYPTED_STORY,
     "BackupService.6713": "accept it into a vault of the backup's resource type (--vault)",
     "BackupService.6114": "the vault is full; accept it into another one (--vault)",
     "BackupService.6105": "the vault does not exist in this project (see the vault ids)",
@@ -145,16 +152,14 @@ class Cbr(SharingService):
     def probe(self) -> str:
         """`GET …/backups?limit=1` and its count."""
         body = self._call("GET", f"{self._base}/backups", params={"limit": "1"})
-        return f"{count_in(body)} backups"
+        count = count_in(body)
+        return f"{count} backup{'' if count == 1 else 's'}"
 
     def backup_warnings(self, backup_id: str, known: Backup | None = None) -> list[str]:
         """What to know before sharing: an encrypted backup needs its key shared too. The
         backup is read unless the caller has just read it (`known`)."""
         if (known or self.backup(backup_id)).encrypted:
-            return [
-                f"backup {backup_id} is encrypted: the receiving account needs a grant on its "
-                "KMS key before it can use the backup"
-            ]
+            return [f"backup {backup_id} is encrypted: {ENCRYPTED_STORY}"]
         return []
 
     # -- backups -------------------------------------------------------------------------------
@@ -192,6 +197,7 @@ class Cbr(SharingService):
             limit=limit,
             what="backups",
             log=self.http.debug,
+            body_bytes=self.http.byte_counter(),
         )
 
     def backup(self, backup_id: str) -> Backup:
@@ -236,6 +242,7 @@ class Cbr(SharingService):
             limit=limit,
             what="members",
             log=self.http.debug,
+            body_bytes=self.http.byte_counter(),
         )
 
     def _offers(
@@ -249,6 +256,7 @@ class Cbr(SharingService):
             return backup_id is None or share.backup_id == backup_id
 
         left = limit
+        listed_bytes = self.http.byte_counter()  # one bound over every status's listing
         for params in self._offer_params(query):
             status = params["member_status"]
 
@@ -272,6 +280,7 @@ class Cbr(SharingService):
                 limit=left,
                 what="backups",
                 log=self.http.debug,
+                body_bytes=listed_bytes,
             )
             for page in pages:
                 if left is not None:
@@ -307,6 +316,8 @@ def _hinted() -> Iterator[None]:
     except BackupshareError as exc:
         if exc.code in HINTS:  # the code's own advice beats the generic one of its status
             exc.hint = HINTS[exc.code]
+        elif exc.code == "APIG.0302":  # the client's hint names VBS: this is CBR
+            exc.hint = "these credentials are not allowed to do this; ask for CBR permissions"
         raise
 
 

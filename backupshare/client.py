@@ -34,7 +34,7 @@ from .auth import (
     parse_expiry,
     utc_now,
 )
-from .config import Settings, is_loopback, mask_url
+from .config import Settings, is_loopback, mask_url, normalized_proxy, url_problem
 from .errors import (
     AuthError,
     BackupshareError,
@@ -102,6 +102,13 @@ class Client:
         self._trust = TrustStore(settings.ca_bundle)
         self.auth = self._make_auth(clock)
         self.last_date: str | None = None  # the server's Date header, for doctor's clock check
+        self.received_bytes = 0  # every body read, for the listings' byte bound
+
+    def byte_counter(self) -> Callable[[], int]:
+        """The body bytes read from now on, as a listing's byte bound counts them (one counter
+        may span several listings that make one, as CBR's offers by member status do)."""
+        start = self.received_bytes
+        return lambda: self.received_bytes - start
 
     def close(self) -> None:
         self.session.close()
@@ -158,8 +165,11 @@ class Client:
             except (UnexpectedResponse, TlsError):
                 raise  # an unreadable answer or an untrusted certificate: the same next time
             except UnavailableError as exc:
-                if attempt >= attempts or exc.status is not None:
+                if exc.status is not None:
                     raise  # a redirect (it has a status) is an answer, not a lost one
+                if attempt >= attempts:  # say how hard it tried: 1 attempt is a POST, not retried
+                    exc.message += f" ({attempt} attempt{'' if attempt == 1 else 's'})"
+                    raise
                 outcome_unknown = True
                 self.backoff(attempt, None, str(exc))
                 continue
@@ -202,6 +212,7 @@ class Client:
                     allow_redirects=False,  # a credential never follows a Location
                 )
                 raw = _read_bounded(response)
+                self.received_bytes += len(raw)
         except requests.exceptions.SSLError as exc:
             raise TlsError(
                 f"TLS verification failed for {_host(url)}: {_reason(exc)}",
@@ -389,7 +400,18 @@ def proxies_for(url: str, proxy: str | None) -> dict[str, str]:
         return {"http": proxy, "https": proxy}
     from requests.utils import get_environ_proxies
 
-    return {k: v for k, v in get_environ_proxies(url).items() if k in ("http", "https")}
+    found = {}
+    for scheme, value in get_environ_proxies(url).items():
+        if scheme not in ("http", "https"):
+            continue
+        found[scheme] = normalized_proxy(value)  # checked like a configured proxy
+        problem = url_problem(found[scheme], proxy=True)
+        if problem:
+            raise ConfigError(
+                f"proxy (env {scheme.upper()}_PROXY): {problem}",
+                hint="fix or unset HTTPS_PROXY / HTTP_PROXY, or set `proxy` in the profile",
+            )
+    return found
 
 
 # -- the attempt deadline --------------------------------------------------------------------------

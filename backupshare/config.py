@@ -62,8 +62,14 @@ class Number:
             return "must be a whole number"
         above_low = value >= self.low if self.low_inclusive else value > self.low
         if not math.isfinite(value) or not above_low or value > self.high:
-            return f"must be between {self.low:g} and {self.high:g}{self.unit}"
+            return f"must be {self.range_text()}"
         return None
+
+    def range_text(self) -> str:
+        """The range exactly: `between 0 and 20`, or `more than 0 and at most 3600 seconds`."""
+        if self.low_inclusive:
+            return f"between {self.low:g} and {self.high:g}{self.unit}"
+        return f"more than {self.low:g} and at most {self.high:g}{self.unit}"
 
     def parse(self, text: str) -> Any:
         """A value from an environment variable (text); ValueError if it is not a number."""
@@ -139,13 +145,26 @@ AUTH_KEYS |= {f"{key}{suffix}" for key in SECRET_KEYS for suffix in ("_env", "_c
 ENV_NAMES = {s.key: s.env for s in SETTINGS if s.env}
 NUMBERS = {s.key: s.number for s in SETTINGS if s.number is not None}
 FLAG_SETTINGS = tuple(s for s in SETTINGS if s.flag)
+# A profile named explicitly (the --profile flag, or `Client(profile=...)`) brings its own identity:
+# these variables then do not apply, as with the AWS CLI. Endpoint, region, service and the rest
+# still do. BACKUPSHARE_PROFILE does not count as naming one: a CI job exports it with a token.
+IDENTITY_KEYS = ("project_id", *(s.key for s in SETTINGS if s.section == "auth" and s.key
+                 not in ("method", "iam_endpoint")))  # fmt: skip
 
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A region names a host: `eu-de`, `cn-north-4`, `ap-southeast-1` — nothing else reaches a URL.
-REGION_RE = re.compile(r"^[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}$")
+REGION_RE = re.compile(r"[a-z]{2,4}(-[a-z0-9]{1,16}){1,3}")  # always fullmatch: no `\n` after it
 # Everything between `scheme://` and the last `@` of a URL is user info (a user name or a
-# password may itself hold `@`, `:` or `/`): all of it is masked.
-URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^\s]*@")
+# password may itself hold `@`, `:` or `/`): all of it is masked. Both parts are bounded and
+# the pattern only ever sees a window around one `://` (mask_url), so a long server string
+# costs linear time: an unbounded `[A-Za-z0-9+.-]*://` was quadratic on a run of letters.
+SCHEME_MAX = 32
+USERINFO_MAX = 512
+URL_PASSWORD_RE = re.compile(
+    rf"([A-Za-z][A-Za-z0-9+.-]{{0,{SCHEME_MAX - 1}}}://)[^\s]{{0,{USERINFO_MAX}}}@"
+)
+SCHEME_END_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")  # only on the SCHEME_MAX before `://`
+URL_WINDOW_MAX = SCHEME_MAX + len("://") + USERINFO_MAX + 1  # the most the pattern ever sees
 
 
 @dataclass(frozen=True)
@@ -214,7 +233,7 @@ def url_problem(url: str, *, proxy: bool = False) -> str | None:
     """Why `url` cannot be an endpoint (or proxy): not http(s), no host, plain http off
     loopback, or anything a parser could read two ways — user info (`evil\\@127.0.0.1`), a
     backslash, white space or control characters, a query or a fragment."""
-    shown = mask_url(url)
+    shown = mask_proxy(url)
     if CONTROL_RE.search(url) or any(c in url for c in " \\"):
         return f"{shown!r} contains white space, a backslash or control characters"
     parts = urlsplit(url)
@@ -234,12 +253,47 @@ def url_problem(url: str, *, proxy: bool = False) -> str | None:
 
 
 def mask_url(text: str) -> str:
-    """`scheme://user:password@host` with the password replaced by `***` (anywhere in text)."""
-    return URL_PASSWORD_RE.sub(r"\1***@", text)
+    """`scheme://user:password@host` with the password replaced by `***` (anywhere in text),
+    in linear time: the pattern is tried once per `://`, on a bounded window starting at the
+    scheme that ends there."""
+    at = text.find("://")
+    if at == -1:  # the common case: no URL at all
+        return text
+    pieces, done = [], 0
+    while at != -1:
+        scheme = SCHEME_END_RE.search(text[max(done, at - SCHEME_MAX) : at])
+        match = None
+        if scheme is not None:
+            begin = max(done, at - SCHEME_MAX) + scheme.start()
+            match = URL_PASSWORD_RE.match(text[begin : begin + URL_WINDOW_MAX])
+        if match is None:
+            at = text.find("://", at + 1)
+            continue
+        pieces += [text[done:begin], match.group(1), "***@"]
+        done = begin + match.end()
+        at = text.find("://", done)
+    return "".join(pieces) + text[done:]
+
+
+def mask_proxy(url: str) -> str:
+    """One URL (a proxy's) with its user info masked, with or without a scheme: proxies are
+    often written `user:pass@host:port`, which mask_url (looking for `://`) would pass."""
+    if "://" in url:
+        return mask_url(url)
+    if "@" in url:
+        return "***@" + url.rsplit("@", 1)[1]
+    return url
+
+
+def normalized_proxy(value: str) -> str:
+    """A proxy from the environment as curl and requests mean it: without a scheme, http://.
+    (requests' own prepend_scheme_if_needed reads `user:pass@host:3128` as scheme `user`.)"""
+    value = value.strip()
+    return value if "://" in value else f"http://{value}"
 
 
 def region_problem(region: str) -> str | None:
-    if REGION_RE.match(region):
+    if REGION_RE.fullmatch(region):
         return None
     return f"{region!r} does not look like a region (such as eu-de or cn-north-4)"
 

@@ -25,7 +25,7 @@ from .config import (
     region_problem,
     url_problem,
 )
-from .errors import ConfigError
+from .errors import ConfigError, did_you_mean
 from .private_files import check_owner_only, write_private
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -114,7 +114,10 @@ def parse_yaml(text: str, path: Path) -> Any:
 
 def read_config_file(path: Path) -> LineDict:
     """The parsed file: a regular file that only its owner can change, size-bounded, with a
-    readable error for every failure."""
+    readable error for every failure. /dev/null is the usual idiom for "no configuration":
+    an empty file, not a device to refuse."""
+    if str(path) == os.devnull:
+        return _empty_file()
     raw = _read_private_file(path)
     try:
         text = raw.decode("utf-8")
@@ -124,12 +127,16 @@ def read_config_file(path: Path) -> LineDict:
         raise ConfigError(f"{path}: not a text file (contains NUL bytes)")
     data = parse_yaml(text, path)
     if data is None:
-        empty = LineDict()
-        empty.lines, empty.line = {}, 1
-        return empty
+        return _empty_file()
     if not isinstance(data, LineDict):
         raise ConfigError(f"{path}: the top level must be a mapping with a 'profiles' key")
     return data
+
+
+def _empty_file() -> LineDict:
+    empty = LineDict()
+    empty.lines, empty.line = {}, 1
+    return empty
 
 
 def _read_private_file(path: Path) -> bytes:
@@ -210,7 +217,9 @@ def validate_profile(profile: Any, name: str, path: Path) -> list[str]:
         where = _where(path, name, key, profile, key)
         expected = PROFILE_KEYS.get(key)
         if expected is None:
-            problems.append(f"{where}: unknown key (known: {', '.join(PROFILE_KEYS)})")
+            near = did_you_mean(key, PROFILE_KEYS)
+            known = f"known: {', '.join(PROFILE_KEYS)}"
+            problems.append(f"{where}: unknown key ({near + ' ' if near else ''}{known})")
         elif value is None or isinstance(value, bool) or not isinstance(value, expected):
             problems.append(f"{where}: must be {_type_name(expected)}")
         else:
@@ -234,7 +243,7 @@ def _check_value(key: str, value: Any, where: str) -> list[str]:
         problem = url_problem(value, proxy=key == "proxy")
         return [f"{where}: {problem}"] if problem else []
     if key == "region":
-        problem = region_problem(value)
+        problem = region_problem(value.lower())  # EU-DE is eu-de, as in _region
         return [f"{where}: {problem}"] if problem else []
     if key in NUMBERS:
         problem = NUMBERS[key].problem(value)
@@ -249,7 +258,8 @@ def validate_auth(auth: LineDict, name: str, path: Path) -> list[str]:
     for key, value in auth.items():
         where = _where(path, name, f"auth.{key}", auth, key)
         if key not in AUTH_KEYS:
-            problems.append(f"{where}: unknown key")
+            near = did_you_mean(key, sorted(AUTH_KEYS))
+            problems.append(f"{where}: unknown key" + (f" ({near})" if near else ""))
         elif not isinstance(value, str) or not value:
             problems.append(f"{where}: must be a non-empty string")
     method = auth.get("method")

@@ -10,14 +10,14 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from .config import Flags, Settings, is_loopback, mask_url, permission_warnings
+from .config import Flags, Settings, is_loopback, mask_proxy, permission_warnings
 from .config_file import config_path, read_config_file
 from .errors import BackupshareError, ConfigError, UnavailableError
 from .resolution import load_settings
@@ -42,9 +42,14 @@ def fail(check: str, error: BackupshareError, fix: str | None = None) -> Step:
     return Step(check, "fail", error.headline(), fix or error.hint or "", error.exit_code)
 
 
-def run_checks(flags: Flags, env: Mapping[str, str] | None = None) -> list[Step]:
-    """Each check in turn, stopping at the first that fails (`env`: the environment the
-    settings come from, os.environ unless given)."""
+def run_checks(
+    flags: Flags,
+    env: Mapping[str, str] | None = None,
+    log: Callable[[str], None] | None = None,
+) -> list[Step]:
+    """Each check in turn, stopping at the first that leaves nothing to check; `env` is the
+    environment the settings come from (os.environ unless given); `log` hears the requests
+    (with --debug), as every other command's do."""
     env = os.environ if env is None else env
     steps = [_config_file(flags, env)]
     if steps[-1].status == "fail":
@@ -53,20 +58,21 @@ def run_checks(flags: Flags, env: Mapping[str, str] | None = None) -> list[Step]
         settings = load_settings(flags, env)
     except BackupshareError as exc:
         return [*steps, fail("profile", exc)]
-    steps.append(
-        Step(
-            "profile",
-            "ok",
-            f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}",
-        )
-    )
+    detail = f"{settings.profile!r}: {settings.auth.method} auth, project {settings.project_id}"
+    ignored = [w for w in settings.warnings if w.startswith("--profile ")]
+    if ignored:  # the environment's credentials are set but not what this run uses
+        steps.append(Step("profile", "warn", f"{detail}; {ignored[0]}", "unset them, or drop -p"))
+    else:
+        steps.append(Step("profile", "ok", detail))
     step, proxy = _proxy(settings)
     steps.append(step)
+    if step.status == "fail":  # going direct instead would test another way than the CLI's
+        return steps
     network = _through_proxy(settings, proxy) if proxy else _endpoint(settings)
     steps.extend(network)
     if any(step.status == "fail" for step in network):
         return steps
-    steps.extend(_credentials(settings))
+    steps.extend(_credentials(settings, log if settings.debug else None))
     return steps
 
 
@@ -103,11 +109,14 @@ def _proxy(settings: Settings) -> tuple[Step, str | None]:
     if is_loopback(host):
         return Step("proxy", "ok", "none (loopback is never proxied)"), None
     scheme = urlsplit(settings.endpoint).scheme
-    proxy = proxies_for(settings.endpoint, settings.proxy).get(scheme)
+    try:
+        proxy = proxies_for(settings.endpoint, settings.proxy).get(scheme)
+    except ConfigError as exc:  # an environment proxy that is not a proxy URL
+        return fail("proxy", exc), None
     if not proxy:
         return Step("proxy", "ok", "none"), None
     source = "profile" if settings.proxy else "environment"
-    return Step("proxy", "ok", f"{mask_url(proxy)} ({source})"), proxy
+    return Step("proxy", "ok", f"{mask_proxy(proxy)} ({source})"), proxy
 
 
 def _through_proxy(settings: Settings, proxy: str) -> list[Step]:
@@ -197,10 +206,10 @@ def _endpoint(settings: Settings) -> list[Step]:
     return steps
 
 
-def _credentials(settings: Settings) -> list[Step]:
+def _credentials(settings: Settings, log: Callable[[str], None] | None) -> list[Step]:
     from .registry import connect
 
-    with connect(settings) as service:
+    with connect(settings, log=log) as service:
         try:
             seen = service.probe()
             steps = [Step("credentials", "ok", f"{settings.auth.method} accepted; {seen}")]

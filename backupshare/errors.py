@@ -8,6 +8,7 @@ code in one table (SERVICE_CODES) for VBS and CBR alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,17 +45,20 @@ class BackupshareError(Exception):
         """The service's own error code (`BackupService.6703`, `VolumeBackup.0204`, …)."""
         return self.code
 
-    def headline(self) -> str:
-        """`WHAT (HTTP status, service code, request id)` — the one line of docs/exit-codes.md."""
+    def headline(self, shown: Callable[[str], str] = str) -> str:
+        """`WHAT (HTTP status, service code, request id)` — the one line of docs/exit-codes.md.
+        `shown` makes each part safe to show (each is bounded on its own, so a long message
+        never cuts the status and request ids off)."""
         details = []
         if self.status is not None:
             details.append(f"HTTP {self.status}")
         if self.code:
-            details.append(str(self.code))
-        details.extend(f"request id {rid}" for rid in self.request_ids)
+            details.append(shown(str(self.code)))
+        details.extend(f"request id {shown(rid)}" for rid in self.request_ids)
         if self.client_request_id:
-            details.append(f"client request id {self.client_request_id}")
-        return f"{self.message} ({', '.join(details)})" if details else self.message
+            details.append(f"client request id {shown(self.client_request_id)}")
+        message = shown(self.message)
+        return f"{message} ({', '.join(details)})" if details else message
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,6 +125,23 @@ class UnexpectedResponse(UnavailableError):
 class Interrupted(BackupshareError):
     exit_code = 130
     kind = "interrupted"
+
+
+def did_you_mean(value: str, choices: Any) -> str | None:
+    """`did you mean 'x'?` for a near miss among `choices` (a mistyped option value, column,
+    config key or backup name), else None."""
+    import difflib
+
+    close = difflib.get_close_matches(value, [str(c) for c in choices], n=2, cutoff=0.6)
+    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
+
+
+def invalid_choice(option: str, value: str, choices: Any) -> UsageError:
+    """A value that is not one of `choices`: every choice named, the likely one suggested."""
+    return UsageError(
+        f"invalid {option} {value!r}: choose one of {', '.join(choices)}",
+        hint=did_you_mean(value, choices),
+    )
 
 
 # -- the service's refusals callers branch on ---------------------------------------------------

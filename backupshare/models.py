@@ -66,16 +66,24 @@ def _required_id(record: dict[str, Any], key: str, normalize: Any, what: str = "
     return str(canonical)
 
 
+# A size (GB) or other count the service sends: anything outside this range is shown unknown.
+# `"²".isdigit()` is true and a 5,000-digit string exceeds int()'s limit: only ASCII digits
+# of a sane length are read.
+INT_FIELD_MAX = 10**15
+INT_TEXT_RE = re.compile(r"[0-9]{1,16}")
+
+
 def _optional_int(record: dict[str, Any], key: str) -> int | None:
+    """A number field, or None (unknown) for anything that is not a sane whole number."""
     value = record.get(key)
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() and abs(value) <= INT_FIELD_MAX else None
+    elif isinstance(value, str):
+        value = int(value) if INT_TEXT_RE.fullmatch(value) else None
+    if isinstance(value, int) and 0 <= value <= INT_FIELD_MAX:
         return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
     return None
 
 
@@ -265,10 +273,12 @@ class ListQuery:
     sort_dir: str | None = None
 
     def matches(self, share: Share, own_project: str) -> bool:
-        """Whether a listed sharing satisfies the exact filters (the fuzzy name is the
-        service's to judge) and is made by, or to, this project as asked."""
+        """Whether a listed sharing satisfies the exact filters and is made by, or to, this
+        project as asked. The service matches a name loosely; it is re-checked exactly here, as
+        `backups --name` and `share NAME` match it."""
         backup = share.backup
         actual = {
+            "name": backup.name if backup else None,
             "backup_id": share.backup_id,
             "to_project_id": share.to_project_id,
             "from_project_id": share.from_project_id,

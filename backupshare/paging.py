@@ -1,4 +1,5 @@
-"""Paging: offset paging of listings, and the bounds that stop a listing that never ends.
+"""Paging: offset paging of listings, and the bounds (records and bytes) that stop a listing
+that never ends.
 
 Pure: no HTTP. A service module (vbs.py, cbr.py) hands `offset_pages` a function that fetches one
 page; what a page is on the wire is the service module's, how pages add up to a listing is here.
@@ -15,18 +16,33 @@ from .errors import UnexpectedResponse
 # that count by a margin (sharings come and go while it pages), and never past the hard cap.
 COUNT_CHECK_AFTER = 1000
 HARD_RECORD_CAP = 1_000_000
+# A count is the server's word, and VBS's backups have none: the sum of a listing's page bodies
+# bounds its memory whatever the server says (far above any real listing: ~2 kB a record).
+LISTING_MAX_BYTES = 256 * 1024 * 1024
 
 
 class ListingBound:
-    """Stops a listing that runs past what the service itself says it holds."""
+    """Stops a listing that runs past what the service itself says it holds, or past
+    LISTING_MAX_BYTES of page bodies (`body_bytes`: how many it has read, Client.byte_counter)."""
 
-    def __init__(self, count: Callable[[], int] | None) -> None:
+    def __init__(
+        self, count: Callable[[], int] | None, body_bytes: Callable[[], int] | None = None
+    ) -> None:
         self._count = count
         self._limit: int | None = None
+        self._body_bytes = body_bytes
 
     def check(self, records: int) -> None:
         if records > HARD_RECORD_CAP:
             raise self._endless(records, f"the hard limit of {HARD_RECORD_CAP:,}")
+        size = self._body_bytes() if self._body_bytes else 0
+        if size > LISTING_MAX_BYTES:
+            raise UnexpectedResponse(
+                f"unexpected response: the listing exceeds {mib(LISTING_MAX_BYTES)} "
+                f"({records:,} records in {mib(size)} of pages)",
+                hint="the service sends far more than a real listing holds; narrow it with "
+                "filters or --limit, or report it to the provider",
+            )
         if records <= COUNT_CHECK_AFTER or self._count is None:  # no count to ask: the cap
             return
         if self._limit is None:
@@ -60,6 +76,7 @@ def offset_pages(
     limit: int | None = None,
     what: str = "records",
     log: Callable[[str], None] = lambda line: None,
+    body_bytes: Callable[[], int] | None = None,
 ) -> Iterator[list[R]]:
     """Pages of records from `fetch(limit, offset)` until an empty page or `limit` records
     (a short page does not prove the end: a server may cap its pages). Every record is
@@ -67,7 +84,7 @@ def offset_pages(
     on another backup), each record comes once, and a listing that does not end (repeating
     pages, or far more records than `count` says) stops with an error instead of running, and
     growing, for ever."""
-    bound = ListingBound(count)
+    bound = ListingBound(count, body_bytes)
     offset, received = 0, 0
     seen: set[str | None] = set()
     while limit is None or received < limit:
@@ -92,3 +109,8 @@ def offset_pages(
         received += len(wanted)
         if wanted:
             yield wanted
+
+
+def mib(size: int) -> str:
+    """A byte count as a person reads a bound: `256 MiB`, `0.01 MiB`."""
+    return f"{size / (1024 * 1024):,.{0 if size % (1024 * 1024) == 0 else 2}f} MiB"

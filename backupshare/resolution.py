@@ -16,11 +16,13 @@ from .config import (
     CLOUDS,
     CONTROL_RE,
     ENV_NAMES,
+    IDENTITY_KEYS,
     METHOD_KEYS,
     NUMBERS,
     OUTPUT_FORMATS,
     SECRET_KEYS,
     SERVICES,
+    SETTINGS,
     AuthSettings,
     Flags,
     Settings,
@@ -52,6 +54,12 @@ class Resolver:
         self.flags, self.env, self.profile, self.path, self.name = flags, env, profile, path, name
         self.keywords = keywords or {}  # a library caller's, checked against the table (api.py)
         self.sources: dict[str, str] = {}
+        # Variables that do not count because --profile was given (IDENTITY_KEYS).
+        self.ignored = frozenset(identity_env_names() if flags.profile else ())
+
+    def env_value(self, name: str) -> str | None:
+        """A setting's variable, unless the explicit profile overrides it."""
+        return None if name in self.ignored else self.env.get(name) or None
 
     def get(self, key: str, default: Any = None, *, section: LineDict | None = None) -> Any:
         if self.keywords.get(key) is not None:
@@ -62,7 +70,7 @@ class Resolver:
             self.sources[key] = f"flag --{key.replace('_', '-')}"
             return flag
         for name in ENV_NAMES.get(key, ()):
-            if self.env.get(name):
+            if self.env_value(name):
                 self.sources[key] = f"env {name}"
                 return self.env[name]
         mapping = self.profile if section is None else section
@@ -93,7 +101,7 @@ class Resolver:
             value = self.keywords[key]
             return value.reveal() if isinstance(value, Secret) else str(value)
         for name in ENV_NAMES.get(key, ()):
-            if self.env.get(name):
+            if self.env_value(name):
                 self.sources[key] = f"env {name}"
                 return self.env[name]
         where = f"{self.path}: profile {self.name!r}: key 'auth.{key}"
@@ -135,6 +143,18 @@ def checked_secret(value: str, key: str, source: str) -> str:
     return value
 
 
+# The credentials the environment may hold for us: a `*_command` helper (a password manager, a
+# vault client) needs none of them to print its own secret, so it does not inherit them.
+CREDENTIAL_ENV = frozenset(
+    name for s in SETTINGS if s.secret or s.key == "access_key" for name in s.env
+)
+
+
+def helper_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a `*_command` runs in: ours, without the credentials of CREDENTIAL_ENV."""
+    return {name: value for name, value in env.items() if name not in CREDENTIAL_ENV}
+
+
 def run_secret_command(command: str, where: str) -> str:
     """Runs a `*_command` without a shell; its output is the secret and is never shown."""
     import shlex
@@ -152,6 +172,7 @@ def run_secret_command(command: str, where: str) -> str:
             capture_output=True,
             timeout=SECRET_COMMAND_TIMEOUT,
             stdin=subprocess.DEVNULL,
+            env=helper_environment(os.environ),
             check=False,
         )
     except FileNotFoundError:
@@ -250,6 +271,7 @@ def _settings(
 ) -> Settings:
     shown_path = path or default_config_path(env)
     resolve = Resolver(flags, env, profile, shown_path, name, keywords)
+    resolve.sources["profile"] = profile_source(flags, env, data)
     auth_section = profile.get("auth")
     if not isinstance(auth_section, LineDict):
         auth_section = LineDict()
@@ -284,7 +306,10 @@ def _settings(
         debug=flags.debug or env.get("BACKUPSHARE_DEBUG", "").lower() in ("1", "true", "yes"),
         cache_dir=cache_dir(env),
         sources=dict(resolve.sources),
-        warnings=tuple(permission_warnings(path, data)),
+        warnings=(
+            *ignored_env_warnings(name, env, resolve.ignored),
+            *permission_warnings(path, data),
+        ),
     )
 
 
@@ -323,12 +348,22 @@ def _endpoint(
         return str(endpoint).rstrip("/")
     if cloud and region:
         resolve.sources["endpoint"] = "derived from cloud and region"
-        return CLOUDS[cloud][service].format(region=region)
+        return derived_url(CLOUDS[cloud][service], region)
     raise ConfigError(
         f"profile {name!r} has no endpoint",
         hint="set `endpoint`, or `cloud` and `region`, in the profile (or BACKUPSHARE_ENDPOINT, or "
         "BACKUPSHARE_CLOUD and BACKUPSHARE_REGION)",
     )
+
+
+def derived_url(template: str, region: str) -> str:
+    """A service URL from its cloud's template, checked like a configured one: the region was
+    checked on its own, but what reaches a host name is the URL (defence in depth)."""
+    url = template.format(region=region)
+    problem = region_problem(region) or url_problem(url)
+    if problem:
+        raise ConfigError(f"the URL derived from cloud and region is not valid: {problem}")
+    return url
 
 
 def _number(resolve: Resolver, key: str) -> float:
@@ -352,13 +387,14 @@ def _number(resolve: Resolver, key: str) -> float:
 
 def _region(resolve: Resolver) -> str | None:
     """The region, checked whatever its source: it becomes part of host names (VBS and IAM)."""
-    region = resolve.get("region")
-    if region is None:
+    given = resolve.get("region")
+    if given is None:
         return None
-    problem = region_problem(str(region))
+    region = str(given).lower()  # `EU-DE` from a flag, variable or file means eu-de
+    problem = region_problem(region)
     if problem:
         raise ConfigError(f"region ({resolve.sources['region']}): {problem}")
-    return str(region)
+    return region
 
 
 def _proxy(resolve: Resolver) -> str | None:
@@ -404,7 +440,7 @@ def _auth(
     from_keywords = resolve.keywords.get("method") or _method_given(
         lambda key: resolve.keywords.get(key) is not None
     )
-    from_env = from_keywords or _method_from_env(resolve.env)
+    from_env = from_keywords or _method_from_env(resolve.env_value)
     method = from_env or section.get("method")
     if method is None:
         raise ConfigError(
@@ -452,15 +488,15 @@ def _iam_endpoint(
         return url[: -len("/v3")] if url.endswith("/v3") else url
     if cloud and region:
         resolve.sources["iam_endpoint"] = "derived from cloud and region"
-        return CLOUDS[cloud]["iam"].format(region=region)
+        return derived_url(CLOUDS[cloud]["iam"], region)
     raise ConfigError(
         f"profile {name!r}: auth method 'password' needs an IAM endpoint",
         hint="set auth.iam_endpoint, or `cloud` and `region`, in the profile",
     )
 
 
-def _method_from_env(env: Mapping[str, str]) -> str | None:
-    return _method_given(lambda key: any(env.get(name) for name in ENV_NAMES[key]))
+def _method_from_env(env_value: Callable[[str], str | None]) -> str | None:
+    return _method_given(lambda key: any(env_value(name) for name in ENV_NAMES[key]))
 
 
 def _method_given(given: Callable[[str], bool]) -> str | None:
@@ -472,3 +508,31 @@ def _method_given(given: Callable[[str], bool]) -> str | None:
     if given("username") and given("password"):
         return "password"
     return None
+
+
+def identity_env_names() -> tuple[str, ...]:
+    return tuple(name for key in IDENTITY_KEYS for name in ENV_NAMES.get(key, ()))
+
+
+def ignored_env_warnings(
+    profile: str, env: Mapping[str, str], ignored: frozenset[str]
+) -> list[str]:
+    """One warning naming every set variable the explicit profile overrides (none: no warning)."""
+    names = [name for name in identity_env_names() if name in ignored and env.get(name)]
+    if not names:
+        return []
+    return [
+        f"--profile {profile} given: ignoring {', '.join(names)} from the environment "
+        "(the profile's credentials and project id apply)"
+    ]
+
+
+def profile_source(flags: Flags, env: Mapping[str, str], data: LineDict) -> str:
+    """How the profile was chosen, for `config show`."""
+    if flags.profile:
+        return "flag --profile (environment credentials and project id not used)"
+    if env.get("BACKUPSHARE_PROFILE"):
+        return "env BACKUPSHARE_PROFILE"
+    if data.get("default_profile"):
+        return "default_profile in the file"
+    return "default"

@@ -90,6 +90,7 @@ class Vbs(SharingService):
             limit=limit,
             what="sharings",
             log=self.http.debug,
+            body_bytes=self.http.byte_counter(),
         )
 
     def count(self, query: ListQuery) -> int:
@@ -113,7 +114,8 @@ class Vbs(SharingService):
 
     def probe(self) -> str:
         """The count of this project's sharings."""
-        return f"{self.count(ListQuery())} sharings"
+        count = self.count(ListQuery())
+        return f"{count} sharing{'' if count == 1 else 's'}"
 
     def already_shared(self, error: BackupshareError) -> bool:
         return False  # VBS has no such code: the list before the POST is what counts
@@ -144,6 +146,7 @@ class Vbs(SharingService):
             limit=limit,
             what="backups",
             log=self.http.debug,
+            body_bytes=self.http.byte_counter(),
         )
 
     def backup(self, backup_id: str) -> Backup:

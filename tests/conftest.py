@@ -100,11 +100,11 @@ def normalize(text: str) -> str:
     return UUID_RE.sub("<uuid>", text)
 
 
-def readme_block(marker: str) -> str:
-    """The fenced block after `<!-- marker -->` in the README."""
-    text = (ROOT / "README.md").read_text()
+def readme_block(marker: str, page: str = "README.md") -> str:
+    """The fenced block after `<!-- marker -->` in the README (or another page)."""
+    text = (ROOT / page).read_text()
     match = re.search(rf"<!-- {re.escape(marker)} -->\n```\w+\n(.*?)```", text, re.S)
-    assert match, f"README has no {marker} block"
+    assert match, f"{page} has no {marker} block"
     return match.group(1)
 
 

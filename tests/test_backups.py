@@ -4,6 +4,7 @@ recent, `--wait`, and dry runs that refuse what the real run refuses — over lo
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -122,6 +123,8 @@ def test_a_name_several_backups_have_lists_them_and_sends_nothing(
         "error: 2 backups are named 'nightly': 00000000-0000-4000-8000-000000000001 (available, created "
     )
     assert "00000000-0000-4000-8000-000000000002 (error, created " in first
+    # times as the tables show them: `2026-12-03 08:14:47 UTC`, not the wire's ISO form
+    assert re.search(r"\(available, created \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)", first), first
     assert hint == "hint: give the backup id, or --volume-id VOLUME_ID --most-recent"
     assert posts(running) == []
 

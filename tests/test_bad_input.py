@@ -156,7 +156,7 @@ CONFIG_FILES = [
     conf("extra: 1\nprofiles: {}", "unknown top-level key 'extra' (line 1)"),
     conf("profiles:\n  default:\n    colour: red", "profile 'default': key 'colour' (line 3): unknown key"),
     conf("profiles:\n  default:\n    timeout: '30'", "key 'timeout' (line 3): must be a number"),
-    conf("profiles:\n  default:\n    timeout: 0", "must be between 0 and 3600"),
+    conf("profiles:\n  default:\n    timeout: 0", "must be more than 0 and at most 3600 seconds"),
     conf("profiles:\n  default:\n    retries: -1", "must be between 0 and 20"),
     conf("profiles:\n  default:\n    retries: 99", "must be between 0 and 20"),
     conf("profiles:\n  default:\n    cloud: azure", "key 'cloud' (line 3): must be one of otc, huaweicloud"),

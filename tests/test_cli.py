@@ -258,7 +258,10 @@ def test_cancel_by_ids_json(three: Any, emulator: RunningEmulator) -> None:
 def test_cancel_backup_with_yes_and_to_project(three: Any, emulator: RunningEmulator) -> None:
     partial = three("cancel", "--backup-id", BACKUP, "--to-project", P2, "--to-project", P3)
     assert partial.code == 0
-    assert [line.split()[0] for line in partial.out.splitlines()[1:]] == ["absent", "canceled"]
+    assert [line.split()[0] for line in partial.out.splitlines()[1:]] == [
+        "canceled",
+        "absent",
+    ]  # P2, P3: as given
     whole = three("cancel", "--backup-id", BACKUP2, "--yes", "-o", "json")
     assert [r["result"] for r in json.loads(whole.out)["results"]] == ["canceled"]
     assert len(emulator.emulator.logged("DELETE")) == 2
@@ -364,7 +367,9 @@ def test_config_commands(cli: Any, isolated: Path, monkeypatch: pytest.MonkeyPat
     assert records["auth.token"]["value"] == "***"
     assert records["endpoint"]["source"].startswith(f"file {path}:")
     assert records["config_file"]["value"] == str(path)
-    assert records["project_id"]["source"] == "env BACKUPSHARE_PROJECT_ID"
+    # -p names the profile: its project id, not the environment's (issue #24, AWS CLI rule)
+    assert records["project_id"]["source"].startswith(f"file {path}:")
+    assert "ignoring BACKUPSHARE_PROJECT_ID, BACKUPSHARE_TOKEN" in shown.err
     assert "secret-token-value" not in shown.out + shown.err
 
 

@@ -189,7 +189,7 @@ BAD_FILES = [
     ("colour: blue", "unknown top-level key 'colour' (line 1)"),
     ("profiles:\n  p:\n    region: 5", "profile 'p': key 'region' (line 3): must be a string"),
     ("profiles:\n  p:\n    timeout: fast", "key 'timeout' (line 3): must be a number"),
-    ("profiles:\n  p:\n    timeout: -1", "must be between 0 and 3600"),
+    ("profiles:\n  p:\n    timeout: -1", "must be more than 0 and at most 3600 seconds"),
     ("profiles:\n  p:\n    retries: 1.5", "key 'retries' (line 3): must be an integer"),
     ("profiles:\n  p:\n    retries: true", "must be an integer"),
     ("profiles:\n  p:\n    cloud: aws", "key 'cloud' (line 3): must be one of otc, huaweicloud"),

@@ -68,15 +68,23 @@ def test_readme_quick_start_from_a_fresh_copy(tmp_path: Path) -> None:
     assert re.search(rf"^created\s+{P1}", done.stdout, re.M)
     assert re.search(rf"^\S+\s+{BACKUP}\s+db-nightly\s+{P1}", done.stdout, re.M)
     assert re.search(rf"^canceled\s+{P1}", done.stdout, re.M)
-    assert_stopped(done.stdout)
-    assert not (clone / "emulator.log").exists()
+    found = re.search(r"^demo: a VBS emulator on (http://127\.0\.0\.1:\d+),", done.stdout, re.M)
+    assert found, done.stdout
+    assert_stopped(f"demo emulator on {found[1]}")
+
+
+def test_readme_quick_start_is_one_line_ending_in_the_demo() -> None:
+    block = readme_block("quickstart:demo").strip()
+    assert block == (
+        "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/backupshare demo"
+    )
 
 
 # The demo without its setup line, run with this checkout's venv: fast enough to check how it
 # treats its emulator on every run, and an endpoint already in the environment (another
 # emulator, or a real cloud) is what it must never fall back to.
 def run_demo(cwd: Path, decoy: RunningEmulator, **extra: str) -> subprocess.CompletedProcess[str]:
-    setup, sep, rest = readme_block("quickstart:demo").partition(" && (\n")
+    setup, sep, rest = readme_block("emulator:explore", "docs/emulator.md").partition(" && (\n")
     assert sep and setup.endswith("pip install -q -e .")
     (cwd / ".venv").symlink_to(BIN.parent.parent)
     (cwd / "tmp").mkdir()
@@ -294,7 +302,7 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.expect("About to end 2 sharings:")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
-    child.expect("canceled nothing")
+    child.expect("nothing was ended")
     child.expect(pexpect.EOF)
     close_exited(child)
     assert child.exitstatus == 0

@@ -12,8 +12,8 @@ import requests
 
 from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME, PARTNER_CREDENTIALS, ProjectCredential
+from backupshare.emulator.schema import vault_id_of
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN
-from backupshare.emulator.store import vault_id_of
 
 from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, PARTNER_BACKUP, fault
 
@@ -297,7 +297,7 @@ def test_the_receiving_project_accepts_into_its_vault(emulator: RunningEmulator)
     rejected = ok(answer(emulator, BACKUP, P1, {"status": "rejected"}))["member"]
     assert (rejected["status"], rejected["vault_id"]) == ("rejected", None)
     vault = ok(cbr(emulator, "GET", "/vaults", P1))["vaults"][0]
-    assert vault["billing"]["used"] == 10  # its own backup only, once it let the shared one go
+    assert vault["billing"]["used"] == 10 * 1024  # MB: its own backup only, once it let go
 
 
 def test_deleting_a_member(emulator: RunningEmulator) -> None:
@@ -323,7 +323,8 @@ def test_one_vault_per_project(emulator: RunningEmulator) -> None:
     [vault] = body["vaults"]
     assert (vault["id"], vault["project_id"]) == (vault_id_of(OWN), OWN)
     assert (vault["billing"]["object_type"], vault["billing"]["protect_type"]) == ("disk", "backup")
-    assert vault["billing"]["used"] == 75  # the demo backups: 40 + 20 + 5 + 10
+    assert vault["billing"]["used"] == 75 * 1024  # MB: the demo backups, 40 + 20 + 5 + 10 GB
+    assert vault["billing"]["size"] == 1000  # GB
     assert ok(cbr(emulator, "GET", f"/vaults/{vault['id']}"))["vault"] == vault
     assert ok(cbr(emulator, "GET", "/vaults", params={"object_type": "server"}))["vaults"] == []
     assert ok(cbr(emulator, "GET", "/vaults", params={"protect_type": "backup"}))["count"] == 1
@@ -547,8 +548,10 @@ def test_the_banner_lists_cbr_backups_and_vaults() -> None:
         config, "http://127.0.0.1:1", emulator.store.backups(OWN), cbr_lines(emulator)
     ).splitlines()
     emulator.store.close()
-    assert f"    project {OWN}: vault {vault_id_of(OWN)} (75/1000 GB)" in lines
-    assert f"    project {P1}: vault {vault_id_of(P1)} (10/1000 GB)" in lines
+    assert f"    project {OWN}:" in lines
+    vault_line = f"      vault {vault_id_of(OWN)} vault-c13f5220 (disk, 76800 MB used of 1000 GB)"
+    assert vault_line in lines
+    assert f"      vault {vault_id_of(P1)} vault-722513ed (disk, 10240 MB used of 1000 GB)" in lines
     assert f"      {CREATING}  protecting logs-hourly" in lines
     assert (
         f"      {PARTNER_BACKUP}  available  partner-golden-image  shared to it: pending" in lines

@@ -17,7 +17,10 @@ from .conftest import BACKUP, OWN, P1, close_exited, fault
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--timeout", "0"], "invalid timeout '0.0' (flag --timeout): must be between 0 and 3600"),
+        (
+            ["--timeout", "0"],
+            "invalid timeout '0.0' (flag --timeout): must be more than 0 and at most 3600 seconds",
+        ),
         (["--timeout", "-5"], "invalid timeout '-5.0' (flag --timeout)"),
         (["--timeout", "nan"], "invalid timeout 'nan' (flag --timeout)"),
         (["--timeout", "inf"], "invalid timeout 'inf' (flag --timeout)"),
@@ -85,7 +88,7 @@ def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
-    child.expect("canceled nothing")
+    child.expect("nothing was ended")
     child.expect(pexpect.EOF)
     close_exited(child)
     assert child.exitstatus == 0

@@ -145,18 +145,23 @@ def test_cancel_prompt_names_backup_and_project_of_bare_ids(emulator: RunningEmu
     [mine] = share_ids(emulator)
     theirs = shared_with_us(emulator)
     missing = "00000000-0000-4000-8000-000000000000"
-    child = spawn(emulator, "cancel", mine, theirs["id"], missing)
-    child.expect("About to end 3 sharings:")
-    child.expect(rf"{mine}  backup {BACKUP} → project {P1}\r\n")
-    child.expect(
-        rf"{theirs['id']}  backup {PARTNER_BACKUP} → project {OWN}  "
-        rf"\(made to this project by {theirs['from_project_id']}: only it can end this\)"
-    )
-    child.expect(rf"{missing}  \(not found: nothing to end\)")
+    child = spawn(emulator, "cancel", mine, theirs["id"], missing, COLUMNS="80")
     child.expect(r"Proceed\? \[y/N\] ")
+    question = child.before.replace("\r", "").splitlines()
+    assert question == [
+        "About to end 3 sharings:",
+        f"  backup {BACKUP}:",
+        f"    {mine}  to {P1}",
+        f"  backup {PARTNER_BACKUP}:",
+        f"    {theirs['id']}  to {OWN}",
+        f"      from {theirs['from_project_id']}: only that project can end it",
+        f"  {missing}  (not found: nothing to end)",
+    ]
+    assert all(len(line) <= 80 for line in question)  # fits an 80-column terminal
     child.sendline("n")
-    child.expect("canceled nothing")
+    child.expect("nothing was ended")
     child.expect(pexpect.EOF)
+    assert "canceled" not in child.before  # the result word is not said of what was kept
     child.close()
     assert child.exitstatus == 0 and share_ids(emulator) == [mine]
 

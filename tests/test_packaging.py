@@ -265,3 +265,16 @@ def test_a_wrong_recipe_fails(
     done = run_recipe("github", block.replace(right, wrong), emulator.url, tmp_path, installed)
     assert done.returncode != 0 and says in done.stderr
     assert emulator.emulator.logged("POST") == []
+
+
+@pytest.mark.e2e
+def test_the_installed_wheel_shows_the_reference_topics_offline(
+    installed: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run(
+        [str(installed / "backupshare"), "help", "exit-codes"], cwd=tmp_path, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == (ROOT / "docs" / "exit-codes.md").read_text()

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from backupshare.emulator import RunningEmulator
+from backupshare.emulator.schema import BackupSeed, utc_now
 from backupshare.emulator.server import DEFAULT_TOKEN
-from backupshare.emulator.store import BackupSeed, utc_now
 
 from .conftest import BIN, OWN, P1, P2, readme_block
 

@@ -12,7 +12,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, close_exited, fault
+from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, P2, close_exited, fault
 
 pytestmark = pytest.mark.e2e
 WIDTHS = (80, 100, 120, 200)
@@ -55,15 +55,42 @@ def sharing_ids(emulator: RunningEmulator) -> list[str]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_list_shares_keeps_ids_and_the_target(emulator: RunningEmulator, width: int) -> None:
+def test_list_shares_always_says_which_backup_and_project(
+    emulator: RunningEmulator, width: int
+) -> None:
+    # two sharings of different backups to one project: the backup tells them apart (issue #24)
     emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
+    emulator.emulator.store.share(OWN, BACKUP2, [P1])
     screen = on_terminal(emulator, width, "list-shares")
     assert_fits(screen, width)
-    assert "TO PROJECT" in screen and P1 in screen and P2 in screen  # the reason to list
-    assert all(share_id in screen for share_id in sharing_ids(emulator))  # whole, copyable
-    assert "…" not in screen.split("SHARE ID")[1].split("\n")[2][:36]
-    if width >= 120:
-        assert BACKUP in screen  # wide terminals show the rest
+    assert "BACKUP ID" in screen and "TO PROJECT" in screen
+    rows = [line for line in screen.splitlines() if P1 in line or P2 in line]
+    assert len(rows) == 3
+    assert sorted(row.count(BACKUP) + 2 * row.count(BACKUP2) for row in rows) == [1, 1, 2]
+    if width >= 120:  # the share id comes next (108 columns), whole and copyable
+        assert all(share_id in screen for share_id in sharing_ids(emulator))
+    else:
+        assert "SHARE ID" not in screen
+
+
+def test_list_shares_columns_chosen_by_name_at_80(emulator: RunningEmulator) -> None:
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    [share_id] = sharing_ids(emulator)
+    screen = on_terminal(emulator, 80, "list-shares", "-c", "id", "-c", "to_project_id")
+    assert_fits(screen, 80)
+    header, _, row = screen.strip().splitlines()[:3]
+    assert header.split() == ["SHARE", "ID", "TO", "PROJECT"]
+    assert row.split() == [share_id, P1]
+
+
+def test_list_shares_too_narrow_for_backup_and_project_uses_blocks(
+    emulator: RunningEmulator,
+) -> None:
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    screen = on_terminal(emulator, 60, "list-shares")
+    assert_fits(screen, 60)
+    assert re.search(rf"^BACKUP ID +{BACKUP}$", screen, re.M)
+    assert re.search(rf"^TO PROJECT +{P1}$", screen, re.M)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -140,3 +167,11 @@ def test_backups_at_every_width(emulator: RunningEmulator, width: int) -> None:
         assert "CREATED (UTC)" in screen  # then the dates
     if width >= 200:
         assert "VOLUME" in screen  # the volume id is the first to give way
+
+
+def test_share_by_name_says_what_it_chose_at_80(emulator: RunningEmulator) -> None:
+    screen = on_terminal(emulator, 80, "share", "db-nightly", P1)
+    notice, *table = screen.strip().split("\n")
+    assert notice.startswith(f"sharing backup {BACKUP} (db-nightly, created ")  # stderr, first
+    assert_fits("\n".join(table), 80)
+    assert "created" in "\n".join(table) and P1 in "\n".join(table)

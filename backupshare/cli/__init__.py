@@ -100,6 +100,14 @@ def _interrupted(invocation: Invocation) -> int:
     return _fail(invocation, stopped)
 
 
+def _interrupted_early() -> int:
+    """Ctrl-C while the modules that print errors were still loading: the same two lines,
+    written without them (importing more could be interrupted again)."""
+    sys.stderr.write("error: interrupted\nhint: work in progress was stopped; re-run to finish\n")
+    sys.stderr.flush()
+    return 130
+
+
 def _is_usage_error(exc: Exception) -> TypeGuard[TyperException]:
     """Typer's usage errors (no such option, missing argument...): exit code 2, as in click."""
     import typer
@@ -123,7 +131,13 @@ def _usage_error(exc: TyperException, ctx: Any) -> UsageError:
 
     message = exc.format_message()
     where = ctx.command_path if ctx is not None else "backupshare"
-    return UsageError(message[:1].lower() + message[1:], hint=f"see '{where} --help'")
+    hint = f"see '{where} --help'"
+    possible = getattr(exc, "possibilities", None)  # click's near misses of a mistyped option
+    if possible and getattr(exc, "option_name", None):
+        message = f"no such option: {exc.option_name}"  # type: ignore[attr-defined]
+        near = " or ".join(repr(name) for name in sorted(possible)[:2])
+        hint = f"did you mean {near}? {hint}"
+    return UsageError(message[:1].lower() + message[1:], hint=hint)
 
 
 def _fail(invocation: Invocation, error: BackupshareError) -> int:
@@ -177,18 +191,20 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     _no_core_dumps()
     _buffered_stdout()
     signal.signal(signal.SIGTERM, _on_sigterm)
-    invocation = _invocation()
+    invocation: Invocation | None = None
     try:
+        invocation = _invocation()
         code, _ = _run(args, invocation)
     except KeyboardInterrupt:  # so early that run() had not yet taken over (imports)
-        code = _interrupted(invocation)
+        code = _interrupted(invocation) if invocation is not None else _interrupted_early()
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         code = READER_GONE
     if code == READER_GONE:
         _silence_stdout()  # nothing more may reach the closed pipe, not even at exit
-    if invocation.abandoned_work:  # a second Ctrl-C: do not wait for requests still in flight
+    # a second Ctrl-C: do not wait for requests still in flight
+    if invocation is not None and invocation.abandoned_work:
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)

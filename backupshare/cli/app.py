@@ -53,7 +53,9 @@ app = typer.Typer(
     cls=LazyGroup,
     help="Share cloud disk backups between projects (Huawei Cloud, Open Telekom Cloud).",
     epilog="Examples:  backupshare share BACKUP_ID PROJECT_ID  ·  backupshare help share  ·  "
-    "each command's --help has more. Exit codes: docs/exit-codes.md.",
+    "backupshare help exit-codes  ·  each command's --help has more; `backupshare help TOPIC` "
+    "shows a reference page, offline: exit-codes, configuration, output, commands, wire, "
+    "emulator.",
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from ..errors import UsageError
+from ..errors import UsageError, invalid_choice
 from ..models import ListQuery, normalize_project_id, normalize_uuid
 from ..registry import sort_keys
 from ..verbs.cancel import CancelRequest
@@ -19,6 +18,9 @@ if TYPE_CHECKING:
     from ..service import SharingService
 
 MAX_IDS_FILE_BYTES = 1024 * 1024
+# A FIFO or `<(command)` given as an ids file is read for at most this long, in all: a FIFO
+# nobody writes to must not hang the CLI (like the attempt deadline of a request).
+IDS_FILE_SECONDS = 60.0
 
 
 def uuid_arg(value: str, what: str, where: str = "") -> str:
@@ -63,11 +65,7 @@ def read_ids_file(
                 raise UsageError(f"{option} -: there is no standard input to read")
             raw = stdin.read(MAX_IDS_FILE_BYTES + 1)
         else:
-            path = Path(name)
-            if path.is_dir():
-                raise UsageError(f"{option} {name}: is a directory")
-            with path.open("rb") as handle:
-                raw = handle.read(MAX_IDS_FILE_BYTES + 1)
+            raw = _read_named(name, option)
     except FileNotFoundError:
         raise UsageError(f"{option} {name}: no such file") from None
     except PermissionError:
@@ -90,6 +88,54 @@ def read_ids_file(
         if content:
             ids.append((content, f" (line {number} of {label})"))
     return ids
+
+
+def _read_named(name: str, option: str) -> bytes:
+    """A file's bytes (at most MAX_IDS_FILE_BYTES + 1). Opened non-blocking, so a FIFO with no
+    writer cannot hang the open; a FIFO, pipe (`<(...)`) or device is then read until its end
+    or IDS_FILE_SECONDS, whichever comes first."""
+    import os
+    import stat
+
+    fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"{option} {name}: is a directory")
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                return handle.read(MAX_IDS_FILE_BYTES + 1)
+        return _read_until_deadline(fd, name, option)
+    finally:
+        os.close(fd)
+
+
+def _read_until_deadline(fd: int, name: str, option: str) -> bytes:
+    import os
+    import selectors
+    import time
+
+    deadline = time.monotonic() + IDS_FILE_SECONDS
+    chunks, size = [], 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while size <= MAX_IDS_FILE_BYTES:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise UsageError(
+                    f"{option} {name}: not all of it arrived within {IDS_FILE_SECONDS:g} s",
+                    hint="is something writing to it? a FIFO needs a writer that ends",
+                )
+            try:
+                chunk = os.read(fd, 64 * 1024)
+            except BlockingIOError:  # readable, then taken: wait again
+                continue
+            if not chunk:  # every writer has closed: the end
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks)
 
 
 def share_targets(arguments: Iterable[str], file_ids: Iterable[tuple[str, str]]) -> list[str]:
@@ -226,7 +272,17 @@ def check_paging(limit: int | None, page_size: int) -> None:
 
 def check_choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
     if value is not None and value not in choices:
-        raise UsageError(f"invalid {option} {value!r}: choose one of {', '.join(choices)}")
+        raise invalid_choice(option, value, choices)
+
+
+def column_arg(value: str) -> str:
+    """A -c name as the csv header spells it (case and dashes forgiven)."""
+    from ..output.records import SHARE_COLUMNS
+
+    name = value.strip().lower().replace("-", "_")
+    if name not in SHARE_COLUMNS:
+        raise invalid_choice("--column", value, SHARE_COLUMNS)
+    return name
 
 
 def concurrency_arg(concurrency: int) -> int:
@@ -307,3 +363,13 @@ def check_confirmation(request: CancelRequest, *, yes: bool, dry_run: bool, term
             f"refusing to end every sharing of backup {request.backup_id} without --yes",
             hint="add --yes to confirm (there is no terminal to ask on)",
         )
+
+
+def demo_service(service: str | None) -> str:
+    """demo's --service: the one it tours (VBS unless named)."""
+    from ..config import SERVICES
+
+    chosen = service or "vbs"
+    if chosen not in SERVICES:
+        raise UsageError(f"invalid --service {chosen!r}: choose one of {', '.join(SERVICES)}")
+    return chosen

@@ -24,11 +24,12 @@ COMMANDS = {
     "cancel": ("shares", "End sharings: by id, or every (or some) sharing of a backup."),
     "accept": ("shares", "Accept a CBR backup offered to this project (into a vault)."),
     "reject": ("shares", "Reject a CBR backup offered to this project."),
+    "demo": ("tools", "Tour the tool against a bundled emulator of its own (no account needed)."),
     "config": ("tools", "Create, inspect and check configuration profiles."),
     "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
     "emulator": ("tools", "Run the local emulator of the VBS and CBR APIs."),
     "completion": ("tools", "Print the shell completion script."),
-    "help": ("tools", "Show the help of a command: backupshare help share."),
+    "help": ("tools", "Show a command's help or a reference topic: backupshare help share."),
 }
 
 

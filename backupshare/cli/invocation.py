@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from ..config import OUTPUT_FORMATS, Flags
-from ..errors import UsageError
+from ..errors import invalid_choice
 
 if TYPE_CHECKING:
     from ..api import Client
@@ -53,9 +53,7 @@ class Invocation:
     def remember(self, values: dict[str, Any]) -> None:
         """Merges options given at one level (before or after the command's name)."""
         if values.get("output") is not None and values["output"] not in OUTPUT_FORMATS:
-            raise UsageError(
-                f"invalid --output {values['output']!r}: choose one of {', '.join(OUTPUT_FORMATS)}"
-            )
+            raise invalid_choice("--output", values["output"], OUTPUT_FORMATS)
         # `is`, not `in`: 0 == False, and `--retries 0` is a value, not an absent flag.
         given = {
             k: v for k, v in values.items() if k in FLAG_NAMES and v is not None and v is not False

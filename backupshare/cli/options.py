@@ -80,7 +80,7 @@ def _common_parameters() -> list[inspect.Parameter]:
         flag(
             "csv_safe",
             "--csv-safe",
-            help="CSV for spreadsheets: quote cells starting with = + - @ with a '.",
+            help="CSV for spreadsheets: quote any cell starting with = + - @ with a '.",
         ),
     ]
 

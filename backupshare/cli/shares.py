@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from ..output.records import SHARE_COLUMNS
 from ..registry import service_class, sort_keys
 from .catalog import single_command
 from .invocation import Invocation
@@ -118,7 +119,9 @@ def share(
     )  # fmt: skip
     with inv.client() as client:  # refuses the own project before connecting
         out = inv.out()
-        outcome = client._run_share(request, warn=out.warning, on_wait=_waiting_notice(inv))
+        outcome = client._run_share(
+            request, warn=out.warning, chose=_chosen_notice(inv), on_wait=_waiting_notice(inv)
+        )
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
@@ -129,6 +132,19 @@ def share(
     error = outcome.error()
     if error:
         raise error
+
+
+def _chosen_notice(inv: Invocation) -> Callable[[Backup], None]:
+    """Which backup a name or --most-recent picked, on stderr (silent with -q)."""
+    from ..output.records import human_time
+
+    def notice(backup: Backup) -> None:
+        inv.out().notice(
+            f"sharing backup {backup.id} ({backup.name or 'no name'}, "
+            f"created {human_time(backup.created_at)})"
+        )
+
+    return notice
 
 
 def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
@@ -156,7 +172,9 @@ def backups(
         str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
-    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+    page_size: Annotated[
+        int, typer.Option("--page-size", metavar="N", help="Records per request.")
+    ] = 100,
 ) -> None:
     from . import arguments
 
@@ -176,18 +194,34 @@ def list_shares(
     shared_with_me: Annotated[
         bool, typer.Option("--shared-with-me", help="Sharings made to this project.")
     ] = False,
-    backup_id: Annotated[str | None, typer.Option("--backup-id", metavar="ID")] = None,
-    to_project: Annotated[str | None, typer.Option("--to-project", metavar="ID")] = None,
-    from_project: Annotated[str | None, typer.Option("--from-project", metavar="ID")] = None,
-    volume_id: Annotated[str | None, typer.Option("--volume-id", metavar="ID")] = None,
+    backup_id: Annotated[
+        str | None, typer.Option("--backup-id", metavar="ID", help="Sharings of this backup.")
+    ] = None,
+    to_project: Annotated[
+        str | None, typer.Option("--to-project", metavar="ID", help="Sharings to this project.")
+    ] = None,
+    from_project: Annotated[
+        str | None,
+        typer.Option("--from-project", metavar="ID", help="Sharings from this project."),
+    ] = None,
+    volume_id: Annotated[
+        str | None,
+        typer.Option("--volume-id", metavar="ID", help="Sharings of this volume's backups."),
+    ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", metavar="TEXT", help="Backup name (fuzzy).")
+        str | None,
+        typer.Option(
+            "--name",
+            metavar="TEXT",
+            help="Backup name: the service matches it loosely, the result is re-checked exactly.",
+        ),
     ] = None,
     status: Annotated[
         str | None, typer.Option("--status", metavar="STATUS", help="Backup status.")
     ] = None,
     availability_zone: Annotated[
-        str | None, typer.Option("--availability-zone", metavar="AZ")
+        str | None,
+        typer.Option("--availability-zone", metavar="AZ", help="Backups in this zone."),
     ] = None,
     sort_key: Annotated[
         str | None,
@@ -201,9 +235,22 @@ def list_shares(
             "--sort-dir", metavar="asc|desc", autocompletion=complete_sort_dir, help="asc or desc"
         ),
     ] = None,
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            "-c",
+            metavar="NAME",
+            help="Show only this column (repeat, in order; table and csv): "
+            + ", ".join(SHARE_COLUMNS)
+            + ".",
+        ),
+    ] = None,
     count: Annotated[bool, typer.Option("--count", help="Print only the number.")] = False,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
-    page_size: Annotated[int, typer.Option("--page-size", metavar="N")] = 100,
+    page_size: Annotated[
+        int, typer.Option("--page-size", metavar="N", help="Records per request.")
+    ] = 100,
 ) -> None:
     from . import arguments
 
@@ -221,13 +268,20 @@ def list_shares(
         filters, shared_with_me=shared_with_me, sort_key=sort_key, sort_dir=sort_dir,
         limit=limit, page_size=page_size,
     )  # fmt: skip
+    columns = [arguments.column_arg(value) for value in column or []]
     out = inv.out()
     with inv.client() as client:
         if count:
             out.count(client._count_shares(query))
             return
         listing = client._list_shares(query, page_size=page_size, limit=limit)
-        out.shares(listing.pages(), shared_with_me=shared_with_me)
+        own_ids = service_class(inv.settings().service).addresses_sharings_by_id
+        out.shares(
+            listing.pages(),
+            shared_with_me=shared_with_me,
+            columns=columns,
+            share_ids=own_ids or not shared_with_me,
+        )
 
 
 @with_common_options
@@ -290,7 +344,7 @@ def cancel(
             out.results(planned_cancel(plan), bool(plan.share_ids), dry_run=True)
             return
         if not plan.empty and not yes and terminal and not _confirm(inv, client, plan):
-            out.notice("canceled nothing")
+            out.notice("nothing was ended")  # not `canceled`: that word is a result
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
@@ -304,25 +358,38 @@ def cancel(
 def _confirm(inv: Invocation, client: Client, plan: CancelPlan) -> bool:
     shown = 20
     client._identify(plan, at_most=shown)
-    own = client.project_id
     count = len(plan.share_ids)
     inv.say(f"About to end {count} sharing{'s' if count != 1 else ''}:")
-    for share_id in plan.share_ids[:shown]:
-        inv.say(f"  {_describe(plan.known.get(share_id), share_id, own)}")
+    for line in confirmation_lines(plan, plan.share_ids[:shown], client.project_id):
+        inv.say(line)
     if count > shown:
         inv.say(f"  … and {count - shown} more")
     return inv.confirm("Proceed?")
 
 
-def _describe(share: Share | None, share_id: str, own_project: str) -> str:
+def confirmation_lines(plan: CancelPlan, share_ids: list[str], own_project: str) -> list[str]:
+    """What the question lists, within 80 columns: sharings under their backup (`SHARING  to
+    PROJECT`, 77 wide), ids the service does not know last."""
     from ..verbs.cancel import made_to_us
 
-    if share is None:
-        return f"{share_id}  (not found: nothing to end)"
-    line = f"{share_id}  backup {share.backup_id} → project {share.to_project_id}"
-    if made_to_us(share, own_project):
-        line += f"  (made to this project by {share.from_project_id}: only it can end this)"
-    return line
+    lines: list[str] = []
+    by_backup: dict[str, list[Share]] = {}
+    for share_id in share_ids:
+        share = plan.known.get(share_id)
+        if share is not None:
+            by_backup.setdefault(share.backup_id, []).append(share)
+    for backup_id, shares in by_backup.items():
+        lines.append(f"  backup {backup_id}:")
+        for share in shares:
+            lines.append(f"    {share.id}  to {share.to_project_id}")
+            if made_to_us(share, own_project):
+                lines.append(f"      from {share.from_project_id}: only that project can end it")
+    lines += [
+        f"  {share_id}  (not found: nothing to end)"
+        for share_id in share_ids
+        if share_id not in plan.known
+    ]
+    return lines
 
 
 @with_common_options

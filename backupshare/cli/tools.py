@@ -15,6 +15,19 @@ from .invocation import Invocation
 from .options import with_common_options
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
+# How to install completion, line by line: the README's `completion:install` block, the same
+# (tests/test_polish.py holds them together).
+INSTALL = (
+    "# bash: loaded from ~/.bashrc",
+    "backupshare completion bash > ~/.backupshare-completion.bash",
+    "echo '. ~/.backupshare-completion.bash' >> ~/.bashrc",
+    "# zsh: loaded from ~/.zshrc, after its compinit",
+    "backupshare completion zsh > ~/.backupshare-completion.zsh",
+    "echo '. ~/.backupshare-completion.zsh' >> ~/.zshrc",
+    "# fish: its completions directory is read on demand",
+    "mkdir -p ~/.config/fish/completions",
+    "backupshare completion fish > ~/.config/fish/completions/backupshare.fish",
+)
 
 config_app = typer.Typer(
     cls=SuggestingGroup,
@@ -43,34 +56,73 @@ def command(name: str) -> Any:
             add_help_option=False,
             epilog="Example:  backupshare emulator --port 8776",
         )
+    if name == "demo":
+        return single_command(
+            "demo", demo, epilog="Examples:  backupshare demo  ·  backupshare demo --service cbr"
+        )
     if name == "doctor":
         return single_command("doctor", doctor, epilog="Example:  backupshare -p prod doctor")
     if name == "help":
         return single_command(
             "help",
             help_command,
-            epilog="Examples:  backupshare help share  ·  backupshare help config init",
+            epilog="Examples:  backupshare help share  ·  backupshare help config init  ·  "
+            "backupshare help exit-codes  ·  topics: " + ", ".join(HELP_TOPICS) + ".",
         )
     return single_command(
         "completion",
         completion,
-        epilog="Example:  backupshare completion bash > ~/.bash_completion.d/backupshare",
+        epilog="Examples (to install it, as the README does):  " + "  ·  ".join(INSTALL),
     )
 
 
+# -- demo ------------------------------------------------------------------------------------------
+# Starts a bundled emulator on a free loopback port and runs the tour against it: find a backup,
+# share it with two projects, list, (on CBR: accept as the receiving project) cancel. Each
+# command is printed as you would type it, with its real output. Your own config, credentials
+# and endpoint are never used; the emulator stops when the demo ends.
+@with_common_options
+def demo(inv: Invocation) -> None:
+    from ..demo import run
+    from .arguments import demo_service
+
+    run(demo_service(inv.flags.service))
+
+
 # -- help ------------------------------------------------------------------------------------------
+HELP_TOPICS = ("exit-codes", "configuration", "output", "commands", "wire", "emulator")
+
+
+def topic_text(name: str) -> str:
+    """A reference page as shipped in the package (backupshare/topics/, from docs/)."""
+    from importlib.resources import files
+
+    return (files("backupshare") / "topics" / f"{name}.md").read_text(encoding="utf-8")
+
+
+# The help of a command, or of backupshare itself; or a reference topic (the pages of docs/,
+# shipped in the package: they read the same offline, from a wheel).
 def help_command(
     ctx: typer.Context,
     names: Annotated[
         list[str] | None,
-        typer.Argument(metavar="COMMAND", help="A command (and subcommand).", show_default=False),
+        typer.Argument(
+            metavar="COMMAND|TOPIC",
+            help="A command (and subcommand), or a reference topic: " + ", ".join(HELP_TOPICS),
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     parent = ctx.find_root()
     command: Any = parent.command
+    if names and len(names) == 1 and names[0] in HELP_TOPICS:
+        print(topic_text(names[0]), end="")
+        return
     for name in names or []:
         known = command.list_commands(parent) if hasattr(command, "list_commands") else []
         if name not in known:
+            if command is parent.command:  # at the top, a topic is as likely as a command
+                known = [*known, *HELP_TOPICS]
             raise unknown_command(name, known, parent.command_path)
         command = command.get_command(parent, name)
         parent = command.make_context(name, [], parent=parent, resilient_parsing=True)
@@ -124,7 +176,7 @@ def config_show(inv: Invocation) -> None:
     current = inv.settings()
     auth = current.auth
     values: list[tuple[str, Any, str]] = [
-        ("profile", current.profile, "selected"),
+        ("profile", current.profile, current.sources.get("profile", "selected")),
         ("config_file", str(current.config_path or "(none)"), "discovered"),
     ]
     for setting in SETTINGS:  # the table's order: profile settings, then auth's
@@ -176,13 +228,23 @@ def config_validate(inv: Invocation) -> None:
 @with_common_options
 def config_init(
     inv: Invocation,
-    cloud: Annotated[str | None, typer.Option("--cloud", help="otc or huaweicloud.")] = None,
-    auth_method: Annotated[
-        str | None, typer.Option("--auth-method", help="token, password or aksk.")
+    cloud: Annotated[
+        str | None, typer.Option("--cloud", metavar="otc|huaweicloud", help="The cloud.")
     ] = None,
-    username: Annotated[str | None, typer.Option("--username")] = None,
-    domain: Annotated[str | None, typer.Option("--domain", help="Account name.")] = None,
-    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
+    auth_method: Annotated[
+        str | None,
+        typer.Option("--auth-method", metavar="token|password|aksk", help="How to authenticate."),
+    ] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", metavar="NAME", help="IAM user (password auth).")
+    ] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", metavar="NAME", help="Account name.")
+    ] = None,
+    access_key: Annotated[
+        str | None,
+        typer.Option("--access-key", metavar="AK", help="Access key (aksk auth; not secret)."),
+    ] = None,
     secret_env: Annotated[
         str | None,
         typer.Option(
@@ -329,7 +391,7 @@ def _required(answer: str) -> str | None:
 def doctor(inv: Invocation) -> None:
     from ..doctor import run_checks
 
-    steps = run_checks(inv.flags, inv.env)
+    steps = run_checks(inv.flags, inv.env, log=inv.debug_logger())
     out = inv.out()
     records = [step.to_dict() for step in steps]
     out.documents(records, ["check", "status", "detail", "fix"])

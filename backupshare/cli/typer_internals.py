@@ -148,13 +148,78 @@ class FastCoercion:
 
 
 def click_command(app: typer.Typer) -> Any:
-    """The click command Typer builds for `app`, its parameters given the fast path."""
+    """The click command Typer builds for `app`, its parameters given the fast path and its
+    help made to paste (see paste_friendly_help)."""
     from typer.main import get_command  # public: Typer's docs, "Using Click"
 
     command = get_command(app)
     if typer.__version__.startswith(CHECKED_TYPER):
         _give_fast_paths(command)
+    paste_friendly_help(command)
     return command
+
+
+# -- help that pastes ------------------------------------------------------------------------------
+EXAMPLE_SEPARATOR: Final = "  ·  "
+
+
+def paste_friendly_help(command: Any) -> None:
+    """--help a person can copy from: each example on a line of its own, never wrapped inside an
+    option; arguments named by their metavar (`BACKUP`, `PROJECT_ID...`), not by Python types
+    (Typer shows `BACKUP <str>`, `PROJECT_ID <list[str]>`). Set on our own command objects."""
+    if command.epilog and not getattr(command, "_paste_friendly", False):
+        command.format_epilog = _epilog_writer(command.epilog)
+        command._paste_friendly = True
+    for param in command.params:
+        if getattr(param, "param_type_name", "") == "argument":
+            _plain_argument_name(param)
+    for subcommand in getattr(command, "commands", {}).values():  # a group's, built so far
+        paste_friendly_help(subcommand)
+
+
+def epilog_lines(epilog: str) -> tuple[str, list[str], list[str]]:
+    """`Examples:  backupshare a  ·  backupshare b  ·  A remark.` as its title, its example
+    lines and its remarks (sentences, written after the lines)."""
+    title, _, rest = epilog.partition(":  ")
+    if not rest:
+        return "", [], [epilog]
+    items = [item.strip() for item in rest.split(EXAMPLE_SEPARATOR) if item.strip()]
+    examples = [item for item in items if not is_prose(item)]
+    remarks = [item for item in items if is_prose(item)]
+    return f"{title}:", examples, remarks
+
+
+def is_prose(item: str) -> bool:
+    """A sentence (it ends with a full stop) wraps; a command line or a shell comment never."""
+    return item.endswith(".") and not item.startswith(("backupshare", "#"))
+
+
+def _epilog_writer(epilog: str) -> Callable[[Any, Any], None]:
+    title, examples, remarks = epilog_lines(epilog)
+
+    def format_epilog(ctx: Any, formatter: Any) -> None:
+        formatter.write_paragraph()
+        with formatter.indentation():
+            indent = " " * formatter.current_indent
+            if title:
+                formatter.write(f"{indent}{title}\n")
+            for example in examples:  # whole, however narrow the terminal: it is pasted
+                formatter.write(f"{indent}  {example}\n")
+            for remark in remarks:
+                if title:
+                    formatter.write_paragraph()
+                formatter.write_text(remark)
+
+    return format_epilog
+
+
+def _plain_argument_name(param: Any) -> None:
+    """An argument shown as its metavar alone, `...` after one that takes several."""
+    name = (param.metavar or param.name or "").upper()
+    if param.nargs == -1 and not name.endswith("..."):
+        name += "..."
+    param.display_type_rich = lambda ctx: None
+    param._rich_display_name = lambda: name
 
 
 def fast_coercion(param: Any) -> FastCoercion | None:

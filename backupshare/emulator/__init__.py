@@ -6,8 +6,8 @@ vaults (any project id in the path), and IAM's token endpoints.
 """
 
 from .core import ProjectCredential
+from .schema import BackupSeed
 from .server import Emulator, EmulatorConfig, Fault, RunningEmulator, start
-from .store import BackupSeed
 
 __all__ = [
     "BackupSeed",

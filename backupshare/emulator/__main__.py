@@ -26,9 +26,14 @@ from .core import (
 )
 from .formats import lenient_project_id, lenient_uuid
 from .safety import serves_loopback_only
-from .seeding import parse_backup_option
+from .schema import BackupSeed
+from .seeding import (
+    MAX_GENERATED_BACKUPS,
+    parse_auto_answer_option,
+    parse_backup_option,
+    parse_vault_option,
+)
 from .server import make_server
-from .store import BackupSeed
 
 ENV_PREFIX = "BACKUPSHARE_EMULATOR_"
 SWITCHES = (
@@ -37,6 +42,7 @@ SWITCHES = (
     "cbr_server_backups_only",
 )  # on/off options; their variables say 1/0, true/false, ...
 TRUE_WORDS = ("1", "true", "yes", "on")
+BANNER_BACKUPS = 20  # per project, in the banner's CBR part: the newest
 FALSE_WORDS = ("", "0", "false", "no", "off")
 
 
@@ -62,6 +68,31 @@ def _backup(value: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
+
+
+def _vault(value: str) -> str:
+    """Checked now, read for good once the project id is known (like --backup)."""
+    try:
+        parse_vault_option(value, DEFAULT_PROJECT)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _auto_answer(value: str) -> str:
+    try:
+        parse_auto_answer_option(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _count(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_GENERATED_BACKUPS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number 0 to {MAX_GENERATED_BACKUPS}, got {value!r}"
+        )
+    return int(value)
 
 
 def _credential(value: str) -> ProjectCredential:
@@ -100,6 +131,8 @@ REPEATABLE: dict[str, Callable[[str], object]] = {
     "backup": _backup,
     "encrypted_backup": _encrypted,
     "credential": _credential,
+    "vault": _vault,
+    "auto_answer": _auto_answer,
 }
 
 
@@ -136,7 +169,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--project-id", type=_project, default=default("project-id", DEFAULT_PROJECT))
     p.add_argument("--token", action="append", default=None, help="a token to accept")
     p.add_argument("--user", action="append", type=_pair, default=None, help="NAME:PASSWORD")
-    p.add_argument("--aksk", action="append", type=_pair, default=None, help="AK:SK")
+    p.add_argument(
+        "--aksk",
+        action="append",
+        type=_pair,
+        default=None,
+        help="AK:SK of the own user: like an IAM access key it signs for every project served",
+    )
     p.add_argument(
         "--credential",
         action="append",
@@ -158,6 +197,43 @@ def parser() -> argparse.ArgumentParser:
         "available-after=30",
     )
     p.add_argument("--encrypted-backup", action="append", type=_encrypted, default=None)
+    p.add_argument(
+        "--vault",
+        action="append",
+        type=_vault,
+        default=None,
+        metavar="KEY=VALUE[:KEY=VALUE]...",
+        help="a CBR vault to make (repeatable); keys: project (default: the own one), type "
+        "(disk, server, ...; default disk), size (GB, default 1000), used (MB, default 0), "
+        "name, id, count (that many alike vaults). A project given vaults has those alone. "
+        "example: --vault project=722513ed0a324dadaabe5b2d0fe848c9:size=50:used=40960",
+    )
+    p.add_argument(
+        "--auto-answer",
+        action="append",
+        type=_auto_answer,
+        default=None,
+        metavar="[PROJECT:]STATUS[:SECONDS]",
+        help="answer offers to PROJECT (default: every project) on its behalf, SECONDS "
+        "(default 10) of emulator time after each is made: accepted (into its roomiest vault "
+        "of the backup's type, if one has room) or rejected. example: --auto-answer accepted:30",
+    )
+    p.add_argument(
+        "--seed-backups",
+        type=_count,
+        default=default("seed-backups", "0"),
+        metavar="N",
+        help="generate N backups of the own project, spread over volumes, vaults and 90 days, "
+        "a third of them shared (VBS sharings and CBR members); the same for the same "
+        "--random-seed",
+    )
+    p.add_argument(
+        "--random-seed",
+        type=int,
+        metavar="S",
+        default=default("random-seed", "0"),
+        help="the seed of --seed-backups",
+    )
     p.add_argument("--max-targets", type=int, default=default("max-targets", "10"))
     p.add_argument(
         "--error-style", choices=("vbs", "cinder", "apig"), default=default("error-style", "vbs")
@@ -245,7 +321,15 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
             BackupSeed(backup_id, args.project_id, f"encrypted-{i + 1}", encrypted=True)
             for i, backup_id in enumerate(args.encrypted_backup or [])
         ]
+    vaults = [
+        vault for text in args.vault or [] for vault in parse_vault_option(text, args.project_id)
+    ]
+    answers = [parse_auto_answer_option(text) for text in args.auto_answer or []]
     return EmulatorConfig(
+        vaults=vaults,
+        auto_answers=answers,
+        seed_backups=args.seed_backups,
+        random_seed=args.random_seed,
         project_id=args.project_id,
         tokens=tokens,
         users=users,
@@ -287,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 3
     try:
         emulator, server = make_server(config, args.host, args.port)
+        server.allow_remote = args.allow_remote  # any Host header, not only loopback names
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 8
@@ -355,17 +440,26 @@ def remote_warning(url: str) -> str:
 
 
 def cbr_lines(emulator: Emulator) -> list[str]:
-    """What CBR shows each project the emulator holds credentials of: its vault, and the
-    backups it owns or is offered (with the offer's status)."""
+    """What CBR shows each project the emulator holds credentials of: its vaults (type, used
+    MB of size GB, CBR's units), and the backups it owns or is offered (with the offer's
+    status); a project with many backups shows the newest few."""
     lines = ["  CBR        : (same URL, /v3/{project_id}/...)"]
     for project in emulator.projects():
-        vault = emulator.store.vault(project)
-        lines.append(
-            f"    project {project}: vault {vault['id']} ({vault['used']}/{vault['size']} GB)"
-        )
+        lines.append(f"    project {project}:")
+        for vault in emulator.store.vaults(project):
+            lines.append(
+                f"      vault {vault['id']} {vault['name']} ({vault['object_type']}, "
+                f"{vault['used']} MB used of {vault['size']} GB)"
+            )
         rows = emulator.store.visible_backups(project, own=True, shared=True)
-        for row in sorted(rows, key=lambda row: (row["created_at"], row["id"])):
-            record = backup_record(row)
+        home = emulator.store.home_vault(project)
+        shown = sorted(rows, key=lambda row: (row["created_at"], row["id"]))
+        if len(shown) > BANNER_BACKUPS:
+            lines.append(f"      ... {len(shown) - BANNER_BACKUPS} older backups")
+            shown = shown[-BANNER_BACKUPS:]
+        for row in shown:
+            owner = row["project_id"]
+            record = backup_record(row, home if owner == project else None)
             offer = f"  shared to it: {row['member_status']}" if row["member_status"] else ""
             encrypted = " encrypted" if record["extend_info"]["encrypted"] else ""
             lines.append(
@@ -395,6 +489,9 @@ def banner(
     for project, shown in others.items():
         lines.append(f"  project    : {project} ({', '.join(shown)})")
     lines.append("  backups    :")
+    if len(backups) > BANNER_BACKUPS:  # oldest first: the newest few stay
+        lines.append(f"    ... {len(backups) - BANNER_BACKUPS} older backups")
+        backups = backups[-BANNER_BACKUPS:]
     for backup in backups:
         flags = " encrypted" if backup["encrypted"] else ""
         lines.append(

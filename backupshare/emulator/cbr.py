@@ -21,7 +21,7 @@ from typing import Any
 from .core import Emulator
 from .formats import is_project_id, is_uuid, timestamp
 from .routing import Answer, Call, Rejected, allow, json_body
-from .store import Reason, Refusal, vault_id_of
+from .schema import Reason, Refusal, vault_id_of
 
 PREFIX = r"^/v3/(?P<project>[^/]+)"
 BACKUPS_PATH = re.compile(PREFIX + r"/backups/?$")
@@ -60,7 +60,13 @@ RESOURCE_TYPES = (
     "OS::Workspace::DesktopV2",
 )
 DISK = "OS::Cinder::Volume"
+SERVER = "OS::Nova::Server"
+DISK_KIND = "disk"
+# What a backup is of (the store's `kind`, also its vault's object_type): its resource_type,
+# provider_id and how its resource is named.
 DISK_PROVIDER = "d1603440-187d-4516-af25-121250c7cc97"
+SERVER_PROVIDER = "0daac4c5-6707-4851-97ba-169e36266b66"
+KINDS = {"disk": (DISK, DISK_PROVIDER, "volume"), "server": (SERVER, SERVER_PROVIDER, "ecs")}
 OWN_TYPES = ("private", "shared", "all_granted")
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
 BACKUP_SORT_KEYS = ("created_at", "updated_at", "name", "status", "protected_at", "id")
@@ -82,6 +88,12 @@ MEMBER_SORT_KEYS = ("created_at", "updated_at", "id", "dest_project_id", "status
 MEMBER_FILTERS = ("dest_project_id", "image_id", "status", "vault_id")
 MAX_SORT_LENGTH = 255
 VAULT_FILTERS = ("id", "name", "object_type", "protect_type", "cloud_type", "status")
+# The billing spec of a vault of each object_type (the console's default spec for each kind).
+SPEC_CODES = {
+    "server": "vault.backup.server.normal",
+    "disk": "vault.backup.volume.normal",
+    "turbo": "vault.backup.turbo.normal",
+}
 CHECKPOINT_NAMESPACE = uuid.UUID("5b0c6c53-8f0e-4d5e-9a3b-6f1d2e3c4b5a")
 
 
@@ -172,6 +184,13 @@ def refused(emulator: Emulator, refusal: Refusal) -> Rejected:
             "BackupService.6114",
             "The used capacity of the vault exceeds the maximum capacity.",
         )
+    if reason is Reason.VAULT_TYPE:
+        return Rejected(
+            400,
+            "BackupService.6713",
+            "The type of the vault accepting the shared backup and the backup resource type "
+            "are different.",
+        )
     return Rejected(500, "BackupService.9910", f"Unknown error: {reason.value}.")
 
 
@@ -184,7 +203,11 @@ def _backups(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) 
     rows = emulator.store.visible_backups(
         caller, own=own_type != "shared", shared=own_type != "private"
     )
-    records = [backup_record(row) for row in rows]
+    homes: dict[tuple[str, str], str] = {}  # each owner's home vaults, looked up once per list
+    by_checkpoint = bool(call.param("checkpoint_id"))
+    records = [
+        backup_record(row, _home(emulator, homes, row), checkpoint=by_checkpoint) for row in rows
+    ]
     member_status = call.param("member_status")
     if member_status is not None:
         if member_status not in MEMBER_STATUSES:
@@ -196,6 +219,8 @@ def _backups(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) 
     limit = _number(call.param("limit"), "limit", low=1, high=MAX_LIMIT) or MAX_LIMIT
     offset = _number(call.param("offset"), "offset", low=0) or 0
     page = _after_marker(records, call.param("marker"))[offset : offset + limit]
+    for record in page:
+        record["checkpoint_id"] = checkpoint_of(record["id"])
     return Answer(200, {"backups": page, "count": len(records), "offset": offset, "limit": limit})
 
 
@@ -226,7 +251,15 @@ def _filter_backups(call: Call, records: list[dict[str, Any]]) -> list[dict[str,
 def _backup(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) -> Answer:
     allow(call.method, "GET")
     row = _visible(emulator, caller, path["backup"])
-    return Answer(200, {"backup": backup_record(row)})
+    return Answer(200, {"backup": backup_record(row, _home(emulator, {}, row))})
+
+
+def _home(emulator: Emulator, homes: dict[tuple[str, str], str], row: dict[str, Any]) -> str:
+    """The home vault of the backup's owner for backups of its kind (cached in `homes`)."""
+    key = (row["project_id"], row.get("kind") or DISK_KIND)
+    if key not in homes:
+        homes[key] = emulator.store.home_vault(*key)
+    return homes[key]
 
 
 def _visible(emulator: Emulator, caller: str, backup_id: str) -> dict[str, Any]:
@@ -242,12 +275,23 @@ def _visible(emulator: Emulator, caller: str, backup_id: str) -> dict[str, Any]:
     return {**row, "member_status": member["status"], "member_vault_id": member["vault_id"]}
 
 
-def backup_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A BackupResp (the SDK's model) for a disk backup; a shared one accepted into the caller's
-    vault reads that vault's id (as the Terraform accepter expects), else the owner's."""
+def checkpoint_of(backup_id: str) -> str:
+    """The id of the backup's checkpoint: stable, derived from the backup's."""
+    return str(uuid.uuid5(CHECKPOINT_NAMESPACE, backup_id))
+
+
+def backup_record(
+    row: dict[str, Any], home_vault: str | None = None, *, checkpoint: bool = True
+) -> dict[str, Any]:
+    """A BackupResp (the SDK's model) for a disk or cloud-server backup; a shared one accepted
+    into the caller's vault reads that vault's id (as the Terraform accepter expects), else the
+    owner's vault: the one it was seeded into, or the owner's home vault of its kind.
+    `checkpoint=False` leaves `checkpoint_id` out (None) of a record only filtered and sorted:
+    deriving it is most of a record's cost, and a list needs it on one page only."""
     owner = row["project_id"]
-    vault_id = row.get("member_vault_id") or vault_id_of(owner)
+    vault_id = row.get("member_vault_id") or row.get("vault_id") or home_vault or vault_id_of(owner)
     volume = row["volume_id"]
+    resource_type, provider, resource_word = KINDS[row.get("kind") or DISK_KIND]
     return {
         "id": row["id"],
         "name": row["name"],
@@ -257,14 +301,14 @@ def backup_record(row: dict[str, Any]) -> dict[str, Any]:
         "updated_at": row["updated_at"],
         "protected_at": row["created_at"],
         "expired_at": None,
-        "checkpoint_id": str(uuid.uuid5(CHECKPOINT_NAMESPACE, row["id"])),
+        "checkpoint_id": checkpoint_of(row["id"]) if checkpoint else None,
         "parent_id": None,
         "project_id": owner,
-        "provider_id": DISK_PROVIDER,
+        "provider_id": provider,
         "resource_id": volume,
-        "resource_name": f"volume-{volume[:8]}" if volume else None,
+        "resource_name": f"{resource_word}-{volume[:8]}" if volume else None,
         "resource_size": row["size"],
-        "resource_type": DISK,
+        "resource_type": resource_type,
         "resource_az": row["availability_zone"],
         "vault_id": vault_id,
         "image_type": "backup",
@@ -338,7 +382,7 @@ def _add_members(emulator: Emulator, call: Call, caller: str, backup_id: str) ->
     row = _visible(emulator, caller, backup_id)
     if row["project_id"] != caller:
         raise refused(emulator, Refusal(Reason.NOT_OWNER))
-    if emulator.config.cbr_server_backups_only:  # every backup here is a disk backup
+    if emulator.config.cbr_server_backups_only and (row.get("kind") or DISK_KIND) == DISK_KIND:
         raise Rejected(400, "BackupService.6700", "Only cloud server backups can be shared.")
     created, count = emulator.store.add_members(caller, backup_id, targets)
     return Answer(200, {"members": [member_record(m) for m in created], "count": count})
@@ -409,43 +453,44 @@ def member_record(row: dict[str, Any]) -> dict[str, Any]:
 
 # -- vaults ------------------------------------------------------------------------------------
 def _vaults(emulator: Emulator, call: Call, caller: str, path: dict[str, Any]) -> Answer:
+    """The project's vaults, in the order they were made: one by id, or a page of the list
+    (`limit` 1-1000, default 1000, and `offset`), after the exact filters."""
     allow(call.method, "GET")
-    vault = vault_record(emulator.store.vault(caller))
+    vaults = [vault_record(row) for row in emulator.store.vaults(caller)]
     if path.get("vault") is not None:
-        if path["vault"] != vault["id"]:
+        chosen = [vault for vault in vaults if vault["id"] == path["vault"]]
+        if not chosen:
             raise refused(emulator, Refusal(Reason.NO_VAULT))
-        return Answer(200, {"vault": vault})
-    vaults = [vault]
+        return Answer(200, {"vault": chosen[0]})
     for key in VAULT_FILTERS:
         wanted = call.param(key)
         if wanted:
-            facts = {**vault, **vault["billing"]}
-            vaults = [v for v in vaults if facts.get(key) == wanted]
+            vaults = [v for v in vaults if {**v, **v["billing"]}.get(key) == wanted]
     limit = _number(call.param("limit"), "limit", low=1, high=MAX_LIMIT) or MAX_LIMIT
     offset = _number(call.param("offset"), "offset", low=0) or 0
     return Answer(200, {"vaults": vaults[offset : offset + limit], "count": len(vaults)})
 
 
 def vault_record(row: dict[str, Any]) -> dict[str, Any]:
-    """A disk-backup vault as ListVault and ShowVault write one."""
+    """A vault as ListVault and ShowVault write one: billing `size` in GB, `used` in MB."""
     return {
         "id": row["id"],
         "name": row["name"],
         "description": "",
         "project_id": row["project_id"],
-        "provider_id": DISK_PROVIDER,
+        "provider_id": SERVER_PROVIDER if row["object_type"] == "server" else DISK_PROVIDER,
         "created_at": row["created_at"],
         "billing": {
             "allocated": 0,
             "charging_mode": "post_paid",
             "cloud_type": "public",
             "consistent_level": "crash_consistent",
-            "object_type": "disk",
+            "object_type": row["object_type"],
             "order_id": None,
             "product_id": None,
             "protect_type": "backup",
             "size": row["size"],
-            "spec_code": "vault.backup.volume.normal",
+            "spec_code": SPEC_CODES.get(row["object_type"], "vault.backup.volume.normal"),
             "status": "available",
             "storage_unit": None,
             "used": row["used"],

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .iam import Identity
-from .store import BackupSeed, Store, utc_now
+from .schema import DISK_VAULT, MB_PER_GB, AutoAnswer, BackupSeed, VaultSeed, utc_now
+from .seeding import PartnerVault, generate_backups
+from .store import Store
 
 REQUEST_LOG_SIZE = 10_000
 DEFAULT_PROJECT = "c13f5220dc1949b0b741ea81a7cd5554"
@@ -163,8 +165,17 @@ class EmulatorConfig:
     cbr_duplicate_code: str = "BackupService.6714"
     # Regions where only cloud-server backups can be shared refuse disk backups (6700).
     cbr_server_backups_only: bool = False
-    # The emulator's clock for backups' times and their turning available; None: the real one.
+    # The emulator's clock for backups' times and their turning available, and for answers
+    # given on a receiver's behalf; None: the real one.
     clock: Callable[[], datetime] | None = None
+    # CBR vaults to make at start; a project given some has those alone (no default vault).
+    vaults: list[VaultSeed] = field(default_factory=list)
+    # Offers answered on the receiving project's behalf: (project or None for every project,
+    # the answer and its delay).
+    auto_answers: list[tuple[str | None, AutoAnswer]] = field(default_factory=list)
+    # Generate this many backups of the own project (seeding.generate_backups) with this seed.
+    seed_backups: int = 0
+    random_seed: int = 0
 
     def other_credentials(self) -> list[ProjectCredential]:
         return list(PARTNER_CREDENTIALS) if self.credentials is None else self.credentials
@@ -190,8 +201,14 @@ class Emulator:
             self.identity.add_key(access, secret)
         for credential in config.other_credentials():
             self._add_credential(credential)
+        for vault in config.vaults:
+            self.store.add_vault(vault)
+        for project, answer in config.auto_answers:
+            self.store.set_auto_answer(project, answer)
         if not self.store.backups(config.project_id):  # a --db file keeps its own state
             self._seed(config)
+            if config.seed_backups:
+                self.generate_backups(config.seed_backups, config.random_seed)
         self.faults: list[Fault] = []
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self._lock = threading.Lock()
@@ -227,6 +244,24 @@ class Emulator:
     def projects(self) -> list[str]:
         """Every project the emulator holds credentials of, its own first."""
         return self.identity.projects()
+
+    def _room_to_accept(self, project_id: str) -> PartnerVault:
+        """Half the free room of the project's home vault: what generated offers it accepted
+        may take, so that a test can still accept into it."""
+        home = self.store.vault(project_id)
+        free = home["size"] * MB_PER_GB - home["used"]
+        return PartnerVault(home["id"], max(0, free // 2))
+
+    def generate_backups(self, count: int, random_seed: int = 0) -> int:
+        """`count` backups of the own project, spread over volumes, its disk vaults and dates,
+        some shared with the other projects (seeding.generate_backups): the same ones for the
+        same count, seed and clock."""
+        owner = self.config.project_id
+        vaults = [v["id"] for v in self.store.vaults(owner) if v["object_type"] == DISK_VAULT]
+        partners = {p: self._room_to_accept(p) for p in self.projects() if p != owner}
+        made = generate_backups(count, random_seed, owner, vaults, partners, self.clock())
+        self.store.add_many(made.backups, made.shares, made.members)
+        return len(made.backups)
 
     def add_fault(self, fault: Fault) -> None:
         if fault.kind not in FAULT_KINDS:

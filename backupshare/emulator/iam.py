@@ -1,12 +1,16 @@
 """Who may call the emulator: tokens it issued or was given, IAM users, and AK/SK signatures.
 
-Every credential belongs to one project, so a second project (the receiving side of a CBR share)
-has its own token, user or AK/SK. Signatures are checked by signature.py, the emulator's own
-reading of docs/wire.md's algorithm (proved against the official signer in the tests).
+Tokens are scoped to one project, as IAM's are. An access key is as IAM's: it belongs to a user,
+not a project, so the own user's keys (`--aksk`) sign for every project the emulator serves (two
+projects of one account, the common prod -> DR case), the project being the one the request
+names; a key given for one project (`--credential PROJECT:aksk:…`, a temporary key) stays bound
+to it. Signatures are checked by signature.py, the emulator's own reading of docs/wire.md's
+algorithm (proved against the official signer in the tests).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -17,6 +21,8 @@ from .routing import Answer, Call, Rejected, allow, json_body
 from .signature import SDK_DATE_FORMAT, parse_authorization, signature_matches
 
 SIGNATURE_WINDOW = timedelta(minutes=15)
+# The project a VBS or CBR path names: /v2/{project_id}/… or /v3/{project_id}/…
+PATH_PROJECT = re.compile(r"^/v[23]/([0-9a-f]{32})(?:/|$)")
 
 
 class HoldsIdentity(Protocol):
@@ -57,7 +63,7 @@ class Credential:
     """An AK/SK pair; temporary ones also need their security token."""
 
     secret_key: str
-    project_id: str
+    project_id: str | None  # None: a user's key, good for every project served
     security_token: str | None = None
     expires_at: datetime | None = None
 
@@ -87,15 +93,20 @@ class Identity:
             self.users[name] = (password, project_id or self.project_id)
 
     def add_key(self, access_key: str, secret_key: str, project_id: str | None = None) -> None:
+        """A key bound to `project_id`; None: a key of the user, good for every served project."""
         with self._lock:
-            self.keys[access_key] = Credential(secret_key, project_id or self.project_id)
+            self.keys[access_key] = Credential(secret_key, project_id)
 
     def projects(self) -> list[str]:
         """Every project some credential belongs to, the default one first."""
         with self._lock:
             owners = [project for project, _ in self.tokens.values()]
             owners += [project for _, project in self.users.values()]
-            owners += [key.project_id for key in self.keys.values() if key.security_token is None]
+            owners += [
+                key.project_id
+                for key in self.keys.values()
+                if key.security_token is None and key.project_id is not None
+            ]
         return list(dict.fromkeys([self.project_id, *owners]))
 
     # -- IAM -------------------------------------------------------------------------------------
@@ -204,7 +215,19 @@ class Identity:
                 raise unauthorized("APIG.0301", "Incorrect IAM authentication information.")
             if credential.expires_at is not None and credential.expires_at <= self.now():
                 raise unauthorized("APIG.0307", "The token must be updated.")
+        if credential.project_id is None:
+            return self._named_project(path, lowered.get("x-project-id"))
         return credential.project_id
+
+    def _named_project(self, path: str, header: str | None) -> str:
+        """The project a user's key acts in: the one X-Project-Id names (the official SDKs send
+        it), else the path's; one the emulator does not serve is left to the path's check (403)
+        by answering the own project."""
+        match = PATH_PROJECT.match(path)
+        named = header.strip() if header else (match[1] if match else None)
+        if named is not None and named in self.projects():
+            return named
+        return self.project_id
 
     def _check_date(self, sdk_date: str) -> None:
         try:

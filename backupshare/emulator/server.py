@@ -40,8 +40,8 @@ from .core import (
 )
 from .routing import Call, Rejected
 from .safety import ADMIN_KEY_HEADER, admin_key_matches, is_loopback, redact_entry
-from .seeding import backup_from_spec
-from .store import BackupSeed
+from .schema import BackupSeed
+from .seeding import auto_answer_from_spec, backup_from_spec, seed_extras
 from .vbs import BACKUP_STATUSES
 
 __all__ = [
@@ -64,8 +64,19 @@ __all__ = [
     "start",
 ]
 
-MAX_BODY_BYTES = 12 * 1024 * 1024  # the gateway's limit
+MAX_BODY_BYTES = 12 * 1024 * 1024  # the gateway's limit: the admin API's (a seed of backups)
+# The service routes' bodies are small (a share to 10 projects is under 1 kB): a larger one is
+# refused before it is read, so 20 clients sending 12 MB cannot make 240 MB.
+SERVICE_BODY_BYTES = 16 * 1024
 MAX_URI_BYTES = 32 * 1024
+# A client that sends half a request (or sits idle on a keep-alive connection) is dropped after
+# this many seconds of silence, and at most this many connections are served at once: a
+# connection past the cap is answered 503 and closed, never given a thread.
+CONNECTION_TIMEOUT = 30.0
+MAX_CONNECTIONS = 256
+# What the admin API may seed in one request (the benchmarks need 100,000); the command line's
+# seed options are the operator's own and not capped.
+ADMIN_SEED_MAX = 200_000
 ROUTES = (iam.route, vbs.route, cbr.route)
 
 CINDER_FAULTS = {
@@ -97,6 +108,8 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "backupshare-emulator"
     emulator: Emulator  # set on the subclass made per server
     quiet = True
+    timeout = CONNECTION_TIMEOUT  # every read and write on the connection (StreamRequestHandler)
+    server: EmulatorServer
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:
@@ -139,9 +152,11 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path, query = parts.path, parts.query
         self.route_path = path
-        body = self._read_body()
+        self._refuse_other_sites()
+        admin = path.startswith("/_emulator/")
+        body = self._read_body(MAX_BODY_BYTES if admin else self._service_body_bytes())
         emulator = self.emulator
-        if path.startswith("/_emulator/"):
+        if admin:
             self._admin(method, path, body)
             return
         emulator.record(
@@ -182,6 +197,29 @@ class Handler(BaseHTTPRequestHandler):
             404, "APIG.0101", f"The API does not exist or has not been published: {path}"
         )
 
+    # -- who may drive the emulator --------------------------------------------------------------
+    def _refuse_other_sites(self) -> None:
+        """A web page the developer opens must not drive the emulator: a browser names the page
+        in Origin (and Sec-Fetch-Site); DNS rebinding shows as a Host that is not ours. Our
+        clients (the CLI, requests, curl) send neither header and a loopback Host."""
+        self.close_connection = True  # until checked: a refused request's body is never read
+        host = self.headers.get("Host")
+        if host is not None and not self.server.serves_host(host):
+            raise Rejected(
+                403, "EMULATOR.0403", "Host not served: use a loopback address or localhost."
+            )
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is not None and site.strip().lower() not in ("same-origin", "none"):
+            raise Rejected(403, "EMULATOR.0403", "Cross-site requests are refused.")
+        origin = self.headers.get("Origin")
+        if origin is not None and origin.strip().lower() != self._base_url().lower():
+            raise Rejected(403, "EMULATOR.0403", "Cross-site requests are refused.")
+        self.close_connection = False
+
+    def _service_body_bytes(self) -> int:
+        """Sized to the API: the largest share names max_targets projects (~40 bytes each)."""
+        return max(SERVICE_BODY_BYTES, 64 * self.emulator.config.max_targets)
+
     def _base_url(self) -> str:
         """The scheme and authority the caller used, for links in answers."""
         scheme = getattr(self.server, "scheme", "http")
@@ -198,6 +236,12 @@ class Handler(BaseHTTPRequestHandler):
             raise Rejected(403, "EMULATOR.0403", "The admin API answers loopback clients only.")
         revealed = self._admin_key_given()
         route = path.rstrip("/")
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if method == "POST" and content_type != "application/json":
+            # A page may POST text/plain cross-site without asking first; JSON it may not.
+            raise Rejected(
+                415, "EMULATOR.0415", "Admin writes need Content-Type: application/json."
+            )
         if route == "/_emulator/requests" and method == "GET":
             entries = emulator.logged()
             self._send_json(200, entries if revealed else [redact_entry(e) for e in entries])
@@ -216,23 +260,46 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, None)
         elif route == "/_emulator/seed" and method == "POST":
             self._send_json(200, self._seed(self._json_body(body)))
+        elif route == "/_emulator/auto-answer" and method == "POST":
+            self._send_json(200, self._auto_answer(self._json_body(body)))
+        elif route == "/_emulator/auto-answer" and method == "DELETE":
+            emulator.store.clear_auto_answers()
+            self._send_json(200, None)
         elif route == "/_emulator/backups" and method == "GET":
             self._send_json(200, {"backups": emulator.store.backups(emulator.config.project_id)})
         else:
             raise Rejected(404, "EMULATOR.0404", f"No admin route {method} {path}.")
 
     def _seed(self, spec: Any) -> dict[str, Any]:
-        """`{"shares": N}` makes N sharings; `{"backups": [BACKUP, ...]}` adds backups (see
-        seeding.py for a BACKUP's keys). Either or both; all checked before anything is made."""
+        """`{"shares": N}` makes N sharings; `{"backups": [BACKUP, ...]}` adds backups,
+        `{"vaults": [VAULT, ...]}` vaults (see seeding.py for their keys), `{"backup_count": N,
+        "random_seed": S}` generates backups. Any of them; all checked before anything is made."""
         emulator = self.emulator
-        if not isinstance(spec, dict) or not spec or set(spec) - {"shares", "backups"}:
-            raise Rejected(400, "EMULATOR.0002", "Give {'shares': N} and/or {'backups': [...]}.")
+        known = {"shares", "backups", "vaults", "backup_count", "random_seed"}
+        if not isinstance(spec, dict) or not spec or set(spec) - known:
+            raise Rejected(
+                400,
+                "EMULATOR.0002",
+                "Give {'shares': N}, {'backups': [...]}, {'vaults': [...]} and/or "
+                "{'backup_count': N, 'random_seed': S}.",
+            )
+        try:
+            vaults, generated, random_seed = seed_extras(spec, emulator.config.project_id)
+        except ValueError as exc:
+            raise Rejected(400, "EMULATOR.0002", str(exc)) from None
         count = spec.get("shares", 0)
-        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 1_000_000:
-            raise Rejected(400, "EMULATOR.0002", "Give {'shares': N} with 0 <= N <= 1000000.")
+        cap = ADMIN_SEED_MAX
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= cap:
+            raise Rejected(400, "EMULATOR.0002", f"Give {{'shares': N}} with 0 <= N <= {cap}.")
         specs = spec.get("backups", [])
         if not isinstance(specs, list):
             raise Rejected(400, "EMULATOR.0002", "'backups' must be a list.")
+        if count + len(specs) + generated + len(vaults) > cap:
+            raise Rejected(
+                400,
+                "EMULATOR.0002",
+                f"At most {cap} records per seed (shares, backups, generated backups, vaults).",
+            )
         try:
             seeds = [
                 backup_from_spec(item, emulator.config.project_id, f"seeded-{i + 1}")
@@ -240,14 +307,30 @@ class Handler(BaseHTTPRequestHandler):
             ]
         except ValueError as exc:
             raise Rejected(400, "EMULATOR.0002", f"Invalid backup: {exc}") from None
+        for vault in vaults:
+            emulator.store.add_vault(vault)
         for seed in seeds:
             emulator.store.add_backup(seed)
         answer: dict[str, Any] = {}
+        if "vaults" in spec:
+            answer["vaults"] = [vault.id for vault in vaults]
+        if "backup_count" in spec:
+            answer["generated"] = emulator.generate_backups(generated, random_seed)
         if "shares" in spec:
             answer["created"] = emulator.seed_shares(count)
         if "backups" in spec:
             answer["backups"] = [seed.id for seed in seeds]
         return answer
+
+    def _auto_answer(self, spec: Any) -> dict[str, Any]:
+        """`{"status": "accepted"|"rejected", "after": SECONDS, "project": ID}`: from now on,
+        offers to that project (or every one) are answered on its behalf after that long."""
+        try:
+            project, answer = auto_answer_from_spec(spec)
+        except ValueError as exc:
+            raise Rejected(400, "EMULATOR.0002", f"Invalid auto-answer: {exc}") from None
+        self.emulator.store.set_auto_answer(project, answer)
+        return {"project": project, "status": answer.status, "after": answer.after_seconds}
 
     def _admin_key_given(self) -> bool:
         """Whether the request carries the admin key; a wrong one (or one the emulator was not
@@ -298,7 +381,7 @@ class Handler(BaseHTTPRequestHandler):
         self._answered = True
 
     # -- answering -----------------------------------------------------------------------------
-    def _read_body(self) -> bytes:
+    def _read_body(self, limit: int) -> bytes:
         length_header = self.headers.get("Content-Length")
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             self.close_connection = True
@@ -315,9 +398,9 @@ class Handler(BaseHTTPRequestHandler):
         if length < 0:
             self.close_connection = True
             raise Rejected(400, "APIG.0201", "Invalid Content-Length.")
-        if length > MAX_BODY_BYTES:
+        if length > limit:
             self.close_connection = True
-            raise Rejected(413, "APIG.0201", "Request body too large (limit 12 MB).")
+            raise Rejected(413, "APIG.0201", f"Request body too large (limit {limit} bytes).")
         return self.rfile.read(length) if length else b""
 
     def _json_body(self, body: bytes) -> Any:
@@ -403,6 +486,8 @@ class EmulatorServer(ThreadingHTTPServer):
     scheme = "http"
     # Many concurrent clients (batch cancels) must not be refused at the listen queue.
     request_queue_size = 128
+    max_connections = MAX_CONNECTIONS
+    allow_remote = False  # any Host header (`backupshare emulator --allow-remote`)
 
     def __init__(
         self, address: tuple[str, int], handler: Callable[..., BaseHTTPRequestHandler]
@@ -411,7 +496,60 @@ class EmulatorServer(ThreadingHTTPServer):
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._stop_asked = threading.Event()
         self._loop_ended = threading.Event()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
         super().__init__(address, handler)
+        self.bound_host = address[0].strip("[]").lower()
+
+    def serves_host(self, header: str) -> bool:
+        """Whether a Host header names this server: a loopback address, localhost, the host
+        it was bound to, or anything with allow_remote."""
+        if self.allow_remote:
+            return True
+        name = header.strip().lower()
+        if name.startswith("["):  # [::1]:8080
+            name = name[1 : name.find("]")] if "]" in name else name
+        elif name.count(":") == 1:
+            name = name.rsplit(":", 1)[0]
+        name = name.rstrip(".")
+        return (
+            is_loopback(name)
+            or name == "localhost"
+            or name.endswith(".localhost")
+            or (bool(name) and name == self.bound_host)
+        )
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread per connection, up to max_connections; past that, 503 and closed."""
+        with self._connections_lock:
+            full = len(self._connections) >= self.max_connections
+            if not full:
+                self._connections.add(request)
+        if full:
+            with contextlib.suppress(OSError):
+                request.settimeout(1.0)
+                request.sendall(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                    b"Retry-After: 1\r\nConnection: close\r\n\r\n"
+                )
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
+
+    def close_connections(self) -> None:
+        """Ends every open connection (an idle keep-alive one too): a stop never waits on them."""
+        with self._connections_lock:
+            open_now = list(self._connections)
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def serve_forever(self, poll_interval: float = 0.5) -> None:
         """Serves until shutdown(), which it notices at once; signals within `poll_interval`."""
@@ -441,6 +579,7 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def server_close(self) -> None:
         super().server_close()
+        self.close_connections()
         self._wake_reader.close()
         self._wake_writer.close()
 

@@ -13,159 +13,43 @@ what limits the emulator (the HTTP handling is), and an in-memory database stays
 
 from __future__ import annotations
 
-import enum
 import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .formats import timestamp
-
-MAX_TARGETS = 10
-VAULT_SIZE_GB = 1000  # every project's one vault; room for the demo backups many times over
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS backups (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL,
-    name TEXT,
-    status TEXT NOT NULL,
-    size INTEGER,
-    volume_id TEXT,
-    availability_zone TEXT,
-    description TEXT,
-    encrypted INTEGER NOT NULL DEFAULT 0,
-    created_at TEXT NOT NULL,
-    updated_at TEXT
-);
-CREATE TABLE IF NOT EXISTS shares (
-    id TEXT PRIMARY KEY,
-    backup_id TEXT NOT NULL REFERENCES backups(id),
-    from_project_id TEXT NOT NULL,
-    to_project_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT,
-    UNIQUE (backup_id, to_project_id)
-);
-CREATE INDEX IF NOT EXISTS shares_from ON shares (from_project_id, created_at);
-CREATE INDEX IF NOT EXISTS shares_to ON shares (to_project_id, created_at);
-CREATE INDEX IF NOT EXISTS shares_backup ON shares (backup_id);
-CREATE TABLE IF NOT EXISTS members (
-    id TEXT PRIMARY KEY,
-    backup_id TEXT NOT NULL REFERENCES backups(id),
-    dest_project_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    vault_id TEXT,
-    image_id TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT,
-    UNIQUE (backup_id, dest_project_id)
-);
-CREATE INDEX IF NOT EXISTS members_dest ON members (dest_project_id);
-CREATE TABLE IF NOT EXISTS vaults (
-    id TEXT PRIMARY KEY,
-    project_id TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
-# Columns added after the first release, for --db files an older emulator wrote.
-ADDED_COLUMNS = {"backups": {"available_at": "TEXT"}}
-# Every read settles the backups whose time has come: an index keeps that cheap at any size.
-SETTLE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS backups_ready ON backups (available_at)"
-    " WHERE available_at IS NOT NULL"
+from .formats import TIMESTAMP_FORMAT, timestamp
+from .schema import (
+    ADDED_COLUMNS,
+    DISK_VAULT,
+    EXACT_FILTERS,
+    MAX_TARGETS,
+    SCHEMA,
+    SETTLE_INDEX,
+    SORT_COLUMNS,
+    AutoAnswer,
+    BackupSeed,
+    Clock,
+    Reason,
+    Refusal,
+    utc_now,
 )
-
-# Sort keys of the VBS sharing list and the column each one orders by.
-SORT_COLUMNS = {
-    "id": "s.id",
-    "created_at": "s.created_at",
-    "updated_at": "s.updated_at",
-    "backup_id": "s.backup_id",
-    "to_project_id": "s.to_project_id",
-    "name": "b.name",
-    "status": "b.status",
-    "size": "b.size",
-}
-
-EXACT_FILTERS = {
-    "backup_id": "s.backup_id",
-    "from_project_id": "s.from_project_id",
-    "to_project_id": "s.to_project_id",
-    "volume_id": "b.volume_id",
-    "status": "b.status",
-    "availability_zone": "b.availability_zone",
-}
-
-Clock = Callable[[], datetime]
+from .vaults import VaultStore
 
 
-class Reason(enum.Enum):
-    """Why the store refused: one per rule, worded by each service in its own terms."""
-
-    NO_BACKUP = "no such backup"
-    NOT_OWNER = "not the owner's"
-    ENCRYPTED = "encrypted"
-    NOT_AVAILABLE = "not available"
-    OWN_PROJECT = "its own project"
-    ALREADY_SHARED = "already shared"
-    TOO_MANY = "too many projects"
-    NO_SHARING = "no such sharing"
-    NO_MEMBER = "no such member"
-    NO_VAULT = "no such vault"
-    VAULT_FULL = "vault full"
-
-
-class Refusal(Exception):
-    """A rule of the service said no; `detail` holds what a message needs (ids, counts)."""
-
-    def __init__(self, reason: Reason, **detail: Any) -> None:
-        super().__init__(reason.value)
-        self.reason = reason
-        self.detail = detail
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class BackupSeed:
-    """One disk backup to seed. `created_at` defaults to the moment it is seeded;
-    `available_after` (seconds) keeps it `creating` (or the status given) until then."""
-
-    id: str
-    project_id: str
-    name: str
-    status: str = "available"
-    size: int = 10
-    encrypted: bool = False
-    volume_id: str | None = None
-    availability_zone: str = "eu-de-01"
-    description: str = ""
-    created_at: datetime | None = None
-    available_after: float | None = None
-
-
-def vault_id_of(project_id: str) -> str:
-    """The id of a project's one vault: stable, so it survives a restart and reads the same in
-    every answer."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"backupshare-emulator:vault:{project_id}"))
-
-
-class Store:
-    """Backups, sharings, members and vaults of every project the emulator knows."""
+class Store(VaultStore):
+    """Backups, sharings, members and vaults (vaults.py) of every project the emulator knows."""
 
     def __init__(
         self, path: str = ":memory:", *, max_targets: int = MAX_TARGETS, clock: Clock = utc_now
     ) -> None:
         self.max_targets = max_targets
         self.clock = clock
+        # Answers given on a receiving project's behalf, by project (None: every project).
+        self.auto_answers: dict[str | None, AutoAnswer] = {}
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -212,6 +96,56 @@ class Store:
             " available_at = NULL WHERE available_at IS NOT NULL AND available_at <= ?",
             (self.now(),),
         )
+        if self.auto_answers:
+            self._answer_due_offers(db)
+
+    def set_auto_answer(self, project_id: str | None, answer: AutoAnswer) -> None:
+        """Answer offers made to `project_id` (None: to every project) from now on, on its
+        behalf. Offers made earlier (a generated backlog) stay as they are."""
+        with self._lock:
+            self.auto_answers[project_id] = replace(answer, since=self.now())
+
+    def clear_auto_answers(self) -> None:
+        """Answer on nobody's behalf any more."""
+        with self._lock:
+            self.auto_answers.clear()
+
+    def _answer_due_offers(self, db: sqlite3.Connection) -> None:
+        """Pending offers whose auto-answer is due get it, dated when it fell due (so the
+        answer does not depend on when someone looked). An offer no vault has room for stays
+        pending, as it would with a person who cannot accept it."""
+        now = self.clock()
+        if now.tzinfo is None:  # a test's clock may be naive: UTC, as everywhere here
+            now = now.replace(tzinfo=timezone.utc)
+        rules = self.auto_answers.values()
+        earliest = min(rule.after_seconds for rule in rules)
+        cutoff = timestamp(now - timedelta(seconds=earliest))
+        due = db.execute(
+            "SELECT m.*, b.size, b.kind FROM members m JOIN backups b ON b.id = m.backup_id"
+            " WHERE m.status = 'pending' AND m.created_at >= ? AND m.created_at <= ?"
+            " ORDER BY m.created_at, m.id",
+            (min(rule.since for rule in rules), cutoff),
+        ).fetchall()
+        for member in due:
+            rule = self.auto_answers.get(member["dest_project_id"]) or self.auto_answers.get(None)
+            if rule is None or member["created_at"] < rule.since:
+                continue
+            answered = _parse_timestamp(member["created_at"]) + timedelta(
+                seconds=rule.after_seconds
+            )
+            if answered > now:
+                continue
+            vault_id = None
+            if rule.status == "accepted":
+                vault_id = self._roomiest_fit(
+                    db, member["dest_project_id"], member["size"] or 0, member["kind"] or DISK_VAULT
+                )
+                if vault_id is None:
+                    continue
+            db.execute(
+                "UPDATE members SET status = ?, vault_id = ?, updated_at = ? WHERE id = ?",
+                (rule.status, vault_id, timestamp(answered), member["id"]),
+            )
 
     # -- backups ---------------------------------------------------------------------------
     def add_backup(self, seed: BackupSeed) -> None:
@@ -225,7 +159,7 @@ class Store:
             self._db.execute(
                 "INSERT OR REPLACE INTO backups (id, project_id, name, status, size, volume_id,"
                 " availability_zone, description, encrypted, created_at, updated_at,"
-                " available_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " available_at, vault_id, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     seed.id,
                     seed.project_id,
@@ -239,8 +173,60 @@ class Store:
                     created,
                     max(created, timestamp(now)),
                     ready,
+                    seed.vault_id,
+                    seed.kind,
                 ),
             )
+
+    def add_many(
+        self,
+        backups: list[BackupSeed],
+        shares: list[dict[str, Any]],
+        members: list[dict[str, Any]],
+    ) -> None:
+        """Bulk seeding in one transaction: backups (all `available` or their status, made at
+        their `created_at`), VBS sharing rows and CBR member rows, unchecked (the generator in
+        seeding.py makes them consistent)."""
+        rows = [
+            (
+                seed.id,
+                seed.project_id,
+                seed.name,
+                seed.status,
+                seed.size,
+                seed.volume_id or str(uuid.uuid4()),
+                seed.availability_zone,
+                seed.description,
+                int(seed.encrypted),
+                timestamp(seed.created_at or self.clock()),
+                timestamp(seed.created_at or self.clock()),
+                seed.vault_id,
+                seed.kind,
+            )
+            for seed in backups
+        ]
+
+        def work(db: sqlite3.Connection) -> None:
+            db.executemany(
+                "INSERT OR REPLACE INTO backups (id, project_id, name, status, size, volume_id,"
+                " availability_zone, description, encrypted, created_at, updated_at, vault_id,"
+                " kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO shares (id, backup_id, from_project_id, to_project_id,"
+                " created_at, updated_at) VALUES (:id, :backup_id, :from_project_id,"
+                " :to_project_id, :created_at, :updated_at)",
+                shares,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO members (id, backup_id, dest_project_id, status,"
+                " vault_id, image_id, created_at, updated_at) VALUES (:id, :backup_id,"
+                " :dest_project_id, :status, :vault_id, :image_id, :created_at, :updated_at)",
+                members,
+            )
+
+        self._transaction(work)
 
     def backups(self, project_id: str) -> list[dict[str, Any]]:
         """The project's own backups, oldest first."""
@@ -308,6 +294,9 @@ class Store:
         """Share one backup with every target, all or nothing: the new sharing rows."""
 
         def work(db: sqlite3.Connection) -> list[dict[str, Any]]:
+            kind = db.execute("SELECT kind FROM backups WHERE id = ?", (backup_id,)).fetchone()
+            if kind is not None and (kind[0] or DISK_VAULT) != DISK_VAULT:
+                raise Refusal(Reason.NO_BACKUP, backup_id=backup_id)  # VBS knows disks alone
             self._shareable(db, project_id, backup_id, targets)
             existing = {
                 row[0]
@@ -494,14 +483,7 @@ class Store:
                 raise Refusal(Reason.NO_MEMBER, backup_id=backup_id, project_id=dest_project_id)
             kept_vault = None
             if status == "accepted":
-                if vault_id != vault_id_of(dest_project_id):
-                    raise Refusal(Reason.NO_VAULT, vault_id=vault_id)
-                self._ensure_vault(db, dest_project_id)
-                size = self._size(db, backup_id)
-                used = self._vault_used(db, dest_project_id, without=member["id"])
-                capacity = self._vault_size(db, dest_project_id)
-                if used + size > capacity:
-                    raise Refusal(Reason.VAULT_FULL, vault_id=vault_id, used=used, size=capacity)
+                self._check_fits(db, dest_project_id, vault_id, backup_id, member["id"])
                 kept_vault = vault_id
             db.execute(
                 "UPDATE members SET status = ?, vault_id = ?, updated_at = ? WHERE id = ?",
@@ -532,53 +514,10 @@ class Store:
 
         self._transaction(work)
 
-    # -- vaults ----------------------------------------------------------------------------
-    def vault(self, project_id: str) -> dict[str, Any]:
-        """The project's one vault (made on first use), with `used`: GB its own backups and
-        the shared backups it accepted take."""
 
-        def work(db: sqlite3.Connection) -> dict[str, Any]:
-            self._ensure_vault(db, project_id)
-            row = dict(
-                db.execute("SELECT * FROM vaults WHERE project_id = ?", (project_id,)).fetchone()
-            )
-            row["used"] = self._vault_used(db, project_id)
-            return row
-
-        result: dict[str, Any] = self._transaction(work)
-        return result
-
-    def _ensure_vault(self, db: sqlite3.Connection, project_id: str) -> None:
-        db.execute(
-            "INSERT OR IGNORE INTO vaults (id, project_id, name, size, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (
-                vault_id_of(project_id),
-                project_id,
-                f"vault-{project_id[:8]}",
-                VAULT_SIZE_GB,
-                self.now(),
-            ),
-        )
-
-    def _vault_size(self, db: sqlite3.Connection, project_id: str) -> int:
-        row = db.execute("SELECT size FROM vaults WHERE project_id = ?", (project_id,)).fetchone()
-        return int(row[0])
-
-    def _size(self, db: sqlite3.Connection, backup_id: str) -> int:
-        row = db.execute("SELECT size FROM backups WHERE id = ?", (backup_id,)).fetchone()
-        return int(row[0] or 0) if row else 0
-
-    def _vault_used(self, db: sqlite3.Connection, project_id: str, without: str = "") -> int:
-        own = db.execute(
-            "SELECT COALESCE(SUM(size), 0) FROM backups WHERE project_id = ?", (project_id,)
-        ).fetchone()[0]
-        accepted = db.execute(
-            "SELECT COALESCE(SUM(b.size), 0) FROM members m JOIN backups b ON b.id = m.backup_id"
-            " WHERE m.dest_project_id = ? AND m.status = 'accepted' AND m.id != ?",
-            (project_id, without),
-        ).fetchone()[0]
-        return int(own) + int(accepted)
+def _parse_timestamp(text: str) -> datetime:
+    """A stored timestamp (naive UTC, formats.TIMESTAMP_FORMAT) as an aware datetime."""
+    return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
 
 
 def _escape_like(text: str) -> str:

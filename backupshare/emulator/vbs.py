@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from .core import Emulator
 from .formats import is_project_id, is_uuid
 from .routing import Answer, Call, Rejected, allow, json_body
-from .store import Reason, Refusal
+from .schema import Reason, Refusal
 
 SHARING_PATH = re.compile(r"^/v2/(?P<project>[^/]+)/os-vendor-backup-sharing(?:/(?P<id>[^/]+))?/?$")
 BACKUPS_PATH = re.compile(r"^/v2/(?P<project>[^/]+)/backups(?:/(?P<id>[^/]+))?/?$")
@@ -216,13 +216,19 @@ def sharing_detail(row: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- backups -----------------------------------------------------------------------------------
+def is_disk(row: dict[str, Any]) -> bool:
+    """Whether VBS sees the backup: a disk backup (a cloud-server backup is CBR's alone)."""
+    return (row.get("kind") or "disk") == "disk"
+
+
 def _backups(emulator: Emulator, call: Call, caller: str, item: str | None) -> Answer:
     if item is not None and item != "detail":
         backup = emulator.store.backup(item)
-        if backup is None or backup["project_id"] != caller:
+        if backup is None or backup["project_id"] != caller or not is_disk(backup):
             raise Rejected(404, "VolumeBackup.0204", f"Backup {item} could not be found.")
         return Answer(200, {"backup": _backup_record(call, caller, backup)})
-    records = [_backup_record(call, caller, row) for row in emulator.store.visible_backups(caller)]
+    rows = [row for row in emulator.store.visible_backups(caller) if is_disk(row)]
+    records = [_backup_record(call, caller, row) for row in rows]
     for key in BACKUP_FILTERS:
         wanted = call.param(key)
         if wanted:

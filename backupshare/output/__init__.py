@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar, TypeVar
 
 from ..errors import BackupshareError
 from ..models import Backup, Result, Share
-from .escaping import csv_line, printable
-from .records import Backups, Documents, Records, Results, Sharings
+from .escaping import SHOWN_MAX, csv_line, cut_note, printable
+from .records import Backups, Documents, Records, Results, Sharings, counted
 from .tables import COLUMN_ROLES, DEFAULT_ROLE, fit_columns, plain_table, record_blocks
 
 RESULT_STYLES = {
@@ -38,6 +38,8 @@ RESULT_STYLES = {
 }
 
 
+# table, json and yaml hold a whole listing before writing it: this many records at most.
+COLLECTED_MAX = 100_000
 T = TypeVar("T")
 
 
@@ -144,11 +146,13 @@ class YamlFormat(Format):
 
     @staticmethod
     def dump(data: Any) -> str:
-        """Block style, keys in the API's order, text as it is (yaml loads only on this path)."""
+        """Block style, keys in the API's order (yaml loads only on this path). Non-ASCII
+        text is escaped (`\\u202e`), as json's ensure_ascii does: a bidi override or other
+        invisible character never reaches a terminal raw."""
         import yaml
 
         return str(
-            yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+            yaml.safe_dump(data, sort_keys=False, allow_unicode=False, default_flow_style=False)
         )
 
 
@@ -160,7 +164,10 @@ class CsvFormat(Format):
         return csv_line(kind.csv_header, safe=out.csv_safe)
 
     def lines(self, out: Output, kind: Records[Any], items: list[Any]) -> str:
-        return "".join(csv_line(kind.csv_row(item), safe=out.csv_safe) for item in items)
+        header = kind.csv_header
+        return "".join(
+            csv_line(kind.csv_row(item), safe=out.csv_safe, header=header) for item in items
+        )
 
     def count(self, out: Output, count: int) -> None:
         out.write(csv_line(["count"]) + csv_line([count]))
@@ -197,7 +204,7 @@ class Output:
     quiet: bool = False
     no_color: bool = False  # --no-color or NO_COLOR
     force_color: bool = False  # FORCE_COLOR: a pipe that ends at a terminal
-    csv_safe: bool = False  # spreadsheet-safe CSV: a leading = + - @ is quoted with '
+    csv_safe: bool = False  # every column's leading = + - @ quoted with ' (free text always)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     layout: Format = field(init=False, repr=False)  # the format's object, chosen once
@@ -255,11 +262,16 @@ class Output:
         print(f"warning: {printable(message)}", file=self.stderr)
 
     def error(self, error: BackupshareError) -> None:
-        print(f"error: {printable(error.headline())}", file=self.stderr)
+        print(f"error: {error.headline(printable)}", file=self.stderr)
         if error.hint:
             print(f"hint: {printable(error.hint)}", file=self.stderr)
         if self.layout.errors_as_json:
-            print(json.dumps({"error": error.to_dict()}), file=self.stderr)
+            document = error.to_dict()
+            for key in ("message", "hint"):  # bounded like the lines above (JSON escapes itself)
+                text = document.get(key)
+                if isinstance(text, str) and len(text) > SHOWN_MAX:
+                    document[key] = cut_note(text[:SHOWN_MAX], len(text))
+            print(json.dumps({"error": document}), file=self.stderr)
         self.stderr.flush()
 
     @contextmanager
@@ -268,13 +280,25 @@ class Output:
         if not self.interactive_stderr:
             yield lambda n=1: None
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            ProgressColumn,
+            SpinnerColumn,
+            TextColumn,
+        )
+        from rich.text import Text
 
-        columns = [SpinnerColumn(), TextColumn("{task.description}")]
+        class RecordCount(ProgressColumn):
+            def render(self, task: Any) -> Text:
+                return Text(counted(int(task.completed), "record"))
+
+        columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
         if total is not None:
             columns += [BarColumn(), MofNCompleteColumn()]
         else:
-            columns += [TextColumn("{task.completed} records")]
+            columns += [RecordCount()]
         with Progress(*columns, console=self._console(self.stderr), transient=True) as bar:
             task = bar.add_task(description, total=total)
             yield lambda n=1: bar.advance(task, n)
@@ -286,9 +310,18 @@ class Output:
             self.stdout.write(text)
             self.stdout.flush()
 
-    def shares(self, pages: Iterable[list[Share]], *, shared_with_me: bool = False) -> int:
-        """Writes a listing of sharings; returns the count."""
-        return self.listing(Sharings(shared_with_me), pages, "listing sharings")
+    def shares(
+        self,
+        pages: Iterable[list[Share]],
+        *,
+        shared_with_me: bool = False,
+        columns: Sequence[str] = (),
+        share_ids: bool = True,
+    ) -> int:
+        """Writes a listing of sharings (only `columns`, when given; no share id column when
+        the sharings have none of their own); returns the count."""
+        kind = Sharings(shared_with_me, columns, share_ids)
+        return self.listing(kind, pages, "listing sharings")
 
     def backups(self, pages: Iterable[list[Backup]]) -> int:
         """Writes a listing of backups; returns the count."""
@@ -305,8 +338,19 @@ class Output:
             for page in pages:
                 records.extend(page)
                 advance(len(page))
+                if len(records) > COLLECTED_MAX:  # counted while listing, not after
+                    raise self._too_many_to_collect()
         self.layout.records(self, kind, records)
         return len(records)
+
+    def _too_many_to_collect(self) -> BackupshareError:
+        from ..errors import UnavailableError
+
+        return UnavailableError(
+            f"the listing has more than {COLLECTED_MAX:,} records, too many to hold for "
+            f"-o {self.format}",
+            hint="use -o jsonl, csv or ids, which stream, or narrow it with filters or --limit",
+        )
 
     def _stream(self, kind: Records[Any], pages: Iterable[list[Any]]) -> int:
         head = self.layout.head(self, kind)

@@ -36,7 +36,42 @@ BACKUP_ROLES: dict[str, tuple[str, int]] = {
     "VOLUME": ("id", 4),
     "SIZE": ("lesser", 5),
 }
+# list-shares' columns by name (-c/--column; the csv fields and `status`), each with its table
+# header. What a sharing is — its backup and the project — always shows; the share id comes next.
+SHARE_HEADERS = {
+    "id": "SHARE ID",
+    "backup_id": "BACKUP ID",
+    "backup_name": "BACKUP NAME",
+    "from_project_id": "FROM PROJECT",
+    "to_project_id": "TO PROJECT",
+    "status": "STATUS",
+    "backup_status": "BACKUP STATUS",
+    "backup_size": "SIZE",
+    "created_at": "CREATED (UTC)",
+    "updated_at": "UPDATED (UTC)",
+    "volume_id": "VOLUME",
+    "availability_zone": "AZ",
+}
+SHARE_COLUMNS = tuple(SHARE_HEADERS)
+# The default table's columns by name (share_row's order; the peer is FROM PROJECT for offers).
+TABLE_COLUMNS = ("id", "backup_id", "backup_name", "to_project_id", "status", "backup_size",
+                 "created_at")  # fmt: skip
+SHARE_ROLES: dict[str, tuple[str, int]] = {
+    "BACKUP ID": ("id", 0),
+    "TO PROJECT": ("id", 0),
+    "FROM PROJECT": ("id", 0),
+    "SHARE ID": ("id", 1),
+    "STATUS": ("key", 2),
+    "BACKUP NAME": ("lesser", 3),
+    "CREATED (UTC)": ("lesser", 4),
+    "SIZE": ("lesser", 5),
+}
 PLANNED = {RESULT_CREATED: "would create", RESULT_CANCELED: "would cancel"}  # how a dry run reads
+
+
+def counted(count: int, noun: str) -> str:
+    """`1 record`, `2 records`, `0 records`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def human_time(value: str | None, *, zone: bool = True) -> str:
@@ -70,6 +105,18 @@ def share_row(share: Share, *, shared_with_me: bool = False) -> list[str]:
 def share_headers(shared_with_me: bool = False) -> list[str]:
     peer = "FROM PROJECT" if shared_with_me else "TO PROJECT"
     return ["SHARE ID", "BACKUP ID", "BACKUP NAME", peer, "STATUS", "SIZE", "CREATED (UTC)"]
+
+
+def share_cells(share: Share) -> dict[str, str]:
+    """Every column a sharing can show in a table, by its -c name."""
+    flat = share_flat(share)
+    backup = share.backup
+    cells = {name: cell(flat.get(name)) for name in SHARE_COLUMNS}
+    cells["status"] = share.status or (backup.status if backup else None) or "-"
+    cells["backup_size"] = human_size(backup.size if backup else None)
+    cells["created_at"] = human_time(share.created_at, zone=False)
+    cells["updated_at"] = human_time(share.updated_at, zone=False)
+    return cells
 
 
 def share_flat(share: Share) -> dict[str, Any]:
@@ -141,23 +188,50 @@ class Records(Generic[T]):
 class Sharings(Records[Share]):
     """list-shares and show: the API's own records in json/jsonl/yaml, flat rows in csv."""
 
-    csv_header = SHARE_CSV_FIELDS
+    csv_header: Sequence[str] = SHARE_CSV_FIELDS
     empty = "no sharings"
 
-    def __init__(self, shared_with_me: bool = False) -> None:
+    roles = SHARE_ROLES
+
+    def __init__(
+        self, shared_with_me: bool = False, columns: Sequence[str] = (), share_ids: bool = True
+    ) -> None:
         self.shared_with_me = shared_with_me
+        self.columns = tuple(columns)  # -c: exactly these, in this order (table and csv)
         self.headers = share_headers(shared_with_me)
+        self.table_columns: tuple[str, ...] = ()
+        if not share_ids and not self.columns:
+            # CBR's offers have no id of their own (the "share id" is the backup's): the table
+            # shows the backup id once. csv keeps its fixed header.
+            self.table_columns = tuple(TABLE_COLUMNS[1:])
+            self.headers = [SHARE_HEADERS[name] for name in self.table_columns]
+            if shared_with_me:
+                self.headers[self.table_columns.index("to_project_id")] = "FROM PROJECT"
+        if self.columns:
+            self.headers = [SHARE_HEADERS[name] for name in self.columns]
+            self.csv_header = self.columns
+            # Asked for by name: every one shows, or the records go in blocks.
+            self.roles = {header: ("id", 0) for header in self.headers}
 
     def data(self, item: Share) -> Any:
         return item.raw
 
     def csv_row(self, item: Share) -> Iterable[Any]:
+        if self.columns:
+            flat = share_flat(item)
+            own_status = item.status or (item.backup.status if item.backup else None)
+            return [own_status if name == "status" else flat[name] for name in self.columns]
         return share_flat(item).values()
 
     def id(self, item: Share) -> str:
         return item.id
 
     def row(self, item: Share) -> list[str]:
+        if self.columns or self.table_columns:
+            cells = share_cells(item)
+            if self.table_columns:
+                cells["to_project_id"] = item.from_project_id or "-"  # offers: who made them
+            return [cells[name] for name in self.columns or self.table_columns]
         return share_row(item, shared_with_me=self.shared_with_me)
 
     def pairs(self, item: Share) -> list[tuple[str, str]]:
@@ -185,8 +259,11 @@ class Backups(Records[Backup]):
         return item.id
 
     def row(self, item: Backup) -> list[str]:
+        # Where the service says so (CBR), an encrypted backup is marked: sharing it needs a
+        # grant on its KMS key too.
+        marker = " (encrypted)" if item.encrypted else ""
         return [
-            item.name or "-",
+            (item.name or "-") + marker,
             item.status or "-",
             item.volume_id or "-",
             human_size(item.size),
@@ -238,7 +315,8 @@ class Documents(Records[dict[str, Any]]):
 
     def __init__(self, records: list[dict[str, Any]], headers: list[str]) -> None:
         self.csv_header = list(records[0]) if records else headers
-        self.headers = [h.upper() for h in headers]
+        # `backup_id` reads `BACKUP ID`, as in every other table
+        self.headers = [h.upper().replace("_", " ") for h in headers]
         # The first column names the record and the status says how it went: both stay;
         # values stay whole; explanations wrap; fixes and sources give way last.
         roles = {name: ("text", 0) for name in self.headers}

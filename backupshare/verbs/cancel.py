@@ -61,6 +61,14 @@ class CancelPlan:
     known: dict[str, Share] = field(default_factory=dict)  # what listing told us about them
     absent: list[Result] = field(default_factory=list)
     whole_backup: str | None = None
+    projects: list[str] = field(default_factory=list)  # --to-project, in the order given
+
+    def in_given_order(self, results: list[Result]) -> list[Result]:
+        """Results in the order the person gave (the absent ones in their place, not first)."""
+        if not self.projects:
+            return results
+        place = {project: index for index, project in enumerate(self.projects)}
+        return sorted(results, key=lambda r: place.get(r.to_project_id or "", len(place)))
 
     @property
     def empty(self) -> bool:
@@ -78,8 +86,8 @@ def plan_cancel(service: SharingService, request: CancelRequest) -> CancelPlan:
         if shares and service.ends_all_in_one_call:
             plan.whole_backup = backup_id
         return plan
-    plan = CancelPlan()
-    for project in dict.fromkeys(to_projects):
+    plan = CancelPlan(projects=list(dict.fromkeys(to_projects)))
+    for project in plan.projects:
         if project in shares:
             plan.share_ids.append(shares[project].id)
             plan.known[shares[project].id] = shares[project]
@@ -160,7 +168,9 @@ def cancel(
         stop=stop,
         known=plan.known,
     )
-    return CancelOutcome(plan.absent + results, service.invocation_id, interrupted=stop.raised)
+    return CancelOutcome(
+        plan.in_given_order(plan.absent + results), service.invocation_id, interrupted=stop.raised
+    )
 
 
 def _cancel_backup(service: SharingService, backup_id: str) -> Result:
@@ -174,7 +184,7 @@ def _cancel_backup(service: SharingService, backup_id: str) -> Result:
 def planned_cancel(plan: CancelPlan) -> list[Result]:
     """What `cancel --dry-run` reports: the plan, in the result words of a real run."""
     known = [cancel_result(sid, plan.known.get(sid), RESULT_CANCELED) for sid in plan.share_ids]
-    return plan.absent + known
+    return plan.in_given_order(plan.absent + known)
 
 
 def _canceled(share: Share | None, share_id: str) -> Result:

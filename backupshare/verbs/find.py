@@ -4,12 +4,10 @@ by id, one by exact name, a volume's most recent)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..errors import (
-    NotFoundError,
-    UsageError,
-)
+from ..errors import BackupshareError, NotFoundError, UsageError, did_you_mean
 from ..models import (
     BACKUP_AVAILABLE,
     BACKUP_IN_PROGRESS,
@@ -33,7 +31,31 @@ def current_shares(service: SharingService, backup_id: str) -> dict[str, Share]:
 def list_shares(
     service: SharingService, query: ListQuery, *, page_size: int = 100, limit: int | None = None
 ) -> Iterator[list[Share]]:
-    return service.iter_pages(query, page_size=page_size, limit=limit)
+    pages = service.iter_pages(query, page_size=page_size, limit=limit)
+    backup_id = dict(query.filters).get("backup_id")
+    if backup_id is None or query.shared_with_me:
+        return pages
+    return with_backup_details(service, pages, backup_id)
+
+
+def with_backup_details(
+    service: SharingService, pages: Iterator[list[Share]], backup_id: str
+) -> Iterator[list[Share]]:
+    """A CBR member does not carry its backup: the listing reads the backup once, with the first
+    such member, for the name and size it shows (not when `share` or `cancel` list: they need
+    neither). Left out when it cannot be read: the listing does not depend on it."""
+    details: Backup | None = None
+    read = False
+    for page in pages:
+        if not read and any(share.backup is None for share in page):
+            read = True
+            try:
+                details = service.backup(backup_id)
+            except BackupshareError:
+                details = None
+        if details is not None:
+            page = [s if s.backup is not None else replace(s, backup=details) for s in page]
+        yield page
 
 
 def count_shares(service: SharingService, query: ListQuery) -> int:
@@ -73,19 +95,33 @@ def look_up_backup(service: SharingService, backup_id: str) -> Backup:
 def backup_named(service: SharingService, name: str) -> Backup:
     """The one backup with exactly this name: several are a usage error listing each (the
     person must choose), none is not-found. Nothing is sent to share in either case."""
+    from ..output.records import human_time
+
     found = [b for page in service.iter_backups(BackupQuery(name=name)) for b in page]
     if not found:
-        raise NotFoundError(f"no backup named {name!r}", hint="`backupshare backups` lists them")
+        raise NotFoundError(
+            f"no backup named {name!r}",
+            hint=did_you_mean(name, backup_names(service)) or "`backupshare backups` lists them",
+        )
     if len(found) > 1:
         newest_first = sorted(found, key=lambda b: (b.created_at or "", b.id or ""), reverse=True)
         listed = "; ".join(
-            f"{b.id} ({b.status or '-'}, created {b.created_at or '-'})" for b in newest_first
+            f"{b.id} ({b.status or '-'}, created {human_time(b.created_at)})" for b in newest_first
         )
         raise UsageError(
             f"{len(found)} backups are named {name!r}: {listed}",
             hint="give the backup id, or --volume-id VOLUME_ID --most-recent",
         )
     return found[0]
+
+
+NAMES_FOR_SUGGESTIONS = 500  # a suggestion reads this many backups at most, never the whole list
+
+
+def backup_names(service: SharingService) -> set[str]:
+    """Names of the project's backups (the first few hundred), to suggest a near miss from."""
+    pages = service.iter_backups(BackupQuery(), limit=NAMES_FOR_SUGGESTIONS)
+    return {b.name for page in pages for b in page if b.name}
 
 
 def most_recent(service: SharingService, volume_id: str, *, waiting: bool = False) -> Backup:

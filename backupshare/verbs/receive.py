@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import (
-    NotFoundError,
-    UsageError,
-)
+from ..errors import BackupshareError, NotFoundError, UsageError
 from ..models import (
     Share,
 )
@@ -23,7 +20,26 @@ def answer_offer(
     shared with this project. Answering the same way twice is harmless."""
     if status == "accepted" and vault_id is None:
         vault_id = only_vault(service)
-    return service.answer(backup_id, status, vault_id)
+    try:
+        return service.answer(backup_id, status, vault_id)
+    except NotFoundError as exc:
+        if own_backup(service, backup_id):  # "member does not exist" misleads: it is ours
+            verb = "accept" if status == "accepted" else "reject"
+            exc.hint = (
+                f"{verb} is for the receiving project: backup {backup_id} belongs to this "
+                f"project ({service.settings.project_id}); run `backupshare -p PROFILE {verb} "
+                f"{backup_id}` with the profile of a project it was shared with"
+            )
+        raise
+
+
+def own_backup(service: SharingService, backup_id: str) -> bool:
+    """Whether the backup is the profile's project's own (False when it cannot be read)."""
+    try:
+        backup = service.backup(backup_id)
+    except BackupshareError:
+        return False
+    return backup.project_id in (None, service.settings.project_id)
 
 
 def only_vault(service: SharingService) -> str:

@@ -71,6 +71,7 @@ def run_share(
     request: ShareRequest,
     *,
     warn: Callable[[str], None] = lambda message: None,
+    chose: Callable[[Backup], None] | None = None,
     on_wait: Callable[[Backup], None] = lambda backup: None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
@@ -83,7 +84,7 @@ def run_share(
     refuse_own_project(request.targets, service.settings.project_id)
     check_target_count(service, request.targets)
     waiting = request.wait is not None
-    backup_id = chosen_backup(service, request.choice, waiting=waiting)
+    backup_id = chosen_backup(service, request.choice, waiting=waiting, chose=chose)
     known = None
     if request.wait is not None:
         known = wait_until_available(
@@ -115,14 +116,25 @@ def check_target_count(service: SharingService, targets: list[str]) -> None:
         )
 
 
-def chosen_backup(service: SharingService, choice: BackupChoice, *, waiting: bool = False) -> str:
-    """The id of the chosen backup (reading the backup list for a name or a volume)."""
+def chosen_backup(
+    service: SharingService,
+    choice: BackupChoice,
+    *,
+    waiting: bool = False,
+    chose: Callable[[Backup], None] | None = None,
+) -> str:
+    """The id of the chosen backup (reading the backup list for a name or a volume); `chose`
+    hears of a backup picked by name or volume, since picking is what the person asked for."""
     if choice.backup_id is not None:
         return choice.backup_id
     if choice.name is not None:
-        return str(backup_named(service, choice.name).id)
-    assert choice.volume_id is not None
-    return str(most_recent(service, choice.volume_id, waiting=waiting).id)
+        picked = backup_named(service, choice.name)
+    else:
+        assert choice.volume_id is not None
+        picked = most_recent(service, choice.volume_id, waiting=waiting)
+    if chose is not None:
+        chose(picked)
+    return str(picked.id)
 
 
 def check_shareable(service: SharingService, backup_id: str) -> Backup:
