@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .verbs.batch import Interrupt, Outcome
     from .verbs.cancel import CancelOutcome, CancelPlan, CancelRequest
     from .verbs.share import ShareOutcome, ShareRequest
+    from .verbs.wait import Timing, WaitTick
 
 __all__ = ["Client", "Listing"]
 
@@ -232,19 +233,24 @@ class Client:
         timeout: float,
         interval: float | None = None,
         *,
-        progress: Callable[[Backup], None] | None = None,
+        progress: Callable[[WaitTick], None] | None = None,
     ) -> Backup:
         """Polls the backup until it is available, for at most `timeout` seconds, every
         `interval` seconds (default: backoff from 1 s to 30 s). Runs out: WaitTimeoutError
         with the `last_status`; the backup failed: BackupNotAvailableError. `progress` is
-        called with the backup after each poll that finds it not ready."""
+        called with a WaitTick (`subject`, `status`, `elapsed`, `total`, `ended`) after each
+        poll that finds it not ready, and once more (`ended=True`) when the wait ends; not at
+        all when the backup is available at the first look."""
+        from dataclasses import replace
+
         from .cli import arguments
         from .verbs.share import wait_until_available
+        from .verbs.wait import ignore_tick
 
         backup_id = _backup_id(backup)
         seconds = arguments.wait_arg(_number(timeout, "--wait"))
         assert seconds is not None
-        pace = {}
+        timing = self._timing()
         if interval is not None:
             every = _number(interval, "interval")
             if not (math.isfinite(every) and 0 < every <= arguments.MAX_WAIT):
@@ -252,12 +258,16 @@ class Client:
                     f"invalid interval {every:g}: must be more than 0 and at most "
                     f"{arguments.MAX_WAIT:g} seconds"
                 )
-            pace = {"first": every, "cap": every}
+            timing = replace(timing, jitter=lambda: 1.0, first=every, cap=every)
         return wait_until_available(
-            self._connected(), backup_id, seconds, sleep=self._sleep, clock=time.monotonic,
-            jitter=(lambda: 1.0) if interval is not None else random.random,
-            on_wait=progress or _ignore, **pace,
-        )  # fmt: skip
+            self._connected(), backup_id, seconds, timing, on_wait=progress or ignore_tick
+        )
+
+    def _timing(self) -> Timing:
+        """How this client's waits pause and read the time (its sleep; the real clock)."""
+        from .verbs.wait import Timing
+
+        return Timing(sleep=self._sleep, clock=time.monotonic, jitter=random.random)
 
     # -- sharing -------------------------------------------------------------------------------
     def share(
@@ -269,7 +279,7 @@ class Client:
         dry_run: bool = False,
         wait: float | None = None,
         raise_on_failure: bool = False,
-        progress: Callable[[Backup], None] | None = None,
+        progress: Callable[[WaitTick], None] | None = None,
     ) -> ShareOutcome:
         """Shares the backup (an id, an exact name, a Backup; or None and `volume_id` for the
         volume's most recent) with the projects, as `backupshare share` does: only what is
@@ -298,11 +308,12 @@ class Client:
         *,
         warn: Callable[[str], None] | None = None,
         chose: Callable[[Backup], None] | None = None,
-        on_wait: Callable[[Backup], None] | None = None,
+        on_wait: Callable[[WaitTick], None] | None = None,
     ) -> ShareOutcome:
         """Internal (the CLI's door): a checked ShareRequest, run; `chose` hears which backup
         a name or a volume picked."""
         from .verbs.share import refuse_own_project, run_share
+        from .verbs.wait import ignore_tick
 
         refuse_own_project(request.targets, self.project_id)  # before connecting
         warnings: list[str] = []
@@ -312,8 +323,8 @@ class Client:
             (warn or _log_warning)(message)
 
         outcome = run_share(
-            self._connected(), request, warn=warned, chose=chose, on_wait=on_wait or _ignore,
-            sleep=self._sleep,
+            self._connected(), request, warn=warned, chose=chose,
+            on_wait=on_wait or ignore_tick, timing=self._timing(),
         )  # fmt: skip
         outcome.warnings = warnings
         return outcome
@@ -427,9 +438,11 @@ class Client:
         progress: Callable[[int], None] | None = None,
     ) -> CancelOutcome:
         """Ends sharings, as `backupshare cancel --yes` does: by id (VBS), or a backup's with
-        some projects (`to_projects`) or with all. Nothing to end for a project is `absent`,
-        not an error. Returns the report, or raises with it (`raise_on_failure`).
-        `progress` is called with the number of sharings each step ended."""
+        some projects (`to_projects`) or with all, or (`to_projects` without `backup_id`)
+        every sharing with those projects across the project, as `cancel --to-project`.
+        Nothing to end for a project is `absent`, not an error. Returns the report, or raises
+        with it (`raise_on_failure`). `progress` is called with the number of sharings each
+        step ended."""
         from .cli import arguments
 
         request = arguments.cancel_request(
@@ -441,7 +454,7 @@ class Client:
         arguments.concurrency_arg(_integer(concurrency, "--concurrency"))
         if request.by_id:
             arguments.check_sharing_ids(self._kind())
-        plan = self._plan_cancel(request)
+        plan = self._plan_cancel(request, concurrency=concurrency)
         if _flag(dry_run, "dry_run"):
             from .verbs.cancel import CancelOutcome, planned_cancel
 
@@ -449,10 +462,18 @@ class Client:
         outcome = self._cancel(plan, concurrency=concurrency, progress=progress)
         return _settled(outcome, _flag(raise_on_failure, "raise_on_failure"))
 
-    def _plan_cancel(self, request: CancelRequest) -> CancelPlan:
-        """Internal (the CLI's door): what a checked CancelRequest will end."""
+    def _plan_cancel(self, request: CancelRequest, *, concurrency: int = 8) -> CancelPlan:
+        """Internal: what a checked CancelRequest will end (across the project: every sharing
+        with its projects, verbs/project.py)."""
+        from .selectors import Selectors
         from .verbs.cancel import plan_cancel
+        from .verbs.project import plan_project_cancel
 
+        if request.across_project:
+            return plan_project_cancel(
+                self._connected(), request.to_projects, request.selectors or Selectors(),
+                concurrency=concurrency,
+            )  # fmt: skip
         return plan_cancel(self._connected(), request)
 
     def _identify(self, plan: CancelPlan, *, at_most: int) -> None:
@@ -480,12 +501,14 @@ class Client:
 
     # -- the receiving side (CBR) --------------------------------------------------------------
     def accept(self, backup: str | Backup | Share, vault: str | None = None) -> Share:
-        """Accepts a backup offered to this project into the vault (default: the project's
-        only one). Accepting twice is harmless."""
-        from .verbs.receive import answer_offer
+        """Accepts a backup offered to this project into the vault (a vault id, or None or
+        "auto": the roomiest vault of the backup's type that fits). Accepting twice is
+        harmless."""
+        from .cli import arguments
+        from .verbs.receive import VAULT_AUTO, answer_offer
 
-        vault_id = _uuid(vault, "vault id") if vault is not None else None
-        return answer_offer(self._connected(), _backup_id(backup), "accepted", vault_id)
+        chosen = arguments.vault_arg(_text(vault, "vault id")) if vault is not None else VAULT_AUTO
+        return answer_offer(self._connected(), _backup_id(backup), "accepted", chosen)
 
     def reject(self, backup: str | Backup | Share) -> Share:
         """Rejects a backup offered to this project. Rejecting twice is harmless."""

@@ -11,17 +11,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from .errors import BackupshareError, UnexpectedResponse, UsageError
-from .models import Backup, BackupQuery, ListQuery, Share
+from .errors import BackupshareError, UsageError
+from .models import Backup, BackupQuery, ListQuery, Share, Vault
 from .paging import offset_pages
+from .selectors import Selectors
 from .service import SharingService, count_in, page_params, record_in, records_in
 
 if TYPE_CHECKING:  # the wire loads only when a call is made
     from .client import Client
 
 MEMBERS_PER_REQUEST = 10
+MEMBER_PAGE = 100  # a backup has at most 10 members: one page holds them
+MAX_MEMBERS = 10_000  # a member listing that runs past this is not one CBR sends
 MEMBER_STATUSES = ("pending", "accepted", "rejected")
 # A CBR backup's statuses ("protecting" is what VBS calls "creating").
 BACKUP_STATUSES: tuple[str, ...] = (
@@ -74,6 +79,9 @@ class Cbr(SharingService):
     sort_keys = ()  # members and offers come in the service's order
     unsupported_hint = "CBR lists a backup's members by --to-project and --status only"
     ends_all_in_one_call = False  # no "delete every member": list, then delete each
+    lists_whole_project = False  # members are listed per backup: a fan-out
+    has_vaults = True
+    answers_offers = True  # a member is pending until the receiving project accepts it
 
     def __init__(self, http: Client) -> None:
         super().__init__(http)
@@ -164,15 +172,18 @@ class Cbr(SharingService):
 
     # -- backups -------------------------------------------------------------------------------
     def iter_backups(
-        self, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: BackupQuery | Selectors,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
     ) -> Iterator[list[Backup]]:
         """This project's own backups, newest first; shared-in backups and replicas are left
-        out here too, whatever the service's filters did."""
-        params = {"own_type": "private", "sort": "created_at:desc"}
-        for key, value in (("resource_id", query.volume_id), ("name", query.name),
-                           ("status", query.status)):  # fmt: skip
-            if value:
-                params[key] = value
+        out here too, whatever the service's filters did. CBR's list filters carry what they
+        can of the selectors (one volume, vault, exact name, status, the creation times);
+        every selector is re-checked on each record."""
+        selectors = Selectors.of(query)
+        params = {"own_type": "private", "sort": "created_at:desc", **backup_params(selectors)}
         own = self.settings.project_id
 
         def fetch(want: int, offset: int) -> list[Backup]:
@@ -187,7 +198,7 @@ class Cbr(SharingService):
 
         def ours(backup: Backup) -> bool:
             replica = backup.raw.get("image_type") not in (None, "backup")
-            return query.matches(backup) and backup.project_id in (None, own) and not replica
+            return selectors.matches(backup) and backup.project_id in (None, own) and not replica
 
         return offset_pages(
             fetch,
@@ -214,15 +225,40 @@ class Cbr(SharingService):
         answer = self._call("PUT", self._members(backup_id, own), json_body=body)
         return Share.from_cbr_member(record_in(answer, "member"))
 
-    def vaults(self) -> list[dict[str, str]]:
-        """This project's vaults: id and name of each."""
-        body = self._call("GET", f"{self._base}/vaults")
-        found = []
-        for vault in records_in(body, "vaults"):
-            if not isinstance(vault, dict) or not isinstance(vault.get("id"), str):
-                raise UnexpectedResponse("unexpected response: a vault without an id")
-            found.append({"id": vault["id"], "name": str(vault.get("name") or "")})
-        return found
+    def vaults(self, page_size: int = 1000) -> list[Vault]:
+        """Every vault of this project, every page read (CBR pages them by limit and offset)."""
+
+        def fetch(want: int, offset: int) -> list[Vault]:
+            page = page_params({}, want, offset)
+            body = self._call("GET", f"{self._base}/vaults", params=page)
+            return [Vault.from_cbr(record) for record in records_in(body, "vaults")]
+
+        def counted() -> int:
+            return count_in(self._call("GET", f"{self._base}/vaults", params={"limit": "1"}))
+
+        pages = offset_pages(
+            fetch, count=counted, keep=lambda vault: True, page_size=page_size,
+            what="vaults", log=self.http.debug,
+        )  # fmt: skip
+        return [vault for page in pages for vault in page]
+
+    def backup_members(self, backup: Backup, query: ListQuery) -> list[Share]:
+        """Every member of one backup (the fan-out's call): one request when the service's
+        count says the first page holds them all (members are at most 10 a backup), else
+        paged on. Each carries the backup as listed, for its name and size."""
+        assert backup.id is not None  # a listed backup's id is checked (models.Backup)
+        backup_id = backup.id
+        params = _member_params(query)
+        found: list[Share] = []
+        while True:
+            page = page_params(params, MEMBER_PAGE, len(found))
+            body = self._call("GET", self._members(backup_id), params=page)
+            members = self._members_of(body)
+            found.extend(members)
+            if not members or len(found) >= count_in(body) or len(found) > MAX_MEMBERS:
+                break
+        wanted = {s.id: s for s in found if _member_matches(s, backup_id, query)}
+        return [replace(share, backup=backup) for share in wanted.values()]
 
     # -- paging --------------------------------------------------------------------------------
     def _member_pages(
@@ -339,3 +375,26 @@ def _member_matches(share: Share, backup_id: str, query: ListQuery) -> bool:
         and filters.get("to_project_id", share.to_project_id) == share.to_project_id
         and filters.get("status", share.status) == share.status
     )
+
+
+TIME_FILTER_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # CBR's start_time/end_time: UTC, to the second
+
+
+def backup_params(selectors: Selectors) -> dict[str, str]:
+    """The backup list's filters for what CBR can filter on. Times are widened to whole
+    seconds (CBR's are inclusive): the list is a superset, and the re-check is exact."""
+    params: dict[str, str] = {}
+    if len(selectors.volume_ids) == 1:
+        params["resource_id"] = selectors.volume_ids[0]
+    for key, value in (("vault_id", selectors.vault_id), ("name", selectors.name),
+                       ("status", selectors.status)):  # fmt: skip
+        if value:
+            params[key] = value
+    if selectors.created_after is not None:
+        params["start_time"] = selectors.created_after.strftime(TIME_FILTER_FORMAT)
+    if selectors.created_before is not None:
+        before = selectors.created_before
+        if before.microsecond:
+            before += timedelta(seconds=1)
+        params["end_time"] = before.strftime(TIME_FILTER_FORMAT)
+    return params

@@ -43,6 +43,7 @@ from .errors import (
     UnavailableError,
     UnexpectedResponse,
 )
+from .pause import SharedPause
 from .responses import (
     decode_json,
     error_from_response,
@@ -103,6 +104,9 @@ class Client:
         self.auth = self._make_auth(clock)
         self.last_date: str | None = None  # the server's Date header, for doctor's clock check
         self.received_bytes = 0  # every body read, for the listings' byte bound
+        # One request budget for every thread of this invocation (a fan-out's workers): a
+        # 429/503 with Retry-After pauses them all, not only the request that met it.
+        self.pause = SharedPause(sleep)
 
     def byte_counter(self) -> Callable[[], int]:
         """The body bytes read from now on, as a listing's byte bound counts them (one counter
@@ -160,6 +164,7 @@ class Client:
         outcome_unknown = False  # did an earlier attempt perhaps take effect?
         while True:
             attempt += 1
+            self.pause.wait()
             try:
                 response, raw = self._send(method, url, params, json_body, None)
             except (UnexpectedResponse, TlsError):
@@ -186,7 +191,11 @@ class Client:
                 continue
             if safe and status in RETRY_STATUSES and attempt < attempts:
                 outcome_unknown = outcome_unknown or status not in REFUSED_STATUSES
-                self.backoff(attempt, response.headers.get("Retry-After"), f"HTTP {status}")
+                retry_after = response.headers.get("Retry-After")
+                if status in REFUSED_STATUSES and parse_retry_after(retry_after) is not None:
+                    self._pause_everyone(attempt, retry_after, f"HTTP {status}")
+                else:
+                    self.backoff(attempt, retry_after, f"HTTP {status}")
                 continue
             raise error_from_response(status, response.headers, raw, url=url)
 
@@ -249,6 +258,16 @@ class Client:
             delay = min(server_delay, RETRY_AFTER_CAP)
         self.debug(f"retry {attempt}/{self.settings.retries} in {delay:.2f} s after {reason}")
         self._sleep(delay)
+
+    def _pause_everyone(self, attempt: int, retry_after: str | None, reason: str) -> None:
+        """The service said when to come back: every thread of this client waits that long
+        (the next attempt of each waits on the pause), this one included."""
+        delay = min(parse_retry_after(retry_after) or 0.0, RETRY_AFTER_CAP)
+        self.debug(
+            f"retry {attempt}/{self.settings.retries} in {delay:.2f} s after {reason}"
+            " (every request of this run waits)"
+        )
+        self.pause.hold(delay)
 
     # -- auth ----------------------------------------------------------------------------------
     def _make_auth(self, clock: Clock) -> Any:

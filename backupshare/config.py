@@ -32,6 +32,9 @@ CLOUDS = {
 SERVICES = ("vbs", "cbr")
 AUTH_METHODS = ("token", "password", "aksk")
 OUTPUT_FORMATS = ("table", "json", "jsonl", "yaml", "csv", "ids")
+# `-o dot` draws a graph: only list-shares across the project and audit (cli/options.py), so
+# it is a flag's (or BACKUPSHARE_OUTPUT's) choice for one run, never a profile's `output:`.
+GRAPH_FORMAT = "dot"
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 
@@ -116,7 +119,7 @@ SETTINGS: tuple[Setting, ...] = (
             flag="--retries", metavar="N", number=RETRIES),
     Setting("ca_bundle", str, "PEM file of CAs to trust besides the usual ones."),
     Setting("proxy", str, "Proxy URL for the endpoint and IAM."),
-    Setting("output", str, "table, json, jsonl, yaml, csv or ids.",
+    Setting("output", str, "table, json, jsonl, yaml, csv or ids (dot: list-shares, audit).",
             env=("BACKUPSHARE_OUTPUT",), flag="--output", metavar="FORMAT"),
     Setting("method", str, "token, password or aksk.", section="auth"),
     Setting("token", str, "An IAM token.", env=("BACKUPSHARE_TOKEN",), section="auth",

@@ -209,3 +209,11 @@ SERVICE_CODES: dict[str, type[BackupshareError]] = {
     "BackupService.6705": MemberNotFoundError,
     "VolumeBackup.0205": MemberNotFoundError,
 }
+
+
+class DifferencesFound(BackupshareError):
+    """Not a failure to do something: what was read differs from what is wanted (audit's
+    findings; a plan with changes pending)."""
+
+    exit_code = 10
+    kind = "differences"

@@ -22,6 +22,12 @@ RESULT_CANCELED = "canceled"
 RESULT_ABSENT = "absent"
 RESULT_FAILED = "failed"
 RESULT_SKIPPED = "skipped"  # never attempted: the run was interrupted first
+# A CBR member's own statuses the owner waits on (share --wait-accepted); `absent`: gone.
+MEMBER_ACCEPTED = "accepted"
+MEMBER_REJECTED = "rejected"
+MEMBER_ABSENT = "absent"
+RESULT_ACCEPTED = "accepted"  # accept: the offer is accepted now
+RESULT_REJECTED = "rejected"  # reject: the offer is rejected now
 
 BACKUP_STATUSES: tuple[str, ...] = (
     "available",
@@ -326,6 +332,10 @@ class Result:
     error: BackupshareError | None = None
     note: str | None = None  # for the person reading: said on stderr, not part of the record
     status: str | None = None  # CBR: the member's status (pending until the project accepts)
+    # accept and reject: whose offer it was and the vault it went (or would go) into
+    from_project_id: str | None = None
+    vault_id: str | None = None
+    receiving: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         record = {
@@ -337,4 +347,56 @@ class Result:
         }
         if self.status is not None:  # CBR only: VBS records keep their shape exactly
             record["status"] = self.status
+        if self.receiving:
+            record.update(from_project_id=self.from_project_id, vault_id=self.vault_id)
         return record
+
+
+# What a CBR backup is of (its resource_type) → the vault type (billing.object_type) it goes in.
+VAULT_TYPE_OF_RESOURCE = {"OS::Cinder::Volume": "disk", "OS::Nova::Server": "server"}
+MB_PER_GB = 1024
+
+
+@dataclass(frozen=True)
+class Vault:
+    """A CBR vault of this project and its room, in CBR's units (../shared/CBR.md 1.9a):
+    `billing.size` is GB, `billing.used` MB. A number the service left out is None."""
+
+    id: str
+    name: str
+    object_type: str | None
+    size_gb: float | None
+    used_mb: float | None
+
+    @classmethod
+    def from_cbr(cls, record: Any) -> Vault:
+        if not isinstance(record, dict):
+            raise UnexpectedResponse("unexpected response: a vault is not an object")
+        vault_id = record.get("id")
+        if not isinstance(vault_id, str) or not vault_id or len(vault_id) > 64:
+            raise UnexpectedResponse("unexpected response: a vault without a valid id")
+        billing = record.get("billing")
+        billing = billing if isinstance(billing, dict) else {}
+        object_type = billing.get("object_type")
+        return cls(
+            id=vault_id,
+            name=_optional_str(record, "name") or "",
+            object_type=object_type if isinstance(object_type, str) else None,
+            size_gb=_amount(billing.get("size")),
+            used_mb=_amount(billing.get("used")),
+        )
+
+    @property
+    def free_mb(self) -> float | None:
+        if self.size_gb is None:
+            return None
+        return self.size_gb * MB_PER_GB - (self.used_mb or 0)
+
+
+def _amount(value: Any) -> float | None:
+    """A size the service reports: a finite number, not negative, not a bool; else None."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None

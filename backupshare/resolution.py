@@ -16,6 +16,7 @@ from .config import (
     CLOUDS,
     CONTROL_RE,
     ENV_NAMES,
+    GRAPH_FORMAT,
     IDENTITY_KEYS,
     METHOD_KEYS,
     NUMBERS,
@@ -284,7 +285,9 @@ def _settings(
     project_id = _project_id(resolve, name)
     auth = _auth(resolve, auth_section, cloud, region, name)
     output = resolve.get("output", "table")
-    if output not in OUTPUT_FORMATS:
+    if output == GRAPH_FORMAT and not resolve.sources["output"].startswith("file "):
+        pass  # -o dot / BACKUPSHARE_OUTPUT=dot: one run's graph (cli/options.py checks where)
+    elif output not in OUTPUT_FORMATS:
         raise ConfigError(
             f"output format {output!r} ({resolve.sources['output']}) is not one of "
             f"{', '.join(OUTPUT_FORMATS)}"

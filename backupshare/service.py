@@ -14,7 +14,8 @@ if TYPE_CHECKING:  # the wire loads only when a call is made: parsing needs none
     from .client import Client
     from .config import Settings
     from .errors import BackupshareError
-    from .models import Backup, BackupQuery, ListQuery, Share
+    from .models import Backup, BackupQuery, ListQuery, Share, Vault
+    from .selectors import Selectors
 
 S = TypeVar("S", bound="SharingService")
 
@@ -34,7 +35,10 @@ class SharingService:
     max_projects: ClassVar[int]  # a backup is shared with at most this many projects
     addresses_sharings_by_id: ClassVar[bool]  # VBS: a sharing has an id; CBR: backup + project
     ends_all_in_one_call: ClassVar[bool]  # VBS ends every sharing of a backup with one DELETE
+    lists_whole_project: ClassVar[bool]  # VBS lists every sharing; CBR fans out per backup
+    has_vaults: ClassVar[bool]  # CBR: --vault-id selects backups by vault
     unsupported_hint: ClassVar[str | None] = None  # said when an option is not honoured
+    answers_offers: ClassVar[bool] = False  # CBR: a sharing waits for the receiver's answer
 
     def __init__(self, http: Client) -> None:
         self.http = http
@@ -85,14 +89,24 @@ class SharingService:
         """Ends one sharing as listed (the same answer as `cancel`)."""
         raise NotImplementedError
 
+    def backup_members(self, backup: Backup, query: ListQuery) -> list[Share]:
+        """Every sharing of one listed backup that the query's filters keep (CBR's fan-out
+        over a project: `lists_whole_project` False)."""
+        raise NotImplementedError
+
     def cancel_backup(self, backup_id: str) -> None:
         """Ends every sharing of the backup in one call (`ends_all_in_one_call`)."""
         raise NotImplementedError
 
     # -- backups -------------------------------------------------------------------------------
     def iter_backups(
-        self, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: BackupQuery | Selectors,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
     ) -> Iterator[list[Backup]]:
+        """The project's own backups, newest first, each re-checked against the selectors."""
         raise NotImplementedError
 
     def backup(self, backup_id: str) -> Backup:
@@ -102,7 +116,7 @@ class SharingService:
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise NotImplementedError
 
-    def vaults(self) -> list[dict[str, str]]:
+    def vaults(self, page_size: int = 1000) -> list[Vault]:
         raise NotImplementedError
 
     # -- doctor, retries and the connection ----------------------------------------------------

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .errors import BackupshareError, UnexpectedResponse, UsageError
-from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share
+from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share, Vault
 from .paging import offset_pages
+from .selectors import Selectors
 from .service import SharingService, count_in, page_params, record_in, records_in
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
@@ -53,6 +54,8 @@ class Vbs(SharingService):
     list_filters = None  # every filter of list-shares
     sort_keys = SORT_KEYS
     ends_all_in_one_call = True  # DELETE …/{backup_id}?is_backup_id=true
+    lists_whole_project = True  # …/detail lists every sharing of the project
+    has_vaults = False
 
     def __init__(self, http: Client) -> None:
         super().__init__(http)
@@ -125,12 +128,21 @@ class Vbs(SharingService):
 
     # -- backups -------------------------------------------------------------------------------
     def iter_backups(
-        self, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+        self,
+        query: BackupQuery | Selectors,
+        *,
+        page_size: int = 100,
+        limit: int | None = None,
     ) -> Iterator[list[Backup]]:
         """The project's backups, newest first (docs/wire.md, Backups): offset on until an
-        empty page (a short page, or one without `backups_links`, is not the end)."""
+        empty page (a short page, or one without `backups_links`, is not the end). The list
+        filters VBS has are sent (one volume, exact name, status); every selector is
+        re-checked on each record."""
+        selectors = Selectors.of(query)
+        if selectors.vault_id is not None:
+            raise UsageError("--vault-id: not available on VBS", hint="vaults are CBR's")
         url = f"{self._backups}/detail"
-        params = {key: value for key, value in _backup_filters(query) if value}
+        params = {key: value for key, value in _backup_filters(selectors) if value}
         params |= {"sort_key": "created_at", "sort_dir": "desc"}
 
         def fetch(want: int, offset: int) -> list[Backup]:
@@ -141,7 +153,7 @@ class Vbs(SharingService):
         return offset_pages(
             fetch,
             count=None,  # the v2 list has no count: the hard cap bounds it
-            keep=query.matches,
+            keep=selectors.matches,
             page_size=page_size,
             limit=limit,
             what="backups",
@@ -157,7 +169,7 @@ class Vbs(SharingService):
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise no_acceptance()
 
-    def vaults(self) -> list[dict[str, str]]:
+    def vaults(self, page_size: int = 1000) -> list[Vault]:
         raise no_acceptance()
 
 
@@ -173,5 +185,6 @@ def shares_from_body(body: Any, *, single: bool = False) -> list[Share]:
     return [Share.from_api(item) for item in payload]
 
 
-def _backup_filters(query: BackupQuery) -> list[tuple[str, str | None]]:
-    return [("volume_id", query.volume_id), ("name", query.name), ("status", query.status)]
+def _backup_filters(selectors: Selectors) -> list[tuple[str, str | None]]:
+    volume = selectors.volume_ids[0] if len(selectors.volume_ids) == 1 else None
+    return [("volume_id", volume), ("name", selectors.name), ("status", selectors.status)]

@@ -118,7 +118,12 @@ CLI_ARGS = [
     usage("cancel", BACKUP, "nope", message="invalid sharing id 'nope'"),
     usage("cancel", "--backup-id", "nope", message="invalid backup id 'nope'"),
     usage("cancel", "--backup-id", BACKUP, "--to-project", "x", message="invalid project id 'x'"),
-    usage("cancel", "--to-project", P1, message="--to-project needs --backup-id"),
+    usage(
+        "cancel",
+        "--to-project",
+        P1,
+        message="refusing to end sharings across the project without --yes",
+    ),
     usage("cancel", BACKUP, "--backup-id", BACKUP, message="not both"),
     usage("cancel", "--backup-id", BACKUP, message="without --yes"),
     usage("cancel", BACKUP, "--concurrency", "0", message="invalid --concurrency 0"),

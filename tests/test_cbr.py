@@ -122,14 +122,15 @@ def test_an_encrypted_backup_is_warned_about_then_refused_with_a_hint(cbr: Any) 
     assert lines[2] == f"hint: {story}"
 
 
-def test_list_shares_needs_a_backup_on_cbr(cbr: Any, emulator: RunningEmulator) -> None:
-    result = cbr("list-shares")
-    assert (result.code, result.out) == (2, "")
-    assert result.err.splitlines() == [
-        "error: CBR has no project-wide list of sharings: its sharings are members of one backup",
-        "hint: give --backup-id BACKUP_ID, or --shared-with-me for offers to this project",
-    ]
-    assert emulator.emulator.logged() == []
+def test_list_shares_without_a_backup_lists_across_the_project_on_cbr(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    result = cbr("list-shares", "-o", "json")
+    assert result.code == 0, result.err
+    assert [(r["backup_id"], r["dest_project_id"]) for r in json.loads(result.out)] == [
+        (BACKUP, P1)
+    ]  # the whole project (tests/test_project.py), no longer a usage error
 
 
 def test_list_shares_of_a_backup_with_status_filter(cbr: Any) -> None:
@@ -175,19 +176,21 @@ def test_reject_an_offer(cbr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert json.loads(rejected.out)[0]["status"] == "rejected"
 
 
-def test_accept_with_several_vaults_names_them(cbr: Any, emulator: RunningEmulator) -> None:
+def test_vaults_that_say_nothing_of_their_room_are_named_and_nothing_is_sent(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
     vaults = {"vaults": [{"id": "11111111-1111-4111-8111-111111111111", "name": "disks"},
                          {"id": "22222222-2222-4222-8222-222222222222", "name": "servers"}]}  # fmt: skip
     fault(
         emulator, "raw", method="GET", path=f"/v3/{OWN}/vaults", status=200, body=json.dumps(vaults)
     )
     result = cbr("accept", PARTNER_BACKUP)
-    assert (result.code, result.out) == (2, "")
-    assert result.err.splitlines() == [
-        "error: this project has 2 vaults: 11111111-1111-4111-8111-111111111111 (disks), "
-        "22222222-2222-4222-8222-222222222222 (servers)",
-        "hint: choose one with --vault VAULT_ID",
-    ]
+    assert (result.code, result.out) == (6, "")
+    assert result.err.splitlines()[0] == (
+        f"error: no vault of this project can take backup {PARTNER_BACKUP} (disk, 10 GB): "
+        "11111111-1111-4111-8111-111111111111 (disks): it takes an unknown type of backups; "
+        "22222222-2222-4222-8222-222222222222 (servers): it takes an unknown type of backups"
+    )
     assert emulator.emulator.logged("PUT") == []
 
 
@@ -293,10 +296,11 @@ def test_offers_of_one_backup_are_filtered_here(
     assert all("id" not in r["query"] for r in emulator.emulator.logged("GET"))
 
 
-def test_an_unknown_vault_gets_the_codes_own_hint(cbr: Any) -> None:
+def test_an_unknown_vault_is_refused_before_the_put(cbr: Any, emulator: RunningEmulator) -> None:
     result = cbr("accept", PARTNER_BACKUP, "--vault", "00000000-0000-4000-8000-000000000000")
     assert result.code == 5
-    assert "BackupService.6105" in result.err
+    assert "vault 00000000-0000-4000-8000-000000000000 is not one of this project's" in result.err
+    assert emulator.emulator.logged("PUT") == []  # the vault list said so: nothing sent
     assert result.err.splitlines()[-1] == (
         "hint: the vault does not exist in this project (see the vault ids)"
     )

@@ -90,10 +90,10 @@ def test_share_dry_run_sends_no_post(cli: Any, emulator: RunningEmulator) -> Non
         (["list-shares", "--to-project", "x"], "error: invalid project id 'x'"),
         (["list-shares", "--volume-id", "x"], "error: invalid volume id 'x'"),
         (["show", "x"], "error: invalid sharing id 'x'"),
-        (["cancel"], "error: nothing to cancel: give SHARE_IDs, --ids-file or --backup-id"),
+        (["cancel"], "error: nothing to cancel: give SHARE_IDs, --ids-file, --backup-id or --to-project"),
         (["cancel", "x"], "error: invalid sharing id 'x'"),
         (["cancel", BACKUP, "--backup-id", BACKUP], "error: give SHARE_IDs (or --ids-file) or --backup-id, not both"),
-        (["cancel", "--to-project", P1], "error: --to-project needs --backup-id"),
+        (["cancel", "--to-project", P1], "error: refusing to end sharings across the project without --yes"),
         (["cancel", "--backup-id", BACKUP], f"error: refusing to end every sharing of backup {BACKUP} without --yes"),
         (["cancel", BACKUP, "--concurrency", "0"], "error: invalid --concurrency 0: must be 1 to 64"),
         (["completion", "tcsh"], "error: invalid shell 'tcsh': choose one of bash, zsh, fish, powershell"),
@@ -401,7 +401,7 @@ def test_internal_errors_are_one_line_without_debug(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr("backupshare.verbs.find.count_shares", boom)
+    monkeypatch.setattr("backupshare.verbs.project.count_project_shares", boom)
     result = cli("list-shares", "--count")
     assert result.code == 1
     assert result.err == (

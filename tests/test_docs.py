@@ -99,10 +99,10 @@ def test_every_exit_code_and_error_type_is_in_exit_codes_md(cls: type[Any]) -> N
 
 # -- output formats --------------------------------------------------------------------------------
 def test_every_output_format_is_in_output_md() -> None:
-    from backupshare.output import FORMATS
+    from backupshare.output import FORMATS, GRAPH
 
     table = sections(doc("output.md"))["Formats"]
-    assert [name for name in FORMATS if f"| `{name}`" not in table] == []
+    assert [name for name in [*FORMATS, GRAPH.name] if f"| `{name}`" not in table] == []
 
 
 # -- commands and options --------------------------------------------------------------------------

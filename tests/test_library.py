@@ -38,6 +38,7 @@ from backupshare import (
 from backupshare.errors import SERVICE_CODES
 from backupshare.responses import error_from_response
 from backupshare.testing import BACKUP_IDS, TestEmulator, emulator
+from backupshare.verbs.wait import WaitTick
 
 from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, ROOT
 
@@ -206,6 +207,19 @@ def test_share_list_count_and_cancel(emu: TestEmulator) -> None:
     assert [s.to_project_id for s in client.shares(backup_id=BACKUP)] == [P2]
 
 
+def test_cancel_to_projects_without_a_backup_ends_them_across_the_project(
+    emu: TestEmulator,
+) -> None:
+    client = emu.client
+    client.share(BACKUP, [P1, P2])
+    planned = client.cancel(to_projects=[P1], dry_run=True)
+    assert [r.result for r in planned.results] == ["canceled"]
+    assert client.count_shares(backup_id=BACKUP) == 2
+    ended = client.cancel(to_projects=[P1])
+    assert [r.result for r in ended.results] == ["canceled"]
+    assert [s.to_project_id for s in client.shares(backup_id=BACKUP)] == [P2]
+
+
 def test_dry_runs_change_nothing(emu: TestEmulator) -> None:
     planned = emu.client.share(BACKUP, [P1], dry_run=True)
     assert [r.result for r in planned.results] == ["created"] and planned.request
@@ -256,18 +270,20 @@ def test_cbr_offers_accept_and_reject(cbr: TestEmulator) -> None:
 
 
 def test_the_wait_ends_when_the_backup_is_available(cbr: TestEmulator) -> None:
-    seen: list[str | None] = []
-    backup = cbr.client.wait_available(BACKUP, 60, 0.01, progress=lambda b: seen.append(b.status))
-    assert backup.status == "available" and seen == []
+    seen: list[WaitTick] = []
+    backup = cbr.client.wait_available(BACKUP, 60, 0.01, progress=seen.append)
+    assert backup.status == "available" and seen == []  # available at the first look: silent
 
 
 # -- errors callers branch on --------------------------------------------------------------------
 def test_a_wait_that_runs_out_carries_the_last_status(vbs: TestEmulator) -> None:
-    seen: list[str | None] = []
+    seen: list[WaitTick] = []
     with pytest.raises(WaitTimeoutError) as raised:
-        vbs.client.wait_available(CREATING, 0.05, 0.01, progress=lambda b: seen.append(b.status))
+        vbs.client.wait_available(CREATING, 0.05, 0.01, progress=seen.append)
     assert raised.value.last_status == "creating" and raised.value.exit_code == 8
-    assert set(seen) == {"creating"}
+    assert {tick.status for tick in seen} == {"creating"}
+    assert seen[-1].ended and not any(tick.ended for tick in seen[:-1])
+    assert seen[-1].subject == f"backup {CREATING}" and seen[-1].total == 0.05
 
 
 def test_refusals_of_the_whole_request_are_raised_typed(emu: TestEmulator) -> None:
@@ -347,7 +363,6 @@ BAD_CALLS: list[tuple[Callable[[Client], object], str]] = [
     (lambda c: c.count_shares(to_project="p"), "invalid project id 'p'"),
     (lambda c: c.show("x"), "invalid sharing id 'x'"),
     (lambda c: c.cancel(), "nothing to cancel"),
-    (lambda c: c.cancel(to_projects=[P1]), "--to-project needs --backup-id"),
     (lambda c: c.cancel(backup_id=BACKUP, concurrency=0), "invalid --concurrency 0"),
     (lambda c: c.accept("b"), "invalid backup id 'b'"),
     (lambda c: c.accept(BACKUP, vault=5), "invalid vault id 5"),  # type: ignore[arg-type]

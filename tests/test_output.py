@@ -163,10 +163,12 @@ def test_human_formats() -> None:
 
 
 def test_every_format_is_one_object_and_the_settings_know_them_all() -> None:
-    from backupshare.config import OUTPUT_FORMATS
+    from backupshare.config import GRAPH_FORMAT, OUTPUT_FORMATS
     from backupshare.output import FORMATS as OBJECTS
+    from backupshare.output import GRAPH
 
     assert tuple(OBJECTS) == OUTPUT_FORMATS == tuple(FORMATS)
+    assert Output(GRAPH_FORMAT).layout is GRAPH  # dot: list-shares and audit only
     assert all(Output(name).layout is OBJECTS[name] for name in FORMATS)  # chosen once
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         Output("xml")

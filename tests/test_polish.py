@@ -259,7 +259,7 @@ def test_a_mistyped_output_format_suggests_the_near_one(cli: Any) -> None:
     result = cli("list-shares", "-o", "jsn")
     assert (result.code, result.out) == (2, "")
     assert result.err.splitlines() == [
-        "error: invalid --output 'jsn': choose one of table, json, jsonl, yaml, csv, ids",
+        "error: invalid --output 'jsn': choose one of table, json, jsonl, yaml, csv, ids, dot",
         "hint: did you mean 'json' or 'jsonl'?",
     ]
 

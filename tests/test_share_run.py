@@ -11,6 +11,7 @@ import pytest
 from backupshare.errors import RejectedError, UsageError
 from backupshare.vbs import Vbs
 from backupshare.verbs.share import BackupChoice, ShareRequest, run_share
+from backupshare.verbs.wait import Timing
 
 from .conftest import OWN, P1, P2, token_settings
 from .test_backups import FakeTime, seeded
@@ -29,9 +30,7 @@ def run(make_emulator: Any, request: ShareRequest) -> tuple[Any, list[Any], list
         outcome = run_share(
             api,
             request,
-            sleep=fake.sleep,
-            clock=lambda: fake.now.timestamp(),
-            jitter=lambda: 0.5,
+            timing=Timing(fake.sleep, lambda: fake.now.timestamp(), lambda: 0.5),
         )
     return outcome, running.emulator.logged("POST"), fake.slept
 

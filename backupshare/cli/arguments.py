@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING
 
 from ..errors import UsageError, invalid_choice
 from ..models import ListQuery, normalize_project_id, normalize_uuid
 from ..registry import sort_keys
+from ..selectors import InvalidSelector, Selectors, parse_duration, parse_when
 from ..verbs.cancel import CancelRequest
+from ..verbs.receive import AnswerRequest
 from ..verbs.share import BackupChoice, ShareRequest
 
 if TYPE_CHECKING:
     from ..service import SharingService
+    from ..verbs.audit import AuditRequest
 
 MAX_IDS_FILE_BYTES = 1024 * 1024
 # A FIFO or `<(command)` given as an ids file is read for at most this long, in all: a FIFO
@@ -222,6 +226,7 @@ def cancel_request(
     backup_id: str | None,
     to_projects: list[str],
     stdin: IO[bytes] | None = None,
+    selectors: Selectors | None = None,
 ) -> CancelRequest:
     """The checked request, or a usage error naming what is wrong (nothing is sent)."""
     given = [(share_id, "") for share_id in share_ids]
@@ -233,14 +238,19 @@ def cancel_request(
     by_id = bool(ids or ids_file)
     if by_id and backup:
         raise UsageError("give SHARE_IDs (or --ids-file) or --backup-id, not both")
-    if projects and not backup:
-        raise UsageError("--to-project needs --backup-id")
-    if not by_id and not backup:
+    if projects and by_id:
+        raise UsageError("give SHARE_IDs (or --ids-file) or --to-project, not both")
+    if not by_id and not backup and not projects:
         raise UsageError(
-            "nothing to cancel: give SHARE_IDs, --ids-file or --backup-id",
+            "nothing to cancel: give SHARE_IDs, --ids-file, --backup-id or --to-project",
             hint="example: backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID",
         )
-    return CancelRequest(ids, backup, projects, by_id)
+    if selectors is not None and not selectors.empty and (by_id or backup):
+        raise UsageError(
+            "backup selectors narrow a cancel across the project: give --to-project "
+            "without --backup-id or SHARE_IDs"
+        )
+    return CancelRequest(ids, backup, projects, by_id, selectors if projects else None)
 
 
 def share_request(
@@ -253,6 +263,7 @@ def share_request(
     wait: float | None,
     dry_run: bool,
     stdin: IO[bytes] | None = None,
+    wait_accepted: float | None = None,
 ) -> ShareRequest:
     """share's flags, checked in the order a person reads them: the backup, --wait, then the
     targets (arguments and --projects-file). Nothing is sent."""
@@ -260,7 +271,7 @@ def share_request(
     seconds = wait_arg(wait)
     from_file = read_ids_file(projects_file, stdin) if projects_file else []
     targets = share_targets(choice.projects, from_file)
-    return ShareRequest(choice, targets, wait=seconds, dry_run=dry_run)
+    return ShareRequest(choice, targets, wait=seconds, dry_run=dry_run, wait_accepted=wait_accepted)
 
 
 def check_paging(limit: int | None, page_size: int) -> None:
@@ -304,6 +315,7 @@ def list_query(
     sort_dir: str | None,
     limit: int | None,
     page_size: int,
+    across_project: bool = False,
 ) -> ListQuery:
     """list-shares' options as a query. `service()` (the profile's service class) is asked
     only when an option needs it: --status (a backup's status on VBS, the member's own on
@@ -322,7 +334,8 @@ def list_query(
     check_choice("--sort-dir", sort_dir, ("asc", "desc"))
     check_paging(limit, page_size)
     query = ListQuery(given, shared_with_me, sort_key, sort_dir)
-    refuse_unhonoured_options(service(), query)
+    # across the project CBR reads its backups' list, which has the backup name filter
+    refuse_unhonoured_options(service(), query, also=("name",) if across_project else ())
     return query
 
 
@@ -331,9 +344,11 @@ def choice(option: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def refuse_unhonoured_options(kind: type[SharingService], query: ListQuery) -> None:
+def refuse_unhonoured_options(
+    kind: type[SharingService], query: ListQuery, also: tuple[str, ...] = ()
+) -> None:
     """An option the service cannot honour is refused, never silently dropped."""
-    honoured = kind.list_filters
+    honoured = None if kind.list_filters is None else (*kind.list_filters, *also)
     given = [OPTION_OF.get(key, f"--{key.replace('_', '-')}") for key, _ in query.filters
              if honoured is not None and key not in honoured]  # fmt: skip
     if not kind.sort_keys:
@@ -357,12 +372,113 @@ def check_sharing_ids(kind: type[SharingService]) -> None:
 
 
 def check_confirmation(request: CancelRequest, *, yes: bool, dry_run: bool, terminal: bool) -> None:
-    """Ending every sharing of a backup is confirmed: by --yes, or by a person at a terminal."""
+    """Ending every sharing of a backup, or every sharing with some projects across the
+    project, is confirmed: by --yes, or by a person at a terminal."""
+    if request.across_project and not yes and not dry_run and not terminal:
+        raise UsageError(
+            "refusing to end sharings across the project without --yes",
+            hint="add --yes to confirm (there is no terminal to ask on), or --dry-run to list "
+            "what would end",
+        )
     if request.every_sharing and not yes and not dry_run and not terminal:
         raise UsageError(
             f"refusing to end every sharing of backup {request.backup_id} without --yes",
             hint="add --yes to confirm (there is no terminal to ask on)",
         )
+
+
+# -- accept and reject: one offer, or every pending one (CBR) ------------------------------------
+def check_answers_offers(kind: type[SharingService], option: str | None = None) -> None:
+    """accept, reject and --wait-accepted mean something only where a sharing waits for the
+    receiving project's answer (CBR); elsewhere a usage error before anything is sent."""
+    if not kind.answers_offers:
+        from ..vbs import no_acceptance
+
+        error = no_acceptance()
+        if option:
+            error.message = f"{option}: {error.message}"
+        raise error
+
+
+def vault_arg(value: str) -> str:
+    """--vault: `auto` (choose per backup) or a vault id."""
+    from ..verbs.receive import VAULT_AUTO
+
+    return VAULT_AUTO if value == VAULT_AUTO else uuid_arg(value, "vault id")
+
+
+def answer_request(
+    status: str,
+    backup_id: str | None,
+    *,
+    all_pending: bool,
+    from_projects: list[str],
+    name: str | None,
+    vault: str,
+    dry_run: bool,
+) -> tuple[str | None, AnswerRequest]:
+    """accept's or reject's flags: one BACKUP_ID, or --all-pending with its narrowing options.
+    Returns the backup id (None with --all-pending) and the request. Nothing is sent."""
+    verb = "accept" if status == "accepted" else "reject"
+    if all_pending and backup_id is not None:
+        raise UsageError(
+            f"give BACKUP_ID or --all-pending, not both ({backup_id!r} with --all-pending)"
+        )
+    if not all_pending:
+        given = [flag for flag, on in (("--from-project", bool(from_projects)),
+                 ("--name", name is not None), ("--dry-run", dry_run)) if on]  # fmt: skip
+        if given:
+            raise UsageError(f"{given[0]} needs --all-pending")
+        if backup_id is None:
+            raise UsageError(
+                f"nothing to {verb}: give BACKUP_ID or --all-pending",
+                hint=f"example: backupshare {verb} --all-pending --from-project PROJECT_ID",
+            )
+    request = AnswerRequest(
+        status,
+        tuple(dict.fromkeys(project_id_arg(p, " (--from-project)") for p in from_projects)),
+        backup_name_arg(name) if name is not None else None,
+        vault_arg(vault),
+        dry_run,
+    )
+    return (uuid_arg(backup_id, "backup id") if backup_id else None), request
+
+
+def refuse_own_offers(request: AnswerRequest, own_project: str) -> None:
+    """Checked once the profile is known: offers never come from this project itself."""
+    if own_project in request.from_projects:
+        raise UsageError(
+            f"invalid --from-project {own_project}: it is the profile's own project; offers to "
+            "it come from other projects"
+        )
+
+
+def check_every_offer_confirmed(request: AnswerRequest, *, yes: bool, terminal: bool) -> None:
+    """Rejecting every pending offer from anyone is confirmed: by --yes, or at a terminal."""
+    every = request.status == "rejected" and not request.from_projects
+    if every and not yes and not request.dry_run and not terminal:
+        raise UsageError(
+            "refusing to reject every pending offer, from any project, without --yes",
+            hint="add --from-project PROJECT_ID, or --yes to confirm (there is no terminal "
+            "to ask on)",
+        )
+
+
+def wait_accepted_arg(
+    seconds: float | None, kind: Callable[[], type[SharingService]]
+) -> float | None:
+    """--wait-accepted's seconds: like --wait's, and only where sharings wait for an answer."""
+    import math
+
+    if seconds is None:
+        return None
+    if not (math.isfinite(seconds) and 0 < seconds <= MAX_WAIT):
+        raise UsageError(
+            f"invalid --wait-accepted {seconds:g}: must be more than 0 and at most "
+            f"{MAX_WAIT:g} seconds"
+        )
+    check_answers_offers(kind(), "--wait-accepted")
+    return seconds
 
 
 def demo_service(service: str | None) -> str:
@@ -373,3 +489,128 @@ def demo_service(service: str | None) -> str:
     if chosen not in SERVICES:
         raise UsageError(f"invalid --service {chosen!r}: choose one of {', '.join(SERVICES)}")
     return chosen
+
+
+# -- backup selectors (selectors.py): the flags of every command that takes many backups ---------
+SELECTOR_OPTIONS = {
+    "volume_id": "--volume-id",
+    "vault_id": "--vault-id",
+    "name": "--name",
+    "name_prefix": "--name-prefix",
+    "status": "--status",
+    "created_after": "--created-after",
+    "created_before": "--created-before",
+}
+
+
+def selectors_arg(
+    service: Callable[[], type[SharingService]],
+    *,
+    volume_ids: list[str] | None = None,
+    vault_id: str | None = None,
+    name: str | None = None,
+    name_prefix: str | None = None,
+    status: str | None = None,
+    created_after: str | None = None,
+    created_before: str | None = None,
+    now: datetime | None = None,
+) -> Selectors:
+    """The selector flags, checked: a usage error names the option and the value; `service()`
+    (the profile's service class) is asked only when --vault-id or --status needs it."""
+    moment = now or datetime.now(timezone.utc)
+    try:
+        if vault_id is not None and not service().has_vaults:
+            kind = service().name.upper()
+            raise UsageError(
+                f"--vault-id {vault_id!r}: {kind} has no vaults",
+                hint="vaults are CBR's (--service cbr); on VBS select by --volume-id",
+            )
+        if status is not None:
+            check_choice("--status", status, service().backup_statuses)
+        return Selectors(
+            volume_ids=tuple(dict.fromkeys(uuid_arg(v, "volume id") for v in volume_ids or [])),
+            vault_id=uuid_arg(vault_id, "vault id") if vault_id is not None else None,
+            name=backup_name_arg(name) if name is not None else None,
+            name_prefix=backup_name_arg(name_prefix) if name_prefix is not None else None,
+            status=status,
+            created_after=_when(created_after, moment, "created_after"),
+            created_before=_when(created_before, moment, "created_before"),
+        )
+    except InvalidSelector as exc:
+        raise UsageError(selector_message(exc.message)) from None
+
+
+def selector_message(message: str) -> str:
+    """A selector's message with its keys named as the options a person typed."""
+    for key in sorted(SELECTOR_OPTIONS, key=len, reverse=True):
+        message = re.sub(rf"(?<![-\w]){key}\b", SELECTOR_OPTIONS[key], message)
+    return message
+
+
+def _when(value: str | None, now: datetime, key: str) -> datetime | None:
+    return None if value is None else parse_when(value, now, key)
+
+
+def check_listing_selectors(
+    selectors: Selectors, *, across: bool, graph: bool, count: bool = False
+) -> None:
+    """list-shares: backup selectors (but one --volume-id, a filter of its own) and `-o dot`
+    are for the listing across the project, not for one backup's or the offers made to us."""
+    if graph and count:
+        raise UsageError("-o dot draws a graph; --count prints a number (use -o json)")
+    if across:
+        return
+    if graph:
+        raise UsageError(
+            "-o dot draws the project's sharings: give it without --backup-id and "
+            "--shared-with-me (or use `audit -o dot`)"
+        )
+    narrowing = {
+        "--volume-id": len(selectors.volume_ids) > 1,
+        "--vault-id": selectors.vault_id is not None,
+        "--name-prefix": selectors.name_prefix is not None,
+        "--created-after": selectors.created_after is not None,
+        "--created-before": selectors.created_before is not None,
+    }
+    given = [option for option, set_ in narrowing.items() if set_]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: backup selectors narrow a listing across the project; "
+            "give them without --backup-id and --shared-with-me"
+        )
+
+
+def audit_request(
+    allowed: list[str],
+    stdin: IO[bytes] | None,
+    *,
+    incoming: bool,
+    max_pending_age: str,
+    concurrency: int,
+    selectors: Selectors,
+) -> AuditRequest:
+    """--allowed: a 32-hex value is a project id, anything else a file of them (`-`: stdin);
+    an allowlist that names no project is refused (it would make every sharing a finding)."""
+    from ..verbs.audit import AuditRequest
+
+    if not allowed:
+        raise UsageError(
+            "audit needs the allowed projects: --allowed FILE|- or --allowed PROJECT_ID …",
+            hint="example: backupshare audit --allowed allowed-projects.txt",
+        )
+    projects: dict[str, None] = {}
+    for value in allowed:
+        if normalize_project_id(value) is not None:
+            projects[project_id_arg(value)] = None
+            continue
+        listed = read_ids_file(value, stdin, option="--allowed", what="project id")
+        if not listed:
+            label = "standard input" if value == "-" else value
+            raise UsageError(f"--allowed {label}: an empty allowlist (no project id in it)")
+        for project, where in listed:
+            projects[project_id_arg(project, where)] = None
+    try:
+        age = parse_duration(max_pending_age, "max_pending_age")
+    except InvalidSelector as exc:
+        raise UsageError(exc.message.replace("max_pending_age", "--max-pending-age", 1)) from None
+    return AuditRequest(frozenset(projects), incoming, age, concurrency_arg(concurrency), selectors)

@@ -8,15 +8,17 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timezone
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
-from ..config import OUTPUT_FORMATS, Flags
+from ..config import GRAPH_FORMAT, OUTPUT_FORMATS, Flags
 from ..errors import invalid_choice
 
 if TYPE_CHECKING:
     from ..api import Client
     from ..config import Settings
     from ..output import Output
+    from ..service import SharingService
     from ..verbs.batch import Interrupt
 
 
@@ -36,7 +38,11 @@ class Invocation:
     abandoned_work: bool = False  # threads left running after a second Ctrl-C: exit at once
     resolved: Settings | None = None
     output: Output | None = None
-    sleep: Callable[[float], None] = time.sleep  # between retries
+    sleep: Callable[[float], None] = time.sleep  # between retries, and between a wait's polls
+    # A wait's clock (looked up at each call: a patched time.monotonic is seen) and the wall
+    # clock its CI-log lines are stamped with; a test hands in its own.
+    clock: Callable[[], float] = lambda: time.monotonic()
+    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)  # ids files (`-`) and answers
     stderr: TextIO = field(default_factory=lambda: sys.stderr)  # notices, prompts, errors
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
@@ -52,8 +58,8 @@ class Invocation:
 
     def remember(self, values: dict[str, Any]) -> None:
         """Merges options given at one level (before or after the command's name)."""
-        if values.get("output") is not None and values["output"] not in OUTPUT_FORMATS:
-            raise invalid_choice("--output", values["output"], OUTPUT_FORMATS)
+        if values.get("output") is not None and values["output"] not in RUN_FORMATS:
+            raise invalid_choice("--output", values["output"], RUN_FORMATS)
         # `is`, not `in`: 0 == False, and `--retries 0` is a value, not an absent flag.
         given = {
             k: v for k, v in values.items() if k in FLAG_NAMES and v is not None and v is not False
@@ -75,9 +81,19 @@ class Invocation:
                 self.out().warning(warning)
         return self.resolved
 
+    def service(self, pool_size: int = 8) -> SharingService:
+        """The backup service of the profile, connected for this invocation (the commands
+        main's receive/project work added run their verbs on it directly)."""
+        current = self.settings()
+        log = self.debug_logger() if current.debug else None
+        from ..registry import connect
+
+        return connect(current, log=log, pool_size=pool_size, sleep=self.sleep)
+
     def client(self, pool_size: int = 8) -> Client:
         """The library's Client for the profile's service (connected on its first call):
-        every command runs its verb through it, with --debug's log and this run's sleep."""
+        the commands main left unchanged run their verb through it, with --debug's log and
+        this run's sleep."""
         current = self.settings()
         log = self.debug_logger() if current.debug else None
         from ..api import Client
@@ -128,9 +144,17 @@ class Invocation:
         return self.output
 
     def _output_format(self) -> str:
+        if self.flags.output == GRAPH_FORMAT or (
+            not self.flags.output and self.env_output == GRAPH_FORMAT
+        ):
+            return GRAPH_FORMAT  # a run's choice (flag or environment), never a profile's
         fmt = self.resolved.output if self.resolved else self.flags.output
         fmt = fmt or self.env_output or "table"
         return fmt if fmt in OUTPUT_FORMATS else "table"
+
+    def wants_graph(self) -> bool:
+        """`-o dot`: the sharing graph (list-shares across the project, audit)."""
+        return self._output_format() == GRAPH_FORMAT
 
     def _update_output(self) -> None:
         """Options given after the command's name, or the settings, change the one Output."""
@@ -188,3 +212,4 @@ class Invocation:
 
 
 FLAG_NAMES = {f.name for f in fields(Flags)}
+RUN_FORMATS = (*OUTPUT_FORMATS, GRAPH_FORMAT)  # what -o may say

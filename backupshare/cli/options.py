@@ -11,7 +11,8 @@ from typing import Any
 
 import typer
 
-from ..config import FLAG_SETTINGS, OUTPUT_FORMATS, Setting
+from ..config import FLAG_SETTINGS, GRAPH_FORMAT, OUTPUT_FORMATS, Setting
+from ..errors import UsageError
 from .invocation import Invocation
 
 
@@ -28,7 +29,10 @@ def complete_profiles(incomplete: str) -> list[str]:
 
 
 def complete_output(incomplete: str) -> list[str]:
-    return [fmt for fmt in OUTPUT_FORMATS if fmt.startswith(incomplete)]
+    return [fmt for fmt in (*OUTPUT_FORMATS, GRAPH_FORMAT) if fmt.startswith(incomplete)]
+
+
+GRAPH_COMMANDS = ("list_shares", "audit")  # the commands -o dot draws a graph for
 
 
 SHORT_FLAGS = {"output": ("-o",)}
@@ -100,6 +104,11 @@ def with_common_options(func: Callable[..., Any]) -> Callable[..., Any]:
         ctx = kwargs.pop(CONTEXT_NAME)
         invocation = ctx.ensure_object(Invocation)
         invocation.remember({name: kwargs.pop(name) for name in COMMON_NAMES})
+        if invocation.wants_graph() and func.__name__ not in GRAPH_COMMANDS:
+            raise UsageError(
+                "-o dot draws the sharing graph of list-shares (across the project) and audit only",
+                hint=f"choose one of {', '.join(OUTPUT_FORMATS)}",
+            )
         return func(invocation, *args, **kwargs)
 
     context = inspect.Parameter(

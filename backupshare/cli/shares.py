@@ -15,12 +15,38 @@ from .invocation import Invocation
 from .options import with_common_options
 
 if TYPE_CHECKING:
-    from ..api import Client
     from ..models import Backup, Share
+    from ..service import SharingService
     from ..verbs.cancel import CancelPlan
 
 
 SORT_KEYS = sort_keys()  # every service's: the profile's service is not known yet
+
+# The backup selectors (selectors.py), one set of flags for every command that takes many
+# backups; their checks are arguments.selectors_arg's.
+WHEN_HELP = "ISO 8601 date or date-time (UTC unless it says), or 30m, 12h, 7d, 2w back from now"
+VolumeIds = Annotated[
+    list[str] | None,
+    typer.Option("--volume-id", metavar="ID", help="Backups of this volume (repeatable)."),
+]
+VaultId = Annotated[
+    str | None, typer.Option("--vault-id", metavar="ID", help="Backups in this vault (CBR).")
+]
+NamePrefix = Annotated[
+    str | None,
+    typer.Option("--name-prefix", metavar="TEXT", help="Backups whose name starts with TEXT."),
+]
+CreatedAfter = Annotated[
+    str | None,
+    typer.Option("--created-after", metavar="WHEN", help=f"Backups made at or after: {WHEN_HELP}."),
+]
+CreatedBefore = Annotated[
+    str | None,
+    typer.Option("--created-before", metavar="WHEN", help=f"Backups made before: {WHEN_HELP}."),
+]
+Concurrency = Annotated[
+    int, typer.Option("--concurrency", metavar="N", help="Parallel requests (1 to 64).")
+]
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
@@ -51,7 +77,8 @@ SHARE_EXAMPLES = (
     "722513ed0a324dadaabe5b2d0fe848c9  ·  "
     "backupshare share BACKUP_ID --projects-file targets.txt --dry-run  ·  "
     "backupshare share db-nightly PROJECT_ID  ·  "
-    "backupshare share --volume-id VOLUME_ID --most-recent PROJECT_ID --wait 600"
+    "backupshare share --volume-id VOLUME_ID --most-recent PROJECT_ID --wait 600  ·  "
+    "backupshare --service cbr share BACKUP_ID PROJECT_ID --wait-accepted 3600"
 )
 BACKUPS_EXAMPLES = (
     "Examples:  backupshare backups --volume-id VOLUME_ID  ·  "
@@ -59,18 +86,24 @@ BACKUPS_EXAMPLES = (
 )
 LIST_EXAMPLES = (
     "Examples:  backupshare list-shares --backup-id BACKUP_ID  ·  "
-    "backupshare list-shares --shared-with-me -o json  ·  backupshare list-shares --count"
+    "backupshare list-shares --shared-with-me -o json  ·  backupshare list-shares --count  ·  "
+    "backupshare list-shares --name-prefix db- --created-after 7d -o jsonl"
 )
 SHOW_EXAMPLES = "Example:  backupshare show SHARE_ID -o yaml"
 ACCEPT_EXAMPLES = (
     "Examples:  backupshare --service cbr accept BACKUP_ID  ·  "
-    "backupshare -p receiver accept BACKUP_ID --vault VAULT_ID"
+    "backupshare -p receiver accept BACKUP_ID --vault VAULT_ID  ·  "
+    "backupshare -p receiver accept --all-pending --from-project PROJECT_ID --dry-run"
 )
-REJECT_EXAMPLES = "Example:  backupshare --service cbr reject BACKUP_ID"
+REJECT_EXAMPLES = (
+    "Examples:  backupshare --service cbr reject BACKUP_ID  ·  "
+    "backupshare -p receiver reject --all-pending --from-project PROJECT_ID"
+)
 CANCEL_EXAMPLES = (
     "Examples:  backupshare cancel SHARE_ID SHARE_ID  ·  "
     "backupshare cancel --backup-id BACKUP_ID --to-project PROJECT_ID  ·  "
-    "backupshare cancel --backup-id BACKUP_ID --yes"
+    "backupshare cancel --backup-id BACKUP_ID --yes  ·  "
+    "backupshare cancel --to-project PROJECT_ID --dry-run"
 )
 
 
@@ -107,21 +140,38 @@ def share(
         float | None,
         typer.Option("--wait", metavar="SECONDS", help="Wait for the backup to be available."),
     ] = None,
+    wait_accepted: Annotated[
+        float | None,
+        typer.Option(
+            "--wait-accepted",
+            metavar="SECONDS",
+            help="CBR: then wait for each project to accept or reject it.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check and show the plan; change nothing.")
     ] = False,
 ) -> None:
+    from ..verbs.share import refuse_own_project, run_share
+    from ..verbs.wait import Timing
     from . import arguments
+    from .waiting import WaitTalk
 
     request = arguments.share_request(
         backup, project_ids or [], projects_file=projects_file, volume_id=volume_id,
         most_recent=most_recent, wait=wait, dry_run=dry_run, stdin=inv.stdin_bytes(),
+        wait_accepted=arguments.wait_accepted_arg(
+            wait_accepted, lambda: service_class(inv.settings().service)
+        ),
     )  # fmt: skip
-    with inv.client() as client:  # refuses the own project before connecting
-        out = inv.out()
-        outcome = client._run_share(
-            request, warn=out.warning, chose=_chosen_notice(inv), on_wait=_waiting_notice(inv)
-        )
+    refuse_own_project(request.targets, inv.settings().project_id)  # before connecting
+    out = inv.out()
+    timing = Timing(sleep=inv.sleep, clock=inv.clock)
+    with inv.service() as api:
+        outcome = run_share(
+            api, request, warn=out.warning, chose=_chosen_notice(inv),
+            on_wait=WaitTalk(out, inv.now), timing=timing,
+        )  # fmt: skip
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
@@ -147,45 +197,36 @@ def _chosen_notice(inv: Invocation) -> Callable[[Backup], None]:
     return notice
 
 
-def _waiting_notice(inv: Invocation) -> Callable[[Backup], None]:
-    """Progress while waiting, on a terminal only, once per status seen."""
-    seen: set[str | None] = set()
-
-    def notice(backup: Backup) -> None:
-        if inv.out().interactive_stderr and backup.status not in seen:
-            seen.add(backup.status)
-            inv.out().notice(f"waiting for backup {backup.id}: {backup.status}")
-
-    return notice
-
-
 @with_common_options
 def backups(
     inv: Invocation,
-    volume_id: Annotated[
-        str | None, typer.Option("--volume-id", metavar="ID", help="Backups of this disk.")
-    ] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
     name: Annotated[
         str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
     ] = None,
+    name_prefix: NamePrefix = None,
     status: Annotated[
         str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
     ] = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
     page_size: Annotated[
         int, typer.Option("--page-size", metavar="N", help="Records per request.")
     ] = 100,
 ) -> None:
+    from ..verbs.find import list_backups
     from . import arguments
 
-    volume = arguments.uuid_arg(volume_id, "volume id") if volume_id else None
-    exact_name = arguments.backup_name_arg(name) if name is not None else None
+    selectors = arguments.selectors_arg(
+        lambda: service_class(inv.settings().service),
+        volume_ids=volume_ids, vault_id=vault_id, name=name, name_prefix=name_prefix,
+        status=status, created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     arguments.check_paging(limit, page_size)
-    with inv.client() as client:  # checks --status against the profile's service
-        found = client.backups(
-            volume_id=volume, name=exact_name, status=status, limit=limit, page_size=page_size
-        )
-        inv.out().backups(found.pages())
+    with inv.service() as api:
+        inv.out().backups(list_backups(api, selectors, page_size=page_size, limit=limit))
 
 
 @with_common_options
@@ -204,10 +245,8 @@ def list_shares(
         str | None,
         typer.Option("--from-project", metavar="ID", help="Sharings from this project."),
     ] = None,
-    volume_id: Annotated[
-        str | None,
-        typer.Option("--volume-id", metavar="ID", help="Sharings of this volume's backups."),
-    ] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
     name: Annotated[
         str | None,
         typer.Option(
@@ -216,9 +255,17 @@ def list_shares(
             help="Backup name: the service matches it loosely, the result is re-checked exactly.",
         ),
     ] = None,
+    name_prefix: NamePrefix = None,
     status: Annotated[
-        str | None, typer.Option("--status", metavar="STATUS", help="Backup status.")
+        str | None,
+        typer.Option(
+            "--status",
+            metavar="STATUS",
+            help="The sharing's status (VBS: its backup's; CBR: the member's).",
+        ),
     ] = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     availability_zone: Annotated[
         str | None,
         typer.Option("--availability-zone", metavar="AZ", help="Backups in this zone."),
@@ -251,33 +298,55 @@ def list_shares(
     page_size: Annotated[
         int, typer.Option("--page-size", metavar="N", help="Records per request.")
     ] = 100,
+    concurrency: Concurrency = 8,
 ) -> None:
+    from ..verbs import find, project
     from . import arguments
 
+    kind = lambda: service_class(inv.settings().service)  # noqa: E731  (read when needed)
+    across = backup_id is None and not shared_with_me
+    selectors = arguments.selectors_arg(
+        kind, volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
+        created_after=created_after, created_before=created_before,
+    )  # fmt: skip
+    arguments.concurrency_arg(concurrency)
+    one_volume = selectors.volume_ids[0] if len(selectors.volume_ids) == 1 else None
     filters = {
         "backup_id": backup_id,
         "to_project_id": to_project,
         "from_project_id": from_project,
-        "volume_id": volume_id,
+        "volume_id": None if across else one_volume,
         "name": name,
         "status": status,
         "availability_zone": availability_zone,
     }
     query = arguments.list_query(
-        lambda: service_class(inv.settings().service),  # read only when an option needs it
-        filters, shared_with_me=shared_with_me, sort_key=sort_key, sort_dir=sort_dir,
-        limit=limit, page_size=page_size,
+        kind, filters, shared_with_me=shared_with_me, sort_key=sort_key, sort_dir=sort_dir,
+        limit=limit, page_size=page_size, across_project=across,
     )  # fmt: skip
+    arguments.check_listing_selectors(
+        selectors, across=across, graph=inv.wants_graph(), count=count
+    )
     columns = [arguments.column_arg(value) for value in column or []]
     out = inv.out()
-    with inv.client() as client:
+    asked = project.ProjectQuery(query, selectors, concurrency)
+    with inv.service(pool_size=concurrency) as api:
         if count:
-            out.count(client._count_shares(query))
+            if across:
+                out.count(project.count_project_shares(api, asked))
+            else:
+                out.count(find.count_shares(api, query))
             return
-        listing = client._list_shares(query, page_size=page_size, limit=limit)
+        if across:
+            pages = project.project_shares(api, asked, page_size=page_size, limit=limit)
+            if inv.wants_graph():
+                out.graph(api.settings.project_id, pages)
+                return
+        else:
+            pages = find.list_shares(api, query, page_size=page_size, limit=limit)
         own_ids = service_class(inv.settings().service).addresses_sharings_by_id
         out.shares(
-            listing.pages(),
+            pages,
             shared_with_me=shared_with_me,
             columns=columns,
             share_ids=own_ids or not shared_with_me,
@@ -317,19 +386,39 @@ def cancel(
     ] = None,
     to_project: Annotated[
         list[str] | None,
-        typer.Option("--to-project", metavar="ID", help="With --backup-id: only with these."),
+        typer.Option(
+            "--to-project",
+            metavar="ID",
+            help="Only sharings with this project (repeatable); without --backup-id: across "
+            "the project.",
+        ),
     ] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
+    ] = None,
+    name_prefix: NamePrefix = None,
+    status: Annotated[
+        str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
+    ] = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would end.")] = False,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", metavar="N", help="Parallel requests.")
-    ] = 8,
+    concurrency: Concurrency = 8,
 ) -> None:
-    from ..verbs.cancel import planned_cancel
+    from ..verbs import cancel as verb
+    from ..verbs.project import plan_project_cancel
     from . import arguments
 
+    selectors = arguments.selectors_arg(
+        lambda: service_class(inv.settings().service),
+        volume_ids=volume_ids, vault_id=vault_id, name=name, name_prefix=name_prefix,
+        status=status, created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     request = arguments.cancel_request(
-        share_ids or [], ids_file, backup_id, to_project or [], inv.stdin_bytes()
+        share_ids or [], ids_file, backup_id, to_project or [], inv.stdin_bytes(), selectors
     )
     arguments.concurrency_arg(concurrency)
     if request.by_id:
@@ -337,30 +426,47 @@ def cancel(
     terminal = inv.can_prompt()
     arguments.check_confirmation(request, yes=yes, dry_run=dry_run, terminal=terminal)
     out = inv.out()
-    with inv.client(pool_size=concurrency) as client:
-        plan = client._plan_cancel(request)
+    with inv.service(pool_size=concurrency) as api:
+        if request.across_project:
+            with out.progress("finding sharings") as found:
+                plan = plan_project_cancel(
+                    api, request.to_projects, request.selectors or selectors,
+                    concurrency=concurrency, on_found=found,
+                )  # fmt: skip
+            if plan.empty:  # said plainly, in every format; the run succeeds
+                out.notice("nothing to do: no sharing with those projects matches the selectors")
+                if out.format != "table":
+                    out.results([], False, dry_run=dry_run)
+                return
+        else:
+            plan = verb.plan_cancel(api, request)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            out.results(planned_cancel(plan), bool(plan.share_ids), dry_run=True)
+            planned = verb.planned_cancel(plan)
+            out.results(planned, bool(plan.share_ids), dry_run=True)
             return
-        if not plan.empty and not yes and terminal and not _confirm(inv, client, plan):
+        if not plan.empty and not yes and terminal and not _confirm(inv, api, plan):
             out.notice("nothing was ended")  # not `canceled`: that word is a result
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
-                outcome = client._cancel(plan, concurrency=concurrency, progress=advance, stop=stop)
+                outcome = verb.cancel(
+                    api, plan, concurrency=concurrency, progress=advance, stop=stop
+                )
             out.results(outcome.results, outcome.changed)
     error = outcome.error()
     if error:
         raise error
 
 
-def _confirm(inv: Invocation, client: Client, plan: CancelPlan) -> bool:
+def _confirm(inv: Invocation, api: SharingService, plan: CancelPlan) -> bool:
+    from ..verbs.cancel import identify
+
     shown = 20
-    client._identify(plan, at_most=shown)
+    identify(api, plan, at_most=shown)
     count = len(plan.share_ids)
     inv.say(f"About to end {count} sharing{'s' if count != 1 else ''}:")
-    for line in confirmation_lines(plan, plan.share_ids[:shown], client.project_id):
+    for line in confirmation_lines(plan, plan.share_ids[:shown], api.settings.project_id):
         inv.say(line)
     if count > shown:
         inv.say(f"  … and {count - shown} more")
@@ -392,47 +498,114 @@ def confirmation_lines(plan: CancelPlan, share_ids: list[str], own_project: str)
     return lines
 
 
+BACKUP_OFFERED = typer.Argument(
+    metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
+)
+ALL_PENDING = typer.Option("--all-pending", help="Every pending offer to this project.")
+FROM_PROJECT = typer.Option(
+    "--from-project", metavar="ID", help="With --all-pending: offers from this project only."
+)
+OFFER_NAME = typer.Option(
+    "--name", metavar="NAME", help="With --all-pending: backups of this exact name only."
+)
+SHOW_CHOICES = typer.Option("--dry-run", help="With --all-pending: show the choices only.")
+
+
 @with_common_options
 def accept(
     inv: Invocation,
-    backup_id: Annotated[
-        str,
-        typer.Argument(
-            metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
-        ),
-    ],
+    backup_id: Annotated[str | None, BACKUP_OFFERED] = None,
     vault: Annotated[
-        str | None,
+        str,
         typer.Option(
-            "--vault", metavar="VAULT_ID", help="Vault to keep it in (default: the only one)."
+            "--vault",
+            metavar="VAULT_ID|auto",
+            help="Vault to keep it in (auto: the roomiest of its type that fits).",
         ),
-    ] = None,
+    ] = "auto",
+    all_pending: Annotated[bool, ALL_PENDING] = False,
+    from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
+    name: Annotated[str | None, OFFER_NAME] = None,
+    dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
-    from . import arguments
-
-    backup = arguments.uuid_arg(backup_id, "backup id")
-    vault_id = arguments.uuid_arg(vault, "vault id") if vault else None
-    with inv.client() as client:
-        member = client.accept(backup, vault_id)
-    _member_out(inv, member)
+    _answer(inv, "accepted", backup_id, all_pending=all_pending, from_projects=from_project,
+            name=name, vault=vault, dry_run=dry_run, yes=True)  # fmt: skip
 
 
 @with_common_options
 def reject(
     inv: Invocation,
-    backup_id: Annotated[
-        str,
-        typer.Argument(
-            metavar="BACKUP_ID", help="The backup offered to this project.", show_default=False
-        ),
-    ],
+    backup_id: Annotated[str | None, BACKUP_OFFERED] = None,
+    all_pending: Annotated[bool, ALL_PENDING] = False,
+    from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
+    name: Annotated[str | None, OFFER_NAME] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
+    _answer(inv, "rejected", backup_id, all_pending=all_pending, from_projects=from_project,
+            name=name, vault="auto", dry_run=dry_run, yes=yes)  # fmt: skip
+
+
+def _answer(
+    inv: Invocation,
+    status: str,
+    backup_id: str | None,
+    *,
+    all_pending: bool,
+    from_projects: list[str] | None,
+    name: str | None,
+    vault: str,
+    dry_run: bool,
+    yes: bool,
+) -> None:
+    from ..verbs import receive
     from . import arguments
 
-    backup = arguments.uuid_arg(backup_id, "backup id")
-    with inv.client() as client:
-        member = client.reject(backup)
-    _member_out(inv, member)
+    backup, request = arguments.answer_request(
+        status, backup_id, all_pending=all_pending, from_projects=from_projects or [],
+        name=name, vault=vault, dry_run=dry_run,
+    )  # fmt: skip
+    arguments.check_answers_offers(service_class(inv.settings().service))
+    arguments.refuse_own_offers(request, inv.settings().project_id)
+    terminal = inv.can_prompt()
+    if backup is None:
+        arguments.check_every_offer_confirmed(request, yes=yes, terminal=terminal)
+    out = inv.out()
+    with inv.service() as api:
+        if backup is not None:
+            _member_out(inv, receive.answer_offer(api, backup, status, request.vault))
+            return
+        plan = receive.plan_answers(api, request)
+        if dry_run:
+            out.notice("dry run: nothing was changed")
+            out.results(receive.planned_results(api, plan, status), bool(plan), dry_run=True)
+            error = receive.ReceiveOutcome(receive.planned_results(api, plan, status)).error()
+            if error:
+                raise error
+            return
+        asked = request.status == "rejected" and not request.from_projects and not yes
+        if plan and asked and not _confirm_answers(inv, plan):
+            out.notice("rejected nothing")
+            raise typer.Exit(0)
+        with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
+            with out.progress("answering offers", total=len(plan)) as advance:
+                outcome = receive.answer_all(api, plan, status, progress=advance, stop=stop)
+            out.results(outcome.results, outcome.changed)
+    error = outcome.error()
+    if error:
+        raise error
+
+
+def _confirm_answers(inv: Invocation, plan: list[Any]) -> bool:
+    shown = 20
+    count = len(plan)
+    inv.say(f"About to reject {count} offer{'s' if count != 1 else ''}:")
+    for item in plan[:shown]:
+        offered = item.offered
+        inv.say(f"  backup {offered.backup_id} from project {offered.from_project_id or '?'}")
+    if count > shown:
+        inv.say(f"  … and {count - shown} more")
+    return inv.confirm("Proceed?")
 
 
 def _member_out(inv: Invocation, member: Share) -> None:

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, ClassVar, TypeVar
 
-from ..errors import BackupshareError
+from ..errors import BackupshareError, UsageError
 from ..models import Backup, Result, Share
 from .escaping import SHOWN_MAX, csv_line, cut_note, printable
-from .records import Backups, Documents, Records, Results, Sharings, counted
+from .records import Backups, Documents, Findings, Records, Results, Sharings, counted
 from .tables import COLUMN_ROLES, DEFAULT_ROLE, fit_columns, plain_table, record_blocks
 
 RESULT_STYLES = {
@@ -182,6 +182,19 @@ class IdsFormat(Format):
         return "".join(f"{id_}\n" for id_ in ids if id_ is not None)
 
 
+class DotFormat(Format):
+    """`-o dot`: only list-shares across the project and audit draw (Output.graph); the CLI
+    refuses it elsewhere before anything is sent, and this refuses anything that slips by."""
+
+    name = "dot"
+
+    def records(self, out: Output, kind: Records[Any], items: list[Any]) -> None:
+        raise UsageError("-o dot draws the sharing graph of list-shares and audit only")
+
+    def count(self, out: Output, count: int) -> None:
+        raise UsageError("-o dot draws a graph: --count prints a number (use -o json)")
+
+
 FORMATS: dict[str, Format] = {
     layout.name: layout
     for layout in (
@@ -193,6 +206,9 @@ FORMATS: dict[str, Format] = {
         IdsFormat(),
     )
 }
+# `-o dot` is not a record format: only Output.graph and Output.audit_graph draw with it.
+GRAPH = DotFormat()
+GRAPH_MAX = 100_000  # sharings a graph holds before it is written, at most
 
 
 @dataclass
@@ -215,9 +231,10 @@ class Output:
     def use_format(self, name: str) -> None:
         """Lays out in the `-o` format `name` from now on (the profile's, once the settings are
         known: whoever holds this Output follows)."""
-        if name not in FORMATS:
+        layout = GRAPH if name == GRAPH.name else FORMATS.get(name)
+        if layout is None:
             raise ValueError(f"unknown output format {name!r}")
-        self.format, self.layout = name, FORMATS[name]
+        self.format, self.layout = name, layout
 
     # -- console policy ------------------------------------------------------------------------
     @property
@@ -362,6 +379,53 @@ class Output:
             count += len(page)
         return count
 
+    def findings(self, findings: Iterable[list[Any]]) -> int:
+        """audit's findings (verbs/audit.Finding), in every record format; returns the count."""
+        return self.listing(Findings(), findings, "auditing sharings")
+
+    def graph(self, own_project: str, pages: Iterable[list[Share]]) -> int:
+        """`-o dot`: the sharings as a Graphviz graph, written once whole (a graph is one
+        statement). Returns how many sharings it drew."""
+        from .graph import Graph
+
+        drawn = Graph(own_project)
+        count = 0
+        with self.progress("reading sharings") as advance:
+            for page in pages:
+                for share in page:
+                    drawn.add(share)
+                count += len(page)
+                advance(len(page))
+                self._check_graph_size(count)
+        self.write(drawn.text())
+        return count
+
+    def audit_graph(self, own_project: str, audited: Iterable[Any]) -> list[str]:
+        """audit `-o dot`: every sharing read, findings in a warning style. Returns the
+        findings' kinds (for the exit code)."""
+        from .graph import Graph
+
+        drawn = Graph(own_project)
+        kinds: list[str] = []
+        with self.progress("auditing sharings") as advance:
+            for count, item in enumerate(audited, start=1):
+                found = [finding.finding for finding in item.findings]
+                drawn.add(item.share, incoming=item.incoming, findings=found)
+                kinds += found
+                advance(1)
+                self._check_graph_size(count)
+        self.write(drawn.text())
+        return kinds
+
+    def _check_graph_size(self, count: int) -> None:
+        if count > GRAPH_MAX:
+            from ..errors import UnavailableError
+
+            raise UnavailableError(
+                f"more than {GRAPH_MAX:,} sharings, too many to draw with -o dot",
+                hint="use -o jsonl, csv or ids, which stream, or narrow it with selectors",
+            )
+
     def share_detail(self, share: Share) -> None:
         self.layout.record(self, Sharings(), share)
 
@@ -375,7 +439,8 @@ class Output:
             if result.note:
                 self.notice(f"note: sharing {result.share_id}: {result.note}")
         with_status = any(result.status for result in results)
-        self.layout.records(self, Results(changed, dry_run, with_status), results)
+        receiving = any(result.receiving for result in results)
+        self.layout.records(self, Results(changed, dry_run, with_status, receiving), results)
 
     def documents(self, records: list[dict[str, Any]], headers: list[str]) -> None:
         """Generic records (config profiles, doctor steps) in every format."""

@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
-from ..models import RESULT_CANCELED, RESULT_CREATED, Backup, Result, Share
+from ..models import (
+    RESULT_ACCEPTED,
+    RESULT_CANCELED,
+    RESULT_CREATED,
+    RESULT_REJECTED,
+    Backup,
+    Result,
+    Share,
+)
 from .escaping import cell, printable
 
 T = TypeVar("T")
@@ -66,7 +74,13 @@ SHARE_ROLES: dict[str, tuple[str, int]] = {
     "CREATED (UTC)": ("lesser", 4),
     "SIZE": ("lesser", 5),
 }
-PLANNED = {RESULT_CREATED: "would create", RESULT_CANCELED: "would cancel"}  # how a dry run reads
+# how a dry run reads
+PLANNED = {
+    RESULT_CREATED: "would create",
+    RESULT_CANCELED: "would cancel",
+    RESULT_ACCEPTED: "would accept",
+    RESULT_REJECTED: "would reject",
+}
 
 
 def counted(count: int, noun: str) -> str:
@@ -279,13 +293,20 @@ class Results(Records[Result]):
     headers: Sequence[str] = ("RESULT", "PROJECT", "SHARE ID", "BACKUP ID", "ERROR")
     empty = "nothing to do"
 
-    def __init__(self, changed: bool, dry_run: bool, with_status: bool = False) -> None:
+    def __init__(
+        self, changed: bool, dry_run: bool, with_status: bool = False, receiving: bool = False
+    ) -> None:
         self.changed, self.dry_run = changed, dry_run
         # CBR results also say each member's status: a column of its own, after RESULT
         self.with_status = with_status
         if with_status:
             self.headers = ("RESULT", "STATUS", *self.headers[1:])
             self.csv_header = (*RESULT_FIELDS, "status")
+        # accept/reject: whose offer it was and the vault it went (or would go) into
+        self.receiving = receiving
+        if receiving:
+            self.headers = (*self.headers[:-1], "FROM PROJECT", "VAULT", self.headers[-1])
+            self.csv_header = (*self.csv_header, "from_project_id", "vault_id")
         if dry_run:  # every machine-readable row of a plan says so, not only the document
             self.csv_header = (*self.csv_header, "dry_run")
 
@@ -300,6 +321,7 @@ class Results(Records[Result]):
         error = item.error.message if item.error else ""
         row = [item.backup_id, item.to_project_id, item.share_id, item.result, error]
         row += [item.status] if self.with_status else []
+        row += [item.from_project_id, item.vault_id] if self.receiving else []
         return [*row, "true"] if self.dry_run else row
 
     def id(self, item: Result) -> str | None:
@@ -307,7 +329,47 @@ class Results(Records[Result]):
 
     def row(self, item: Result) -> list[str]:
         row = result_row(item, dry_run=self.dry_run)
+        if self.receiving:
+            row[-1:-1] = [item.from_project_id or "-", item.vault_id or "-"]
         return [row[0], item.status or "-", *row[1:]] if self.with_status else row
+
+
+FINDING_FIELDS = ("finding", "backup_id", "to_project_id", "from_project_id", "status", "since")
+
+
+class Findings(Records[Any]):
+    """audit: one record per finding (verbs/audit.Finding), in the shape docs/output.md gives."""
+
+    csv_header = FINDING_FIELDS
+    headers = ("FINDING", "BACKUP ID", "TO PROJECT", "FROM PROJECT", "STATUS", "SINCE (UTC)")
+    empty = "no findings"
+    roles = {  # noqa: RUF012  (read only, as BACKUP_ROLES is)
+        "FINDING": ("key", 0),
+        "BACKUP ID": ("id", 0),
+        "TO PROJECT": ("id", 1),
+        "FROM PROJECT": ("id", 3),
+        "STATUS": ("key", 2),
+        "SINCE (UTC)": ("lesser", 4),
+    }
+
+    def data(self, item: Any) -> Any:
+        return item.to_dict()
+
+    def csv_row(self, item: Any) -> Iterable[Any]:
+        return list(item.to_dict().values())
+
+    def id(self, item: Any) -> str | None:
+        return str(item.backup_id)
+
+    def row(self, item: Any) -> list[str]:
+        return [
+            item.finding,
+            item.backup_id,
+            item.to_project_id,
+            item.from_project_id or "-",
+            item.status or "-",
+            human_time(item.since, zone=False),
+        ]
 
 
 class Documents(Records[dict[str, Any]]):

@@ -23,6 +23,7 @@ from .batch import Interrupt, Outcome, cancel_result, run_batch
 from .find import current_shares, look_up_share
 
 if TYPE_CHECKING:
+    from ..selectors import Selectors
     from ..service import SharingService
 
 
@@ -47,10 +48,16 @@ class CancelRequest:
     backup_id: str | None
     to_projects: list[str]
     by_id: bool  # SHARE_IDs or --ids-file (which may hold none: nothing to do)
+    selectors: Selectors | None = None  # across the project: which backups
 
     @property
     def every_sharing(self) -> bool:
         return self.backup_id is not None and not self.to_projects
+
+    @property
+    def across_project(self) -> bool:
+        """`--to-project P…` without a backup: every sharing with them (verbs/project.py)."""
+        return not self.by_id and self.backup_id is None and bool(self.to_projects)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from ..models import (
 )
 
 if TYPE_CHECKING:
+    from ..selectors import Selectors
     from ..service import SharingService
 
 
@@ -79,7 +80,11 @@ def look_up_share(service: SharingService, share_id: str) -> Share | None:
 
 
 def list_backups(
-    service: SharingService, query: BackupQuery, *, page_size: int = 100, limit: int | None = None
+    service: SharingService,
+    query: BackupQuery | Selectors,
+    *,
+    page_size: int = 100,
+    limit: int | None = None,
 ) -> Iterator[list[Backup]]:
     return service.iter_backups(query, page_size=page_size, limit=limit)
 

@@ -4,16 +4,15 @@ unknown outcome by listing again)."""
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import (
     BackupNotAvailableError,
     BackupshareError,
     ProjectLimitError,
+    RejectedError,
     UnavailableError,
     UnexpectedResponse,
     UsageError,
@@ -22,6 +21,9 @@ from ..errors import (
 from ..models import (
     BACKUP_AVAILABLE,
     BACKUP_FAILED,
+    MEMBER_ABSENT,
+    MEMBER_ACCEPTED,
+    MEMBER_REJECTED,
     RESULT_CREATED,
     RESULT_EXISTING,
     RESULT_FAILED,
@@ -31,6 +33,7 @@ from ..models import (
 )
 from .batch import Outcome
 from .find import backup_named, current_shares, look_up_backup, most_recent
+from .wait import Deadline, Timing, WaitTick, ignore_tick
 
 if TYPE_CHECKING:
     from ..service import SharingService
@@ -40,7 +43,15 @@ if TYPE_CHECKING:
 class ShareOutcome(Outcome):
     request: str | None = None  # the request that would be sent (dry run) or was sent
     warnings: list[str] = field(default_factory=list)  # what to know (an encrypted backup, …)
+    answers: BackupshareError | None = None  # --wait-accepted: what the receivers' answers say
     what: ClassVar[str] = "sharing"
+
+    def error(self) -> BackupshareError | None:
+        """The share's own failure first (partly failed: 7), then the answers (8 > 6)."""
+        own = super().error()
+        if own is None and self.answers is not None:
+            self.answers.client_request_id = self.client_request_id
+        return own or self.answers
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class ShareRequest:
     targets: list[str]
     wait: float | None = None
     dry_run: bool = False
+    wait_accepted: float | None = None  # CBR: then wait for each target to answer
 
 
 def run_share(
@@ -72,29 +84,51 @@ def run_share(
     *,
     warn: Callable[[str], None] = lambda message: None,
     chose: Callable[[Backup], None] | None = None,
-    on_wait: Callable[[Backup], None] = lambda backup: None,
-    sleep: Callable[[float], None] | None = None,
-    clock: Callable[[], float] | None = None,
-    jitter: Callable[[], float] | None = None,
+    on_wait: Callable[[WaitTick], None] = ignore_tick,
+    timing: Timing | None = None,
 ) -> ShareOutcome:
     """The whole of `share`: refuses the profile's own project and more targets than a backup
-        may have (before any lookup or wait), chooses the backup, waits for it (`request.wait`)
-        or, on a dry run, checks it as the real run would, then converges (see `share`). Time is
-    injectable: `sleep`, `clock` and `jitter` default to the real ones, looked up at the call."""
+    may have (before any lookup or wait), chooses the backup, waits for it (`request.wait`)
+    or, on a dry run, checks it as the real run would, then converges (see `share`), then
+    waits for the receivers' answers (`request.wait_accepted`), each wait with its own
+    deadline. Time is injectable (`timing`); every wait's progress goes to `on_wait`."""
+    timing = timing or Timing()
     refuse_own_project(request.targets, service.settings.project_id)
     check_target_count(service, request.targets)
     waiting = request.wait is not None
     backup_id = chosen_backup(service, request.choice, waiting=waiting, chose=chose)
     known = None
     if request.wait is not None:
-        known = wait_until_available(
-            service, backup_id, request.wait, sleep=sleep or time.sleep,
-            clock=clock or time.monotonic, jitter=jitter or random.random, on_wait=on_wait,
-        )  # fmt: skip
+        known = wait_until_available(service, backup_id, request.wait, timing, on_wait)
     elif request.dry_run:
         known = check_shareable(service, backup_id)  # the real run's refusals, now
-    return share(service, backup_id, request.targets, dry_run=request.dry_run, warn=warn,
-                 known=known)  # fmt: skip
+    outcome = share(service, backup_id, request.targets, dry_run=request.dry_run, warn=warn,
+                    known=known)  # fmt: skip
+    if request.wait_accepted is not None and not request.dry_run:
+        await_answers(service, outcome, backup_id, request.wait_accepted, timing, on_wait)
+    return outcome
+
+
+def await_answers(
+    service: SharingService,
+    outcome: ShareOutcome,
+    backup_id: str,
+    seconds: float,
+    timing: Timing,
+    on_wait: Callable[[WaitTick], None],
+) -> None:
+    """Waits for every target the backup is now shared with (not those whose sharing failed)
+    and writes each one's final status into its result."""
+    shared = [r.to_project_id for r in outcome.results
+              if r.result != RESULT_FAILED and r.to_project_id]  # fmt: skip
+    if not shared:
+        return
+    statuses = wait_until_answered(service, backup_id, shared, seconds, timing, on_wait)
+    outcome.results = [
+        replace(r, status=statuses[r.to_project_id]) if r.to_project_id in statuses else r
+        for r in outcome.results
+    ]
+    outcome.answers = answer_error(statuses, seconds, backup_id)
 
 
 def refuse_own_project(targets: list[str], own_project: str) -> None:
@@ -154,38 +188,104 @@ def wait_until_available(
     service: SharingService,
     backup_id: str,
     seconds: float,
-    *,
-    sleep: Callable[[float], None],
-    clock: Callable[[], float],
-    jitter: Callable[[], float],
-    on_wait: Callable[[Backup], None] = lambda backup: None,
-    first: float = 1.0,
-    cap: float = 30.0,
+    timing: Timing,
+    on_wait: Callable[[WaitTick], None] = ignore_tick,
 ) -> Backup:
-    """Polls the backup until it is available: backoff with jitter (from `first`, 1 s, up to
-    `cap`, 30 s), never past the deadline. `error` stops at once (exit 6); running out is exit
-    8 with the last status. (A throttled poll is retried by the client, Retry-After honoured.)"""
-    deadline = clock() + seconds
-    delay = first
+    """Polls the backup until it is available, with backoff (wait.Deadline). `error` stops at
+    once (exit 6); running out is exit 8 with the last status. (A throttled poll is retried by
+    the client, Retry-After honoured.) Says nothing when it is available at the first look."""
+    deadline = Deadline(seconds, timing)
+    subject = f"backup {backup_id}"
+    looked = False
     while True:
         backup = look_up_backup(service, backup_id)
+        status = backup.status or "unknown"
         if backup.status == BACKUP_AVAILABLE:
+            if looked:
+                on_wait(deadline.tick(subject, status, ended=True))
             return backup
         if backup.status == BACKUP_FAILED:
+            on_wait(deadline.tick(subject, status, ended=True))
             raise BackupNotAvailableError(
                 f"backup {backup_id} is in status error: it will not become available",
                 hint="share another backup (`backupshare backups` lists them)",
             )
-        left = deadline - clock()
-        if left <= 0:
+        if deadline.passed:
+            on_wait(deadline.tick(subject, status, ended=True))
             raise WaitTimeoutError(
                 f"backup {backup_id} is still {backup.status} after {seconds:g} s",
                 hint="wait longer with a larger --wait",
                 last_status=backup.status,
             )
-        on_wait(backup)
-        sleep(min(left, delay * (0.5 + jitter() / 2)))
-        delay = min(cap, delay * 2)
+        on_wait(deadline.tick(subject, status))
+        looked = True
+        deadline.pause()
+
+
+ANSWERED = (MEMBER_ACCEPTED, MEMBER_REJECTED)
+
+
+def wait_until_answered(
+    service: SharingService,
+    backup_id: str,
+    targets: list[str],
+    seconds: float,
+    timing: Timing,
+    on_wait: Callable[[WaitTick], None] = ignore_tick,
+) -> dict[str, str]:
+    """Polls the backup's members until each target has accepted or rejected it, or time runs
+    out; returns each target's last status (`absent`: no longer a member). Never raises for
+    an answer: what the statuses add up to is the caller's (answer_error)."""
+    deadline = Deadline(seconds, timing)
+    waiting: set[str] = set()  # told to the listener, so it hears how each one ended
+    while True:
+        members = current_shares(service, backup_id)
+        statuses = {t: (members[t].status or "unknown") if t in members else MEMBER_ABSENT
+                    for t in targets}  # fmt: skip
+        open_ = [t for t in targets if statuses[t] not in (*ANSWERED, MEMBER_ABSENT)]
+        out_of_time = deadline.passed
+        for target in targets:
+            ended = target not in open_ or out_of_time
+            if target in waiting and ended:
+                on_wait(deadline.tick(_accepting(target, backup_id), statuses[target], ended=True))
+                waiting.discard(target)
+            elif not ended:
+                on_wait(deadline.tick(_accepting(target, backup_id), statuses[target]))
+                waiting.add(target)
+        if not open_ or out_of_time:
+            return statuses
+        deadline.pause()
+
+
+def _accepting(project: str, backup_id: str) -> str:
+    return f"project {project} to accept backup {backup_id}"
+
+
+def answer_error(
+    statuses: dict[str, str], seconds: float, backup_id: str
+) -> BackupshareError | None:
+    """What the receivers' answers add up to: any still pending when time ran out is exit 8
+    (it outranks a rejection: the run could not learn everything), any rejected exit 6."""
+    pending = [t for t, status in statuses.items() if status not in (*ANSWERED, MEMBER_ABSENT)]
+    refused = [t for t, status in statuses.items() if status in (MEMBER_REJECTED, MEMBER_ABSENT)]
+    if pending:
+        return UnavailableError(
+            f"backup {backup_id}: {_projects(pending)} did not answer in {seconds:g} s "
+            "(still pending)",
+            hint="wait longer with a larger --wait-accepted, or ask the receiving project to "
+            "run `backupshare accept --all-pending`",
+        )
+    if refused:
+        return RejectedError(
+            f"backup {backup_id}: {_projects(refused)} rejected it (or left)",
+            hint="ask the receiving project why; `backupshare list-shares --backup-id "
+            f"{backup_id}` shows each member",
+        )
+    return None
+
+
+def _projects(projects: list[str]) -> str:
+    return f"project{'s' if len(projects) > 1 else ''} {', '.join(projects)}"
 
 
 def share(
