@@ -278,6 +278,7 @@ class Client:
         volume_id: str | None = None,
         dry_run: bool = False,
         wait: float | None = None,
+        wait_accepted: float | None = None,
         raise_on_failure: bool = False,
         progress: Callable[[WaitTick], None] | None = None,
     ) -> ShareOutcome:
@@ -285,7 +286,9 @@ class Client:
         volume's most recent) with the projects, as `backupshare share` does: only what is
         missing is sent. Returns the report (`results`, `changed`, `warnings`); a failure
         of some targets is in it, or raised (carrying it as `.report`) with
-        `raise_on_failure`. `wait`: seconds to wait for the backup to be available."""
+        `raise_on_failure`. `wait`: seconds to wait for the backup to be available;
+        `wait_accepted` (CBR): seconds to wait for the receivers' answers, written into each
+        result's `status` (`answers`: what they add up to, also in `error()`)."""
         from .cli import arguments
 
         if isinstance(backup, Backup):
@@ -298,6 +301,10 @@ class Client:
             most_recent=volume_id is not None,
             wait=_number(wait, "--wait") if wait is not None else None,
             dry_run=_flag(dry_run, "dry_run"),
+            wait_accepted=arguments.wait_accepted_arg(
+                _number(wait_accepted, "--wait-accepted") if wait_accepted is not None else None,
+                self._kind,
+            ),
         )
         outcome = self._run_share(request, on_wait=progress)
         return _settled(outcome, _flag(raise_on_failure, "raise_on_failure"))

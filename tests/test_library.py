@@ -269,6 +269,16 @@ def test_cbr_offers_accept_and_reject(cbr: TestEmulator) -> None:
     assert [o.backup_id for o in partner.offers(status="accepted")] == [BACKUP]
 
 
+def test_share_waits_for_the_answers_when_asked(cbr: TestEmulator, vbs: TestEmulator) -> None:
+    report = cbr.client.share(BACKUP, [cbr.partner_project_id], wait_accepted=0.05)
+    [result] = report.results
+    assert result.status == "pending"
+    error = report.error()
+    assert error is not None and error.exit_code == 8 and report.answers is error
+    with pytest.raises(UsageError, match="--wait-accepted"):
+        vbs.client.share(BACKUP, [P1], wait_accepted=5)
+
+
 def test_the_wait_ends_when_the_backup_is_available(cbr: TestEmulator) -> None:
     seen: list[WaitTick] = []
     backup = cbr.client.wait_available(BACKUP, 60, 0.01, progress=seen.append)
