@@ -1,7 +1,9 @@
 """Our exceptions: each carries its exit code (docs/exit-codes.md), service details and a hint.
 
 Errors are translated once, at the client boundary, into these classes; `cli` maps them to
-exit codes through `exit_code` and nowhere else.
+exit codes through `exit_code` and nowhere else. They are public (docs/library.md): one class
+per exit code, and below them the service's refusals callers branch on, chosen by the service
+code in one table (SERVICE_CODES) for VBS and CBR alike.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ class BackupshareError(Exception):
     code: str | None = None
     request_ids: tuple[str, ...] = field(default_factory=tuple)
     client_request_id: str | None = None  # our X-Client-Request-Id, when a request was sent
+    # A batch's report (share, cancel) when the error sums up several outcomes, for a library
+    # caller who asked for an exception (raise_on_failure) but still wants every item's result.
+    report: Any = field(default=None, repr=False, compare=False)
 
     exit_code = 1
     kind = "error"
@@ -34,6 +39,11 @@ class BackupshareError(Exception):
     @property
     def request_id(self) -> str | None:
         return self.request_ids[0] if self.request_ids else None
+
+    @property
+    def service_code(self) -> str | None:
+        """The service's own error code (`BackupService.6703`, `VolumeBackup.0204`, …)."""
+        return self.code
 
     def headline(self, shown: Callable[[str], str] = str) -> str:
         """`WHAT (HTTP status, service code, request id)` — the one line of docs/exit-codes.md.
@@ -132,6 +142,73 @@ def invalid_choice(option: str, value: str, choices: Any) -> UsageError:
         f"invalid {option} {value!r}: choose one of {', '.join(choices)}",
         hint=did_you_mean(value, choices),
     )
+
+
+# -- the service's refusals callers branch on ---------------------------------------------------
+class AlreadySharedError(RejectedError):
+    """The backup is already shared with the project (share settles this by listing)."""
+
+
+class ProjectLimitError(RejectedError):
+    """The backup would be shared with more projects than the service allows."""
+
+
+class BackupNotAvailableError(RejectedError):
+    """The backup is not `available` (being made, or failed), so it cannot be shared yet."""
+
+
+class EncryptedBackupError(RejectedError):
+    """An encrypted backup: its KMS key must be granted to the receiving account first."""
+
+
+class VaultError(RejectedError):
+    """The vault cannot take the accepted backup."""
+
+
+class VaultFullError(VaultError):
+    pass
+
+
+class VaultTypeError(VaultError):
+    """The vault's resource type is not the backup's."""
+
+
+class BackupNotFoundError(NotFoundError):
+    pass
+
+
+class MemberNotFoundError(NotFoundError):
+    """The sharing (a CBR member, a VBS sharing) does not exist."""
+
+
+@dataclass
+class WaitTimeoutError(UnavailableError):
+    """A wait ran out; `last_status` is what was last seen (the backup's status)."""
+
+    last_status: str | None = None
+
+
+# The one mapping from the services' codes to the classes above (docs/wire.md lists the codes;
+# the VBS ones are the emulator's, docs/emulator.md, real VBS documents none). A code answered
+# with an unexpected status keeps its status's class (responses._classify checks).
+SERVICE_CODES: dict[str, type[BackupshareError]] = {
+    "BackupService.6703": AlreadySharedError,
+    "BackupService.6714": AlreadySharedError,
+    "VolumeBackup.0107": AlreadySharedError,
+    "BackupService.6701": ProjectLimitError,
+    "VolumeBackup.0108": ProjectLimitError,
+    "BackupService.6702": BackupNotAvailableError,
+    "VolumeBackup.0104": BackupNotAvailableError,
+    "BackupService.6709": EncryptedBackupError,
+    "VolumeBackup.0105": EncryptedBackupError,
+    "BackupService.6114": VaultFullError,
+    "BackupService.6712": VaultError,
+    "BackupService.6713": VaultTypeError,
+    "BackupService.6200": BackupNotFoundError,
+    "VolumeBackup.0204": BackupNotFoundError,
+    "BackupService.6705": MemberNotFoundError,
+    "VolumeBackup.0205": MemberNotFoundError,
+}
 
 
 class DifferencesFound(BackupshareError):

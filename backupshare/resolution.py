@@ -1,5 +1,6 @@
-"""Resolution: each setting's value from flag > environment > profile > built-in default, with
-the source of each (for `config show` and for error messages), secrets from their `*_env` and
+"""Resolution: each setting's value from flag > environment > profile > built-in default (a
+library caller's keyword arguments, `Client(timeout=…)`, rank as flags), with the source of
+each (for `config show` and for error messages), secrets from their `*_env` and
 `*_command` too, checked against the table (config.py) into one Settings.
 """
 
@@ -49,8 +50,10 @@ class Resolver:
         profile: LineDict,
         path: Path | None,
         name: str,
+        keywords: Mapping[str, Any] | None = None,
     ) -> None:
         self.flags, self.env, self.profile, self.path, self.name = flags, env, profile, path, name
+        self.keywords = keywords or {}  # a library caller's, checked against the table (api.py)
         self.sources: dict[str, str] = {}
         # Variables that do not count because --profile was given (IDENTITY_KEYS).
         self.ignored = frozenset(identity_env_names() if flags.profile else ())
@@ -60,6 +63,9 @@ class Resolver:
         return None if name in self.ignored else self.env.get(name) or None
 
     def get(self, key: str, default: Any = None, *, section: LineDict | None = None) -> Any:
+        if self.keywords.get(key) is not None:
+            self.sources[key] = f"keyword {key}"
+            return self.keywords[key]
         flag = getattr(self.flags, key, None) if section is None else None
         if flag is not None and key != "debug":
             self.sources[key] = f"flag --{key.replace('_', '-')}"
@@ -79,7 +85,7 @@ class Resolver:
     def invalid(self, key: str, message: str) -> ConfigError | UsageError:
         """A bad number, id or choice: a usage error (exit 2) when a flag gave it, else a
         config error (3). (A bad endpoint or region is a configuration error from any source.)"""
-        given_as_flag = self.sources.get(key, "").startswith("flag")
+        given_as_flag = self.sources.get(key, "").startswith(("flag", "keyword"))
         return UsageError(message) if given_as_flag else ConfigError(message)
 
     def secret(self, key: str, auth: LineDict) -> Secret | None:
@@ -91,6 +97,10 @@ class Resolver:
         return Secret(checked_secret(value, key, self.sources[key]))
 
     def _secret_text(self, key: str, auth: LineDict) -> str | None:
+        if self.keywords.get(key) is not None:
+            self.sources[key] = f"keyword {key}"
+            value = self.keywords[key]
+            return value.reveal() if isinstance(value, Secret) else str(value)
         for name in ENV_NAMES.get(key, ()):
             if self.env_value(name):
                 self.sources[key] = f"env {name}"
@@ -207,10 +217,18 @@ def select_profile(
     return name, profile, True
 
 
-def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Settings:
-    """Resolves the effective settings for one invocation; raises ConfigError naming the cause."""
+def load_settings(
+    flags: Flags,
+    env: Mapping[str, str] | None = None,
+    keywords: Mapping[str, Any] | None = None,
+    *,
+    read_file: bool = True,
+) -> Settings:
+    """Resolves the effective settings for one invocation; raises ConfigError naming the cause.
+    `keywords`: a library caller's settings by their table key, ranked as flags; without
+    `read_file` no config file is looked for (Client.from_env)."""
     env = os.environ if env is None else env
-    path, data = load_file(flags, env)
+    path, data = load_file(flags, env) if read_file else (None, _empty())
     shown_path = path or default_config_path(env)
     if path is not None:
         problems = validate_file(data, path)
@@ -218,12 +236,18 @@ def load_settings(flags: Flags, env: Mapping[str, str] | None = None) -> Setting
             raise ConfigError(problems[0], hint=_more_hint(len(problems)))
     name, profile, found = select_profile(data, flags, env, shown_path)
     try:
-        return _settings(flags, env, path, data, name, profile)
+        return _settings(flags, env, path, data, name, profile, keywords)
     except ConfigError as exc:
         profiles = data.get("profiles")
         if found or not isinstance(profiles, dict) or not profiles:
             raise
         raise no_profile_selected(shown_path, list(profiles), exc) from None
+
+
+def _empty() -> LineDict:
+    empty = LineDict()
+    empty.lines, empty.line = {}, 0
+    return empty
 
 
 def no_profile_selected(path: Path, profiles: list[str], problem: ConfigError) -> ConfigError:
@@ -244,9 +268,10 @@ def _settings(
     data: LineDict,
     name: str,
     profile: LineDict,
+    keywords: Mapping[str, Any] | None = None,
 ) -> Settings:
     shown_path = path or default_config_path(env)
-    resolve = Resolver(flags, env, profile, shown_path, name)
+    resolve = Resolver(flags, env, profile, shown_path, name, keywords)
     resolve.sources["profile"] = profile_source(flags, env, data)
     auth_section = profile.get("auth")
     if not isinstance(auth_section, LineDict):
@@ -415,7 +440,10 @@ def _auth(
 ) -> AuthSettings:
     # Credentials in the environment outrank the profile's, as every setting does (a CI job's
     # BACKUPSHARE_TOKEN wins over a default profile whose secret lives elsewhere).
-    from_env = _method_from_env(resolve.env_value)
+    from_keywords = resolve.keywords.get("method") or _method_given(
+        lambda key: resolve.keywords.get(key) is not None
+    )
+    from_env = from_keywords or _method_from_env(resolve.env_value)
     method = from_env or section.get("method")
     if method is None:
         raise ConfigError(
@@ -423,8 +451,12 @@ def _auth(
             hint="set auth.method in the profile, or BACKUPSHARE_TOKEN, BACKUPSHARE_ACCESS_KEY/"
             "BACKUPSHARE_SECRET_KEY, or BACKUPSHARE_USERNAME/BACKUPSHARE_PASSWORD",
         )
+    if method not in METHOD_KEYS:  # a file's is validated with the file; a keyword's here
+        raise UsageError(f"auth method {method!r} is not one of {', '.join(METHOD_KEYS)}")
     resolve.sources["auth.method"] = (
-        "derived from the environment"
+        "derived from the keyword arguments"
+        if from_keywords
+        else "derived from the environment"
         if from_env
         else f"file {resolve.path}:{section.lines.get('method', '?')}"
     )
@@ -467,9 +499,11 @@ def _iam_endpoint(
 
 
 def _method_from_env(env_value: Callable[[str], str | None]) -> str | None:
-    def given(key: str) -> bool:
-        return any(env_value(name) for name in ENV_NAMES[key])
+    return _method_given(lambda key: any(env_value(name) for name in ENV_NAMES[key]))
 
+
+def _method_given(given: Callable[[str], bool]) -> str | None:
+    """The auth method the credentials given imply (a token, a key pair, a user)."""
     if given("token"):
         return "token"
     if given("access_key") and given("secret_key"):

@@ -11,7 +11,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .auth import utc_now
-from .errors import AuthError, BackupshareError, NotFoundError, RejectedError, UnavailableError
+from .errors import (
+    SERVICE_CODES,
+    AuthError,
+    BackupshareError,
+    NotFoundError,
+    RejectedError,
+    UnavailableError,
+)
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "X-Openstack-Request-Id", "X-Compute-Request-Id")
 SENSITIVE_HEADERS = frozenset(
@@ -70,7 +77,14 @@ def error_from_response(
         message = shown or _reason_phrase(status)
     ids = request_ids(headers, body)
     kind, hint = _classify(status, code)
-    return kind(message, hint=hint, status=status, code=code, request_ids=ids)
+    return _refined(kind, code)(message, hint=hint, status=status, code=code, request_ids=ids)
+
+
+def _refined(kind: type[BackupshareError], code: str | None) -> type[BackupshareError]:
+    """The class the service's code names (errors.SERVICE_CODES), when it is a kind of the
+    status's class: a code answered with a surprising status is judged by the status."""
+    named = SERVICE_CODES.get(code or "")
+    return named if named is not None and issubclass(named, kind) else kind
 
 
 _AUTH_HINTS = {

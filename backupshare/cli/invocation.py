@@ -15,6 +15,7 @@ from ..config import GRAPH_FORMAT, OUTPUT_FORMATS, Flags
 from ..errors import invalid_choice
 
 if TYPE_CHECKING:
+    from ..api import Client
     from ..config import Settings
     from ..output import Output
     from ..service import SharingService
@@ -81,12 +82,23 @@ class Invocation:
         return self.resolved
 
     def service(self, pool_size: int = 8) -> SharingService:
-        """The backup service of the profile, connected for this invocation."""
+        """The backup service of the profile, connected for this invocation (the commands
+        main's receive/project work added run their verbs on it directly)."""
         current = self.settings()
         log = self.debug_logger() if current.debug else None
         from ..registry import connect
 
         return connect(current, log=log, pool_size=pool_size, sleep=self.sleep)
+
+    def client(self, pool_size: int = 8) -> Client:
+        """The library's Client for the profile's service (connected on its first call):
+        the commands main left unchanged run their verb through it, with --debug's log and
+        this run's sleep."""
+        current = self.settings()
+        log = self.debug_logger() if current.debug else None
+        from ..api import Client
+
+        return Client._for_settings(current, log=log, pool_size=pool_size, sleep=self.sleep)
 
     @contextmanager
     def interrupt_latch(self) -> Iterator[Interrupt]:

@@ -363,12 +363,11 @@ def show(
         ),
     ],
 ) -> None:
-    from ..verbs.find import show_share
     from . import arguments
 
     sid = arguments.uuid_arg(share_id, "sharing id")
-    with inv.service() as api:
-        inv.out().share_detail(show_share(api, sid))
+    with inv.client() as client:
+        inv.out().share_detail(client.show(sid))
 
 
 @with_common_options

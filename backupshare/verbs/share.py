@@ -9,11 +9,14 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import (
+    BackupNotAvailableError,
     BackupshareError,
+    ProjectLimitError,
     RejectedError,
     UnavailableError,
     UnexpectedResponse,
     UsageError,
+    WaitTimeoutError,
 )
 from ..models import (
     BACKUP_AVAILABLE,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 @dataclass
 class ShareOutcome(Outcome):
     request: str | None = None  # the request that would be sent (dry run) or was sent
+    warnings: list[str] = field(default_factory=list)  # what to know (an encrypted backup, …)
     answers: BackupshareError | None = None  # --wait-accepted: what the receivers' answers say
     what: ClassVar[str] = "sharing"
 
@@ -172,7 +176,7 @@ def check_shareable(service: SharingService, backup_id: str) -> Backup:
     available (refused, exit 6). Reads only."""
     backup = look_up_backup(service, backup_id)
     if backup.status != BACKUP_AVAILABLE:
-        raise RejectedError(
+        raise BackupNotAvailableError(
             f"backup {backup_id} is in status {backup.status}; only available backups can be "
             "shared",
             hint="wait for it with --wait SECONDS" if backup.status != BACKUP_FAILED else None,
@@ -202,15 +206,16 @@ def wait_until_available(
             return backup
         if backup.status == BACKUP_FAILED:
             on_wait(deadline.tick(subject, status, ended=True))
-            raise RejectedError(
+            raise BackupNotAvailableError(
                 f"backup {backup_id} is in status error: it will not become available",
                 hint="share another backup (`backupshare backups` lists them)",
             )
         if deadline.passed:
             on_wait(deadline.tick(subject, status, ended=True))
-            raise UnavailableError(
+            raise WaitTimeoutError(
                 f"backup {backup_id} is still {backup.status} after {seconds:g} s",
                 hint="wait longer with a larger --wait",
+                last_status=backup.status,
             )
         on_wait(deadline.tick(subject, status))
         looked = True
@@ -359,7 +364,7 @@ def check_room(
 ) -> None:
     """Refuses, before anything is sent, what would pass the service's limit of projects."""
     if len(existing) + len(missing) > service.max_projects:
-        raise RejectedError(
+        raise ProjectLimitError(
             f"backup {backup_id} is shared with {len(existing)} projects; {len(missing)} more "
             f"would pass the limit of {service.max_projects}",
             hint="end a sharing first (backupshare cancel), or share with fewer projects",

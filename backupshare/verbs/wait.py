@@ -38,17 +38,20 @@ class Timing:
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))
     clock: Callable[[], float] = field(default=lambda: time.monotonic())
     jitter: Callable[[], float] = field(default=lambda: random.random())
+    first: float = WAIT_FIRST  # the first pause; the library's fixed `interval` sets both
+    cap: float = WAIT_CAP
 
 
 class Deadline:
-    """A wait's deadline and its backoff: pauses of WAIT_FIRST doubling to WAIT_CAP, each
+    """A wait's deadline and its backoff: pauses of `first` doubling to `cap` (WAIT_FIRST,
+    WAIT_CAP unless the Timing says otherwise), each
     between half and all of that (jitter, so many waiting clients do not poll in step),
     never past the deadline."""
 
     def __init__(self, seconds: float, timing: Timing) -> None:
         self.seconds, self.timing = seconds, timing
         self.started = timing.clock()
-        self.delay = WAIT_FIRST
+        self.delay = timing.first
 
     @property
     def elapsed(self) -> float:
@@ -61,7 +64,7 @@ class Deadline:
     def pause(self) -> None:
         left = self.seconds - self.elapsed
         self.timing.sleep(max(0.0, min(left, self.delay * (0.5 + self.timing.jitter() / 2))))
-        self.delay = min(WAIT_CAP, self.delay * 2)
+        self.delay = min(self.timing.cap, self.delay * 2)
 
     def tick(self, subject: str, status: str, *, ended: bool = False) -> WaitTick:
         return WaitTick(subject, status, self.elapsed, self.seconds, ended)

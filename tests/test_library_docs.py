@@ -1,0 +1,76 @@
+"""docs/library.md's examples, run as written: the tour against the emulator (the CLI's
+environment variables name it), and its pytest example as a foreign test file."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from backupshare.testing import TestEmulator, emulator
+
+from .conftest import OWN, ROOT
+
+BLOCK_RE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
+
+
+def examples() -> list[str]:
+    return BLOCK_RE.findall((ROOT / "docs" / "library.md").read_text())
+
+
+@pytest.fixture
+def described(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestEmulator]:
+    """The emulator, named by the environment as a CI job would name its service."""
+    with emulator() as running:
+        monkeypatch.setenv("BACKUPSHARE_ENDPOINT", running.url)
+        monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", running.project_id)
+        monkeypatch.setenv("BACKUPSHARE_TOKEN", running.token)
+        yield running
+
+
+def test_the_page_has_the_four_examples_of_its_tour() -> None:
+    tour, test = examples()[:3], examples()[3:]
+    assert len(tour) == 3 and len(test) == 1
+    assert all("def test_" not in block for block in tour) and "def test_" in test[0]
+
+
+def test_the_tour_runs_as_written(
+    described: TestEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for block in examples()[:3]:
+        exec(compile(block, "docs/library.md", "exec"), {"__name__": "tour"})
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == ["722513ed0a324dadaabe5b2d0fe848c9 created", "changed"]
+    assert re.fullmatch(r"\S{36} 722513ed0a324dadaabe5b2d0fe848c9 \S+", out[2])
+    assert out[3] == "1"
+    assert out[4:6] == ["['db-nightly', 'vault-encrypted']", "['web-weekly']"]
+    assert out[6].startswith("not yet: ") and out[6].endswith("VolumeBackup.0104")
+    assert out[7] == "still creating"
+    status, code, request_id, hint = out[8].split(" ", 3)  # the fields callers branch on
+    assert (status, code, hint) == (
+        "404",
+        "VolumeBackup.0205",
+        "check the id and the profile's project",
+    )
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    assert len(out) == 9
+    assert {e["path"] for e in described.requests("POST")} == {
+        f"/v2/{OWN}/os-vendor-backup-sharing"
+    }
+
+
+def test_the_pytest_example_passes_as_a_foreign_test_file(tmp_path: Path) -> None:
+    (tmp_path / "test_example.py").write_text(examples()[3])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+         "-p", "no:cov", "test_example.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
