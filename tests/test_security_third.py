@@ -393,18 +393,26 @@ def test_the_emulator_main_passes_allow_remote_on(monkeypatch: pytest.MonkeyPatc
     from backupshare.emulator import __main__ as main
 
     made: list[Any] = []
+    emulators: list[Any] = []
     real = main.make_server
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         emulator, server = real(*args, **kwargs)
         made.append(server)
+        emulators.append(emulator)
         monkeypatch.setattr(server, "serve_forever", lambda: None)
         return emulator, server
 
     monkeypatch.setattr(main, "make_server", spy)
     monkeypatch.setattr(main.signal, "signal", lambda *args: None)  # pytest keeps its SIGTERM
-    assert main.main(["--port", "0", "--allow-remote"]) == 0
-    assert made[0].allow_remote is True
+    try:
+        assert main.main(["--port", "0", "--allow-remote"]) == 0
+        assert made[0].allow_remote is True
+    finally:  # serve_forever never ran, so nothing stopped the server or closed its store
+        for server in made:
+            server.server_close()
+        for emulator in emulators:
+            emulator.store.close()
 
 
 @pytest.mark.parametrize(
