@@ -11,7 +11,16 @@ from ..registry import service_class
 from .catalog import single_command
 from .invocation import Invocation
 from .options import with_common_options
-from .shares import Concurrency, CreatedAfter, CreatedBefore, NamePrefix, VaultId, VolumeIds
+from .shares import (
+    BackupName,
+    BackupStatus,
+    Concurrency,
+    CreatedAfter,
+    CreatedBefore,
+    NamePrefix,
+    VaultId,
+    VolumeIds,
+)
 
 if TYPE_CHECKING:
     from ..verbs.audit import Audited, Finding
@@ -51,13 +60,9 @@ def audit(
     ] = "7d",
     volume_ids: VolumeIds = None,
     vault_id: VaultId = None,
-    name: Annotated[
-        str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
-    ] = None,
+    name: BackupName = None,
     name_prefix: NamePrefix = None,
-    status: Annotated[
-        str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
-    ] = None,
+    status: BackupStatus = None,
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
     concurrency: Concurrency = 8,

@@ -32,6 +32,12 @@ VolumeIds = Annotated[
 VaultId = Annotated[
     str | None, typer.Option("--vault-id", metavar="ID", help="Backups in this vault (CBR).")
 ]
+BackupName = Annotated[
+    str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
+]
+BackupStatus = Annotated[
+    str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
+]
 NamePrefix = Annotated[
     str | None,
     typer.Option("--name-prefix", metavar="TEXT", help="Backups whose name starts with TEXT."),
@@ -202,13 +208,9 @@ def backups(
     inv: Invocation,
     volume_ids: VolumeIds = None,
     vault_id: VaultId = None,
-    name: Annotated[
-        str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
-    ] = None,
+    name: BackupName = None,
     name_prefix: NamePrefix = None,
-    status: Annotated[
-        str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
-    ] = None,
+    status: BackupStatus = None,
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
     limit: Annotated[int | None, typer.Option("--limit", metavar="N", help="At most N.")] = None,
@@ -395,13 +397,9 @@ def cancel(
     ] = None,
     volume_ids: VolumeIds = None,
     vault_id: VaultId = None,
-    name: Annotated[
-        str | None, typer.Option("--name", metavar="NAME", help="Backups of this exact name.")
-    ] = None,
+    name: BackupName = None,
     name_prefix: NamePrefix = None,
-    status: Annotated[
-        str | None, typer.Option("--status", metavar="STATUS", help="Backups in this status.")
-    ] = None,
+    status: BackupStatus = None,
     created_after: CreatedAfter = None,
     created_before: CreatedBefore = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
