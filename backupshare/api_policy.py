@@ -195,9 +195,7 @@ class PolicyMethods:
             return make_plan(sharings, opened, revoke_accepted=revoke_accepted,
                              concurrency=concurrency, stop=stop)  # fmt: skip
 
-    def _checked_plan(
-        self, plan: Any, services: ProfileServices, *, concurrency: int
-    ) -> Plan:
+    def _checked_plan(self, plan: Any, services: ProfileServices, *, concurrency: int) -> Plan:
         """A saved plan, its changed pairs compared with the live state (exit 6 on a change)."""
         import json
 

@@ -134,7 +134,9 @@ def parse_sharings(text: str, source: str, *, now: datetime) -> SharingsFile:
     if len(items) > MAX_ENTRIES:
         raise reader.error(data, "sharings", f"more than {MAX_ENTRIES:,} entries")
     line = data.lines.get("sharings", data.line)
-    entries = tuple(reader.entry(index, item, groups, line, now) for index, item in enumerate(items))
+    entries = tuple(
+        reader.entry(index, item, groups, line, now) for index, item in enumerate(items)
+    )
     return SharingsFile(source, entries)
 
 

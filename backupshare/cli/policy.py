@@ -66,11 +66,13 @@ def plan(
     sharings = _sharings_file(inv, file)
     arguments.concurrency_arg(concurrency)
     out = inv.out()
-    with inv.client(pool_size=concurrency) as client:
-        with client._services(_resolver(inv), pool_size=concurrency) as services:
-            with out.progress("planning"):
-                made = client._plan(sharings, revoke_accepted=revoke_accepted,
-                                    concurrency=concurrency, services=services)  # fmt: skip
+    with (
+        inv.client(pool_size=concurrency) as client,
+        client._services(_resolver(inv), pool_size=concurrency) as services,
+        out.progress("planning"),
+    ):
+        made = client._plan(sharings, revoke_accepted=revoke_accepted,
+                            concurrency=concurrency, services=services)  # fmt: skip
     write_plan(inv, made)
     out.notice(made.summary_line())
     if detailed_exitcode and not made.holds:
@@ -112,33 +114,36 @@ def apply(
         check_removals(saved_plan, max_removals)  # before anything is read
     terminal = inv.can_prompt()
     out = inv.out()
-    with inv.client(pool_size=concurrency) as client:
-        with client._services(_resolver(inv), pool_size=concurrency) as services:
-            with out.progress("planning"):
-                if sharings is not None:
-                    made = client._plan(sharings, revoke_accepted=revoke_accepted,
-                                        concurrency=concurrency, services=services)  # fmt: skip
-                else:
-                    made = client._checked_plan(saved_plan, services, concurrency=concurrency)
-            _show_plan(inv, made)
-            check_removals(made, max_removals)
-            if made.cancels and not yes and not terminal:
-                raise UsageError(
-                    f"the plan cancels {made.cancels} sharing{'s' if made.cancels != 1 else ''}: "
-                    "without a terminal to ask, give --yes",
-                    hint="review it first: backupshare plan -f FILE",
-                )
-            changes = any(row.changes for row in made.rows)
-            if changes and terminal and not yes and not inv.confirm("Apply these changes?"):
-                out.notice("nothing was changed")
-                raise typer.Exit(0)
-            with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
-                with out.progress("applying", total=len(made.rows)) as advance:
-                    outcome = client._apply(made, services, max_removals=max_removals,
-                                            concurrency=concurrency, progress=advance,
-                                            stop=stop)  # fmt: skip
-                pairs = list(zip(outcome.rows, outcome.results, strict=True))
-                out.layout.records(out, ApplyReport(outcome.changed), pairs)
+    with (
+        inv.client(pool_size=concurrency) as client,
+        client._services(_resolver(inv), pool_size=concurrency) as services,
+    ):
+        with out.progress("planning"):
+            if sharings is not None:
+                made = client._plan(sharings, revoke_accepted=revoke_accepted,
+                                    concurrency=concurrency, services=services)  # fmt: skip
+            else:
+                made = client._checked_plan(saved_plan, services, concurrency=concurrency)
+        _show_plan(inv, made)
+        check_removals(made, max_removals)
+        if made.cancels and not yes and not terminal:
+            raise UsageError(
+                f"the plan cancels {made.cancels} sharing{'s' if made.cancels != 1 else ''}: "
+                "without a terminal to ask, give --yes",
+                hint="review it first: backupshare plan -f FILE",
+            )
+        changes = any(row.changes for row in made.rows)
+        if changes and terminal and not yes and not inv.confirm("Apply these changes?"):
+            out.notice("nothing was changed")
+            raise typer.Exit(0)
+        # From here on Ctrl-C is a flag: the report is whole.
+        with inv.interrupt_latch() as stop:
+            with out.progress("applying", total=len(made.rows)) as advance:
+                outcome = client._apply(made, services, max_removals=max_removals,
+                                        concurrency=concurrency, progress=advance,
+                                        stop=stop)  # fmt: skip
+            pairs = list(zip(outcome.rows, outcome.results, strict=True))
+            out.layout.records(out, ApplyReport(outcome.changed), pairs)
     error = outcome.error()
     if error:
         raise error
@@ -193,7 +198,9 @@ def _show_plan(inv: Invocation, made: Plan) -> None:
     shown = [row for row in made.rows if row.action != "ok"]
     for row in shown[:SHOWN_CHANGES]:
         reason = f"  ({row.reason})" if row.reason else ""
-        out.notice(f"  {row.action:<8} {row.backup_id} to {row.to_project_id}  [{row.entry}]{reason}")
+        out.notice(
+            f"  {row.action:<8} {row.backup_id} to {row.to_project_id}  [{row.entry}]{reason}"
+        )
     if len(shown) > SHOWN_CHANGES:
         out.notice(f"  … and {len(shown) - SHOWN_CHANGES} more (`backupshare plan` lists them)")
     out.notice(made.summary_line())
@@ -233,7 +240,7 @@ class PlanRows(Records["PlanRow"]):
         seen = item.seen
         flat = item.to_dict()
         flat.pop("seen")
-        return [*flat.values(), seen.shared, seen.share_id, seen.member_status]
+        return [*flat.values(), str(seen.shared).lower(), seen.share_id, seen.member_status]
 
     def id(self, item: PlanRow) -> str | None:
         return item.backup_id if item.changes else None

@@ -72,7 +72,9 @@ class ApplyOutcome(Outcome):
         return super().error()
 
     def records(self) -> list[dict[str, Any]]:
-        return [report_record(row, result) for row, result in zip(self.rows, self.results, strict=True)]
+        return [
+            report_record(row, result) for row, result in zip(self.rows, self.results, strict=True)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {"changed": self.changed, "results": self.records()}
@@ -190,7 +192,9 @@ def _remove(
         return {}
     if stop.raised:
         return {row.to_project_id: _result(row, RESULT_SKIPPED) for row in rows}
-    found = {row.to_project_id: live[row.to_project_id] for row in rows if row.to_project_id in live}
+    found = {
+        row.to_project_id: live[row.to_project_id] for row in rows if row.to_project_id in live
+    }
     plan = CancelPlan(share_ids=[s.id for s in found.values()],
                       known={s.id: s for s in found.values()})  # fmt: skip
     outcome = cancel(service, plan, concurrency=1, stop=stop)
@@ -234,15 +238,21 @@ def load_plan(text: str, source: str) -> list[PlanRow]:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise ConfigError(f"{source}: not a plan document (invalid JSON: {str(exc)[:100]})") from None
+        raise ConfigError(
+            f"{source}: not a plan document (invalid JSON: {str(exc)[:100]})"
+        ) from None
     if not isinstance(document, dict) or document.get("version") != 1:
-        raise ConfigError(f"{source}: not a plan document of version 1 (`backupshare plan -o json`)")
+        raise ConfigError(
+            f"{source}: not a plan document of version 1 (`backupshare plan -o json`)"
+        )
     changes = document.get("changes")
     if not isinstance(changes, list):
         raise ConfigError(f"{source}: changes: missing or not a list")
     if len(changes) > MAX_ROWS:
         raise ConfigError(f"{source}: changes: more than {MAX_ROWS:,}")
-    return [_plan_row(change, f"{source}: changes[{index}]") for index, change in enumerate(changes)]
+    return [
+        _plan_row(change, f"{source}: changes[{index}]") for index, change in enumerate(changes)
+    ]
 
 
 def _plan_row(change: Any, where: str) -> PlanRow:
@@ -274,7 +284,7 @@ def _plan_row(change: Any, where: str) -> PlanRow:
         raise ConfigError(f"{where}.service: {_shown(service)} is not vbs or cbr")
     seen = change.get("seen")
     if not isinstance(seen, dict) or not isinstance(seen.get("shared"), bool):
-        raise ConfigError(f"{where}.seen: expected {{\"shared\": true|false, …}}")
+        raise ConfigError(f'{where}.seen: expected {{"shared": true|false, …}}')
     share_id = seen.get("share_id")
     if share_id is not None and (not isinstance(share_id, str) or normalize_uuid(share_id) is None):
         raise ConfigError(f"{where}.seen.share_id: invalid id {_shown(share_id)}")

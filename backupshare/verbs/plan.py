@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotFoundError
-from ..models import BACKUP_AVAILABLE, MEMBER_ACCEPTED, Backup, Share, newest
+from ..models import BACKUP_AVAILABLE, MEMBER_ACCEPTED, Backup, Share
 from .fanout import DEFAULT_CONCURRENCY, ordered
 from .find import current_shares, look_up_backup
 
@@ -231,8 +231,7 @@ def select_backups(service: SharingService, entry: Entry) -> list[tuple[str, Bac
         backups = _newest(backups, chosen.newest, per_volume=chosen.per_volume)
     if not backups and entry.exact:
         raise NotFoundError(
-            f"{entry.where}: {entry.label}: the exact entry's selector matches no available "
-            "backup",
+            f"{entry.where}: {entry.label}: the exact entry's selector matches no available backup",
             hint="an empty selection never means 'remove everything': nothing was changed",
         )
     return [(str(backup.id), backup) for backup in backups]
@@ -241,6 +240,7 @@ def select_backups(service: SharingService, entry: Entry) -> list[tuple[str, Bac
 def _newest(backups: list[Backup], count: int, *, per_volume: bool) -> list[Backup]:
     """The newest `count` (by creation time, then id: never the service's order alone), per
     volume or overall, newest first."""
+
     def order(b: Backup) -> tuple[str, str]:
         return (b.created_at or "", b.id or "")
 
@@ -249,7 +249,9 @@ def _newest(backups: list[Backup], count: int, *, per_volume: bool) -> list[Back
     by_volume: dict[str | None, list[Backup]] = {}
     for backup in backups:
         by_volume.setdefault(backup.volume_id, []).append(backup)
-    kept = [b for group in by_volume.values() for b in sorted(group, key=order, reverse=True)[:count]]
+    kept = [
+        b for group in by_volume.values() for b in sorted(group, key=order, reverse=True)[:count]
+    ]
     return sorted(kept, key=order, reverse=True)
 
 
@@ -318,8 +320,10 @@ def encrypted(backup: Backup) -> bool:
     """Where the service's record says so (CBR's extend_info; a Cinder-style `encrypted` or
     `encryption_key_id` on VBS)."""
     raw = backup.raw
-    return bool(backup.encrypted) or raw.get("encrypted") is True or bool(
-        isinstance(raw.get("encryption_key_id"), str) and raw.get("encryption_key_id")
+    return (
+        bool(backup.encrypted)
+        or raw.get("encrypted") is True
+        or bool(isinstance(raw.get("encryption_key_id"), str) and raw.get("encryption_key_id"))
     )
 
 
