@@ -61,66 +61,66 @@ BAD_FILES = [
     (
         HEAD + "sharings:\n  - backups: {name: x}\n    to: [dr]\n    mod: exact\n",
         "s.yaml:7: mod: unknown key in sharings[0]",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {name: x, newset: 1}\n    to: [dr]\n",
         "s.yaml:5: newset: unknown key in backups",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {id: not-a-uuid}\n    to: [dr]\n",
         "s.yaml:5: id: invalid backup id 'not-a-uuid'",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {volume_id: [x]}\n    to: [dr]\n",
         "s.yaml:5: volume_id: invalid volume_id 'x'",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {name: x}\n    to: [722513ed0a324dadaabe5b2d0fe848]\n",
         "s.yaml:6: to: invalid project id '722513ed0a324dadaabe5b2d0fe848'",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {name: x}\n    to: [staging]\n",
         "s.yaml:6: to: unknown group 'staging' (groups: dr)",
-    ),  # fmt: skip
+    ),
     ("version: 1\ngroups:\n  dr: [abc]\nsharings: []\n", "s.yaml:3: dr: invalid project id 'abc'"),
     (
         HEAD + "sharings:\n  - backups: {newest: 1}\n    to: [dr]\n",
         "s.yaml:5: backups: no selector",
-    ),  # fmt: skip
+    ),
     (HEAD + "sharings:\n  - backups: {}\n    to: [dr]\n", "s.yaml:5: backups: no selector"),
     (
         HEAD
         + f"sharings:\n  - backups: {{id: 066b1e37-9305-4057-97e5-2e99b21fc71d, volume_id: {V1}}}"
         "\n    to: [dr]\n",
         "s.yaml:5: volume_id: `id` selects one backup",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {name: x}\n    to: []\n",
         "s.yaml:6: to: empty in an additive entry",
-    ),  # fmt: skip
+    ),
     (HEAD + "sharings:\n  - backups: [x]\n    to: [dr]\n", "s.yaml:5: backups: must be a mapping"),
     (HEAD + "sharings:\n  - backups: {name: x}\n", "s.yaml:5: sharings[0]: to: missing"),
     (HEAD + "sharings:\n  - to: [dr]\n", "s.yaml:5: sharings[0]: backups: missing"),
     (
         HEAD + "sharings:\n  - backups: {name: x, newest: 0}\n    to: [dr]\n",
         "s.yaml:5: newest: 0: a whole number",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {name: x, newest: true}\n    to: [dr]\n",
         "s.yaml:5: newest: True: a whole number",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {name: x}\n    to: [dr]\n    mode: prune\n",
         "s.yaml:7: mode: 'prune': must be additive or exact",
-    ),  # fmt: skip
+    ),
     (
         HEAD + "sharings:\n  - backups: {name: x, created_after: soon}\n    to: [dr]\n",
         "s.yaml:5: created_after: invalid created_after 'soon'",
-    ),  # fmt: skip
+    ),
     (
         HEAD + 'sharings:\n  - name: "a\\x1bb"\n    backups: {name: x}\n    to: [dr]\n',
         "s.yaml:5: name: control characters",
-    ),  # fmt: skip
+    ),
     ("version: 1\ngroups: [a]\n", "s.yaml:2: groups: must be a mapping"),
     ("version: 1\nversion: 1\n", "duplicate key 'version'"),
     ("version: 1\nsharings: [\n", "YAML syntax error"),
@@ -158,8 +158,11 @@ def test_stdin_is_read_with_a_dash(
     cli: Callable[..., CliResult], emulator: RunningEmulator
 ) -> None:
     result = cli("plan", "-f", "-", stdin="version: 1\nsharings: []\n")
-    assert (result.code, result.err) == (0, "nothing selected: the plan is empty\n"
-                                         "plan: 0 to share, 0 to cancel, 0 unchanged, 0 blocked\n")  # fmt: skip
+    assert (result.code, result.err) == (
+        0,
+        "nothing selected: the plan is empty\n"
+        "plan: 0 to share, 0 to cancel, 0 unchanged, 0 blocked\n",
+    )
     bad = cli("plan", "-f", "-", stdin="version: 3\n")
     assert (bad.code, bad.err.splitlines()[0]) == (
         3,
