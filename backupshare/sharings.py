@@ -285,6 +285,8 @@ class _Reader:
             return (canonical,)
         if isinstance(name, str) and len(name) >= 16 and all(c in HEX for c in name.lower()):
             raise self.error(item, "to", f"invalid project id {_shown(name)}: 32 hex characters")
+        if isinstance(name, (int, float)) and not isinstance(name, bool):
+            raise self.error(item, "to", f"{_shown(name)} is a number: quote project ids ('0123…')")
         if not isinstance(name, str):
             raise self.error(item, "to", f"{_shown(name)}: a group name or a project id")
         known = ", ".join(groups) or "none defined"

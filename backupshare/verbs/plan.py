@@ -292,7 +292,7 @@ def backup_rows(item: Selected, live: dict[str, Share], *, revoke_accepted: bool
     removals: list[PlanRow] = []
     exact = next((entry for entry in item.entries if entry.exact), None)
     if exact is not None:
-        for project, share in live.items():
+        for project, share in sorted(live.items()):  # the same order every run: plans diff
             if project in wanted:
                 continue
             if share.status == MEMBER_ACCEPTED and not revoke_accepted:
