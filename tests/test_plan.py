@@ -82,12 +82,12 @@ def rows(document: dict[str, Any]) -> list[tuple[str, str, str, str | None]]:
     ]
 
 
-NIGHTLY = """\
+NIGHTLY = f"""\
 sharings:
   - name: nightly-db
-    backups: {volume_id: [%s, %s], newest: 1}
+    backups: {{volume_id: [{V1}, {V2}], newest: 1}}
     to: [dr, staging]
-""" % (V1, V2)
+"""
 
 
 def test_newest_counts_per_volume_and_every_row_is_in_the_document(
@@ -127,7 +127,7 @@ def test_newest_without_volumes_counts_overall(
     body = "sharings:\n  - backups: {name_prefix: web-, newest: 1}\n    to: [dr]\n"
     document = plan_document(cli("plan", "-f", sharings_file(tmp_path, body), "-o", "json"))
     assert rows(document) == [(C, P1, "share", None)]
-    every = "sharings:\n  - backups: {volume_id: %s}\n    to: [dr]\n" % V1  # available only
+    every = f"sharings:\n  - backups: {{volume_id: {V1}}}\n    to: [dr]\n"  # available only
     document = plan_document(cli("plan", "-f", sharings_file(tmp_path, every), "-o", "json"))
     assert [r[0] for r in rows(document)] == [B, A]
 
@@ -138,7 +138,7 @@ def test_exact_mode_cancels_only_what_the_entry_selects(
     for backup in (A, B, C):
         assert cli("share", backup, P2, P3).code == 0
     emulator.emulator.clear_log()
-    body = "sharings:\n  - backups: {volume_id: %s, newest: 1}\n    to: [dr, %s]\n" % (V1, P2)
+    body = f"sharings:\n  - backups: {{volume_id: {V1}, newest: 1}}\n    to: [dr, {P2}]\n"
     body += "    mode: exact\n"
     document = plan_document(cli("plan", "-f", sharings_file(tmp_path, body), "-o", "json"))
     assert rows(document) == [(B, P1, "share", None), (B, P2, "ok", None), (B, P3, "cancel", None)]
@@ -150,7 +150,7 @@ def test_exact_with_no_projects_ends_every_sharing_of_what_it_selects(
     cli: Callable[..., CliResult], service: str, tmp_path: Path
 ) -> None:
     assert cli("share", C, P1, P2).code == 0
-    body = "sharings:\n  - backups: {id: %s}\n    to: []\n    mode: exact\n" % C
+    body = f"sharings:\n  - backups: {{id: {C}}}\n    to: []\n    mode: exact\n"
     document = plan_document(cli("plan", "-f", sharings_file(tmp_path, body), "-o", "json"))
     assert rows(document) == [(C, P1, "cancel", None), (C, P2, "cancel", None)]
 
@@ -183,7 +183,7 @@ def test_the_project_limit_blocks_or_removes_first(
     cli: Callable[..., CliResult], service: str, tmp_path: Path
 ) -> None:
     assert cli("share", A, *PROJECTS[:10]).code == 0  # full: ten projects
-    additive = "sharings:\n  - backups: {id: %s}\n    to: [dr]\n" % A
+    additive = f"sharings:\n  - backups: {{id: {A}}}\n    to: [dr]\n"
     document = plan_document(cli("plan", "-f", sharings_file(tmp_path, additive), "-o", "json"))
     [(_, _, action, reason)] = rows(document)
     assert (action, reason) == (
@@ -191,7 +191,7 @@ def test_the_project_limit_blocks_or_removes_first(
         "over the project limit: a backup can be shared with at most 10",
     )
     keep = ", ".join(PROJECTS[1:10])
-    exact = "sharings:\n  - backups: {id: %s}\n    to: [dr, %s]\n    mode: exact\n" % (A, keep)
+    exact = f"sharings:\n  - backups: {{id: {A}}}\n    to: [dr, {keep}]\n    mode: exact\n"
     document = plan_document(cli("plan", "-f", sharings_file(tmp_path, exact), "-o", "json"))
     assert rows(document)[:2] == [
         (A, PROJECTS[0], "cancel", "limit: removed first"),
@@ -208,7 +208,7 @@ def test_an_accepted_cbr_member_needs_revoke_accepted(
     assert cli("--service", "cbr", "share", C, P1, P2).code == 0
     with Client(endpoint=emulator.url, project_id=P1, token="partner-token", service="cbr") as p1:
         p1.accept(C)
-    body = "sharings:\n  - backups: {id: %s}\n    to: []\n    mode: exact\n" % C
+    body = f"sharings:\n  - backups: {{id: {C}}}\n    to: []\n    mode: exact\n"
     path = sharings_file(tmp_path, body)
     document = plan_document(cli("--service", "cbr", "plan", "-f", path, "-o", "json"))
     assert rows(document) == [
@@ -267,7 +267,7 @@ def test_an_exact_entry_matching_nothing_is_not_found(
         result = cli(*argv, "-f", path)
         assert result.code == 5, result.err
         assert f"{path}:6: sharings[0]: the exact entry's selector matches no" in result.err
-    gone = "sharings:\n  - backups: {id: %s}\n    to: []\n    mode: exact\n" % MISSING
+    gone = f"sharings:\n  - backups: {{id: {MISSING}}}\n    to: []\n    mode: exact\n"
     assert cli("apply", "--yes", "-f", sharings_file(tmp_path, gone)).code == 5
     assert changes_sent(emulator) == []
 
@@ -275,7 +275,7 @@ def test_an_exact_entry_matching_nothing_is_not_found(
 def test_vault_id_on_vbs_is_a_configuration_error_before_any_request(
     cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
 ) -> None:
-    body = "sharings:\n  - backups: {vault_id: %s}\n    to: [dr]\n" % V1
+    body = f"sharings:\n  - backups: {{vault_id: {V1}}}\n    to: [dr]\n"
     result = cli("--service", "vbs", "plan", "-f", sharings_file(tmp_path, body))
     assert (
         result.code == 3 and ":6: backups: vault_id: the profile 'default' uses VBS" in result.err
@@ -328,6 +328,6 @@ def test_hostile_backup_names_are_escaped_in_the_table(
     hostile = BackupSeed(A, OWN, "evil\x1b[31m\r\nname", volume_id=V1)
     running = make_emulator(backups=[hostile])
     monkeypatch.setenv("BACKUPSHARE_ENDPOINT", running.url)
-    body = "sharings:\n  - backups: {id: %s}\n    to: [dr]\n" % A
+    body = f"sharings:\n  - backups: {{id: {A}}}\n    to: [dr]\n"
     result = cli("plan", "-f", sharings_file(tmp_path, body))
     assert result.code == 0 and "\x1b" not in result.out and "\\x1b[31m" in result.out
