@@ -6,13 +6,13 @@ exit codes, an interrupted apply re-run to convergence, and the library's Client
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backupshare.emulator import RunningEmulator
+from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 
 from .conftest import OWN, P1, P2, P3, CliResult, fault, token_settings
 from .test_plan import (
@@ -24,11 +24,23 @@ from .test_plan import (
     D,
     X,
     changes_sent,
-    emulator,  # noqa: F401  (the fixture: the project's backups)
     plan_document,
-    service,  # noqa: F401  (the fixture: both services)
+    seeds,
     sharings_file,
 )
+
+
+@pytest.fixture
+def emulator() -> Iterator[RunningEmulator]:
+    """The project's backups, as test_plan's (used by `cli`, which talks to this emulator)."""
+    with start(EmulatorConfig(backups=seeds())) as running:
+        yield running
+
+
+@pytest.fixture(params=["vbs", "cbr"])
+def service(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("BACKUPSHARE_SERVICE", request.param)
+    return str(request.param)
 
 
 def report(result: CliResult) -> dict[str, Any]:
