@@ -1,4 +1,4 @@
-"""Sharings files: the desired sharings, as code (docs/sharings.md; CLI.md "Sharings files").
+"""Sharings files: the desired sharings, as code (docs/sharings.md).
 
     version: 1
     groups: {dr: [PROJECT_ID, …]}

@@ -37,7 +37,7 @@ SHARE, CANCEL, OK, BLOCKED = "share", "cancel", "ok", "blocked"
 ACTIONS = (SHARE, CANCEL, OK, BLOCKED)
 LIMIT_FIRST = "limit: removed first"
 BACKUP_PAGE = 1000
-MAX_ROWS = 100_000  # plan/apply hold every row (CLI.md, Output "Bounds")
+MAX_ROWS = 100_000  # plan/apply hold every row (docs/output.md, the bounds)
 
 # The service of an entry's profile (None: the run's own profile), connected by the caller.
 Services = Callable[[str | None], "SharingService"]
@@ -64,7 +64,7 @@ class Seen:
 
 @dataclass(frozen=True)
 class PlanRow:
-    """One (backup, project) of the plan document (CLI.md, "Sharings files")."""
+    """One (backup, project) of the plan document (docs/sharings.md)."""
 
     entry: str
     profile: str
