@@ -5,6 +5,7 @@ exit codes, an interrupted apply re-run to convergence, and the library's Client
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -328,3 +329,35 @@ def test_the_library_plans_and_applies(
         path = tmp_path / "s.yaml"
         path.write_text(text)
         assert api.plan(path).summary == {"share": 0, "cancel": 0, "ok": 1, "blocked": 1}
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "shared"), [("n\n", {P2}), ("y\n", {P1})])
+def test_on_a_terminal_it_asks_first(
+    emulator: RunningEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    answer: str,
+    shared: set[str],
+) -> None:
+    from backupshare.cli import run
+    from backupshare.cli.invocation import Invocation
+    from backupshare.emulator.server import DEFAULT_TOKEN
+
+    monkeypatch.setenv("BACKUPSHARE_ENDPOINT", emulator.url)
+    monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", OWN)
+    monkeypatch.setenv("BACKUPSHARE_TOKEN", DEFAULT_TOKEN)
+    assert run(["share", A, P2]) == 0
+    emulator.emulator.clear_log()
+    stderr = Tty()
+    path = sharings_file(tmp_path, exact(A, P1))
+    code = run(["-q", "apply", "-f", path], invocation=Invocation(stdin=Tty(answer), stderr=stderr))
+    assert code == 0
+    assert "Apply these changes? [y/N] " in stderr.getvalue()
+    rows = emulator.emulator.store.query(OWN, {"backup_id": A})
+    assert {row["to_project_id"] for row in rows} == shared

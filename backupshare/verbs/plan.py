@@ -310,7 +310,8 @@ def _share_blocked(service: SharingService, backup: Backup | None, project: str)
     if backup is None:
         return "backup not found"
     if backup.status != BACKUP_AVAILABLE:
-        return f"backup not available (status {backup.status or 'unknown'})"
+        status = (backup.status or "unknown")[:64]  # the service's text: bounded
+        return f"backup not available (status {status})"
     if service.name == "vbs" and encrypted(backup):
         return "encrypted: VBS does not share encrypted backups"
     return None
