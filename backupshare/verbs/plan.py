@@ -43,7 +43,7 @@ MAX_ROWS = 100_000  # plan/apply hold every row (docs/output.md, the bounds)
 Services = Callable[[str | None], "SharingService"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per row: tens of thousands in a big plan
 class Seen:
     """What the plan saw of one pair: apply --plan refuses when the live state differs."""
 
@@ -62,7 +62,7 @@ class Seen:
                 "member_status": self.member_status}  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanRow:
     """One (backup, project) of the plan document (docs/sharings.md)."""
 
