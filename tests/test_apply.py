@@ -361,3 +361,47 @@ def test_on_a_terminal_it_asks_first(
     assert "Apply these changes? [y/N] " in stderr.getvalue()
     rows = emulator.emulator.store.query(OWN, {"backup_id": A})
     assert {row["to_project_id"] for row in rows} == shared
+
+
+def test_one_file_many_projects_each_entry_with_its_profile(
+    make_emulator: Callable[..., RunningEmulator],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    from backupshare.cli import run
+    from backupshare.emulator.server import DEFAULT_TOKEN
+
+    from .conftest import PARTNER_BACKUP
+
+    running = make_emulator()  # the demo: each project has its own backups
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"default_profile: own\nprofiles:\n"
+        f"  own: {{endpoint: '{running.url}', project_id: {OWN}, service: cbr,\n"
+        f"        auth: {{method: token, token: {DEFAULT_TOKEN}}}}}\n"
+        f"  partner: {{endpoint: '{running.url}', project_id: {P1}, service: cbr,\n"
+        f"            auth: {{method: token, token: partner-token}}}}\n"
+    )
+    config.chmod(0o600)
+    body = (
+        f"sharings:\n  - backups: {{id: 066b1e37-9305-4057-97e5-2e99b21fc71d}}\n    to: [{P2}]\n"
+        f"  - profile: partner\n    backups: {{id: {PARTNER_BACKUP}}}\n    to: [{P3}]\n"
+    )
+    path = sharings_file(tmp_path, body)
+    capsys.readouterr()
+    assert run(["--config", str(config), "plan", "-f", path, "-o", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [(c["profile"], c["project_id"], c["to_project_id"], c["action"])
+            for c in document["changes"]] == [
+        ("own", OWN, P2, "share"), ("partner", P1, P3, "share")
+    ]  # fmt: skip
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps(document))
+    assert run(["--config", str(config), "apply", "--plan", str(saved), "--yes"]) == 0
+    members = running.emulator.store.members(PARTNER_BACKUP)
+    assert {m["dest_project_id"] for m in members} == {OWN, P3}  # the demo shares it with OWN
+    unknown = sharings_file(tmp_path, body.replace("profile: partner", "profile: nobody"))
+    running.emulator.clear_log()
+    assert run(["--config", str(config), "plan", "-f", unknown]) == 3
+    assert "nobody" in capsys.readouterr().err
+    assert running.emulator.logged() == []
