@@ -405,3 +405,32 @@ def test_one_file_many_projects_each_entry_with_its_profile(
     assert run(["--config", str(config), "plan", "-f", unknown]) == 3
     assert "nobody" in capsys.readouterr().err
     assert running.emulator.logged() == []
+
+
+def test_the_library_takes_a_saved_plan_as_a_document_or_a_path_and_checks_its_arguments(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    from backupshare import Client
+    from backupshare.errors import UsageError
+    from backupshare.verbs.apply import StalePlanError
+
+    text = f"version: 1\nsharings:\n  - backups: {{id: {D}}}\n    to: [{P1}]\n"
+    with Client(endpoint=emulator.url, project_id=OWN, token="emulator-token") as api:
+        document = api.plan(text=text).to_document()
+        saved = tmp_path / "plan.json"
+        saved.write_text(json.dumps(document))
+        assert [r.result for r in api.apply(plan=document).results] == ["created"]
+        with pytest.raises(StalePlanError):  # the plan saw it unshared
+            api.apply(plan=saved)
+        for wrong in (
+            lambda: api.plan(),
+            lambda: api.plan("a.yaml", text=text),
+            lambda: api.plan(text=b"version: 1"),  # type: ignore[arg-type]
+            lambda: api.plan(text=text, concurrency=0),
+            lambda: api.plan(text=text, revoke_accepted="yes"),  # type: ignore[arg-type]
+            lambda: api.apply(text=text, max_removals=-1),
+            lambda: api.apply(text=text, plan=document),
+            lambda: api.apply(plan=42),  # type: ignore[arg-type]
+        ):
+            with pytest.raises(UsageError):
+                wrong()
