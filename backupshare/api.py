@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .api_policy import PolicyMethods
 from .config import SETTINGS, Flags
 from .errors import BackupshareError, UsageError
 from .models import Backup, BackupQuery, ListQuery, Share
@@ -56,7 +57,7 @@ class Listing(Generic[T]):
         return self._pages()
 
 
-class Client:
+class Client(PolicyMethods):
     """One project's backup sharing on VBS or CBR (the profile's `service`).
 
     `Client(profile=None, *, config=None, **settings)`: settings resolve as the CLI's do, from

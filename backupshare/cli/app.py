@@ -41,7 +41,12 @@ class LazyGroup(SuggestingGroup):
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         # Grouped by what a person comes to do: the sharing itself, then setting up.
-        for title, module in (("Sharing", "shares"), ("Setup and tools", "tools")):
+        sections = (
+            ("Sharing", "shares"),
+            ("Sharing policy", "policy"),
+            ("Setup and tools", "tools"),
+        )
+        for title, module in sections:
             with formatter.section(title):
                 formatter.write_dl(
                     [(name, summary) for name, (mod, summary) in COMMANDS.items() if mod == module]

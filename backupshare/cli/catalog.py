@@ -29,6 +29,8 @@ COMMANDS = {
     "reject": ("shares", "Reject a CBR backup offered to this project."),
     "demo": ("tools", "Tour the tool against a bundled emulator of its own (no account needed)."),
     "audit": ("audit", "Check every sharing against the projects allowed (read-only)."),
+    "plan": ("policy", "Compare a sharings file with the live sharings (read-only)."),
+    "apply": ("policy", "Converge the sharings to a sharings file (or a saved plan)."),
     "config": ("tools", "Create, inspect and check configuration profiles."),
     "doctor": ("tools", "Check config, endpoint, credentials and clock, step by step."),
     "emulator": ("tools", "Run the local emulator of the VBS and CBR APIs."),

@@ -296,16 +296,22 @@ def share(
     dry_run: bool = False,
     warn: Callable[[str], None] = lambda message: None,
     known: Backup | None = None,
+    existing: dict[str, Share] | None = None,
 ) -> ShareOutcome:
     """Converges: lists first, POSTs only what is missing, and never POSTs twice for a project
     whose sharing may already exist (an unknown outcome is resolved by listing again). A dry
     run reads what the real run would and refuses what the real run would refuse. `known`: the
-    backup as the caller has just read it (so it is not read again for its warnings)."""
+    backup as the caller has just read it (so it is not read again for its warnings);
+    `existing`: its whole list of sharings, just read by the caller (apply's plan), so it is
+    not listed again before the POST."""
     check_target_count(service, targets)
     # A dry run cannot learn from the service's refusal, so it reads to the end; the real run
     # reads up to the first short page, and pays for the rest only when the service refuses.
-    proven = dry_run
-    existing = current_shares(service, backup_id, optimistic=not proven)
+    proven = dry_run or existing is not None
+    if existing is None:
+        existing = current_shares(service, backup_id, optimistic=not proven)
+    else:
+        existing = dict(existing)
     missing = [t for t in targets if t not in existing]
     if not proven and len(existing) + len(missing) > service.max_projects:
         existing, proven = current_shares(service, backup_id), True  # the true count to report
