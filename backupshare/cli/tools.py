@@ -90,7 +90,7 @@ def demo(inv: Invocation) -> None:
 
 
 # -- help ------------------------------------------------------------------------------------------
-HELP_TOPICS = ("exit-codes", "configuration", "output", "commands", "wire", "emulator")
+HELP_TOPICS = ("exit-codes", "configuration", "output", "commands", "sharings", "wire", "emulator")
 
 
 def topic_text(name: str) -> str:
