@@ -3,12 +3,17 @@ caller may get wrong — each failing with the UsageError the CLI prints, before
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from .config import SETTINGS
 from .errors import UsageError
 from .models import Backup, Share
+
+if TYPE_CHECKING:
+    from .selectors import Selectors
+    from .service import SharingService
 
 # Settings a keyword may give: every row of the table but `auth` (its keys are given one by
 # one: token=…, access_key=…) and `output` (a library renders nothing).
@@ -103,3 +108,37 @@ def shown(value: Any) -> str:
     """A wrong value as an error shows it: bounded, whatever it is."""
     text = repr(value)
     return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def as_selectors(
+    kind: Callable[[], type[SharingService]],
+    *,
+    volume_ids: Any = (),
+    vault_id: Any = None,
+    name: Any = None,
+    name_prefix: Any = None,
+    status: Any = None,
+    created_after: Any = None,
+    created_before: Any = None,
+) -> Selectors:
+    """The backup selectors as keywords (a WHEN: the CLI's text, or a datetime, naive meaning
+    UTC), checked as the CLI checks its selector flags."""
+    from .cli import arguments
+
+    return arguments.selectors_arg(
+        kind,
+        volume_ids=as_texts(volume_ids, "volume id", allow_none=True),
+        vault_id=as_optional_text(vault_id, "vault id"),
+        name=as_optional_text(name, "backup name"),
+        name_prefix=as_optional_text(name_prefix, "name prefix"),
+        status=as_optional_text(status, "--status"),
+        created_after=_when(created_after, "created_after"),
+        created_before=_when(created_before, "created_before"),
+    )
+
+
+def _when(value: Any, what: str) -> str | None:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return moment.isoformat()
+    return as_optional_text(value, what)

@@ -16,6 +16,7 @@ from .options import with_common_options
 
 if TYPE_CHECKING:
     from ..models import Backup, Share
+    from ..selectors import Selectors
     from ..service import SharingService
     from ..verbs.cancel import CancelPlan
 
@@ -524,10 +525,19 @@ def accept(
     all_pending: Annotated[bool, ALL_PENDING] = False,
     from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
     name: Annotated[str | None, OFFER_NAME] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
+    name_prefix: NamePrefix = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
+    selectors = _offer_selectors(
+        inv, volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
+        created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     _answer(inv, "accepted", backup_id, all_pending=all_pending, from_projects=from_project,
-            name=name, vault=vault, dry_run=dry_run, yes=True)  # fmt: skip
+            name=name, vault=vault, dry_run=dry_run, yes=True, selectors=selectors)  # fmt: skip
 
 
 @with_common_options
@@ -537,11 +547,27 @@ def reject(
     all_pending: Annotated[bool, ALL_PENDING] = False,
     from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
     name: Annotated[str | None, OFFER_NAME] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
+    name_prefix: NamePrefix = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
+    selectors = _offer_selectors(
+        inv, volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
+        created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     _answer(inv, "rejected", backup_id, all_pending=all_pending, from_projects=from_project,
-            name=name, vault="auto", dry_run=dry_run, yes=yes)  # fmt: skip
+            name=name, vault="auto", dry_run=dry_run, yes=yes, selectors=selectors)  # fmt: skip
+
+
+def _offer_selectors(inv: Invocation, **flags: Any) -> Selectors:
+    """--all-pending's backup selectors (its --name is the offer's own option)."""
+    from . import arguments
+
+    return arguments.selectors_arg(lambda: service_class(inv.settings().service), **flags)
 
 
 def _answer(
@@ -555,40 +581,38 @@ def _answer(
     vault: str,
     dry_run: bool,
     yes: bool,
+    selectors: Selectors,
 ) -> None:
-    from ..verbs import receive
     from . import arguments
 
     backup, request = arguments.answer_request(
         status, backup_id, all_pending=all_pending, from_projects=from_projects or [],
-        name=name, vault=vault, dry_run=dry_run,
+        name=name, vault=vault, dry_run=dry_run, selectors=selectors,
     )  # fmt: skip
-    arguments.check_answers_offers(service_class(inv.settings().service))
-    arguments.refuse_own_offers(request, inv.settings().project_id)
-    terminal = inv.can_prompt()
-    if backup is None:
-        arguments.check_every_offer_confirmed(request, yes=yes, terminal=terminal)
     out = inv.out()
-    with inv.service() as api:
+    with inv.client() as client:
+        client._check_answers(request)
+        if backup is None:
+            terminal = inv.can_prompt()
+            arguments.check_every_offer_confirmed(request, yes=yes, terminal=terminal)
         if backup is not None:
-            _member_out(inv, receive.answer_offer(api, backup, status, request.vault))
+            outcome = client._answer_one(backup, status, request.vault)
+            out.results(outcome.results, outcome.changed)
             return
-        plan = receive.plan_answers(api, request)
+        plan = client._plan_answers(request)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            out.results(receive.planned_results(api, plan, status), bool(plan), dry_run=True)
-            error = receive.ReceiveOutcome(receive.planned_results(api, plan, status)).error()
-            if error:
-                raise error
-            return
-        asked = request.status == "rejected" and not request.from_projects and not yes
-        if plan and asked and not _confirm_answers(inv, plan):
-            out.notice("rejected nothing")
-            raise typer.Exit(0)
-        with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
-            with out.progress("answering offers", total=len(plan)) as advance:
-                outcome = receive.answer_all(api, plan, status, progress=advance, stop=stop)
-            out.results(outcome.results, outcome.changed)
+            outcome = client._planned_answers(plan, status)
+            out.results(outcome.results, bool(plan), dry_run=True)
+        else:
+            asked = request.status == "rejected" and not request.from_projects and not yes
+            if plan and asked and not _confirm_answers(inv, plan):
+                out.notice("rejected nothing")
+                raise typer.Exit(0)
+            with inv.interrupt_latch() as stop:  # Ctrl-C is a flag from here: a whole report
+                with out.progress("answering offers", total=len(plan)) as advance:
+                    outcome = client._answer_all(plan, status, progress=advance, stop=stop)
+                out.results(outcome.results, outcome.changed)
     error = outcome.error()
     if error:
         raise error
@@ -604,13 +628,3 @@ def _confirm_answers(inv: Invocation, plan: list[Any]) -> bool:
     if count > shown:
         inv.say(f"  … and {count - shown} more")
     return inv.confirm("Proceed?")
-
-
-def _member_out(inv: Invocation, member: Share) -> None:
-    record = {
-        "backup_id": member.backup_id,
-        "to_project_id": member.to_project_id,
-        "status": member.status,
-        "vault_id": member.vault_id,
-    }
-    inv.out().documents([record], list(record))
