@@ -15,27 +15,41 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._api_args import as_flag, as_text, as_uuid, check_paging, keyword_settings
+from ._api_args import (
+    as_flag,
+    as_integer,
+    as_optional_text,
+    as_selectors,
+    as_text,
+    as_uuid,
+    check_paging,
+    keyword_settings,
+)
 from ._api_base import LOG, Listing
 from ._api_cancel import CancelMethods
+from ._api_project import ProjectMethods
 from ._api_receive import ReceiveMethods
 from ._api_share import ShareMethods
 from .config import Flags
 from .errors import UsageError
-from .models import Backup, BackupQuery, ListQuery, Share
+from .models import Backup, ListQuery, Share
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .config import Settings
+    from .selectors import Selectors
     from .service import SharingService
+    from .verbs.project import ProjectQuery
     from .verbs.wait import Timing
 
 __all__ = ["Client", "Listing"]
 
 
-class Client(ShareMethods, CancelMethods, ReceiveMethods):
+class Client(ShareMethods, CancelMethods, ReceiveMethods, ProjectMethods):
     """One project's backup sharing on VBS or CBR (the profile's `service`).
 
     `Client(profile=None, *, config=None, **settings)`: settings resolve as the CLI's do, from
@@ -86,11 +100,15 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods):
         log: Callable[[str], None] | None = None,
         pool_size: int = 8,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> Client:
         """Internal: the CLI's door, settings resolved (and their warnings said) by it, its
-        --debug log, its pool size and its sleep (tests pass one that does not wait)."""
+        --debug log, its pool size, and its sleep and waits' clock (tests pass ones that do
+        not wait)."""
         client = cls.__new__(cls)
         client._setup(settings, log=log, pool_size=pool_size, sleep=sleep, warn=False)
+        if clock is not None:
+            client._clock = clock
         return client
 
     def _setup(
@@ -106,6 +124,7 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods):
         self._log = log if log is not None else _library_log
         self._pool_size = pool_size
         self._sleep = sleep or time.sleep
+        self._clock: Callable[[], float] = lambda: time.monotonic()  # a patched one is seen
         self._service: SharingService | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -166,27 +185,35 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods):
     def backups(
         self,
         *,
-        volume_id: str | None = None,
+        volume_id: str | Iterable[str] | None = None,
+        vault_id: str | None = None,
         name: str | None = None,
+        name_prefix: str | None = None,
         status: str | None = None,
+        created_after: str | datetime | None = None,
+        created_before: str | datetime | None = None,
         limit: int | None = None,
         page_size: int = 100,
     ) -> Listing[Backup]:
-        """The project's backups (of a volume, of an exact name, in a status), every page."""
-        from .cli import arguments
+        """The project's backups that every selector given takes (as `backupshare backups`:
+        of the volumes, in the vault (CBR), of an exact name or a prefix, in a status, made
+        after or before a WHEN — ISO 8601, `7d` back, or a datetime), every page."""
+        selectors = as_selectors(
+            self._kind, volume_ids=volume_id, vault_id=vault_id, name=name,
+            name_prefix=name_prefix, status=status, created_after=created_after,
+            created_before=created_before,
+        )  # fmt: skip
+        check_paging(limit, page_size)
+        return self._list_backups(selectors, page_size=page_size, limit=limit)
+
+    def _list_backups(
+        self, selectors: Selectors, *, page_size: int = 100, limit: int | None = None
+    ) -> Listing[Backup]:
+        """Internal (the CLI's door): checked selectors, listed."""
         from .verbs.find import list_backups
 
-        query = BackupQuery(
-            volume_id=as_uuid(volume_id, "volume id") if volume_id is not None else None,
-            name=arguments.backup_name_arg(as_text(name, "backup name"))
-            if name is not None
-            else None,
-            status=as_text(status, "--status") if status is not None else None,
-        )
-        check_paging(limit, page_size)
-        arguments.check_choice("--status", query.status, self._kind().backup_statuses)
         return Listing(
-            lambda: list_backups(self._connected(), query, page_size=page_size, limit=limit)
+            lambda: list_backups(self._connected(), selectors, page_size=page_size, limit=limit)
         )
 
     def backup(self, id_or_name: str) -> Backup:
@@ -207,10 +234,10 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods):
         return most_recent(self._connected(), as_uuid(volume_id, "volume id"))
 
     def _timing(self) -> Timing:
-        """How this client's waits pause and read the time (its sleep; the real clock)."""
+        """How this client's waits pause and read the time (its sleep and clock)."""
         from .verbs.wait import Timing
 
-        return Timing(sleep=self._sleep, clock=time.monotonic, jitter=random.random)
+        return Timing(sleep=self._sleep, clock=self._clock, jitter=lambda: random.random())
 
     def shares(
         self,
@@ -219,24 +246,36 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods):
         backup_id: str | None = None,
         to_project: str | None = None,
         from_project: str | None = None,
-        volume_id: str | None = None,
+        volume_id: str | Iterable[str] | None = None,
+        vault_id: str | None = None,
         name: str | None = None,
+        name_prefix: str | None = None,
         status: str | None = None,
+        created_after: str | datetime | None = None,
+        created_before: str | datetime | None = None,
         availability_zone: str | None = None,
         sort_key: str | None = None,
         sort_dir: str | None = None,
         limit: int | None = None,
         page_size: int = 100,
+        concurrency: int = 8,
     ) -> Listing[Share]:
         """Sharings made by this project (or, `shared_with_me`, to it), filtered as
-        `list-shares` filters them; every page."""
-        query = self._query(
+        `list-shares` filters them; every page. Without `backup_id` (and not
+        `shared_with_me`): every sharing the project made, of the backups the selectors
+        (`volume_id`, `vault_id`, `name_prefix`, `created_after`, `created_before`) take — on
+        CBR the members of each backup, read `concurrency` backups at a time."""
+        across, asked = self._shares_query(
             shared_with_me, backup_id=backup_id, to_project_id=to_project,
-            from_project_id=from_project, volume_id=volume_id, name=name, status=status,
-            availability_zone=availability_zone, sort_key=sort_key, sort_dir=sort_dir,
-            limit=limit, page_size=page_size,
+            from_project_id=from_project, volume_id=volume_id, vault_id=vault_id, name=name,
+            name_prefix=name_prefix, status=status, created_after=created_after,
+            created_before=created_before, availability_zone=availability_zone,
+            sort_key=sort_key, sort_dir=sort_dir, limit=limit, page_size=page_size,
+            concurrency=concurrency,
         )  # fmt: skip
-        return self._list_shares(query, page_size=page_size, limit=limit)
+        if across:
+            return self._project_shares(asked, page_size=page_size, limit=limit)
+        return self._list_shares(asked.query, page_size=page_size, limit=limit)
 
     def offers(
         self, *, status: str | None = None, limit: int | None = None, page_size: int = 100
@@ -251,42 +290,70 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods):
         backup_id: str | None = None,
         to_project: str | None = None,
         from_project: str | None = None,
-        volume_id: str | None = None,
+        volume_id: str | Iterable[str] | None = None,
+        vault_id: str | None = None,
         name: str | None = None,
+        name_prefix: str | None = None,
         status: str | None = None,
+        created_after: str | datetime | None = None,
+        created_before: str | datetime | None = None,
         availability_zone: str | None = None,
+        concurrency: int = 8,
     ) -> int:
-        """How many sharings `shares` with these filters would give."""
-        from .verbs.find import count_shares
-
-        query = self._query(
+        """How many sharings `shares` with these filters would give (across the project on
+        CBR, or with selectors: by listing them)."""
+        across, asked = self._shares_query(
             shared_with_me, backup_id=backup_id, to_project_id=to_project,
-            from_project_id=from_project, volume_id=volume_id, name=name, status=status,
-            availability_zone=availability_zone,
+            from_project_id=from_project, volume_id=volume_id, vault_id=vault_id, name=name,
+            name_prefix=name_prefix, status=status, created_after=created_after,
+            created_before=created_before, availability_zone=availability_zone,
+            concurrency=concurrency,
         )  # fmt: skip
-        return count_shares(self._connected(), query)
+        if across:
+            return self._count_project_shares(asked)
+        return self._count_shares(asked.query)
 
-    def _query(
+    def _shares_query(
         self,
         shared_with_me: bool,
         *,
+        volume_id: Any,
+        vault_id: Any,
+        name_prefix: Any,
+        created_after: Any,
+        created_before: Any,
         sort_key: str | None = None,
         sort_dir: str | None = None,
         limit: int | None = None,
         page_size: int = 100,
+        concurrency: int = 8,
         **filters: str | None,
-    ) -> ListQuery:
+    ) -> tuple[bool, ProjectQuery]:
+        """list-shares' checks on a caller's keywords: whether the listing is across the
+        project, and what it asks (the sharing filters, the backup selectors)."""
         from .cli import arguments
+        from .verbs.project import ProjectQuery
 
-        given = {key: as_text(value, key) for key, value in filters.items() if value is not None}
-        sort_key = as_text(sort_key, "--sort-key") if sort_key is not None else None
-        sort_dir = as_text(sort_dir, "--sort-dir") if sort_dir is not None else None
-        check_paging(limit, page_size)
-        return arguments.list_query(
-            self._kind, {**dict.fromkeys(filters), **given},
-            shared_with_me=as_flag(shared_with_me, "shared_with_me"),
-            sort_key=sort_key, sort_dir=sort_dir, limit=limit, page_size=page_size,
+        across = filters.get("backup_id") is None and not as_flag(shared_with_me, "shared_with_me")
+        selectors = as_selectors(
+            self._kind, volume_ids=volume_id, vault_id=vault_id, name_prefix=name_prefix,
+            created_after=created_after, created_before=created_before,
         )  # fmt: skip
+        arguments.check_listing_selectors(selectors, across=across, graph=False)
+        one_volume = selectors.volume_ids[0] if len(selectors.volume_ids) == 1 else None
+        given: dict[str, str | None] = {
+            key: as_text(value, key) for key, value in filters.items() if value is not None
+        }
+        given["volume_id"] = None if across else one_volume
+        check_paging(limit, page_size)
+        query = arguments.list_query(
+            self._kind, {**dict.fromkeys(filters), **given}, shared_with_me=shared_with_me,
+            sort_key=as_optional_text(sort_key, "--sort-key"),
+            sort_dir=as_optional_text(sort_dir, "--sort-dir"),
+            limit=limit, page_size=page_size, across_project=across,
+        )  # fmt: skip
+        workers = arguments.concurrency_arg(as_integer(concurrency, "--concurrency"))
+        return across, ProjectQuery(query, selectors, workers)
 
     def _list_shares(
         self, query: ListQuery, *, page_size: int = 100, limit: int | None = None
