@@ -45,9 +45,7 @@ class CancelMethods(ClientCore):
             arguments.check_sharing_ids(self._kind())
         plan = self._plan_cancel(request, concurrency=concurrency)
         if as_flag(dry_run, "dry_run"):
-            from .verbs.cancel import CancelOutcome, planned_cancel
-
-            return CancelOutcome(planned_cancel(plan), self._connected().invocation_id)
+            return self._planned_cancel(plan)
         outcome = self._cancel(plan, concurrency=concurrency, progress=progress)
         return settled(outcome, as_flag(raise_on_failure, "raise_on_failure"))
 
@@ -70,6 +68,12 @@ class CancelMethods(ClientCore):
                 concurrency=concurrency, on_found=on_found or ignore,
             )  # fmt: skip
         return plan_cancel(self._connected(), request)
+
+    def _planned_cancel(self, plan: CancelPlan) -> CancelOutcome:
+        """Internal: a dry run's report, the plan in the result words of a real run."""
+        from .verbs.cancel import CancelOutcome, planned_cancel
+
+        return CancelOutcome(planned_cancel(plan), self._connected().invocation_id)
 
     def _identify(self, plan: CancelPlan, *, at_most: int) -> None:
         """Internal (the CLI's door): who the first sharings known only by id belong to, for
