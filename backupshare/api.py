@@ -6,6 +6,10 @@ argument as the CLI checks argv (cli/arguments.py: the same usage errors, before
 sent), and runs the same verbs (verbs/). It never prints: it logs through
 `logging.getLogger("backupshare")`, with --debug's redaction, and reports progress through
 callbacks. The CLI is its first user: each command parses, calls a Client, renders.
+
+Client keeps its settings, its connection and the listings here; each verb family is a private
+mixin it inherits (`_api_share.py`, `_api_cancel.py`, `_api_receive.py`, `_api_project.py`,
+sharing `_api_base.py`), and the argument checks are `_api_args.py`'s.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._api_args import (
+    as_backup_id,
     as_flag,
     as_integer,
     as_optional_text,
+    as_seconds,
     as_selectors,
     as_text,
+    as_texts,
     as_uuid,
     check_paging,
     keyword_settings,
+    shown,
 )
-from ._api_base import LOG, Listing
+from ._api_base import LOG, Listing, settled
 from ._api_cancel import CancelMethods
 from ._api_project import ProjectMethods
 from ._api_receive import ReceiveMethods
@@ -383,3 +391,9 @@ def _library_log(line: str) -> None:
         from .output.escaping import printable
 
         LOG.debug("%s", printable(line))
+
+
+# The checks' names before the split, for code written against them (a verb family's mixin):
+# internal, like everything here whose name starts with `_`.
+_text, _texts, _number, _integer, _flag = as_text, as_texts, as_seconds, as_integer, as_flag
+_uuid, _backup_id, _shown, _paging, _settled = as_uuid, as_backup_id, shown, check_paging, settled
