@@ -23,6 +23,9 @@ _PUBLIC = {
     "Result": "models",
     "ShareReport": "verbs.share",
     "CancelReport": "verbs.cancel",
+    "ReceiveReport": "verbs.receive",
+    "Audited": "verbs.audit",
+    "Finding": "verbs.audit",
     "BackupshareError": "errors",
     "UsageError": "errors",
     "ConfigError": "errors",
@@ -46,10 +49,15 @@ _PUBLIC = {
     "WaitTimeoutError": "errors",
 }
 # The reports' names in the library; the verbs call them outcomes.
-_RENAMED = {"ShareReport": "ShareOutcome", "CancelReport": "CancelOutcome"}
+_RENAMED = {
+    "ShareReport": "ShareOutcome",
+    "CancelReport": "CancelOutcome",
+    "ReceiveReport": "ReceiveOutcome",
+}
 
 __all__ = [
     "AlreadySharedError",
+    "Audited",
     "AuthError",
     "Backup",
     "BackupNotAvailableError",
@@ -59,12 +67,14 @@ __all__ = [
     "Client",
     "ConfigError",
     "EncryptedBackupError",
+    "Finding",
     "Interrupted",
     "Listing",
     "MemberNotFoundError",
     "NotFoundError",
     "PartialFailure",
     "ProjectLimitError",
+    "ReceiveReport",
     "RejectedError",
     "Result",
     "Share",
@@ -109,7 +119,10 @@ if TYPE_CHECKING:  # for type checkers only (`X as X`: a re-export); at run time
     from .models import Backup as Backup
     from .models import Result as Result
     from .models import Share as Share
+    from .verbs.audit import Audited as Audited
+    from .verbs.audit import Finding as Finding
     from .verbs.cancel import CancelOutcome as CancelReport
+    from .verbs.receive import ReceiveOutcome as ReceiveReport
     from .verbs.share import ShareOutcome as ShareReport
 
 

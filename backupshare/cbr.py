@@ -224,6 +224,13 @@ class Cbr(SharingService):
         return Backup.listed_cbr(record_in(body, "backup"))
 
     # -- the receiving side --------------------------------------------------------------------
+    def offer(self, backup_id: str) -> Share:
+        """This project's member record of the backup (GET …/members/{this project}): how it
+        has answered so far; not offered to it: NotFoundError (6705 or 6200)."""
+        own = self.settings.project_id
+        answer = self._call("GET", self._members(backup_id, own))
+        return Share.from_cbr_member(record_in(answer, "member"))
+
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         """Accepts (into `vault_id`) or rejects an offer, as this (the receiving) project."""
         own = self.settings.project_id

@@ -120,6 +120,10 @@ class SharingService:
         raise NotImplementedError
 
     # -- the receiving side --------------------------------------------------------------------
+    def offer(self, backup_id: str) -> Share:
+        """This project's own member record of a backup offered to it (its answer so far)."""
+        raise NotImplementedError
+
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise NotImplementedError
 

@@ -173,6 +173,9 @@ class Vbs(SharingService):
         return Backup.listed_vbs(record_in(body, "backup"))
 
     # -- CBR's receiving side has no VBS counterpart ---------------------------------------
+    def offer(self, backup_id: str) -> Share:
+        raise no_acceptance()
+
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         raise no_acceptance()
 

@@ -157,11 +157,13 @@ def test_the_receiving_project_sees_accepts_and_the_owner_sees_it(
     assert [(o["id"], o["member_status"]) for o in json.loads(offers.out)] == [(BACKUP, "pending")]
     accepted = cbr("accept", BACKUP, "-o", "json")
     assert accepted.code == 0, accepted.err
-    [record] = json.loads(accepted.out)
-    assert (record["status"], record["to_project_id"]) == ("accepted", P1)
+    [record] = json.loads(accepted.out)["results"]
+    assert (record["result"], record["status"]) == ("accepted", "accepted")
+    assert record["to_project_id"] == P1
     assert record["vault_id"]  # the partner's only vault, found without --vault
-    again = cbr("accept", BACKUP)
-    assert again.code == 0  # answering the same way twice is harmless
+    again = cbr("accept", BACKUP, "-o", "json")
+    assert again.code == 0  # answering the same way twice is harmless: `existing`
+    assert json.loads(again.out)["changed"] is False
     monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", OWN)
     monkeypatch.setenv("BACKUPSHARE_TOKEN", "emulator-token")
     seen = json.loads(cbr("list-shares", "--backup-id", BACKUP, "-o", "json").out)
@@ -173,7 +175,7 @@ def test_reject_an_offer(cbr: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     as_partner(monkeypatch)
     rejected = cbr("reject", BACKUP, "-o", "json")
     assert rejected.code == 0
-    assert json.loads(rejected.out)[0]["status"] == "rejected"
+    assert json.loads(rejected.out)["results"][0]["status"] == "rejected"
 
 
 def test_vaults_that_say_nothing_of_their_room_are_named_and_nothing_is_sent(

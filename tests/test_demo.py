@@ -64,7 +64,10 @@ def test_demo_on_cbr_also_accepts_as_the_receiving_project(emulator: RunningEmul
     assert done.returncode == 0, done.stdout + done.stderr
     shown = commands_shown(done.stdout)
     assert f"backupshare -p partner accept {BACKUP}" in shown
-    assert re.search(rf"^{BACKUP}\s+{P1}\s+accepted\s+\S+$", done.stdout, re.M)
+    # the answer's report: RESULT STATUS PROJECT SHARE-ID BACKUP-ID FROM-PROJECT VAULT
+    assert re.search(
+        rf"^accepted\s+accepted\s+{P1}\s+\S+\s+{BACKUP}\s+\S+\s+\S+$", done.stdout, re.M
+    )
     assert emulator.emulator.logged() == []
     assert_stopped(done.stdout)
 

@@ -14,7 +14,7 @@ import pytest
 
 from backupshare.testing import TestEmulator, emulator
 
-from .conftest import OWN, ROOT
+from .conftest import BACKUP, OWN, P1, ROOT
 
 BLOCK_RE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 
@@ -33,16 +33,16 @@ def described(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestE
         yield running
 
 
-def test_the_page_has_the_four_examples_of_its_tour() -> None:
-    tour, test = examples()[:3], examples()[3:]
-    assert len(tour) == 3 and len(test) == 1
+def test_the_page_has_the_five_examples_of_its_tour() -> None:
+    tour, test = examples()[:4], examples()[4:]
+    assert len(tour) == 4 and len(test) == 1
     assert all("def test_" not in block for block in tour) and "def test_" in test[0]
 
 
 def test_the_tour_runs_as_written(
     described: TestEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for block in examples()[:3]:
+    for block in examples()[:4]:
         exec(compile(block, "docs/library.md", "exec"), {"__name__": "tour"})
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == ["722513ed0a324dadaabe5b2d0fe848c9 created", "changed"]
@@ -58,14 +58,18 @@ def test_the_tour_runs_as_written(
         "check the id and the profile's project",
     )
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
-    assert len(out) == 9
+    # the receiving side and the whole project, on CBR
+    assert out[9:11] == [f"{BACKUP} accepted True", "accepted"]
+    assert out[11:] == [f"{BACKUP} {P1} accepted", f"{P1} []"]
     assert {e["path"] for e in described.requests("POST")} == {
-        f"/v2/{OWN}/os-vendor-backup-sharing"
+        f"/v2/{OWN}/os-vendor-backup-sharing",
+        f"/v3/{OWN}/backups/{BACKUP}/members",
     }
+    assert len(described.requests("PUT")) == 1  # accepting again sent nothing
 
 
 def test_the_pytest_example_passes_as_a_foreign_test_file(tmp_path: Path) -> None:
-    (tmp_path / "test_example.py").write_text(examples()[3])
+    (tmp_path / "test_example.py").write_text(examples()[4])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",

@@ -59,7 +59,7 @@ def test_the_readmes_cbr_example_runs_as_written(emulator: RunningEmulator, tmp_
         done.stdout,
         rf"^created\s+pending\s+{P1}\s+({UUID})\s+{BACKUP}$",  # the owner shares
         rf"^{BACKUP}\s+db-nightly\s+{OWN}\s+pending\s",  # the partner sees the offer
-        rf"^{BACKUP}\s+{P1}\s+accepted\s+{vault}$",  # and accepts it into its vault
+        rf"^accepted\s+accepted\s+{P1}\s+{UUID}\s+{BACKUP}\s+{OWN}\s+{vault}$",  # into its vault
         rf"^({UUID})\s+{BACKUP}\s+db-nightly\s+{P1}\s+accepted\s",  # the owner sees it accepted
         rf"^canceled\s+{P1}\s+({UUID})\s+{BACKUP}$",  # and ends it
     )

@@ -151,8 +151,9 @@ def test_vault_auto_takes_the_roomiest_vault_of_the_backups_type(
     offer(running, BACKUP)
     result = cli_as(running, "accept", BACKUP, "-o", "json")
     assert result.code == 0, result.err
-    [record] = json.loads(result.out)
-    assert (record["status"], record["vault_id"]) == ("accepted", V_BIG)  # not small, not server
+    [record] = json.loads(result.out)["results"]
+    assert (record["result"], record["status"]) == ("accepted", "accepted")
+    assert record["vault_id"] == V_BIG  # not small, not server
 
 
 def test_a_vault_too_small_is_refused_with_both_sizes_and_nothing_is_sent(
@@ -214,7 +215,7 @@ def test_every_page_of_vaults_is_read(
     offer(running, BACKUP2)
     result = cli_as(running, "accept", BACKUP2, "-o", "json")
     assert result.code == 0, result.err
-    assert json.loads(result.out)[0]["vault_id"] == V_BIG
+    assert json.loads(result.out)["results"][0]["vault_id"] == V_BIG
     offsets = [r["query"].get("offset") for r in running.emulator.logged("GET", "/vaults")]
     assert "1000" in offsets
 

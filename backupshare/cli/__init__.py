@@ -1,4 +1,4 @@
-"""The command line: a Typer app whose commands parse flags and call the verbs (verbs/).
+"""The command line: a Typer app whose commands parse flags, call the library's Client, render.
 
 `main()` owns the one mapping from exceptions to exit codes (docs/exit-codes.md): usage errors 2,
 our errors their own code, Ctrl-C/SIGTERM 130, anything else 1 — without a traceback unless

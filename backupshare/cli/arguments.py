@@ -416,9 +416,11 @@ def answer_request(
     name: str | None,
     vault: str,
     dry_run: bool,
+    selectors: Selectors | None = None,
 ) -> tuple[str | None, AnswerRequest]:
-    """accept's or reject's flags: one BACKUP_ID, or --all-pending with its narrowing options.
-    Returns the backup id (None with --all-pending) and the request. Nothing is sent."""
+    """accept's or reject's flags: one BACKUP_ID, or --all-pending with its narrowing options
+    (owner projects, exact name, the backup selectors). Returns the backup id (None with
+    --all-pending) and the request. Nothing is sent."""
     verb = "accept" if status == "accepted" else "reject"
     if all_pending and backup_id is not None:
         raise UsageError(
@@ -427,6 +429,7 @@ def answer_request(
     if not all_pending:
         given = [flag for flag, on in (("--from-project", bool(from_projects)),
                  ("--name", name is not None), ("--dry-run", dry_run)) if on]  # fmt: skip
+        given += selector_options_given(selectors or Selectors())
         if given:
             raise UsageError(f"{given[0]} needs --all-pending")
         if backup_id is None:
@@ -440,6 +443,7 @@ def answer_request(
         backup_name_arg(name) if name is not None else None,
         vault_arg(vault),
         dry_run,
+        selectors or Selectors(),
     )
     return (uuid_arg(backup_id, "backup id") if backup_id else None), request
 
@@ -538,6 +542,16 @@ def selectors_arg(
         )
     except InvalidSelector as exc:
         raise UsageError(selector_message(exc.message)) from None
+
+
+def selector_options_given(selectors: Selectors) -> list[str]:
+    """The selector options a Selectors was given, as a person typed them."""
+    keys = {"volume_id": "volume_ids"}
+    return [
+        option
+        for key, option in SELECTOR_OPTIONS.items()
+        if getattr(selectors, keys.get(key, key)) not in (None, ())
+    ]
 
 
 def selector_message(message: str) -> str:

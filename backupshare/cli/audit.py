@@ -1,4 +1,4 @@
-"""audit: flags → an AuditRequest (arguments.py) → verbs/audit.py → findings or a graph."""
+"""audit: flags → an AuditRequest (arguments.py) → Client (verbs/audit.py) → findings or a graph."""
 
 from __future__ import annotations
 
@@ -67,9 +67,6 @@ def audit(
     created_before: CreatedBefore = None,
     concurrency: Concurrency = 8,
 ) -> None:
-    from datetime import datetime, timezone
-
-    from ..verbs.audit import audit as run_audit
     from ..verbs.audit import findings_error
     from . import arguments
 
@@ -83,10 +80,10 @@ def audit(
         concurrency=concurrency, selectors=selectors,
     )  # fmt: skip
     out = inv.out()
-    with inv.service(pool_size=concurrency) as api:
-        audited = run_audit(api, request, now=datetime.now(timezone.utc))
+    with inv.client(pool_size=concurrency) as client:
+        audited = client._audit(request)
         if inv.wants_graph():
-            kinds = out.audit_graph(api.settings.project_id, audited)
+            kinds = out.audit_graph(client.project_id, audited)
         else:
             kinds = []
             out.findings(_finding_pages(audited, kinds))

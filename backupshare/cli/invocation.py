@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from ..api import Client
     from ..config import Settings
     from ..output import Output
-    from ..service import SharingService
     from ..verbs.batch import Interrupt
 
 
@@ -81,24 +80,17 @@ class Invocation:
                 self.out().warning(warning)
         return self.resolved
 
-    def service(self, pool_size: int = 8) -> SharingService:
-        """The backup service of the profile, connected for this invocation (the commands
-        main's receive/project work added run their verbs on it directly)."""
-        current = self.settings()
-        log = self.debug_logger() if current.debug else None
-        from ..registry import connect
-
-        return connect(current, log=log, pool_size=pool_size, sleep=self.sleep)
-
     def client(self, pool_size: int = 8) -> Client:
-        """The library's Client for the profile's service (connected on its first call):
-        the commands main left unchanged run their verb through it, with --debug's log and
-        this run's sleep."""
+        """The library's Client for the profile's service (connected on its first call), the
+        one door every command's verb goes through: with --debug's log, this run's sleep and
+        its waits' clock."""
         current = self.settings()
         log = self.debug_logger() if current.debug else None
         from ..api import Client
 
-        return Client._for_settings(current, log=log, pool_size=pool_size, sleep=self.sleep)
+        return Client._for_settings(
+            current, log=log, pool_size=pool_size, sleep=self.sleep, clock=self.clock
+        )
 
     @contextmanager
     def interrupt_latch(self) -> Iterator[Interrupt]:

@@ -1,5 +1,5 @@
 """share, backups, list-shares, show, cancel, accept and reject: flags → a typed request
-(arguments.py) → a verb (verbs/) → output."""
+(arguments.py) → the library's Client (api.py, which runs the verb) → output."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from .invocation import Invocation
 from .options import with_common_options
 
 if TYPE_CHECKING:
+    from ..api import Client
     from ..models import Backup, Share
-    from ..service import SharingService
+    from ..selectors import Selectors
     from ..verbs.cancel import CancelPlan
 
 
@@ -158,8 +159,6 @@ def share(
         bool, typer.Option("--dry-run", help="Check and show the plan; change nothing.")
     ] = False,
 ) -> None:
-    from ..verbs.share import refuse_own_project, run_share
-    from ..verbs.wait import Timing
     from . import arguments
     from .waiting import WaitTalk
 
@@ -170,14 +169,11 @@ def share(
             wait_accepted, lambda: service_class(inv.settings().service)
         ),
     )  # fmt: skip
-    refuse_own_project(request.targets, inv.settings().project_id)  # before connecting
     out = inv.out()
-    timing = Timing(sleep=inv.sleep, clock=inv.clock)
-    with inv.service() as api:
-        outcome = run_share(
-            api, request, warn=out.warning, chose=_chosen_notice(inv),
-            on_wait=WaitTalk(out, inv.now), timing=timing,
-        )  # fmt: skip
+    with inv.client() as client:
+        outcome = client._run_share(
+            request, warn=out.warning, chose=_chosen_notice(inv), on_wait=WaitTalk(out, inv.now)
+        )
     if dry_run:
         out.notice("dry run: nothing was changed")
         if outcome.request:
@@ -218,7 +214,6 @@ def backups(
         int, typer.Option("--page-size", metavar="N", help="Records per request.")
     ] = 100,
 ) -> None:
-    from ..verbs.find import list_backups
     from . import arguments
 
     selectors = arguments.selectors_arg(
@@ -227,8 +222,9 @@ def backups(
         status=status, created_after=created_after, created_before=created_before,
     )  # fmt: skip
     arguments.check_paging(limit, page_size)
-    with inv.service() as api:
-        inv.out().backups(list_backups(api, selectors, page_size=page_size, limit=limit))
+    with inv.client() as client:
+        listed = client._list_backups(selectors, page_size=page_size, limit=limit)
+        inv.out().backups(listed.pages())
 
 
 @with_common_options
@@ -302,7 +298,7 @@ def list_shares(
     ] = 100,
     concurrency: Concurrency = 8,
 ) -> None:
-    from ..verbs import find, project
+    from ..verbs.project import ProjectQuery
     from . import arguments
 
     kind = lambda: service_class(inv.settings().service)  # noqa: E731  (read when needed)
@@ -331,21 +327,20 @@ def list_shares(
     )
     columns = [arguments.column_arg(value) for value in column or []]
     out = inv.out()
-    asked = project.ProjectQuery(query, selectors, concurrency)
-    with inv.service(pool_size=concurrency) as api:
+    asked = ProjectQuery(query, selectors, concurrency)
+    with inv.client(pool_size=concurrency) as client:
         if count:
-            if across:
-                out.count(project.count_project_shares(api, asked))
-            else:
-                out.count(find.count_shares(api, query))
+            out.count(
+                client._count_project_shares(asked) if across else client._count_shares(query)
+            )
             return
         if across:
-            pages = project.project_shares(api, asked, page_size=page_size, limit=limit)
+            pages = client._project_shares(asked, page_size=page_size, limit=limit).pages()
             if inv.wants_graph():
-                out.graph(api.settings.project_id, pages)
+                out.graph(client.project_id, pages)
                 return
         else:
-            pages = find.list_shares(api, query, page_size=page_size, limit=limit)
+            pages = client._list_shares(query, page_size=page_size, limit=limit).pages()
         own_ids = service_class(inv.settings().service).addresses_sharings_by_id
         out.shares(
             pages,
@@ -406,8 +401,6 @@ def cancel(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would end.")] = False,
     concurrency: Concurrency = 8,
 ) -> None:
-    from ..verbs import cancel as verb
-    from ..verbs.project import plan_project_cancel
     from . import arguments
 
     selectors = arguments.selectors_arg(
@@ -424,47 +417,40 @@ def cancel(
     terminal = inv.can_prompt()
     arguments.check_confirmation(request, yes=yes, dry_run=dry_run, terminal=terminal)
     out = inv.out()
-    with inv.service(pool_size=concurrency) as api:
+    with inv.client(pool_size=concurrency) as client:
         if request.across_project:
             with out.progress("finding sharings") as found:
-                plan = plan_project_cancel(
-                    api, request.to_projects, request.selectors or selectors,
-                    concurrency=concurrency, on_found=found,
-                )  # fmt: skip
+                plan = client._plan_cancel(request, concurrency=concurrency, on_found=found)
             if plan.empty:  # said plainly, in every format; the run succeeds
                 out.notice("nothing to do: no sharing with those projects matches the selectors")
                 if out.format != "table":
                     out.results([], False, dry_run=dry_run)
                 return
         else:
-            plan = verb.plan_cancel(api, request)
+            plan = client._plan_cancel(request, concurrency=concurrency)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            planned = verb.planned_cancel(plan)
-            out.results(planned, bool(plan.share_ids), dry_run=True)
+            planned = client._planned_cancel(plan)
+            out.results(planned.results, bool(plan.share_ids), dry_run=True)
             return
-        if not plan.empty and not yes and terminal and not _confirm(inv, api, plan):
+        if not plan.empty and not yes and terminal and not _confirm(inv, client, plan):
             out.notice("nothing was ended")  # not `canceled`: that word is a result
             raise typer.Exit(0)
         with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
             with out.progress("canceling sharings", total=len(plan.share_ids)) as advance:
-                outcome = verb.cancel(
-                    api, plan, concurrency=concurrency, progress=advance, stop=stop
-                )
+                outcome = client._cancel(plan, concurrency=concurrency, progress=advance, stop=stop)
             out.results(outcome.results, outcome.changed)
     error = outcome.error()
     if error:
         raise error
 
 
-def _confirm(inv: Invocation, api: SharingService, plan: CancelPlan) -> bool:
-    from ..verbs.cancel import identify
-
+def _confirm(inv: Invocation, client: Client, plan: CancelPlan) -> bool:
     shown = 20
-    identify(api, plan, at_most=shown)
+    client._identify(plan, at_most=shown)
     count = len(plan.share_ids)
     inv.say(f"About to end {count} sharing{'s' if count != 1 else ''}:")
-    for line in confirmation_lines(plan, plan.share_ids[:shown], api.settings.project_id):
+    for line in confirmation_lines(plan, plan.share_ids[:shown], client.project_id):
         inv.say(line)
     if count > shown:
         inv.say(f"  … and {count - shown} more")
@@ -524,10 +510,19 @@ def accept(
     all_pending: Annotated[bool, ALL_PENDING] = False,
     from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
     name: Annotated[str | None, OFFER_NAME] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
+    name_prefix: NamePrefix = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
+    selectors = _offer_selectors(
+        inv, volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
+        created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     _answer(inv, "accepted", backup_id, all_pending=all_pending, from_projects=from_project,
-            name=name, vault=vault, dry_run=dry_run, yes=True)  # fmt: skip
+            name=name, vault=vault, dry_run=dry_run, yes=True, selectors=selectors)  # fmt: skip
 
 
 @with_common_options
@@ -537,11 +532,27 @@ def reject(
     all_pending: Annotated[bool, ALL_PENDING] = False,
     from_project: Annotated[list[str] | None, FROM_PROJECT] = None,
     name: Annotated[str | None, OFFER_NAME] = None,
+    volume_ids: VolumeIds = None,
+    vault_id: VaultId = None,
+    name_prefix: NamePrefix = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dry_run: Annotated[bool, SHOW_CHOICES] = False,
 ) -> None:
+    selectors = _offer_selectors(
+        inv, volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
+        created_after=created_after, created_before=created_before,
+    )  # fmt: skip
     _answer(inv, "rejected", backup_id, all_pending=all_pending, from_projects=from_project,
-            name=name, vault="auto", dry_run=dry_run, yes=yes)  # fmt: skip
+            name=name, vault="auto", dry_run=dry_run, yes=yes, selectors=selectors)  # fmt: skip
+
+
+def _offer_selectors(inv: Invocation, **flags: Any) -> Selectors:
+    """--all-pending's backup selectors (its --name is the offer's own option)."""
+    from . import arguments
+
+    return arguments.selectors_arg(lambda: service_class(inv.settings().service), **flags)
 
 
 def _answer(
@@ -555,40 +566,38 @@ def _answer(
     vault: str,
     dry_run: bool,
     yes: bool,
+    selectors: Selectors,
 ) -> None:
-    from ..verbs import receive
     from . import arguments
 
     backup, request = arguments.answer_request(
         status, backup_id, all_pending=all_pending, from_projects=from_projects or [],
-        name=name, vault=vault, dry_run=dry_run,
+        name=name, vault=vault, dry_run=dry_run, selectors=selectors,
     )  # fmt: skip
-    arguments.check_answers_offers(service_class(inv.settings().service))
-    arguments.refuse_own_offers(request, inv.settings().project_id)
-    terminal = inv.can_prompt()
-    if backup is None:
-        arguments.check_every_offer_confirmed(request, yes=yes, terminal=terminal)
     out = inv.out()
-    with inv.service() as api:
+    with inv.client() as client:
+        client._check_answers(request)
+        if backup is None:
+            terminal = inv.can_prompt()
+            arguments.check_every_offer_confirmed(request, yes=yes, terminal=terminal)
         if backup is not None:
-            _member_out(inv, receive.answer_offer(api, backup, status, request.vault))
+            outcome = client._answer_one(backup, status, request.vault)
+            out.results(outcome.results, outcome.changed)
             return
-        plan = receive.plan_answers(api, request)
+        plan = client._plan_answers(request)
         if dry_run:
             out.notice("dry run: nothing was changed")
-            out.results(receive.planned_results(api, plan, status), bool(plan), dry_run=True)
-            error = receive.ReceiveOutcome(receive.planned_results(api, plan, status)).error()
-            if error:
-                raise error
-            return
-        asked = request.status == "rejected" and not request.from_projects and not yes
-        if plan and asked and not _confirm_answers(inv, plan):
-            out.notice("rejected nothing")
-            raise typer.Exit(0)
-        with inv.interrupt_latch() as stop:  # from here on Ctrl-C is a flag: the report is whole
-            with out.progress("answering offers", total=len(plan)) as advance:
-                outcome = receive.answer_all(api, plan, status, progress=advance, stop=stop)
-            out.results(outcome.results, outcome.changed)
+            outcome = client._planned_answers(plan, status)
+            out.results(outcome.results, bool(plan), dry_run=True)
+        else:
+            asked = request.status == "rejected" and not request.from_projects and not yes
+            if plan and asked and not _confirm_answers(inv, plan):
+                out.notice("rejected nothing")
+                raise typer.Exit(0)
+            with inv.interrupt_latch() as stop:  # Ctrl-C is a flag from here: a whole report
+                with out.progress("answering offers", total=len(plan)) as advance:
+                    outcome = client._answer_all(plan, status, progress=advance, stop=stop)
+                out.results(outcome.results, outcome.changed)
     error = outcome.error()
     if error:
         raise error
@@ -604,13 +613,3 @@ def _confirm_answers(inv: Invocation, plan: list[Any]) -> bool:
     if count > shown:
         inv.say(f"  … and {count - shown} more")
     return inv.confirm("Proceed?")
-
-
-def _member_out(inv: Invocation, member: Share) -> None:
-    record = {
-        "backup_id": member.backup_id,
-        "to_project_id": member.to_project_id,
-        "status": member.status,
-        "vault_id": member.vault_id,
-    }
-    inv.out().documents([record], list(record))

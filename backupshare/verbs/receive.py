@@ -4,13 +4,14 @@ one offer, or every pending one (AnswerRequest → plan_answers → answer_all).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import BackupshareError, NotFoundError, RejectedError
 from ..models import (
     MB_PER_GB,
     RESULT_ACCEPTED,
+    RESULT_EXISTING,
     RESULT_FAILED,
     RESULT_REJECTED,
     VAULT_TYPE_OF_RESOURCE,
@@ -20,6 +21,7 @@ from ..models import (
     Share,
     Vault,
 )
+from ..selectors import Selectors
 from .batch import Interrupt, Outcome, run_batch
 
 if TYPE_CHECKING:
@@ -34,13 +36,15 @@ SHOWN_NAME = 64  # a vault's name (server text) is cut to this in messages
 class AnswerRequest:
     """What `accept --all-pending` / `reject --all-pending` was asked (checked by
     cli/arguments.answer_request): the answer, whose offers (none: anyone's), which backups
-    (exact name), the vault (`auto` or an id) and whether only to show the choices."""
+    (exact name, and the backup selectors), the vault (`auto` or an id) and whether only to
+    show the choices."""
 
     status: str  # accepted or rejected
     from_projects: tuple[str, ...] = ()
     name: str | None = None
     vault: str = VAULT_AUTO
     dry_run: bool = False
+    selectors: Selectors = field(default_factory=Selectors)
 
 
 @dataclass(frozen=True)
@@ -162,24 +166,31 @@ def vault_for(room: Room, vault: str, offered: Offered) -> Vault:
 # -- one offer ---------------------------------------------------------------------------------
 def answer_offer(
     service: SharingService, backup_id: str, status: str, vault: str = VAULT_AUTO
-) -> Share:
+) -> ReceiveOutcome:
     """Accepts (into `vault`: an id, checked first, or `auto`) or rejects one backup shared
-    with this project. Answering the same way twice is harmless."""
+    with this project; its report has one result and the member (`member`). An offer already
+    answered that way is `existing`: nothing is sent (nor a vault chosen) for it."""
+    backup = service.backup(backup_id)
+    if backup.project_id == service.settings.project_id:  # a 404 to come would mislead
+        raise NotFoundError(
+            f"backup {backup_id} is not offered to this project: it is its own",
+            hint=_receiver_hint(service, backup_id, status),
+        )
+    offered = Offered.of_backup(backup)
+    member = service.offer(backup_id)
+    if member.status == status:
+        return _one_answered(service, Planned(offered, member.vault_id), RESULT_EXISTING, member)
     vault_id = None
     if status == RESULT_ACCEPTED:
-        backup = service.backup(backup_id)
-        if backup.project_id == service.settings.project_id:  # a 404 to come would mislead
-            raise NotFoundError(
-                f"backup {backup_id} is not offered to this project: it is its own",
-                hint=_receiver_hint(service, backup_id, status),
-            )
-        vault_id = vault_for(Room(service.vaults()), vault, Offered.of_backup(backup)).id
-    try:
-        return service.answer(backup_id, status, vault_id)
-    except NotFoundError as exc:
-        if own_backup(service, backup_id):  # "member does not exist" misleads: it is ours
-            exc.hint = _receiver_hint(service, backup_id, status)
-        raise
+        vault_id = vault_for(Room(service.vaults()), vault, offered).id
+    member = service.answer(backup_id, status, vault_id)
+    return _one_answered(service, Planned(offered, vault_id), status, member)
+
+
+def _one_answered(service: SharingService, item: Planned, result: str, member: Share
+                  ) -> ReceiveOutcome:  # fmt: skip
+    done = _result(service, item, result, member=member)
+    return ReceiveOutcome([done], service.invocation_id, member)
 
 
 def _receiver_hint(service: SharingService, backup_id: str, status: str) -> str:
@@ -191,19 +202,11 @@ def _receiver_hint(service: SharingService, backup_id: str, status: str) -> str:
     )
 
 
-def own_backup(service: SharingService, backup_id: str) -> bool:
-    """Whether the backup is the profile's project's own (False when it cannot be read)."""
-    try:
-        backup = service.backup(backup_id)
-    except BackupshareError:
-        return False
-    return backup.project_id in (None, service.settings.project_id)
-
-
 # -- every pending offer -----------------------------------------------------------------------
 @dataclass
 class ReceiveOutcome(Outcome):
     what: ClassVar[str] = "offer"
+    member: Share | None = None  # one offer answered: the member, as the service has it now
 
     @property
     def changed(self) -> bool:
@@ -221,7 +224,9 @@ class Planned:
 
 
 def pending_offers(service: SharingService, request: AnswerRequest) -> list[Offered]:
-    """Every pending offer to this project, narrowed by owner project and exact name."""
+    """Every pending offer to this project, narrowed by owner project, exact name and the
+    backup selectors (each offer's backup as listed re-checked here: the offers listing has no
+    such filters)."""
     query = ListQuery(filters=(("status", "pending"),), shared_with_me=True)
     offers = [share for page in service.iter_pages(query) for share in page]
     return [
@@ -229,7 +234,17 @@ def pending_offers(service: SharingService, request: AnswerRequest) -> list[Offe
         for share in offers
         if (not request.from_projects or share.from_project_id in request.from_projects)
         and (request.name is None or (share.backup and share.backup.name == request.name))
+        and _selected(request.selectors, share)
     ]
+
+
+def _selected(selectors: Selectors, offer: Share) -> bool:
+    """Whether the offer's backup is one the selectors take (no backup listed: only when
+    there are no selectors)."""
+    if selectors.empty:
+        return True
+    # the offer's record is its backup's (`vault_id` among its fields: the owner's vault)
+    return offer.backup is not None and selectors.matches(replace(offer.backup, raw=offer.raw))
 
 
 def plan_answers(service: SharingService, request: AnswerRequest) -> list[Planned]:

@@ -1,0 +1,190 @@
+"""The library's receiving side and whole-project verbs (#20, #23): accept_all_pending and
+reject_all_pending with their narrowing, answering twice, project-wide shares and counts, audit —
+against the emulator that backupshare.testing starts, with the CLI's usage errors for bad input
+and nothing sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from backupshare import Client, Share, UsageError
+from backupshare.testing import TestEmulator, emulator
+
+from .conftest import BACKUP, BACKUP2, P3
+
+
+@pytest.fixture
+def cbr(isolated: Path) -> Iterator[TestEmulator]:
+    with emulator(service="cbr") as running:
+        yield running
+
+
+@pytest.fixture
+def vbs(isolated: Path) -> Iterator[TestEmulator]:
+    with emulator() as running:
+        yield running
+
+
+def offered(cbr: TestEmulator, *backups: str) -> None:
+    for backup in backups:
+        cbr.client.share(backup, [cbr.partner_project_id])
+
+
+# -- every pending offer -------------------------------------------------------------------------
+def test_accept_all_pending_returns_the_report_and_a_second_run_has_nothing(
+    cbr: TestEmulator,
+) -> None:
+    offered(cbr, BACKUP, BACKUP2)
+    report = cbr.partner.accept_all_pending(from_projects=[cbr.project_id])
+    assert report.changed is True and report.error() is None
+    assert sorted((r.backup_id, r.result) for r in report.results) == [
+        (BACKUP, "accepted"), (BACKUP2, "accepted")
+    ]  # fmt: skip
+    assert {r.vault_id for r in report.results} != {None}
+    assert {o.backup_id for o in cbr.partner.offers(status="accepted")} == {BACKUP, BACKUP2}
+    again = cbr.partner.accept_all_pending()
+    assert (again.changed, again.results) == (False, [])
+
+
+def test_the_selectors_narrow_the_offers(cbr: TestEmulator) -> None:
+    offered(cbr, BACKUP, BACKUP2)  # db-nightly and web-weekly
+    report = cbr.partner.reject_all_pending(name_prefix="web-")
+    assert [(r.backup_id, r.result) for r in report.results] == [(BACKUP2, "rejected")]
+    later = datetime.now(timezone.utc) + timedelta(days=1)
+    assert cbr.partner.accept_all_pending(created_after=later).results == []
+    assert cbr.partner.accept_all_pending(created_before="2000-01-01").results == []
+    [accepted] = cbr.partner.accept_all_pending(name="db-nightly").results
+    assert (accepted.backup_id, accepted.result) == (BACKUP, "accepted")
+
+
+def test_a_dry_run_reports_the_choices_and_sends_no_answer(cbr: TestEmulator) -> None:
+    offered(cbr, BACKUP)
+    cbr.clear_requests()
+    report = cbr.partner.accept_all_pending(dry_run=True)
+    assert [(r.backup_id, r.result) for r in report.results] == [(BACKUP, "accepted")]
+    assert report.results[0].vault_id is not None
+    assert cbr.requests("PUT") == []
+    assert [o.status for o in cbr.partner.offers()] == ["pending"]
+
+
+def test_progress_is_called_once_per_offer(cbr: TestEmulator) -> None:
+    offered(cbr, BACKUP, BACKUP2)
+    calls: list[None] = []
+    cbr.partner.accept_all_pending(progress=lambda: calls.append(None))
+    assert len(calls) == 2
+
+
+def test_answering_twice_returns_the_member_and_sends_nothing_more(cbr: TestEmulator) -> None:
+    offered(cbr, BACKUP)
+    first = cbr.partner.accept(BACKUP)
+    assert isinstance(first, Share) and first.status == "accepted"
+    cbr.clear_requests()
+    again = cbr.partner.accept(BACKUP)
+    assert (again.status, again.vault_id) == ("accepted", first.vault_id)
+    assert cbr.requests("PUT") == []
+
+
+PARTNER_CALLS: list[tuple[Callable[[Client, str], object], str]] = [
+    (lambda c, own: c.accept_all_pending(from_projects=[own]), "is the profile's own project"),
+    (lambda c, own: c.accept_all_pending(from_projects="nope"), "invalid project id 'nope'"),
+    (lambda c, own: c.accept_all_pending(vault="big"), "invalid vault id 'big'"),
+    (lambda c, own: c.accept_all_pending(created_after="soon"), "invalid --created-after 'soon'"),
+    (lambda c, own: c.reject_all_pending(volume_ids=[7]), "invalid volume id 7"),  # type: ignore[list-item]
+    (lambda c, own: c.reject_all_pending(dry_run="yes"), "invalid dry_run 'yes'"),  # type: ignore[arg-type]
+    (lambda c, own: c.accept_all_pending(name_prefix=""), "an empty backup name"),
+]
+
+
+@pytest.mark.parametrize(("call", "message"), PARTNER_CALLS)
+def test_bad_arguments_are_usage_errors_and_nothing_is_sent(
+    cbr: TestEmulator, call: Callable[[Client, str], object], message: str
+) -> None:
+    partner = cbr.partner
+    with pytest.raises(UsageError) as raised:
+        call(partner, partner.project_id)
+    assert message in str(raised.value) and raised.value.exit_code == 2
+    assert cbr.requests() == []
+
+
+def test_on_vbs_answers_are_usage_errors_sent_nowhere(vbs: TestEmulator) -> None:
+    for call in (
+        lambda: vbs.partner.accept_all_pending(),
+        lambda: vbs.partner.reject_all_pending(from_projects=[vbs.project_id]),
+        lambda: vbs.partner.accept(BACKUP),
+        lambda: vbs.partner.reject(BACKUP),
+    ):
+        with pytest.raises(UsageError, match="VBS sharing needs no acceptance"):
+            call()
+    with pytest.raises(UsageError, match="VBS has no vaults"):
+        vbs.partner.accept_all_pending(vault_id=BACKUP)
+    assert vbs.requests() == []
+
+
+# -- the whole project -----------------------------------------------------------------------
+@pytest.mark.parametrize("service", ["vbs", "cbr"])
+def test_shares_without_a_backup_lists_the_whole_project(isolated: Path, service: str) -> None:
+    with emulator(service=service) as emu:
+        emu.client.share(BACKUP, [emu.partner_project_id, P3])
+        emu.client.share(BACKUP2, [emu.partner_project_id])
+        every = list(emu.client.shares(concurrency=2))
+        assert sorted((s.backup_id, s.to_project_id) for s in every) == sorted(
+            [(BACKUP, emu.partner_project_id), (BACKUP, P3), (BACKUP2, emu.partner_project_id)]
+        )
+        assert emu.client.count_shares() == 3
+        web = list(emu.client.shares(name_prefix="web-"))
+        assert [(s.backup_id, s.to_project_id) for s in web] == [(BACKUP2, emu.partner_project_id)]
+        assert emu.client.count_shares(to_project=P3) == 1
+        assert len(list(emu.client.shares(limit=2))) == 2
+
+
+def test_selectors_are_for_the_whole_project_listing(cbr: TestEmulator) -> None:
+    with pytest.raises(UsageError, match="--name-prefix: backup selectors narrow a listing"):
+        cbr.client.shares(backup_id=BACKUP, name_prefix="db-")
+    with pytest.raises(UsageError, match="invalid --concurrency 0"):
+        cbr.client.shares(concurrency=0)
+    assert cbr.requests() == []
+
+
+def test_backups_take_every_selector(cbr: TestEmulator) -> None:
+    named = [b.id for b in cbr.client.backups(name_prefix="db-")]
+    assert named == [BACKUP]
+    assert list(cbr.client.backups(created_before="2000-01-01")) == []
+    with pytest.raises(UsageError, match="invalid --created-before"):
+        cbr.client.backups(created_before="tomorrow")
+
+
+# -- audit -------------------------------------------------------------------------------------
+def test_audit_yields_each_sharing_with_its_findings(cbr: TestEmulator) -> None:
+    cbr.client.share(BACKUP, [cbr.partner_project_id, P3])
+    audited = list(cbr.client.audit([cbr.partner_project_id]))
+    found = {a.share.to_project_id: [f.finding for f in a.findings] for a in audited}
+    assert found == {cbr.partner_project_id: [], P3: ["not-allowed"]}
+    clean = list(cbr.client.audit([cbr.partner_project_id, P3], max_pending_age=timedelta(0, 1)))
+    assert all(f.finding != "not-allowed" for a in clean for f in a.findings)
+    incoming = [a for a in cbr.partner.audit([P3], incoming=True) if a.incoming]
+    assert [(a.share.backup_id, [f.finding for f in a.findings]) for a in incoming] == [
+        (BACKUP, ["offer-from-unknown"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"allowed": []}, "audit needs the allowed projects"),
+        ({"allowed": "allowed.txt"}, "invalid project id 'allowed.txt'"),
+        ({"allowed": P3, "max_pending_age": "a week"}, "invalid --max-pending-age 'a week'"),
+        ({"allowed": P3, "max_pending_age": timedelta(0)}, "invalid max_pending_age"),
+        ({"allowed": P3, "concurrency": 99}, "invalid --concurrency 99"),
+    ],
+)
+def test_bad_audit_arguments_are_usage_errors_before_anything_is_sent(
+    cbr: TestEmulator, arguments: dict[str, object], message: str
+) -> None:
+    with pytest.raises(UsageError) as raised:
+        cbr.client.audit(**arguments)  # type: ignore[arg-type]
+    assert message in str(raised.value)
+    assert cbr.requests() == []
