@@ -178,6 +178,13 @@ class _Reader:
                 raise self.error(groups, name, "a group name must not look like a project id")
             if not isinstance(members, list):
                 raise self.error(groups, name, "must be a list of project ids")
+            if not members:  # only a literal `to: []` may mean "shared with no project"
+                raise self.error(
+                    groups,
+                    name,
+                    "an empty group: list its project ids, or remove it",
+                    hint="`mode: exact` with `to: []` is how to end every sharing of a selection",
+                )
             checked[name] = tuple(self.project_id(groups, name, member) for member in members)
         return checked
 
@@ -228,6 +235,8 @@ class _Reader:
         if not isinstance(given, LineDict):
             raise self.error(item, "backups", "must be a mapping: `id`, or filters with `newest`")
         self.known_keys(given, SELECTOR_KEYS, "backups")
+        for key, value in given.items():
+            self.given_value(given, key, value)
         filters = {key: value for key, value in given.items() if key in FILTER_KEYS}
         newest = self.newest(given) if "newest" in given else None
         if "id" in given:
@@ -247,7 +256,25 @@ class _Reader:
         except InvalidSelector as exc:
             key = exc.key if exc.key in given else next(iter(filters))
             raise self.error(given, key, exc.message) from None
+        if selectors == Selectors():  # defence in depth: a selector never means "everything"
+            raise self.error(item, "backups", "the filters select nothing in particular")
         return BackupSelector(filters=selectors, newest=newest)
+
+    def given_value(self, given: Any, key: str, value: Any) -> None:
+        """A selector's value must say something: blank, `~`, `null` or `[]` (an unset template
+        variable, say) would otherwise drop the filter and widen the selection to every backup."""
+        if value is None or (isinstance(value, (list, str)) and not value):
+            shown = "[]" if isinstance(value, list) else "empty"
+            raise self.error(
+                given,
+                key,
+                f"{shown} value: give one, or remove the key",
+                hint="a blank filter would select every backup; nothing was sent",
+            )
+        if key in ("name", "name_prefix") and _is_number(value):
+            raise self.error(
+                given, key, f"{_shown(value)} is a number: quote it ('{value}') to match a name"
+            )
 
     def newest(self, given: Any) -> int:
         value = given["newest"]
@@ -285,7 +312,7 @@ class _Reader:
             return (canonical,)
         if isinstance(name, str) and len(name) >= 16 and all(c in HEX for c in name.lower()):
             raise self.error(item, "to", f"invalid project id {_shown(name)}: 32 hex characters")
-        if isinstance(name, (int, float)) and not isinstance(name, bool):
+        if _is_number(name):
             raise self.error(item, "to", f"{_shown(name)} is a number: quote project ids ('0123…')")
         if not isinstance(name, str):
             raise self.error(item, "to", f"{_shown(name)}: a group name or a project id")
@@ -294,6 +321,10 @@ class _Reader:
 
 
 HEX = frozenset("0123456789abcdef")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _shown(value: Any) -> str:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotFoundError
 from ..models import BACKUP_AVAILABLE, MEMBER_ACCEPTED, Backup, Share
+from ..selectors import Selectors
 from .fanout import DEFAULT_CONCURRENCY, ordered
 from .find import current_shares, look_up_backup
 
@@ -166,6 +167,8 @@ def make_plan(
 ) -> Plan:
     """The plan of a checked sharings file (see the module's docstring). Reads only."""
     for entry in sharings.entries:
+        _refuse_unselective(entry)
+    for entry in sharings.entries:
         _check_entry(entry, services(entry.profile))
     selected = _select_all(sharings, services)
     _refuse_conflicts(selected)
@@ -186,6 +189,18 @@ def make_plan(
         if len(plan.rows) > MAX_ROWS:
             raise ConfigError(f"{sharings.source}: more than {MAX_ROWS:,} rows in the plan")
     return plan
+
+
+def _refuse_unselective(entry: Entry) -> None:
+    """Defence in depth behind the reader (an Entry built some other way): an exact entry's
+    selector that names nothing would select every backup, and cancel every other sharing."""
+    chosen = entry.selector
+    if entry.exact and chosen.backup_id is None and chosen.filters in (None, Selectors()):
+        raise ConfigError(
+            f"{entry.where}: {entry.label}: backups: an exact entry's selector must name "
+            "something (id, volume_id, name, …): it never means every backup",
+            hint="nothing was changed",
+        )
 
 
 def _check_entry(entry: Entry, service: SharingService) -> None:
