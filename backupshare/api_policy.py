@@ -44,15 +44,26 @@ class ProfileServices:
         self._lock = threading.Lock()
 
     def __call__(self, profile: str | None) -> SharingService:
-        if profile is None or profile == self.default.settings.profile:
+        """No profile: the run's own service. A named one — the run's own name too — is
+        resolved as `--profile NAME` is: its own credentials and project, not the environment's
+        (the run's own service when that resolves to the very same settings)."""
+        if profile is None:
             return self.default
         with self._lock:
             if profile not in self._opened:
-                self._opened[profile] = self._connect(self._resolve(profile))
+                settings = self._resolve(profile)
+                same = settings == self.default.settings
+                self._opened[profile] = self.default if same else self._connect(settings)
             return self._opened[profile]
 
     def for_row(self, row: PlanRow) -> SharingService:
-        """A saved plan's row: its profile must still be the project and service it was."""
+        """A saved plan's row: its profile must still be the project and service it was. A row
+        of the run's own profile name and identity is the run's own (the plan does not record
+        whether its entry named the profile); any other is resolved by name."""
+        own = self.default.settings
+        if (row.profile, row.project_id, row.service) == (own.profile, own.project_id,
+                                                          self.default.name):  # fmt: skip
+            return self.default
         service = self(row.profile)
         if (service.settings.project_id, service.name) != (row.project_id, row.service):
             raise ConfigError(
@@ -65,7 +76,8 @@ class ProfileServices:
 
     def close(self) -> None:
         for service in self._opened.values():
-            service.close()
+            if service is not self.default:  # the Client's own: the Client closes it
+                service.close()
         self._opened.clear()
 
 

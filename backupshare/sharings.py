@@ -64,6 +64,7 @@ class Entry:
     to: tuple[str, ...]
     exact: bool
     where: str
+    profile_where: str | None = None  # `FILE:LINE` of its `profile:` key, for messages
 
     @property
     def mode(self) -> str:
@@ -218,7 +219,8 @@ class _Reader:
             raise ConfigError(f"{self.at(item.line)}: {what}: backups: missing (a selector)")
         selector = self.selector(item, now)
         to = self.targets(item, groups, exact, what)
-        return Entry(index, label, profile, selector, to, exact, self.at(item.line))
+        profile_where = self.at(item.lines["profile"]) if profile is not None else None
+        return Entry(index, label, profile, selector, to, exact, self.at(item.line), profile_where)
 
     def text(self, mapping: Any, key: str) -> str:
         value = mapping.get(key)

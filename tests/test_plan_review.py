@@ -12,7 +12,7 @@ from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.errors import ConfigError
 from backupshare.sharings import parse_sharings
 
-from .conftest import OWN, P2, CliResult
+from .conftest import OWN, P1, P2, CliResult
 from .test_plan import NOW, A, C, seeds, sharings_file
 
 
@@ -106,3 +106,78 @@ def test_an_empty_group_is_refused_and_nothing_is_sent(
     assert emulator.emulator.logged() == []
     literal = sharings_file(tmp_path, exact_entry("{name_prefix: web-}", "[]"))
     assert parse_sharings(Path(literal).read_text(), "s.yaml", now=NOW).entries[0].to == ()
+
+
+# -- 3. an entry naming the run's own profile is resolved as --profile NAME ----------------------
+# -- 10. an unknown entry profile is the sharings file's error, at its `profile:` line ----------
+def partner_config(tmp_path: Path, url: str) -> Path:
+    from backupshare.emulator.server import DEFAULT_TOKEN
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"default_profile: partner\nprofiles:\n"
+        f"  partner: {{endpoint: '{url}', project_id: {P1}, service: cbr,\n"
+        f"            auth: {{method: token, token: partner-token}}}}\n"
+        f"  own: {{endpoint: '{url}', project_id: {OWN}, service: cbr,\n"
+        f"        auth: {{method: token, token: {DEFAULT_TOKEN}}}}}\n"
+    )
+    config.chmod(0o600)
+    return config
+
+
+def test_an_entry_naming_the_runs_own_profile_gets_that_profiles_identity(
+    make_emulator: Callable[..., RunningEmulator],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """The run's profile is `partner`, but the environment brings OWN's identity (it wins for a
+    profile not named with --profile); `profile: partner` in the file means partner's."""
+    import json
+
+    from backupshare.cli import run
+    from backupshare.emulator.server import DEFAULT_TOKEN
+
+    from .conftest import PARTNER_BACKUP
+
+    running = make_emulator()
+    config = partner_config(tmp_path, running.url)
+    monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", OWN)
+    monkeypatch.setenv("BACKUPSHARE_TOKEN", DEFAULT_TOKEN)
+    body = (
+        f"sharings:\n  - backups: {{id: 066b1e37-9305-4057-97e5-2e99b21fc71d}}\n    to: [{P2}]\n"
+        f"  - profile: partner\n    backups: {{id: {PARTNER_BACKUP}}}\n    to: [{P2}]\n"
+    )
+    path = sharings_file(tmp_path, body)
+    capsys.readouterr()
+    assert run(["--config", str(config), "plan", "-f", path, "-o", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert [(c["profile"], c["project_id"], c["backup_id"], c["action"])
+            for c in document["changes"]] == [
+        ("partner", OWN, "066b1e37-9305-4057-97e5-2e99b21fc71d", "share"),
+        ("partner", P1, PARTNER_BACKUP, "share"),
+    ]  # fmt: skip
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps(document))
+    assert run(["--config", str(config), "apply", "--plan", str(saved), "--yes"]) == 0
+    members = running.emulator.store.members(PARTNER_BACKUP)
+    assert P2 in {m["dest_project_id"] for m in members}  # shared as partner, not as OWN
+
+
+def test_an_unknown_entry_profile_names_the_file_the_line_and_the_key(
+    make_emulator: Callable[..., RunningEmulator],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    from backupshare.cli import run
+
+    running = make_emulator()
+    config = partner_config(tmp_path, running.url)
+    body = f"sharings:\n  - backups: {{name: x}}\n    to: [{P2}]\n    profile: nobody\n"
+    path = sharings_file(tmp_path, body)
+    capsys.readouterr()
+    for command in (["plan"], ["apply", "--yes"]):
+        assert run(["--config", str(config), *command, "-f", path]) == 3
+        first = capsys.readouterr().err.splitlines()[0]
+        assert first.startswith(f"error: {path}:8: profile: ") and "'nobody' not found" in first
+    assert running.emulator.logged() == []

@@ -169,7 +169,7 @@ def make_plan(
     for entry in sharings.entries:
         _refuse_unselective(entry)
     for entry in sharings.entries:
-        _check_entry(entry, services(entry.profile))
+        _check_entry(entry, _entry_service(entry, services))
     selected = _select_all(sharings, services)
     _refuse_conflicts(selected)
     if sum(len(s.entries) for s in selected.values()) > MAX_ROWS:
@@ -201,6 +201,18 @@ def _refuse_unselective(entry: Entry) -> None:
             "something (id, volume_id, name, …): it never means every backup",
             hint="nothing was changed",
         )
+
+
+def _entry_service(entry: Entry, services: Services) -> SharingService:
+    """The entry's profile's service; a profile that cannot be used is the file's error, at
+    the line of its `profile:` key."""
+    try:
+        return services(entry.profile)
+    except ConfigError as exc:
+        if entry.profile is None:
+            raise
+        exc.message = f"{entry.profile_where or entry.where}: profile: {exc.message}"
+        raise
 
 
 def _check_entry(entry: Entry, service: SharingService) -> None:
