@@ -17,9 +17,10 @@ config_file.parse_yaml (the safe loader, line numbers, no duplicate keys).
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -330,9 +331,37 @@ def _is_number(value: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    """A value from the file as a message shows it: bounded, escaped by repr."""
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
+    """A value from a file as a message shows it: bounded, escaped by repr (shown_value)."""
+    return shown_value(value)
+
+
+def shown_value(value: Any, limit: int = 60) -> str:
+    """A value read from a document (YAML, JSON) as a message shows it, in time and memory
+    bounded whatever its size: a few items, a few levels (a YAML alias bomb is a billion items
+    to repr() whole), cut to `limit` characters."""
+    text = _BOUNDED.repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+class _BoundedRepr(reprlib.Repr):
+    """reprlib by isinstance, not type name (a LineDict is a dict), anything else by its type
+    alone, and no int turned to digits past a few hundred (slow, and refused past 4,300)."""
+
+    def repr1(self, x: Any, level: int) -> str:
+        if isinstance(x, dict):
+            return self.repr_dict(x, level)
+        if isinstance(x, (list, tuple)):
+            return self.repr_list(list(x[: self.maxlist + 1]), level)
+        if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 512:
+            return f"<a number of {x.bit_length()} bits>"
+        if x is None or isinstance(x, (str, int, float, datetime, date)):
+            return super().repr1(x, level)
+        return f"<{type(x).__name__}>"
+
+
+_BOUNDED = _BoundedRepr()
+_BOUNDED.maxlevel, _BOUNDED.maxlist, _BOUNDED.maxdict = 3, 4, 4
+_BOUNDED.maxstring, _BOUNDED.maxother, _BOUNDED.maxlong = 60, 60, 60
 
 
 def entry_labels(entries: Mapping[int, Entry]) -> str:

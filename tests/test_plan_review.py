@@ -181,3 +181,69 @@ def test_an_unknown_entry_profile_names_the_file_the_line_and_the_key(
         first = capsys.readouterr().err.splitlines()[0]
         assert first.startswith(f"error: {path}:8: profile: ") and "'nobody' not found" in first
     assert running.emulator.logged() == []
+
+
+# -- 4. an alias bomb is refused at load, and no message repr()s a huge value -------------------
+# -- 5. a bad timestamp or deep nesting is a configuration error naming FILE:LINE ---------------
+def alias_bomb(levels: int = 9) -> str:
+    """< 1 KB of YAML: 10 ** levels values once its aliases are expanded."""
+    lists = ["&a0 [x,x,x,x,x,x,x,x,x,x]"]
+    lists += [f"&a{n} [{','.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels)]
+    return "[" + ", ".join(lists) + "]"
+
+
+HOSTILE_YAML = [
+    (f"version: 1\nsharings:\n  - name: {alias_bomb()}\n", 3, "aliases expand to more than"),
+    (f"version: {alias_bomb()}\n", 1, "aliases expand to more than"),
+    ("version: 1\nsharings:\n  - backups: {created_after: 2026-13-45}\n", 3, "cannot read"),
+    ("version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n", 2, "nested more than"),
+    ("version: 1\nx: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n", 2, "nested more than"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), HOSTILE_YAML)
+def test_hostile_yaml_in_a_sharings_file_is_refused_at_its_line(
+    cli: Callable[..., CliResult],
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    text: str,
+    line: int,
+    message: str,
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_sharings(text, "s.yaml", now=NOW)
+    assert raised.value.message.startswith(f"s.yaml:{line}: ") and message in raised.value.message
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    result = cli("plan", "-f", str(path))
+    assert result.code == 3 and result.err.startswith(f"error: {path}:{line}: "), result.err
+    assert "Traceback" not in result.err
+    assert emulator.emulator.logged() == []
+
+
+@pytest.mark.parametrize(("text", "line", "message"), HOSTILE_YAML)
+def test_hostile_yaml_in_the_config_file_is_refused_at_its_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, line: int, message: str
+) -> None:
+    from backupshare.cli import run
+
+    config = tmp_path / "config.yaml"
+    config.write_text(text.replace("version: 1\n", "profiles: {}\n").replace("version:", "x:"))
+    config.chmod(0o600)
+    capsys.readouterr()
+    assert run(["--config", str(config), "config", "validate"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {config}:{line}: ") and message in err, err
+
+
+def test_a_huge_value_is_shown_bounded_in_a_message() -> None:
+    """Where a value is not refused at load (a wide one), its message stays short."""
+    from backupshare.sharings import shown_value
+
+    wide = "version: 1\nsharings:\n  - name: [" + ", ".join(["x" * 50] * 2_000) + "]\n"
+    with pytest.raises(ConfigError) as raised:
+        parse_sharings(wide, "s.yaml", now=NOW)
+    assert raised.value.message.startswith("s.yaml:3: name: ['xxx")
+    assert len(raised.value.message) < 200
+    assert shown_value(10**5000) == "<a number of 16610 bits>"
+    assert shown_value(object()) == "<object>"

@@ -338,5 +338,6 @@ def check_unchanged(
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
+    from ..sharings import shown_value  # bounded: a document's value can be huge
+
+    return shown_value(value)
