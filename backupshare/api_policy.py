@@ -64,7 +64,12 @@ class ProfileServices:
         if (row.profile, row.project_id, row.service) == (own.profile, own.project_id,
                                                           self.default.name):  # fmt: skip
             return self.default
-        service = self(row.profile)
+        try:
+            service = self(row.profile)
+        except ConfigError:
+            if row.profile != own.profile:
+                raise
+            service = self.default  # the run's own name, not in the file: says how it differs
         if (service.settings.project_id, service.name) != (row.project_id, row.service):
             raise ConfigError(
                 f"the plan's profile {row.profile!r} was project {row.project_id} on "

@@ -13,7 +13,7 @@ from backupshare.errors import ConfigError
 from backupshare.sharings import parse_sharings
 
 from .conftest import OWN, P1, P2, CliResult
-from .test_plan import NOW, A, C, seeds, sharings_file
+from .test_plan import NOW, A, B, C, changes_sent, seeds, sharings_file
 
 
 @pytest.fixture
@@ -247,3 +247,23 @@ def test_a_huge_value_is_shown_bounded_in_a_message() -> None:
     assert len(raised.value.message) < 200
     assert shown_value(10**5000) == "<a number of 16610 bits>"
     assert shown_value(object()) == "<object>"
+
+
+# -- 6. apply --plan re-reads its `ok` pairs too ------------------------------------------------
+def test_a_saved_ok_pair_ended_since_is_stale_not_existing(
+    cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    import json
+
+    shared = cli("share", B, P1, "-o", "json")
+    assert shared.code == 0, shared.err
+    path = sharings_file(tmp_path, f"sharings:\n  - backups: {{id: {B}}}\n    to: [dr]\n")
+    saved = tmp_path / "plan.json"
+    saved.write_text(cli("plan", "-f", path, "-o", "json").out)
+    assert [c["action"] for c in json.loads(saved.read_text())["changes"]] == ["ok"]
+    assert cli("cancel", "--backup-id", B, "--to-project", P1, "--yes").code == 0  # by hand
+    emulator.emulator.clear_log()
+    stale = cli("apply", "--plan", str(saved), "--yes")
+    assert stale.code == 6, stale.err
+    assert f"differs from the saved plan for 1 pair: backup {B} to {P1}" in stale.err
+    assert changes_sent(emulator) == []

@@ -311,21 +311,19 @@ def check_unchanged(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Plan:
-    """Re-reads every backup with a change and refuses (StalePlanError, exit 6, naming each
-    pair) when any changed pair's live state differs from what the plan saw. The plan, with
-    the sharings just read, to apply."""
-    keys = list(dict.fromkeys(row.key for row in rows if row.changes))
+    """Re-reads every backup with a change or an `ok` row and refuses (StalePlanError, exit 6,
+    naming each pair) when any such pair's live state differs from what the plan saw: an `ok`
+    pair whose sharing was ended since is not reported `existing`. The plan, with the sharings
+    just read, to apply."""
+    checked = [row for row in rows if row.changes or row.action == OK]
+    keys = list(dict.fromkeys(row.key for row in checked))
     first_row = {row.key: row for row in reversed(rows)}
 
     def read(key: tuple[str, str]) -> tuple[tuple[str, str], dict[str, Share]]:
         return key, current_shares(services(first_row[key]), key[1])
 
     live = dict(ordered(keys, read, concurrency=concurrency))
-    stale = [
-        row
-        for row in rows
-        if row.changes and Seen.of(live[row.key].get(row.to_project_id)) != row.seen
-    ]
+    stale = [row for row in checked if Seen.of(live[row.key].get(row.to_project_id)) != row.seen]
     if stale:
         shown = "; ".join(f"backup {r.backup_id} to {r.to_project_id}" for r in stale[:20])
         more = f" and {len(stale) - 20} more" if len(stale) > 20 else ""
