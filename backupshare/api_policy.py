@@ -214,15 +214,13 @@ class PolicyMethods:
 
     def _checked_plan(self, plan: Any, services: ProfileServices, *, concurrency: int) -> Plan:
         """A saved plan, its changed pairs compared with the live state (exit 6 on a change)."""
-        import json
-
-        from .verbs.apply import check_unchanged, load_plan
+        from .verbs.apply import check_unchanged, load_plan, plan_rows
         from .verbs.plan import Plan
 
         if isinstance(plan, Plan):
             rows = plan.rows
         elif isinstance(plan, Mapping):
-            rows = load_plan(json.dumps(plan), "<plan>")
+            rows = plan_rows(plan, "<plan>")  # no JSON round trip: any value judged by type
         elif isinstance(plan, (str, os.PathLike)):
             rows = load_plan(read_plan_text(os.fspath(plan), None), os.fspath(plan))
         else:

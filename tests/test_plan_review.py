@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -267,3 +268,64 @@ def test_a_saved_ok_pair_ended_since_is_stale_not_existing(
     assert stale.code == 6, stale.err
     assert f"differs from the saved plan for 1 pair: backup {B} to {P1}" in stale.err
     assert changes_sent(emulator) == []
+
+
+# -- 7. a saved plan: one change per pair, no unknown keys, no controls, and a library mapping
+def test_a_saved_plan_is_refused_for_what_the_format_cannot_hold(
+    cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    import copy
+    import json
+
+    path = sharings_file(tmp_path, f"sharings:\n  - backups: {{id: {A}}}\n    to: [dr]\n")
+    good = json.loads(cli("plan", "-f", path, "-o", "json").out)
+    change = good["changes"][0]
+    cancel = {**change, "action": "cancel", "seen": {**change["seen"], "shared": True}}
+
+    def edited(edit: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
+        document = copy.deepcopy(good)
+        edit(document)
+        return document
+
+    for document, message in [
+        (edited(lambda d: d["changes"].append(dict(change))),
+         f"changes[1]: backup {A} to project {P1} is changes[0] already"),
+        (edited(lambda d: d["changes"].append(cancel)), "changes[1]: backup"),
+        (edited(lambda d: d.update(version=True)), "not a plan document of version 1"),
+        (edited(lambda d: d.update(extra=1)), "plan.json: 'extra': unknown key"),
+        (edited(lambda d: d["summary"].update(delete=1)), "plan.json: summary: 'delete'"),
+        (edited(lambda d: d["changes"][0].update(force=True)), "changes[0]: 'force': unknown"),
+        (edited(lambda d: d["changes"][0]["seen"].update(x=1)), "changes[0].seen: 'x': unknown"),
+        (edited(lambda d: d["changes"][0].update(entry="\x1b]0;PWNED\x07")),
+         "changes[0].entry: control characters are not allowed"),
+        (edited(lambda d: d["changes"][0].update(reason="a\nb")),
+         "changes[0].reason: control characters are not allowed"),
+    ]:  # fmt: skip
+        saved = tmp_path / "plan.json"
+        saved.write_text(json.dumps(document))
+        emulator.emulator.clear_log()
+        result = cli("apply", "--plan", str(saved), "--yes")
+        assert result.code == 3, result.err
+        first = result.err.splitlines()[0]
+        assert first.startswith(f"error: {saved}") and message in first, (message, first)
+        assert emulator.emulator.logged() == []
+
+
+def test_the_library_checks_a_plan_mapping_by_type_without_json(
+    emulator: RunningEmulator,
+) -> None:
+    from backupshare import Client
+    from backupshare.errors import BackupshareError
+
+    text = f"version: 1\nsharings:\n  - backups: {{id: {A}}}\n    to: [{P1}]\n"
+    with Client(endpoint=emulator.url, project_id=OWN, token="emulator-token") as api:
+        document = api.plan(text=text).to_document()
+        emulator.emulator.clear_log()
+        for key, value in (("entry", object()), ("reason", b"x"), ("backup_name", 1.5)):
+            broken = {**document, "changes": [{**document["changes"][0], key: value}]}
+            with pytest.raises(BackupshareError) as raised:
+                api.apply(plan=broken)
+            assert raised.value.message.startswith(f"<plan>: changes[0].{key}: expected text")
+        with pytest.raises(BackupshareError):
+            api.apply(plan={**document, "summary": {"share": object()}})
+        assert emulator.emulator.logged() == []

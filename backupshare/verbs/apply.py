@@ -12,7 +12,8 @@ first (`check_unchanged`: the compare-and-swap of "review, then apply").
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 DEFAULT_MAX_REMOVALS = 10
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # 100,000 rows of a plan document fit in far less
 MAX_TEXT = 1000
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class StalePlanError(RejectedError):
@@ -230,6 +232,12 @@ def blocked_error(row: PlanRow) -> BackupshareError:
 
 
 # -- saved plans ----------------------------------------------------------------------------------
+PLAN_KEYS = ("version", "summary", "changes")
+CHANGE_KEYS = ("entry", "profile", "service", "project_id", "backup_id", "backup_name",
+               "to_project_id", "action", "reason", "seen")  # fmt: skip
+SEEN_KEYS = ("shared", "share_id", "member_status")
+
+
 def load_plan(text: str, source: str) -> list[PlanRow]:
     """A plan document (`plan -o json`), every field checked: bounded, typed; a ConfigError
     (exit 3) names the change and the field that is wrong."""
@@ -241,23 +249,66 @@ def load_plan(text: str, source: str) -> list[PlanRow]:
         raise ConfigError(
             f"{source}: not a plan document (invalid JSON: {str(exc)[:100]})"
         ) from None
-    if not isinstance(document, dict) or document.get("version") != 1:
+    return plan_rows(document, source)
+
+
+def plan_rows(document: Any, source: str) -> list[PlanRow]:
+    """The rows of a plan document already parsed (JSON's, or a library caller's mapping: no
+    JSON round trip, so any value is judged by its type), checked as load_plan says; one
+    change per (backup, project), no key the format does not have."""
+    version = document.get("version") if isinstance(document, Mapping) else None
+    if isinstance(version, bool) or not isinstance(version, int) or version != 1:
         raise ConfigError(
             f"{source}: not a plan document of version 1 (`backupshare plan -o json`)"
         )
+    _known_keys(document, PLAN_KEYS, source)
+    _check_summary(document.get("summary"), source)
     changes = document.get("changes")
     if not isinstance(changes, list):
         raise ConfigError(f"{source}: changes: missing or not a list")
     if len(changes) > MAX_ROWS:
         raise ConfigError(f"{source}: changes: more than {MAX_ROWS:,}")
-    return [
-        _plan_row(change, f"{source}: changes[{index}]") for index, change in enumerate(changes)
-    ]
+    rows: list[PlanRow] = []
+    first: dict[tuple[str, str], int] = {}
+    for index, change in enumerate(changes):
+        row = _plan_row(change, f"{source}: changes[{index}]")
+        pair = (row.backup_id, row.to_project_id)
+        if pair in first:
+            raise ConfigError(
+                f"{source}: changes[{index}]: backup {row.backup_id} to project "
+                f"{row.to_project_id} is changes[{first[pair]}] already: one change per pair",
+                hint="a plan made by `backupshare plan -o json` has one; make it again",
+            )
+        first[pair] = index
+        rows.append(row)
+    return rows
+
+
+def _known_keys(mapping: Mapping[Any, Any], known: tuple[str, ...], where: str) -> None:
+    for key in mapping:
+        if key not in known:
+            raise ConfigError(
+                f"{where}: {_shown(key)}: unknown key (known: {', '.join(known)})",
+                hint="a plan document is `backupshare plan -o json`'s, unchanged",
+            )
+
+
+def _check_summary(summary: Any, source: str) -> None:
+    """Informational (apply counts the rows itself), but of the format's shape."""
+    if summary is None:
+        return
+    if not isinstance(summary, dict):
+        raise ConfigError(f"{source}: summary: expected an object of counts")
+    _known_keys(summary, ACTIONS, f"{source}: summary")
+    for key, count in summary.items():
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise ConfigError(f"{source}: summary.{key}: expected a count, got {_shown(count)}")
 
 
 def _plan_row(change: Any, where: str) -> PlanRow:
     if not isinstance(change, dict):
         raise ConfigError(f"{where}: not an object")
+    _known_keys(change, CHANGE_KEYS, where)
 
     def text(key: str, optional: bool = False) -> Any:
         value = change.get(key)
@@ -265,6 +316,8 @@ def _plan_row(change: Any, where: str) -> PlanRow:
             return None
         if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
             raise ConfigError(f"{where}.{key}: expected text, got {_shown(value)}")
+        if CONTROL_RE.search(value):
+            raise ConfigError(f"{where}.{key}: control characters are not allowed")
         return value
 
     def canonical(key: str, normalize: Callable[[str], str | None], optional: bool = False) -> Any:
@@ -285,6 +338,7 @@ def _plan_row(change: Any, where: str) -> PlanRow:
     seen = change.get("seen")
     if not isinstance(seen, dict) or not isinstance(seen.get("shared"), bool):
         raise ConfigError(f'{where}.seen: expected {{"shared": true|false, …}}')
+    _known_keys(seen, SEEN_KEYS, f"{where}.seen")
     share_id = seen.get("share_id")
     if share_id is not None and (not isinstance(share_id, str) or normalize_uuid(share_id) is None):
         raise ConfigError(f"{where}.seen.share_id: invalid id {_shown(share_id)}")
