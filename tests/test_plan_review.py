@@ -3,6 +3,7 @@ emulator where a request could be sent — the request log proving nothing was."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -329,3 +330,46 @@ def test_the_library_checks_a_plan_mapping_by_type_without_json(
         with pytest.raises(BackupshareError):
             api.apply(plan={**document, "summary": {"share": object()}})
         assert emulator.emulator.logged() == []
+
+
+# -- 8. at 80 columns the plan still says why a row is blocked ----------------------------------
+@pytest.mark.e2e
+def test_a_blocked_rows_reason_shows_on_an_80_column_terminal(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    from .test_terminal import assert_fits
+    from .test_terminal import on_terminal as screen_of
+
+    def on_terminal(*argv: Any) -> str:
+        """The screen without the spinner's remains (it is erased on a real terminal)."""
+        screen = screen_of(*argv)
+        spinner = [line for line in screen.splitlines() if "planning" in line]
+        assert spinner and all("reading backups and sharings" in s for s in spinner)
+        assert not any("records" in line for line in spinner)  # no count of nothing (12.)
+        return "\n".join(line for line in screen.split("\n") if line not in spinner)
+
+    body = f"sharings:\n  - name: web\n    backups: {{id: {C}}}\n    to: [dr, {OWN}]\n"
+    screen = on_terminal(emulator, 80, "plan", "-f", sharings_file(tmp_path, body))
+    assert_fits(screen, 80)
+    reason = "own project: a backup cannot be shared with its own project"
+    assert re.search(rf"^ACTION +blocked\n(.+\n)*REASON +{reason}$", screen, re.M), screen
+    assert re.search(rf"^TO PROJECT +{OWN}$", screen, re.M)  # ids whole
+    # Without a blocked row, nothing to say: the table of ids fits 80 columns.
+    fine = sharings_file(tmp_path, body.replace(f", {OWN}]", "]"), "fine.yaml")
+    plain = on_terminal(emulator, 80, "plan", "-f", fine)
+    assert_fits(plain, 80)
+    assert re.search(rf"^ACTION +BACKUP ID +TO PROJECT\b.*\n.*\nshare +{C} +{P1}\b", plain, re.M)
+
+
+# -- 12. a number where a name is expected says so, as `to:` does -------------------------------
+@pytest.mark.parametrize("key", ["name", "name_prefix"])
+def test_a_number_as_a_name_says_to_quote_it(
+    cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path, key: str
+) -> None:
+    path = sharings_file(tmp_path, f"sharings:\n  - backups: {{{key}: 2024}}\n    to: [dr]\n")
+    result = cli("plan", "-f", path)
+    assert result.code == 3
+    assert result.err.splitlines()[0] == (
+        f"error: {path}:6: {key}: 2024 is a number: quote it ('2024') to match a name"
+    )
+    assert emulator.emulator.logged() == []

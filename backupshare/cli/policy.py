@@ -30,6 +30,8 @@ APPLY_EXAMPLES = (
     "backupshare apply -f sharings.yaml --yes --max-removals 20  ·  "
     "backupshare apply --plan plan.json --yes"
 )
+# The spinner while the plan reads: it counts nothing (the rows come only at the end).
+PLANNING = "planning: reading backups and sharings"
 SHOWN_CHANGES = 50  # rows of the plan apply shows on stderr before it asks
 
 SharingsFileOption = Annotated[
@@ -69,7 +71,7 @@ def plan(
     with (
         inv.client(pool_size=concurrency) as client,
         client._services(_resolver(inv), pool_size=concurrency) as services,
-        out.progress("planning"),
+        out.progress(PLANNING, counts=False),
     ):
         made = client._plan(sharings, revoke_accepted=revoke_accepted,
                             concurrency=concurrency, services=services)  # fmt: skip
@@ -118,7 +120,7 @@ def apply(
         inv.client(pool_size=concurrency) as client,
         client._services(_resolver(inv), pool_size=concurrency) as services,
     ):
-        with out.progress("planning"):
+        with out.progress(PLANNING, counts=False):
             if sharings is not None:
                 made = client._plan(sharings, revoke_accepted=revoke_accepted,
                                     concurrency=concurrency, services=services)  # fmt: skip
@@ -222,7 +224,7 @@ class PlanRows(Records["PlanRow"]):
         "ACTION": ("key", 0),
         "BACKUP ID": ("id", 0),
         "TO PROJECT": ("id", 0),
-        "REASON": ("text", 1),
+        "REASON": ("text", 0),  # why a row is blocked: always shown, as share's ERROR is
         "ENTRY": ("lesser", 2),
         "BACKUP NAME": ("lesser", 3),
     }
