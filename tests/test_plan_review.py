@@ -15,7 +15,7 @@ from backupshare.errors import ConfigError
 from backupshare.sharings import parse_sharings
 
 from .conftest import OWN, P1, P2, CliResult
-from .test_plan import NOW, A, B, C, changes_sent, seeds, sharings_file
+from .test_plan import NOW, A, B, C, D, changes_sent, seeds, sharings_file
 
 
 @pytest.fixture
@@ -373,3 +373,36 @@ def test_a_number_as_a_name_says_to_quote_it(
         f"error: {path}:6: {key}: 2024 is a number: quote it ('2024') to match a name"
     )
     assert emulator.emulator.logged() == []
+
+
+# -- 9. an interrupted apply: the ok rows of a backup not started are `existing` ----------------
+def test_an_interrupt_reports_the_ok_rows_of_backups_not_started_as_existing(
+    emulator: RunningEmulator,
+) -> None:
+    from backupshare.registry import connect
+    from backupshare.verbs.apply import apply_plan
+    from backupshare.verbs.batch import Interrupt
+    from backupshare.verbs.plan import make_plan
+
+    from .conftest import token_settings
+
+    backups = (A, C, D)
+    for backup in backups:  # the state to plan against, not under test
+        emulator.emulator.store.share(OWN, backup, [P1])
+    text = "version: 1\nsharings:\n" + "".join(
+        f"  - backups: {{id: {backup}}}\n    to: [{P1}, {P2}]\n" for backup in backups
+    )
+    sharings = parse_sharings(text, "s.yaml", now=NOW)
+    with connect(token_settings(emulator.url), sleep=lambda s: None) as api:
+        plan = make_plan(sharings, lambda profile: api, concurrency=1)
+        assert [(r.backup_id, r.action) for r in plan.rows] == [
+            (backup, action) for backup in backups for action in ("ok", "share")
+        ]
+        stop = Interrupt()
+        outcome = apply_plan(
+            plan, lambda row: api, concurrency=1, progress=lambda n: stop.raise_(), stop=stop
+        )
+    words = [r.result for r in outcome.results]
+    assert words[:2] == ["existing", "created"] and words[-2:] == ["existing", "skipped"], words
+    assert words[0::2] == ["existing"] * 3  # every ok row: seen shared, needing nothing
+    assert [r.share_id for r in outcome.results[0::2]] == [r.seen.share_id for r in plan.rows[0::2]]

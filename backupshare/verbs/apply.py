@@ -131,11 +131,18 @@ def apply_plan(
             results[index] = result
         progress(len(indexes))
     final = [
-        result if result is not None else _result(row, RESULT_SKIPPED)
+        result if result is not None else _not_started(row)
         for row, result in zip(plan.rows, results, strict=True)
     ]
-    invocation = None
-    return ApplyOutcome(final, invocation, rows=plan.rows, interrupted=stop.raised)
+    return ApplyOutcome(final, rows=plan.rows, interrupted=stop.raised)
+
+
+def _not_started(row: PlanRow) -> Result:
+    """A row of a backup an interrupt kept from starting: `skipped`, unless it needed nothing
+    (an `ok` row was seen shared: `existing`, as if its backup had been reached)."""
+    if row.action == OK:
+        return _result(row, RESULT_EXISTING, row.seen.share_id)
+    return _result(row, RESULT_SKIPPED)
 
 
 def converge_backup(
