@@ -406,3 +406,22 @@ def test_an_interrupt_reports_the_ok_rows_of_backups_not_started_as_existing(
     assert words[:2] == ["existing", "created"] and words[-2:] == ["existing", "skipped"], words
     assert words[0::2] == ["existing"] * 3  # every ok row: seen shared, needing nothing
     assert [r.share_id for r in outcome.results[0::2]] == [r.seen.share_id for r in plan.rows[0::2]]
+
+
+# -- 11. an entry label is free text in csv: neutralised like a name ----------------------------
+def test_a_formula_as_entry_label_is_neutralised_in_plan_and_apply_csv(
+    cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    body = (
+        f"sharings:\n  - name: '=HYPERLINK(\"http://x\")'\n    backups: {{id: {C}}}\n"
+        f"    to: [dr, {OWN}]\n"
+    )
+    path = sharings_file(tmp_path, body)
+    for command in (["plan"], ["apply", "--yes"]):
+        result = cli(*command, "-f", path, "-o", "csv")
+        lines = result.out.splitlines()[1:]
+        assert len(lines) == 2, result.out
+        for line in lines:
+            assert line.startswith('"\'=HYPERLINK(""http://x"")",'), line
+    blocked = cli("plan", "-f", path, "-o", "csv").out.splitlines()[2]
+    assert ",own project: a backup cannot be shared with its own project," in blocked
