@@ -425,3 +425,31 @@ def test_a_formula_as_entry_label_is_neutralised_in_plan_and_apply_csv(
             assert line.startswith('"\'=HYPERLINK(""http://x"")",'), line
     blocked = cli("plan", "-f", path, "-o", "csv").out.splitlines()[2]
     assert ",own project: a backup cannot be shared with its own project," in blocked
+
+
+# -- 13. a service listing two sharings for one pair: exact mode ends both ----------------------
+def test_exact_mode_ends_every_sharing_a_pair_has(
+    cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """VBS lists each sharing of (A, P1) and (A, P2) twice (as a broken or hostile server
+    might): every one of the four is ended, and the report says so once per pair."""
+    import json
+
+    from .conftest import fault
+
+    made = emulator.emulator.store.share(OWN, A, [P1, P2])
+    twins = [{**record, "id": f"cccccccc-0000-4000-8000-00000000000{n}"}
+             for n, record in enumerate(made, start=1)]  # fmt: skip
+    listing = json.dumps({"shared": [*made, *twins]})
+    fault(emulator, "raw", method="GET", path="os-vendor-backup-sharing/detail", status=200,
+          body=listing, count=1)  # fmt: skip
+    path = sharings_file(tmp_path, exact_entry(f"{{id: {A}}}", "[]"))
+    result = cli("apply", "-f", path, "--yes", "-o", "json")
+    assert result.code == 0, result.err
+    assert [(r["to_project_id"], r["result"]) for r in json.loads(result.out)["results"]] == [
+        (P1, "canceled"), (P2, "canceled")
+    ]  # fmt: skip
+    deleted = {r["path"].rsplit("/", 1)[1] for r in emulator.emulator.logged()
+               if r["method"] == "DELETE"}  # fmt: skip
+    assert deleted == {record["id"] for record in [*made, *twins]}
+    assert emulator.emulator.store.query(OWN, {"backup_id": A}) == []

@@ -41,8 +41,19 @@ from ..models import (
 from .batch import Interrupt, Outcome
 from .cancel import CancelPlan, cancel
 from .fanout import DEFAULT_CONCURRENCY, ordered
-from .find import current_shares
-from .plan import ACTIONS, BLOCKED, CANCEL, MAX_ROWS, OK, SHARE, Plan, PlanRow, Seen
+from .plan import (
+    ACTIONS,
+    BLOCKED,
+    CANCEL,
+    MAX_ROWS,
+    OK,
+    SHARE,
+    Plan,
+    PlanRow,
+    Seen,
+    Sharings,
+    sharings_of,
+)
 from .share import share
 
 if TYPE_CHECKING:
@@ -124,7 +135,8 @@ def apply_plan(
         rows = [plan.rows[i] for i in indexes]
         live = plan.live.get(key, {})
         known = plan.backups.get(key)
-        return indexes, converge_backup(services(rows[0]), rows, live, stop, known)
+        doubles = plan.doubles.get(key, {})
+        return indexes, converge_backup(services(rows[0]), rows, live, stop, known, doubles)
 
     for indexes, done in ordered(list(groups), work, concurrency=concurrency, stop=stop):
         for index, result in zip(indexes, done, strict=True):
@@ -151,21 +163,24 @@ def converge_backup(
     live: dict[str, Share],
     stop: Interrupt,
     known: Backup | None = None,
+    doubles: dict[str, list[Share]] | None = None,
 ) -> list[Result]:
-    """One backup's rows: forced removals, additions, then removals; each row its result."""
+    """One backup's rows: forced removals, additions, then removals; each row its result.
+    A removal ends every sharing the pair has (`doubles`: those past the one in `live`)."""
     by_project: dict[str, Result] = {}
     for row in rows:
         if row.action == OK:
             by_project[row.to_project_id] = _result(row, RESULT_EXISTING, row.seen.share_id)
         elif row.action == BLOCKED:
             by_project[row.to_project_id] = _result(row, RESULT_FAILED, error=blocked_error(row))
-    now = dict(live)
+    current = dict(live)
+    extra = doubles or {}
     first = [row for row in rows if row.first]
-    by_project.update(_remove(service, first, now, stop))
+    by_project.update(_remove(service, first, current, stop, extra))
     additions = [row for row in rows if row.action == SHARE]
-    by_project.update(_add(service, rows[0].backup_id, additions, now, stop, known))
+    by_project.update(_add(service, rows[0].backup_id, additions, current, stop, known))
     later = [row for row in rows if row.action == CANCEL and not row.first]
-    by_project.update(_remove(service, later, now, stop))
+    by_project.update(_remove(service, later, current, stop, extra))
     return [by_project[row.to_project_id] for row in rows]
 
 
@@ -194,20 +209,28 @@ def _remove(
     rows: list[PlanRow],
     live: dict[str, Share],
     stop: Interrupt,
+    doubles: dict[str, list[Share]],
 ) -> dict[str, Result]:
     """Ends the rows' sharings through the cancel verb, as `cancel --backup-id B --to-project
-    P…` would; a sharing already gone is `absent`. What is ended leaves `live`."""
+    P…` would — every sharing each pair has; a sharing already gone is `absent`. A row's result
+    is its pair's first failure, else its first sharing's. What is ended leaves `live`."""
     if not rows:
         return {}
     if stop.raised:
         return {row.to_project_id: _result(row, RESULT_SKIPPED) for row in rows}
-    found = {
-        row.to_project_id: live[row.to_project_id] for row in rows if row.to_project_id in live
-    }
-    plan = CancelPlan(share_ids=[s.id for s in found.values()],
-                      known={s.id: s for s in found.values()})  # fmt: skip
+    found = [
+        share
+        for row in rows
+        if row.to_project_id in live
+        for share in (live[row.to_project_id], *doubles.get(row.to_project_id, ()))
+    ]
+    plan = CancelPlan(share_ids=[s.id for s in found], known={s.id: s for s in found})
     outcome = cancel(service, plan, concurrency=1, stop=stop)
-    done = {r.to_project_id: r for r in outcome.results if r.to_project_id}
+    done: dict[str, Result] = {}
+    for result in outcome.results:
+        project = result.to_project_id
+        if project and (project not in done or _first_failure(done[project], result)):
+            done[project] = result
     results: dict[str, Result] = {}
     for row in rows:
         result = done.get(row.to_project_id) or _result(row, "absent")
@@ -215,6 +238,10 @@ def _remove(
             live.pop(row.to_project_id, None)
         results[row.to_project_id] = result
     return results
+
+
+def _first_failure(kept: Result, new: Result) -> bool:
+    return new.result == RESULT_FAILED and kept.result != RESULT_FAILED
 
 
 def _result(
@@ -380,10 +407,11 @@ def check_unchanged(
     keys = list(dict.fromkeys(row.key for row in checked))
     first_row = {row.key: row for row in reversed(rows)}
 
-    def read(key: tuple[str, str]) -> tuple[tuple[str, str], dict[str, Share]]:
-        return key, current_shares(services(first_row[key]), key[1])
+    def read(key: tuple[str, str]) -> tuple[tuple[str, str], Sharings]:
+        return key, sharings_of(services(first_row[key]), key[1])
 
-    live = dict(ordered(keys, read, concurrency=concurrency))
+    read_now = dict(ordered(keys, read, concurrency=concurrency))
+    live = {key: shares for key, (shares, _) in read_now.items()}
     stale = [row for row in checked if Seen.of(live[row.key].get(row.to_project_id)) != row.seen]
     if stale:
         shown = "; ".join(f"backup {r.backup_id} to {r.to_project_id}" for r in stale[:20])
@@ -393,7 +421,8 @@ def check_unchanged(
             f"{'s' if len(stale) != 1 else ''}: {shown}{more}",
             hint="nothing was sent; make a new plan (backupshare plan -o json) and review it",
         )
-    return Plan(rows, live)
+    doubles = {key: extra for key, (_, extra) in read_now.items() if extra}
+    return Plan(rows, live, doubles=doubles)
 
 
 def _shown(value: Any) -> str:

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotFoundError
-from ..models import BACKUP_AVAILABLE, MEMBER_ACCEPTED, Backup, Share
+from ..models import BACKUP_AVAILABLE, MEMBER_ACCEPTED, Backup, ListQuery, Share
 from ..selectors import Selectors
 from .fanout import DEFAULT_CONCURRENCY, ordered
-from .find import current_shares, look_up_backup
+from .find import look_up_backup
 
 if TYPE_CHECKING:
     from ..service import SharingService
@@ -114,6 +114,9 @@ class Plan:
     rows: list[PlanRow]
     live: dict[tuple[str, str], dict[str, Share]] = field(default_factory=dict, repr=False)
     backups: dict[tuple[str, str], Backup] = field(default_factory=dict, repr=False)
+    # More sharings of one pair than `live` holds (a service should list one): each is ended
+    # with the pair's, so an exact entry leaves none behind.
+    doubles: dict[tuple[str, str], dict[str, list[Share]]] = field(default_factory=dict, repr=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -175,20 +178,42 @@ def make_plan(
     if sum(len(s.entries) for s in selected.values()) > MAX_ROWS:
         raise ConfigError(f"{sharings.source}: selects more than {MAX_ROWS:,} backups")
 
-    def read(item: Selected) -> tuple[Selected, dict[str, Share]]:
+    def read(item: Selected) -> tuple[Selected, Sharings]:
         if item.backup is None:
-            return item, {}
-        return item, current_shares(item.service, item.backup_id)
+            return item, ({}, {})
+        return item, sharings_of(item.service, item.backup_id)
 
     plan = Plan([])
-    for item, live in ordered(selected.values(), read, concurrency=concurrency, stop=stop):
+    for item, (live, doubles) in ordered(
+        selected.values(), read, concurrency=concurrency, stop=stop
+    ):
         plan.live[item.key] = live
+        if doubles:
+            plan.doubles[item.key] = doubles
         if item.backup is not None:
             plan.backups[item.key] = item.backup
         plan.rows += backup_rows(item, live, revoke_accepted=revoke_accepted)
         if len(plan.rows) > MAX_ROWS:
             raise ConfigError(f"{sharings.source}: more than {MAX_ROWS:,} rows in the plan")
     return plan
+
+
+Sharings = tuple[dict[str, Share], dict[str, list[Share]]]
+
+
+def sharings_of(service: SharingService, backup_id: str) -> Sharings:
+    """The backup's sharings by target project, and any more than one a project has (a
+    hostile or broken service can list two for one pair: neither may be lost from sight)."""
+    query = ListQuery(filters=(("backup_id", backup_id),))
+    live: dict[str, Share] = {}
+    doubles: dict[str, list[Share]] = {}
+    for page in service.iter_pages(query):
+        for share in page:
+            if share.to_project_id in live:
+                doubles.setdefault(share.to_project_id, []).append(share)
+            else:
+                live[share.to_project_id] = share
+    return live, doubles
 
 
 def _refuse_unselective(entry: Entry) -> None:
