@@ -12,7 +12,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, UsageError
@@ -248,24 +247,11 @@ class PolicyMethods:
 
 def read_plan_text(name: str, stdin: Any) -> str:
     """A saved plan's text (`-`: standard input), bounded; a ConfigError when unreadable."""
+    from .sharings import read_bounded
     from .verbs.apply import MAX_PLAN_BYTES
 
-    try:
-        if name == "-":
-            if stdin is None:
-                raise ConfigError("--plan -: there is no standard input to read")
-            raw = stdin.read(MAX_PLAN_BYTES + 1)
-        else:
-            with Path(name).open("rb") as handle:
-                raw = handle.read(MAX_PLAN_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read the plan: {exc.strerror}") from None
-    if len(raw) > MAX_PLAN_BYTES:
-        raise ConfigError(f"{name}: larger than {MAX_PLAN_BYTES // 2**20} MiB: not a plan")
-    try:
-        return str(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{name}: not a plan document (invalid UTF-8)") from None
+    shown = "<stdin>" if name == "-" else name
+    return read_bounded(name, stdin, shown, limit=MAX_PLAN_BYTES, what="plan", flag="--plan")
 
 
 def _options(revoke_accepted: Any, concurrency: Any) -> None:

@@ -84,23 +84,33 @@ def read_sharings(name: str, stdin: IO[bytes] | None, *, now: datetime) -> Shari
     return parse_sharings(read_bounded(name, stdin, shown), shown, now=now)
 
 
-def read_bounded(name: str, stdin: IO[bytes] | None, shown: str) -> str:
-    """The text of FILE or `-`, at most MAX_FILE_BYTES, UTF-8, no NUL: else a ConfigError."""
+def read_bounded(
+    name: str,
+    stdin: IO[bytes] | None,
+    shown: str,
+    *,
+    limit: int = MAX_FILE_BYTES,
+    what: str = "sharings file",
+    flag: str = "-f",
+) -> str:
+    """The text of FILE or `-`, at most `limit` bytes, UTF-8, no NUL: else a ConfigError
+    saying which file (`what`: a sharings file, a plan) and why. One reader for both."""
     if name == "-":
         if stdin is None:
-            raise ConfigError("-f -: there is no standard input to read")
-        raw = stdin.read(MAX_FILE_BYTES + 1)
+            raise ConfigError(f"{flag} -: there is no standard input to read")
+        raw = stdin.read(limit + 1)
     else:
         path = Path(name)
         if path.is_dir():
-            raise ConfigError(f"{shown}: is a directory, not a sharings file")
+            raise ConfigError(f"{shown}: is a directory, not a {what}")
         try:
             with path.open("rb") as handle:
-                raw = handle.read(MAX_FILE_BYTES + 1)
+                raw = handle.read(limit + 1)
         except OSError as exc:
-            raise ConfigError(f"{shown}: cannot read the sharings file: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"{shown}: larger than {MAX_FILE_BYTES // 1024} KiB: not a sharings file")
+            raise ConfigError(f"{shown}: cannot read the {what}: {exc.strerror}") from None
+    if len(raw) > limit:
+        size = f"{limit // 2**20} MiB" if limit > 2**20 else f"{limit // 1024} KiB"
+        raise ConfigError(f"{shown}: larger than {size}: not a {what}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -453,3 +453,34 @@ def test_exact_mode_ends_every_sharing_a_pair_has(
                if r["method"] == "DELETE"}  # fmt: skip
     assert deleted == {record["id"] for record in [*made, *twins]}
     assert emulator.emulator.store.query(OWN, {"backup_id": A}) == []
+
+
+# -- the review's code points: one bounded reader, the row bound's words ------------------------
+def test_a_plan_path_is_read_by_the_sharings_files_bounded_reader(
+    cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    binary = tmp_path / "plan.json"
+    binary.write_bytes(b'{"version": 1}\x00')
+    for name, message in (
+        (str(tmp_path), f"error: {tmp_path}: is a directory, not a plan"),
+        (str(tmp_path / "missing.json"), "cannot read the plan: No such file or directory"),
+        (str(binary), f"error: {binary}: not a text file (contains NUL bytes)"),
+    ):
+        result = cli("apply", "--plan", name, "--yes")
+        assert result.code == 3 and message in result.err.splitlines()[0], result.err
+    assert emulator.emulator.logged() == []
+
+
+def test_the_row_bound_counts_backup_entry_pairs(
+    cli: Callable[..., CliResult],
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("backupshare.verbs.plan.MAX_ROWS", 3)  # the bound, made reachable
+    body = "sharings:\n" + "  - backups: {name_prefix: db-}\n    to: [dr]\n" * 2
+    path = sharings_file(tmp_path, body)
+    result = cli("plan", "-f", path)
+    assert result.code == 3
+    assert result.err.splitlines()[0] == f"error: {path}: selects more than 3 (backup, entry) pairs"
+    assert changes_sent(emulator) == []

@@ -176,7 +176,10 @@ def make_plan(
     selected = _select_all(sharings, services)
     _refuse_conflicts(selected)
     if sum(len(s.entries) for s in selected.values()) > MAX_ROWS:
-        raise ConfigError(f"{sharings.source}: selects more than {MAX_ROWS:,} backups")
+        raise ConfigError(
+            f"{sharings.source}: selects more than {MAX_ROWS:,} (backup, entry) pairs",
+            hint="split the file, or narrow its selectors (newest: N)",
+        )
 
     def read(item: Selected) -> tuple[Selected, Sharings]:
         if item.backup is None:
