@@ -12,7 +12,6 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, UsageError
@@ -44,16 +43,32 @@ class ProfileServices:
         self._lock = threading.Lock()
 
     def __call__(self, profile: str | None) -> SharingService:
-        if profile is None or profile == self.default.settings.profile:
+        """No profile: the run's own service. A named one — the run's own name too — is
+        resolved as `--profile NAME` is: its own credentials and project, not the environment's
+        (the run's own service when that resolves to the very same settings)."""
+        if profile is None:
             return self.default
         with self._lock:
             if profile not in self._opened:
-                self._opened[profile] = self._connect(self._resolve(profile))
+                settings = self._resolve(profile)
+                same = settings == self.default.settings
+                self._opened[profile] = self.default if same else self._connect(settings)
             return self._opened[profile]
 
     def for_row(self, row: PlanRow) -> SharingService:
-        """A saved plan's row: its profile must still be the project and service it was."""
-        service = self(row.profile)
+        """A saved plan's row: its profile must still be the project and service it was. A row
+        of the run's own profile name and identity is the run's own (the plan does not record
+        whether its entry named the profile); any other is resolved by name."""
+        own = self.default.settings
+        if (row.profile, row.project_id, row.service) == (own.profile, own.project_id,
+                                                          self.default.name):  # fmt: skip
+            return self.default
+        try:
+            service = self(row.profile)
+        except ConfigError:
+            if row.profile != own.profile:
+                raise
+            service = self.default  # the run's own name, not in the file: says how it differs
         if (service.settings.project_id, service.name) != (row.project_id, row.service):
             raise ConfigError(
                 f"the plan's profile {row.profile!r} was project {row.project_id} on "
@@ -65,7 +80,8 @@ class ProfileServices:
 
     def close(self) -> None:
         for service in self._opened.values():
-            service.close()
+            if service is not self.default:  # the Client's own: the Client closes it
+                service.close()
         self._opened.clear()
 
 
@@ -197,15 +213,13 @@ class PolicyMethods:
 
     def _checked_plan(self, plan: Any, services: ProfileServices, *, concurrency: int) -> Plan:
         """A saved plan, its changed pairs compared with the live state (exit 6 on a change)."""
-        import json
-
-        from .verbs.apply import check_unchanged, load_plan
+        from .verbs.apply import check_unchanged, load_plan, plan_rows
         from .verbs.plan import Plan
 
         if isinstance(plan, Plan):
             rows = plan.rows
         elif isinstance(plan, Mapping):
-            rows = load_plan(json.dumps(plan), "<plan>")
+            rows = plan_rows(plan, "<plan>")  # no JSON round trip: any value judged by type
         elif isinstance(plan, (str, os.PathLike)):
             rows = load_plan(read_plan_text(os.fspath(plan), None), os.fspath(plan))
         else:
@@ -233,24 +247,11 @@ class PolicyMethods:
 
 def read_plan_text(name: str, stdin: Any) -> str:
     """A saved plan's text (`-`: standard input), bounded; a ConfigError when unreadable."""
+    from .sharings import read_bounded
     from .verbs.apply import MAX_PLAN_BYTES
 
-    try:
-        if name == "-":
-            if stdin is None:
-                raise ConfigError("--plan -: there is no standard input to read")
-            raw = stdin.read(MAX_PLAN_BYTES + 1)
-        else:
-            with Path(name).open("rb") as handle:
-                raw = handle.read(MAX_PLAN_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"{name}: cannot read the plan: {exc.strerror}") from None
-    if len(raw) > MAX_PLAN_BYTES:
-        raise ConfigError(f"{name}: larger than {MAX_PLAN_BYTES // 2**20} MiB: not a plan")
-    try:
-        return str(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(f"{name}: not a plan document (invalid UTF-8)") from None
+    shown = "<stdin>" if name == "-" else name
+    return read_bounded(name, stdin, shown, limit=MAX_PLAN_BYTES, what="plan", flag="--plan")
 
 
 def _options(revoke_accepted: Any, concurrency: Any) -> None:

@@ -68,13 +68,72 @@ class LineDict(dict[str, Any]):
     line: int
 
 
+MAX_YAML_DEPTH = 64  # a sharings file or a config nests 4 or 5 deep; a recursive walk stays safe
+MAX_YAML_VALUES = 200_000  # values once aliases are expanded: a 1 MiB file's worth, not a bomb's
+
+
 def parse_yaml(text: str, path: Path) -> Any:
+    """The document, its mappings LineDicts. Whatever the text, a ConfigError naming the file
+    (and the line) or a value: nesting is bounded while composing (no RecursionError), aliases
+    may not expand past MAX_YAML_VALUES (a kilobyte of nested anchors is a billion values to
+    whoever walks it), and a value the constructors refuse (`2026-13-45`) is named."""
     import yaml
 
-    class Loader(yaml.SafeLoader):
-        pass
+    loader = None
+    try:
+        loader = _line_loader(yaml, path)(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        data = loader.construct_document(node)  # linear: an alias is constructed once
+        _check_expansion(node, path)  # before anything walks the data
+        return data
+    except yaml.MarkedYAMLError as exc:
+        mark, context = exc.problem_mark, exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
+        if context is not None and mark is not None and context.line != mark.line:
+            where += f" (in what starts at line {context.line + 1})"
+        raise ConfigError(
+            f"{path}: YAML syntax error at {where}: {exc.problem or exc.context}",
+            hint="fix the file's YAML syntax (`backupshare config validate` checks it)",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    except RecursionError:  # bounded above: only a deeper-than-expected stack gets here
+        raise ConfigError(f"{path}: nested too deeply to read") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
-    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
+
+def _line_loader(yaml: Any, path: Path) -> Any:
+    """A safe loader whose mappings know their lines, with unique string keys, bounded depth
+    and every value's construction error named at its line."""
+
+    class Loader(yaml.SafeLoader):  # type: ignore[misc]
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.depth >= MAX_YAML_DEPTH:
+                line = self.peek_event().start_mark.line + 1
+                raise ConfigError(f"{path}:{line}: nested more than {MAX_YAML_DEPTH} levels deep")
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            try:
+                return super().construct_object(node, deep=deep)
+            except (ValueError, OverflowError) as exc:  # `2026-13-45`: datetime's ValueError
+                value = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "value"
+                raise ConfigError(
+                    f"{path}:{node.start_mark.line + 1}: cannot read {value!r}: {str(exc)[:80]}",
+                    hint="quote it to make it text",
+                ) from None
+
+    def construct_mapping(loader: Any, node: Any) -> LineDict:
         loader.flatten_mapping(node)
         mapping = LineDict()
         mapping.lines = {}
@@ -97,19 +156,37 @@ def parse_yaml(text: str, path: Path) -> Any:
         return mapping
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
-    try:
-        return yaml.load(text, Loader=Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark, context = exc.problem_mark, exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown line"
-        if context is not None and mark is not None and context.line != mark.line:
-            where += f" (in what starts at line {context.line + 1})"
-        raise ConfigError(
-            f"{path}: YAML syntax error at {where}: {exc.problem or exc.context}",
-            hint="fix the file's YAML syntax (`backupshare config validate` checks it)",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    return Loader
+
+
+def _check_expansion(root: Any, path: Path) -> None:
+    """Refuses a document whose aliases expand past MAX_YAML_VALUES values, or refer to what
+    contains them: counted on the composed nodes, each shared node once (linear time)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            if known < 0:
+                raise ConfigError(
+                    f"{path}:{node.start_mark.line + 1}: an alias refers to what contains it"
+                )
+            return known
+        if isinstance(node.value, str):
+            return 1
+        sizes[id(node)] = -1  # in progress: met again below, a cycle
+        children = [part for item in node.value for part in (item if isinstance(item, tuple)
+                    else (item,))]  # fmt: skip
+        total = 1 + sum(size(child) for child in children)
+        if total > MAX_YAML_VALUES:
+            raise ConfigError(
+                f"{path}:{node.start_mark.line + 1}: aliases expand to more than "
+                f"{MAX_YAML_VALUES:,} values: not a configuration"
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 def read_config_file(path: Path) -> LineDict:

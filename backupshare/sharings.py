@@ -17,9 +17,10 @@ config_file.parse_yaml (the safe loader, line numbers, no duplicate keys).
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -64,6 +65,7 @@ class Entry:
     to: tuple[str, ...]
     exact: bool
     where: str
+    profile_where: str | None = None  # `FILE:LINE` of its `profile:` key, for messages
 
     @property
     def mode(self) -> str:
@@ -82,23 +84,33 @@ def read_sharings(name: str, stdin: IO[bytes] | None, *, now: datetime) -> Shari
     return parse_sharings(read_bounded(name, stdin, shown), shown, now=now)
 
 
-def read_bounded(name: str, stdin: IO[bytes] | None, shown: str) -> str:
-    """The text of FILE or `-`, at most MAX_FILE_BYTES, UTF-8, no NUL: else a ConfigError."""
+def read_bounded(
+    name: str,
+    stdin: IO[bytes] | None,
+    shown: str,
+    *,
+    limit: int = MAX_FILE_BYTES,
+    what: str = "sharings file",
+    flag: str = "-f",
+) -> str:
+    """The text of FILE or `-`, at most `limit` bytes, UTF-8, no NUL: else a ConfigError
+    saying which file (`what`: a sharings file, a plan) and why. One reader for both."""
     if name == "-":
         if stdin is None:
-            raise ConfigError("-f -: there is no standard input to read")
-        raw = stdin.read(MAX_FILE_BYTES + 1)
+            raise ConfigError(f"{flag} -: there is no standard input to read")
+        raw = stdin.read(limit + 1)
     else:
         path = Path(name)
         if path.is_dir():
-            raise ConfigError(f"{shown}: is a directory, not a sharings file")
+            raise ConfigError(f"{shown}: is a directory, not a {what}")
         try:
             with path.open("rb") as handle:
-                raw = handle.read(MAX_FILE_BYTES + 1)
+                raw = handle.read(limit + 1)
         except OSError as exc:
-            raise ConfigError(f"{shown}: cannot read the sharings file: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"{shown}: larger than {MAX_FILE_BYTES // 1024} KiB: not a sharings file")
+            raise ConfigError(f"{shown}: cannot read the {what}: {exc.strerror}") from None
+    if len(raw) > limit:
+        size = f"{limit // 2**20} MiB" if limit > 2**20 else f"{limit // 1024} KiB"
+        raise ConfigError(f"{shown}: larger than {size}: not a {what}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -178,6 +190,13 @@ class _Reader:
                 raise self.error(groups, name, "a group name must not look like a project id")
             if not isinstance(members, list):
                 raise self.error(groups, name, "must be a list of project ids")
+            if not members:  # only a literal `to: []` may mean "shared with no project"
+                raise self.error(
+                    groups,
+                    name,
+                    "an empty group: list its project ids, or remove it",
+                    hint="`mode: exact` with `to: []` is how to end every sharing of a selection",
+                )
             checked[name] = tuple(self.project_id(groups, name, member) for member in members)
         return checked
 
@@ -211,7 +230,8 @@ class _Reader:
             raise ConfigError(f"{self.at(item.line)}: {what}: backups: missing (a selector)")
         selector = self.selector(item, now)
         to = self.targets(item, groups, exact, what)
-        return Entry(index, label, profile, selector, to, exact, self.at(item.line))
+        profile_where = self.at(item.lines["profile"]) if profile is not None else None
+        return Entry(index, label, profile, selector, to, exact, self.at(item.line), profile_where)
 
     def text(self, mapping: Any, key: str) -> str:
         value = mapping.get(key)
@@ -228,6 +248,8 @@ class _Reader:
         if not isinstance(given, LineDict):
             raise self.error(item, "backups", "must be a mapping: `id`, or filters with `newest`")
         self.known_keys(given, SELECTOR_KEYS, "backups")
+        for key, value in given.items():
+            self.given_value(given, key, value)
         filters = {key: value for key, value in given.items() if key in FILTER_KEYS}
         newest = self.newest(given) if "newest" in given else None
         if "id" in given:
@@ -247,7 +269,25 @@ class _Reader:
         except InvalidSelector as exc:
             key = exc.key if exc.key in given else next(iter(filters))
             raise self.error(given, key, exc.message) from None
+        if selectors == Selectors():  # defence in depth: a selector never means "everything"
+            raise self.error(item, "backups", "the filters select nothing in particular")
         return BackupSelector(filters=selectors, newest=newest)
+
+    def given_value(self, given: Any, key: str, value: Any) -> None:
+        """A selector's value must say something: blank, `~`, `null` or `[]` (an unset template
+        variable, say) would otherwise drop the filter and widen the selection to every backup."""
+        if value is None or (isinstance(value, (list, str)) and not value):
+            shown = "[]" if isinstance(value, list) else "empty"
+            raise self.error(
+                given,
+                key,
+                f"{shown} value: give one, or remove the key",
+                hint="a blank filter would select every backup; nothing was sent",
+            )
+        if key in ("name", "name_prefix") and _is_number(value):
+            raise self.error(
+                given, key, f"{_shown(value)} is a number: quote it ('{value}') to match a name"
+            )
 
     def newest(self, given: Any) -> int:
         value = given["newest"]
@@ -285,7 +325,7 @@ class _Reader:
             return (canonical,)
         if isinstance(name, str) and len(name) >= 16 and all(c in HEX for c in name.lower()):
             raise self.error(item, "to", f"invalid project id {_shown(name)}: 32 hex characters")
-        if isinstance(name, (int, float)) and not isinstance(name, bool):
+        if _is_number(name):
             raise self.error(item, "to", f"{_shown(name)} is a number: quote project ids ('0123…')")
         if not isinstance(name, str):
             raise self.error(item, "to", f"{_shown(name)}: a group name or a project id")
@@ -296,10 +336,42 @@ class _Reader:
 HEX = frozenset("0123456789abcdef")
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _shown(value: Any) -> str:
-    """A value from the file as a message shows it: bounded, escaped by repr."""
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
+    """A value from a file as a message shows it: bounded, escaped by repr (shown_value)."""
+    return shown_value(value)
+
+
+def shown_value(value: Any, limit: int = 60) -> str:
+    """A value read from a document (YAML, JSON) as a message shows it, in time and memory
+    bounded whatever its size: a few items, a few levels (a YAML alias bomb is a billion items
+    to repr() whole), cut to `limit` characters."""
+    text = _BOUNDED.repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+class _BoundedRepr(reprlib.Repr):
+    """reprlib by isinstance, not type name (a LineDict is a dict), anything else by its type
+    alone, and no int turned to digits past a few hundred (slow, and refused past 4,300)."""
+
+    def repr1(self, x: Any, level: int) -> str:
+        if isinstance(x, dict):
+            return self.repr_dict(x, level)
+        if isinstance(x, (list, tuple)):
+            return self.repr_list(list(x[: self.maxlist + 1]), level)
+        if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 512:
+            return f"<a number of {x.bit_length()} bits>"
+        if x is None or isinstance(x, (str, int, float, datetime, date)):
+            return super().repr1(x, level)
+        return f"<{type(x).__name__}>"
+
+
+_BOUNDED = _BoundedRepr()
+_BOUNDED.maxlevel, _BOUNDED.maxlist, _BOUNDED.maxdict = 3, 4, 4
+_BOUNDED.maxstring, _BOUNDED.maxother, _BOUNDED.maxlong = 60, 60, 60
 
 
 def entry_labels(entries: Mapping[int, Entry]) -> str:

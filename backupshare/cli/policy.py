@@ -30,6 +30,8 @@ APPLY_EXAMPLES = (
     "backupshare apply -f sharings.yaml --yes --max-removals 20  ·  "
     "backupshare apply --plan plan.json --yes"
 )
+# The spinner while the plan reads: it counts nothing (the rows come only at the end).
+PLANNING = "planning: reading backups and sharings"
 SHOWN_CHANGES = 50  # rows of the plan apply shows on stderr before it asks
 
 SharingsFileOption = Annotated[
@@ -69,7 +71,7 @@ def plan(
     with (
         inv.client(pool_size=concurrency) as client,
         client._services(_resolver(inv), pool_size=concurrency) as services,
-        out.progress("planning"),
+        out.progress(PLANNING, counts=False),
     ):
         made = client._plan(sharings, revoke_accepted=revoke_accepted,
                             concurrency=concurrency, services=services)  # fmt: skip
@@ -98,27 +100,16 @@ def apply(
     revoke_accepted: RevokeAccepted = False,
     concurrency: Concurrency = 8,
 ) -> None:
-    from ..errors import UsageError
     from ..verbs.apply import check_removals
-    from ..verbs.plan import Plan
-    from . import arguments
 
-    if (file is None) == (saved is None):
-        raise UsageError("give the sharings file (-f FILE) or a saved plan (--plan PLAN.json)")
-    if max_removals < 0:
-        raise UsageError(f"invalid --max-removals {max_removals}: must be 0 or more")
-    arguments.concurrency_arg(concurrency)
-    sharings = _sharings_file(inv, file) if file is not None else None
-    saved_plan = Plan(_saved_rows(inv, saved)) if saved is not None else None
-    if saved_plan is not None:
-        check_removals(saved_plan, max_removals)  # before anything is read
+    sharings, saved_plan = _apply_inputs(inv, file, saved, max_removals, concurrency)
     terminal = inv.can_prompt()
     out = inv.out()
     with (
         inv.client(pool_size=concurrency) as client,
         client._services(_resolver(inv), pool_size=concurrency) as services,
     ):
-        with out.progress("planning"):
+        with out.progress(PLANNING, counts=False):
             if sharings is not None:
                 made = client._plan(sharings, revoke_accepted=revoke_accepted,
                                     concurrency=concurrency, services=services)  # fmt: skip
@@ -126,16 +117,7 @@ def apply(
                 made = client._checked_plan(saved_plan, services, concurrency=concurrency)
         _show_plan(inv, made)
         check_removals(made, max_removals)
-        if made.cancels and not yes and not terminal:
-            raise UsageError(
-                f"the plan cancels {made.cancels} sharing{'s' if made.cancels != 1 else ''}: "
-                "without a terminal to ask, give --yes",
-                hint="review it first: backupshare plan -f FILE",
-            )
-        changes = any(row.changes for row in made.rows)
-        if changes and terminal and not yes and not inv.confirm("Apply these changes?"):
-            out.notice("nothing was changed")
-            raise typer.Exit(0)
+        _confirm(inv, made, yes=yes, terminal=terminal)
         # From here on Ctrl-C is a flag: the report is whole.
         with inv.interrupt_latch() as stop:
             with out.progress("applying", total=len(made.rows)) as advance:
@@ -147,6 +129,44 @@ def apply(
     error = outcome.error()
     if error:
         raise error
+
+
+def _apply_inputs(
+    inv: Invocation, file: str | None, saved: str | None, max_removals: int, concurrency: int
+) -> tuple[Any, Plan | None]:
+    """apply's arguments checked, and the sharings file or the saved plan read — all before
+    anything is sent (a saved plan cancelling too much is refused unread)."""
+    from ..errors import UsageError
+    from ..verbs.apply import check_removals
+    from ..verbs.plan import Plan
+    from . import arguments
+
+    if (file is None) == (saved is None):
+        raise UsageError("give the sharings file (-f FILE) or a saved plan (--plan PLAN.json)")
+    if max_removals < 0:
+        raise UsageError(f"invalid --max-removals {max_removals}: must be 0 or more")
+    arguments.concurrency_arg(concurrency)
+    if saved is None:
+        return _sharings_file(inv, file), None
+    saved_plan = Plan(_saved_rows(inv, saved))
+    check_removals(saved_plan, max_removals)
+    return None, saved_plan
+
+
+def _confirm(inv: Invocation, made: Plan, *, yes: bool, terminal: bool) -> None:
+    """Cancels need --yes off a terminal; on one, changes are asked for (no: exit 0)."""
+    from ..errors import UsageError
+
+    if made.cancels and not yes and not terminal:
+        raise UsageError(
+            f"the plan cancels {made.cancels} sharing{'s' if made.cancels != 1 else ''}: "
+            "without a terminal to ask, give --yes",
+            hint="review it first: backupshare plan -f FILE",
+        )
+    changes = any(row.changes for row in made.rows)
+    if changes and terminal and not yes and not inv.confirm("Apply these changes?"):
+        inv.out().notice("nothing was changed")
+        raise typer.Exit(0)
 
 
 def _sharings_file(inv: Invocation, file: str | None) -> Any:
@@ -222,7 +242,7 @@ class PlanRows(Records["PlanRow"]):
         "ACTION": ("key", 0),
         "BACKUP ID": ("id", 0),
         "TO PROJECT": ("id", 0),
-        "REASON": ("text", 1),
+        "REASON": ("text", 0),  # why a row is blocked: always shown, as share's ERROR is
         "ENTRY": ("lesser", 2),
         "BACKUP NAME": ("lesser", 3),
     }

@@ -292,8 +292,12 @@ class Output:
         self.stderr.flush()
 
     @contextmanager
-    def progress(self, description: str, total: int | None = None) -> Iterator[Any]:
-        """A transient progress bar on a terminal; a no-op elsewhere. Yields `advance(n)`."""
+    def progress(
+        self, description: str, total: int | None = None, *, counts: bool = True
+    ) -> Iterator[Any]:
+        """A transient progress bar on a terminal; a no-op elsewhere. Yields `advance(n)`.
+        Without `total`, it counts the records advanced, unless `counts` is False (a spinner
+        for work whose records are not counted as they come)."""
         if not self.interactive_stderr:
             yield lambda n=1: None
             return
@@ -314,7 +318,7 @@ class Output:
         columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
         if total is not None:
             columns += [BarColumn(), MofNCompleteColumn()]
-        else:
+        elif counts:
             columns += [RecordCount()]
         with Progress(*columns, console=self._console(self.stderr), transient=True) as bar:
             task = bar.add_task(description, total=total)

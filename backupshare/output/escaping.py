@@ -10,10 +10,11 @@ from typing import Any
 # C0 and C1 controls, DEL, and the bidirectional overrides that can make text read backwards.
 UNPRINTABLE_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Free text the service writes (names, descriptions, error messages) is neutralised by
-# default when a spreadsheet would run it (`=`, `@`, tab, CR); `+`/`-` (a negative number, an
-# id) and the other columns only with --csv-safe, so ordinary data stays as it was.
-CSV_FREE_TEXT = frozenset({"name", "backup_name", "description", "error"})
+# Free text the service writes (names, descriptions, error messages), or a file does (a
+# sharings file's entry label, a saved plan's reason), is neutralised by default when a
+# spreadsheet would run it (`=`, `@`, tab, CR); `+`/`-` (a negative number, an id) and the
+# other columns only with --csv-safe, so ordinary data stays as it was.
+CSV_FREE_TEXT = frozenset({"name", "backup_name", "description", "error", "entry", "reason"})
 CSV_FREE_TEXT_START = ("=", "@", "\t", "\r")
 # What is shown of one server string (a message, a name, a table cell): enough for any real
 # one; a longer one is cut, saying so. CUT_MARGIN covers a URL's scheme and user info, so

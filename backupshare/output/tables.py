@@ -28,6 +28,9 @@ GAP = 2  # spaces between columns
 
 
 DEFAULT_ROLE = ("text", 1)
+# Columns that only say something when a row has trouble (an error, a blocked row's reason):
+# left out while every cell is empty, so the ids fit 80 columns in the usual case.
+WHEN_ANY = frozenset({"ERROR", "REASON"})
 
 
 def natural_width(headers: list[str], rows: list[list[str]], index: int) -> int:
@@ -46,7 +49,7 @@ def fit_columns(
     headers: list[str], rows: list[list[str]], width: int, roles: dict[str, tuple[str, int]]
 ) -> dict[int, int] | None:
     """Which columns to show in `width`, and how wide: every rank-0 column (an empty ERROR
-    column excepted), then the others by rank while they fit; the room left widens the
+    or REASON column excepted), then the others by rank while they fit; the room left widens the
     wrapping columns. None when not even rank 0 fits."""
 
     def column_role(header: str) -> tuple[str, int]:
@@ -64,7 +67,7 @@ def fit_columns(
     essential = [
         i
         for i, h in enumerate(headers)
-        if column_role(h)[1] == 0 and not (empty(i) and h == "ERROR")
+        if column_role(h)[1] == 0 and not (empty(i) and h in WHEN_ANY)
     ]
     used = sum(need(i) for i in essential) + GAP * (len(essential) - 1)
     if used > width:
@@ -74,7 +77,7 @@ def fit_columns(
         (i for i in range(len(headers)) if i not in shown), key=lambda i: column_role(headers[i])[1]
     )
     for index in optional:
-        if empty(index) and headers[index] == "ERROR":
+        if empty(index) and headers[index] in WHEN_ANY:
             continue
         cost = need(index) + GAP
         if used + cost > width:

@@ -12,7 +12,8 @@ first (`check_unchanged`: the compare-and-swap of "review, then apply").
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -40,8 +41,19 @@ from ..models import (
 from .batch import Interrupt, Outcome
 from .cancel import CancelPlan, cancel
 from .fanout import DEFAULT_CONCURRENCY, ordered
-from .find import current_shares
-from .plan import ACTIONS, BLOCKED, CANCEL, MAX_ROWS, OK, SHARE, Plan, PlanRow, Seen
+from .plan import (
+    ACTIONS,
+    BLOCKED,
+    CANCEL,
+    MAX_ROWS,
+    OK,
+    SHARE,
+    Plan,
+    PlanRow,
+    Seen,
+    Sharings,
+    sharings_of,
+)
 from .share import share
 
 if TYPE_CHECKING:
@@ -50,6 +62,7 @@ if TYPE_CHECKING:
 DEFAULT_MAX_REMOVALS = 10
 MAX_PLAN_BYTES = 64 * 1024 * 1024  # 100,000 rows of a plan document fit in far less
 MAX_TEXT = 1000
+CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class StalePlanError(RejectedError):
@@ -122,18 +135,26 @@ def apply_plan(
         rows = [plan.rows[i] for i in indexes]
         live = plan.live.get(key, {})
         known = plan.backups.get(key)
-        return indexes, converge_backup(services(rows[0]), rows, live, stop, known)
+        doubles = plan.doubles.get(key, {})
+        return indexes, converge_backup(services(rows[0]), rows, live, stop, known, doubles)
 
     for indexes, done in ordered(list(groups), work, concurrency=concurrency, stop=stop):
         for index, result in zip(indexes, done, strict=True):
             results[index] = result
         progress(len(indexes))
     final = [
-        result if result is not None else _result(row, RESULT_SKIPPED)
+        result if result is not None else _not_started(row)
         for row, result in zip(plan.rows, results, strict=True)
     ]
-    invocation = None
-    return ApplyOutcome(final, invocation, rows=plan.rows, interrupted=stop.raised)
+    return ApplyOutcome(final, rows=plan.rows, interrupted=stop.raised)
+
+
+def _not_started(row: PlanRow) -> Result:
+    """A row of a backup an interrupt kept from starting: `skipped`, unless it needed nothing
+    (an `ok` row was seen shared: `existing`, as if its backup had been reached)."""
+    if row.action == OK:
+        return _result(row, RESULT_EXISTING, row.seen.share_id)
+    return _result(row, RESULT_SKIPPED)
 
 
 def converge_backup(
@@ -142,21 +163,24 @@ def converge_backup(
     live: dict[str, Share],
     stop: Interrupt,
     known: Backup | None = None,
+    doubles: dict[str, list[Share]] | None = None,
 ) -> list[Result]:
-    """One backup's rows: forced removals, additions, then removals; each row its result."""
+    """One backup's rows: forced removals, additions, then removals; each row its result.
+    A removal ends every sharing the pair has (`doubles`: those past the one in `live`)."""
     by_project: dict[str, Result] = {}
     for row in rows:
         if row.action == OK:
             by_project[row.to_project_id] = _result(row, RESULT_EXISTING, row.seen.share_id)
         elif row.action == BLOCKED:
             by_project[row.to_project_id] = _result(row, RESULT_FAILED, error=blocked_error(row))
-    now = dict(live)
+    current = dict(live)
+    extra = doubles or {}
     first = [row for row in rows if row.first]
-    by_project.update(_remove(service, first, now, stop))
+    by_project.update(_remove(service, first, current, stop, extra))
     additions = [row for row in rows if row.action == SHARE]
-    by_project.update(_add(service, rows[0].backup_id, additions, now, stop, known))
+    by_project.update(_add(service, rows[0].backup_id, additions, current, stop, known))
     later = [row for row in rows if row.action == CANCEL and not row.first]
-    by_project.update(_remove(service, later, now, stop))
+    by_project.update(_remove(service, later, current, stop, extra))
     return [by_project[row.to_project_id] for row in rows]
 
 
@@ -185,20 +209,28 @@ def _remove(
     rows: list[PlanRow],
     live: dict[str, Share],
     stop: Interrupt,
+    doubles: dict[str, list[Share]],
 ) -> dict[str, Result]:
     """Ends the rows' sharings through the cancel verb, as `cancel --backup-id B --to-project
-    P…` would; a sharing already gone is `absent`. What is ended leaves `live`."""
+    P…` would — every sharing each pair has; a sharing already gone is `absent`. A row's result
+    is its pair's first failure, else its first sharing's. What is ended leaves `live`."""
     if not rows:
         return {}
     if stop.raised:
         return {row.to_project_id: _result(row, RESULT_SKIPPED) for row in rows}
-    found = {
-        row.to_project_id: live[row.to_project_id] for row in rows if row.to_project_id in live
-    }
-    plan = CancelPlan(share_ids=[s.id for s in found.values()],
-                      known={s.id: s for s in found.values()})  # fmt: skip
+    found = [
+        share
+        for row in rows
+        if row.to_project_id in live
+        for share in (live[row.to_project_id], *doubles.get(row.to_project_id, ()))
+    ]
+    plan = CancelPlan(share_ids=[s.id for s in found], known={s.id: s for s in found})
     outcome = cancel(service, plan, concurrency=1, stop=stop)
-    done = {r.to_project_id: r for r in outcome.results if r.to_project_id}
+    done: dict[str, Result] = {}
+    for result in outcome.results:
+        project = result.to_project_id
+        if project and (project not in done or _first_failure(done[project], result)):
+            done[project] = result
     results: dict[str, Result] = {}
     for row in rows:
         result = done.get(row.to_project_id) or _result(row, "absent")
@@ -206,6 +238,10 @@ def _remove(
             live.pop(row.to_project_id, None)
         results[row.to_project_id] = result
     return results
+
+
+def _first_failure(kept: Result, new: Result) -> bool:
+    return new.result == RESULT_FAILED and kept.result != RESULT_FAILED
 
 
 def _result(
@@ -230,6 +266,12 @@ def blocked_error(row: PlanRow) -> BackupshareError:
 
 
 # -- saved plans ----------------------------------------------------------------------------------
+PLAN_KEYS = ("version", "summary", "changes")
+CHANGE_KEYS = ("entry", "profile", "service", "project_id", "backup_id", "backup_name",
+               "to_project_id", "action", "reason", "seen")  # fmt: skip
+SEEN_KEYS = ("shared", "share_id", "member_status")
+
+
 def load_plan(text: str, source: str) -> list[PlanRow]:
     """A plan document (`plan -o json`), every field checked: bounded, typed; a ConfigError
     (exit 3) names the change and the field that is wrong."""
@@ -241,23 +283,66 @@ def load_plan(text: str, source: str) -> list[PlanRow]:
         raise ConfigError(
             f"{source}: not a plan document (invalid JSON: {str(exc)[:100]})"
         ) from None
-    if not isinstance(document, dict) or document.get("version") != 1:
+    return plan_rows(document, source)
+
+
+def plan_rows(document: Any, source: str) -> list[PlanRow]:
+    """The rows of a plan document already parsed (JSON's, or a library caller's mapping: no
+    JSON round trip, so any value is judged by its type), checked as load_plan says; one
+    change per (backup, project), no key the format does not have."""
+    version = document.get("version") if isinstance(document, Mapping) else None
+    if isinstance(version, bool) or not isinstance(version, int) or version != 1:
         raise ConfigError(
             f"{source}: not a plan document of version 1 (`backupshare plan -o json`)"
         )
+    _known_keys(document, PLAN_KEYS, source)
+    _check_summary(document.get("summary"), source)
     changes = document.get("changes")
     if not isinstance(changes, list):
         raise ConfigError(f"{source}: changes: missing or not a list")
     if len(changes) > MAX_ROWS:
         raise ConfigError(f"{source}: changes: more than {MAX_ROWS:,}")
-    return [
-        _plan_row(change, f"{source}: changes[{index}]") for index, change in enumerate(changes)
-    ]
+    rows: list[PlanRow] = []
+    first: dict[tuple[str, str], int] = {}
+    for index, change in enumerate(changes):
+        row = _plan_row(change, f"{source}: changes[{index}]")
+        pair = (row.backup_id, row.to_project_id)
+        if pair in first:
+            raise ConfigError(
+                f"{source}: changes[{index}]: backup {row.backup_id} to project "
+                f"{row.to_project_id} is changes[{first[pair]}] already: one change per pair",
+                hint="a plan made by `backupshare plan -o json` has one; make it again",
+            )
+        first[pair] = index
+        rows.append(row)
+    return rows
+
+
+def _known_keys(mapping: Mapping[Any, Any], known: tuple[str, ...], where: str) -> None:
+    for key in mapping:
+        if key not in known:
+            raise ConfigError(
+                f"{where}: {_shown(key)}: unknown key (known: {', '.join(known)})",
+                hint="a plan document is `backupshare plan -o json`'s, unchanged",
+            )
+
+
+def _check_summary(summary: Any, source: str) -> None:
+    """Informational (apply counts the rows itself), but of the format's shape."""
+    if summary is None:
+        return
+    if not isinstance(summary, dict):
+        raise ConfigError(f"{source}: summary: expected an object of counts")
+    _known_keys(summary, ACTIONS, f"{source}: summary")
+    for key, count in summary.items():
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise ConfigError(f"{source}: summary.{key}: expected a count, got {_shown(count)}")
 
 
 def _plan_row(change: Any, where: str) -> PlanRow:
     if not isinstance(change, dict):
         raise ConfigError(f"{where}: not an object")
+    _known_keys(change, CHANGE_KEYS, where)
 
     def text(key: str, optional: bool = False) -> Any:
         value = change.get(key)
@@ -265,6 +350,8 @@ def _plan_row(change: Any, where: str) -> PlanRow:
             return None
         if not isinstance(value, str) or not value or len(value) > MAX_TEXT:
             raise ConfigError(f"{where}.{key}: expected text, got {_shown(value)}")
+        if CONTROL_RE.search(value):
+            raise ConfigError(f"{where}.{key}: control characters are not allowed")
         return value
 
     def canonical(key: str, normalize: Callable[[str], str | None], optional: bool = False) -> Any:
@@ -285,6 +372,7 @@ def _plan_row(change: Any, where: str) -> PlanRow:
     seen = change.get("seen")
     if not isinstance(seen, dict) or not isinstance(seen.get("shared"), bool):
         raise ConfigError(f'{where}.seen: expected {{"shared": true|false, …}}')
+    _known_keys(seen, SEEN_KEYS, f"{where}.seen")
     share_id = seen.get("share_id")
     if share_id is not None and (not isinstance(share_id, str) or normalize_uuid(share_id) is None):
         raise ConfigError(f"{where}.seen.share_id: invalid id {_shown(share_id)}")
@@ -311,21 +399,20 @@ def check_unchanged(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Plan:
-    """Re-reads every backup with a change and refuses (StalePlanError, exit 6, naming each
-    pair) when any changed pair's live state differs from what the plan saw. The plan, with
-    the sharings just read, to apply."""
-    keys = list(dict.fromkeys(row.key for row in rows if row.changes))
+    """Re-reads every backup with a change or an `ok` row and refuses (StalePlanError, exit 6,
+    naming each pair) when any such pair's live state differs from what the plan saw: an `ok`
+    pair whose sharing was ended since is not reported `existing`. The plan, with the sharings
+    just read, to apply."""
+    checked = [row for row in rows if row.changes or row.action == OK]
+    keys = list(dict.fromkeys(row.key for row in checked))
     first_row = {row.key: row for row in reversed(rows)}
 
-    def read(key: tuple[str, str]) -> tuple[tuple[str, str], dict[str, Share]]:
-        return key, current_shares(services(first_row[key]), key[1])
+    def read(key: tuple[str, str]) -> tuple[tuple[str, str], Sharings]:
+        return key, sharings_of(services(first_row[key]), key[1])
 
-    live = dict(ordered(keys, read, concurrency=concurrency))
-    stale = [
-        row
-        for row in rows
-        if row.changes and Seen.of(live[row.key].get(row.to_project_id)) != row.seen
-    ]
+    read_now = dict(ordered(keys, read, concurrency=concurrency))
+    live = {key: shares for key, (shares, _) in read_now.items()}
+    stale = [row for row in checked if Seen.of(live[row.key].get(row.to_project_id)) != row.seen]
     if stale:
         shown = "; ".join(f"backup {r.backup_id} to {r.to_project_id}" for r in stale[:20])
         more = f" and {len(stale) - 20} more" if len(stale) > 20 else ""
@@ -334,9 +421,11 @@ def check_unchanged(
             f"{'s' if len(stale) != 1 else ''}: {shown}{more}",
             hint="nothing was sent; make a new plan (backupshare plan -o json) and review it",
         )
-    return Plan(rows, live)
+    doubles = {key: extra for key, (_, extra) in read_now.items() if extra}
+    return Plan(rows, live, doubles=doubles)
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else f"{text[:57]}..."
+    from ..sharings import shown_value  # bounded: a document's value can be huge
+
+    return shown_value(value)

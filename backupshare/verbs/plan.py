@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotFoundError
-from ..models import BACKUP_AVAILABLE, MEMBER_ACCEPTED, Backup, Share
+from ..models import BACKUP_AVAILABLE, MEMBER_ACCEPTED, Backup, ListQuery, Share
+from ..selectors import Selectors
 from .fanout import DEFAULT_CONCURRENCY, ordered
-from .find import current_shares, look_up_backup
+from .find import look_up_backup
 
 if TYPE_CHECKING:
     from ..service import SharingService
@@ -113,6 +114,9 @@ class Plan:
     rows: list[PlanRow]
     live: dict[tuple[str, str], dict[str, Share]] = field(default_factory=dict, repr=False)
     backups: dict[tuple[str, str], Backup] = field(default_factory=dict, repr=False)
+    # More sharings of one pair than `live` holds (a service should list one): each is ended
+    # with the pair's, so an exact entry leaves none behind.
+    doubles: dict[tuple[str, str], dict[str, list[Share]]] = field(default_factory=dict, repr=False)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -166,26 +170,77 @@ def make_plan(
 ) -> Plan:
     """The plan of a checked sharings file (see the module's docstring). Reads only."""
     for entry in sharings.entries:
-        _check_entry(entry, services(entry.profile))
+        _refuse_unselective(entry)
+    for entry in sharings.entries:
+        _check_entry(entry, _entry_service(entry, services))
     selected = _select_all(sharings, services)
     _refuse_conflicts(selected)
     if sum(len(s.entries) for s in selected.values()) > MAX_ROWS:
-        raise ConfigError(f"{sharings.source}: selects more than {MAX_ROWS:,} backups")
+        raise ConfigError(
+            f"{sharings.source}: selects more than {MAX_ROWS:,} (backup, entry) pairs",
+            hint="split the file, or narrow its selectors (newest: N)",
+        )
 
-    def read(item: Selected) -> tuple[Selected, dict[str, Share]]:
+    def read(item: Selected) -> tuple[Selected, Sharings]:
         if item.backup is None:
-            return item, {}
-        return item, current_shares(item.service, item.backup_id)
+            return item, ({}, {})
+        return item, sharings_of(item.service, item.backup_id)
 
     plan = Plan([])
-    for item, live in ordered(selected.values(), read, concurrency=concurrency, stop=stop):
+    for item, (live, doubles) in ordered(
+        selected.values(), read, concurrency=concurrency, stop=stop
+    ):
         plan.live[item.key] = live
+        if doubles:
+            plan.doubles[item.key] = doubles
         if item.backup is not None:
             plan.backups[item.key] = item.backup
         plan.rows += backup_rows(item, live, revoke_accepted=revoke_accepted)
         if len(plan.rows) > MAX_ROWS:
             raise ConfigError(f"{sharings.source}: more than {MAX_ROWS:,} rows in the plan")
     return plan
+
+
+Sharings = tuple[dict[str, Share], dict[str, list[Share]]]
+
+
+def sharings_of(service: SharingService, backup_id: str) -> Sharings:
+    """The backup's sharings by target project, and any more than one a project has (a
+    hostile or broken service can list two for one pair: neither may be lost from sight)."""
+    query = ListQuery(filters=(("backup_id", backup_id),))
+    live: dict[str, Share] = {}
+    doubles: dict[str, list[Share]] = {}
+    for page in service.iter_pages(query):
+        for share in page:
+            if share.to_project_id in live:
+                doubles.setdefault(share.to_project_id, []).append(share)
+            else:
+                live[share.to_project_id] = share
+    return live, doubles
+
+
+def _refuse_unselective(entry: Entry) -> None:
+    """Defence in depth behind the reader (an Entry built some other way): an exact entry's
+    selector that names nothing would select every backup, and cancel every other sharing."""
+    chosen = entry.selector
+    if entry.exact and chosen.backup_id is None and chosen.filters in (None, Selectors()):
+        raise ConfigError(
+            f"{entry.where}: {entry.label}: backups: an exact entry's selector must name "
+            "something (id, volume_id, name, …): it never means every backup",
+            hint="nothing was changed",
+        )
+
+
+def _entry_service(entry: Entry, services: Services) -> SharingService:
+    """The entry's profile's service; a profile that cannot be used is the file's error, at
+    the line of its `profile:` key."""
+    try:
+        return services(entry.profile)
+    except ConfigError as exc:
+        if entry.profile is None:
+            raise
+        exc.message = f"{entry.profile_where or entry.where}: profile: {exc.message}"
+        raise
 
 
 def _check_entry(entry: Entry, service: SharingService) -> None:
