@@ -24,7 +24,7 @@ from backupshare.errors import AuthError
 from backupshare.models import ListQuery
 from backupshare.vbs import Vbs
 
-from .conftest import BACKUP, OWN, P1, token_settings
+from .helpers import BACKUP, OWN, P1, token_settings
 
 FIXED = datetime(2026, 11, 27, 1, 2, 3, tzinfo=timezone.utc)
 
@@ -106,7 +106,7 @@ def official_authorization(request: Any, ak: str, sk: str, security_token: str |
     return str(signed.header_params["Authorization"])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     method=st.sampled_from(["GET", "POST", "DELETE", "PUT"]),
     segments=st.lists(SEGMENT, min_size=1, max_size=4),

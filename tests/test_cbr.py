@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, ENCRYPTED, OWN, P1, P2, PARTNER_BACKUP, CliResult, fault
+from .helpers import BACKUP, ENCRYPTED, OWN, P1, P2, PARTNER_BACKUP, CliResult, fault
 
 PARTNER_TOKEN = "partner-token"  # the emulator's second project (P1) and its credentials
 MEMBERS = f"/v3/{OWN}/backups/{BACKUP}/members"
@@ -286,7 +286,7 @@ def test_the_receiving_project_cannot_end_a_sharing_only_decline_it(
 def test_offers_of_one_backup_are_filtered_here(
     cbr: Any, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from .conftest import BACKUP2
+    from .helpers import BACKUP2
 
     assert cbr("share", BACKUP, P1).code == 0 and cbr("share", BACKUP2, P1).code == 0
     as_partner(monkeypatch)

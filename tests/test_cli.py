@@ -14,7 +14,7 @@ import yaml
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, fault, normalize
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, fault, normalize
 
 
 def share_ids(emulator: RunningEmulator) -> list[str]:

@@ -19,7 +19,7 @@ from backupshare.models import ListQuery
 from backupshare.responses import extract_error, parse_retry_after
 from backupshare.vbs import Vbs
 
-from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3, fault, token_settings
+from .helpers import BACKUP, BACKUP2, OWN, P1, P2, P3, fault, token_settings
 
 
 def all_shares(client: Vbs, query: ListQuery = ListQuery(), **kwargs: Any) -> list[Any]:

@@ -19,7 +19,7 @@ from backupshare.verbs import cancel as cancel_verb
 from backupshare.verbs import find
 from backupshare.verbs import share as share_verb
 
-from .conftest import BACKUP, BACKUP2, CREATING, OWN, P1, P2, P3, fault, token_settings
+from .helpers import BACKUP, BACKUP2, CREATING, OWN, P1, P2, P3, fault, token_settings
 
 
 def results(outcome: Any) -> list[tuple[str | None, str]]:

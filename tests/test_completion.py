@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.cli.tools import completion_script
 
-from .conftest import BIN, ROOT
+from .helpers import BIN, ROOT
 
 CONFIG = """
 profiles:
@@ -108,7 +108,7 @@ def test_completion_needs_no_network_or_credentials(isolated: Path) -> None:
 # -- the README's install lines, as written, in a fresh home -------------------------------------
 def install_lines() -> dict[str, str]:
     """The README's completion block, one shell script per `# shell:` comment."""
-    from .conftest import readme_block
+    from .helpers import readme_block
 
     scripts: dict[str, list[str]] = {}
     shell = ""

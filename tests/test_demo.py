@@ -15,7 +15,7 @@ import requests
 from backupshare.demo import DemoStepFailed, run
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1
+from .helpers import BACKUP, BIN, OWN, P1
 
 pytestmark = pytest.mark.e2e
 URL_RE = re.compile(r"^demo: a (?:VBS|CBR) emulator on (http://127\.0\.0\.1:\d+),", re.M)

@@ -6,7 +6,7 @@ import pytest
 
 from backupshare.doctor import _clock
 
-from .conftest import token_settings
+from .helpers import token_settings
 
 
 @pytest.mark.parametrize("zone", ["GMT", "+0000", "-0000"])

@@ -8,7 +8,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,23 @@ import requests
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, ROOT, close_exited, copy_checkout, readme_block
+from .helpers import (
+    BACKUP,
+    BIN,
+    GUARD,
+    OWN,
+    P1,
+    P2,
+    ROOT,
+    close_exited,
+    copy_checkout,
+    env_for,
+    readme_block,
+    reaped,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def env_for(emulator: RunningEmulator, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "BACKUPSHARE_ENDPOINT": emulator.url,
-        "BACKUPSHARE_PROJECT_ID": OWN,
-        "BACKUPSHARE_TOKEN": "emulator-token",
-        **extra,
-    }
 
 
 def backupshare(
@@ -179,14 +182,6 @@ def test_python_dash_m_works(emulator: RunningEmulator) -> None:
     assert (done.returncode, done.stdout) == (0, "0\n")
 
 
-def wait_for(condition: Any, limit: float = 20.0) -> None:
-    """Polls until `condition()` holds (a guard against hanging, not a timing assertion)."""
-    give_up = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < give_up, "the condition never held"
-        time.sleep(0.02)
-
-
 @pytest.mark.parametrize(
     ("signals", "fmt"),
     [
@@ -209,10 +204,11 @@ def test_interrupt_mid_batch_reports_and_exits_130(
         [str(BIN), "cancel", *ids, "--concurrency", "2", "-o", fmt],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(running),
     )  # fmt: skip
-    wait_for(lambda: len(running.emulator.logged("DELETE")) >= 6)
-    for signum in signals:
-        process.send_signal(signum)
-    out, err = process.communicate(timeout=30)
+    with reaped(process):
+        wait_for(lambda: len(running.emulator.logged("DELETE")) >= 6)
+        for signum in signals:
+            process.send_signal(signum)
+        out, err = process.communicate(timeout=GUARD)
     assert process.returncode == 130, err
     assert "Traceback" not in err
     assert "error: interrupted" in err
@@ -271,7 +267,7 @@ def spawn(emulator: RunningEmulator, *argv: str, **extra: str) -> pexpect.spawn:
     env = env_for(emulator, COLUMNS="160", LINES="40", TERM="xterm-256color")
     env.pop("NO_COLOR", None)
     env.update(extra)
-    child = pexpect.spawn(str(BIN), list(argv), env=env, encoding="utf-8", timeout=30,
+    child = pexpect.spawn(str(BIN), list(argv), env=env, encoding="utf-8", timeout=GUARD,
                           dimensions=(40, 160))  # fmt: skip
     # pexpect waits 0.05 s before every send for programs that read before they are ready; these
     # tests always expect the prompt (written after a hidden one turns echo off) before answering.

@@ -16,7 +16,7 @@ from backupshare.auth import login_body
 from backupshare.emulator import BackupSeed, EmulatorConfig, RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN, make_server
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, fault
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, fault, terminated
 
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN}
 
@@ -335,10 +335,8 @@ def test_emulator_module_runs_and_prints_its_url(tmp_path: Any) -> None:
         )
         assert response.json() == {"count": 0}
     finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        assert process.stdout is not None
-        process.stdout.close()
+        terminated(process)
+    assert process.returncode == 0
 
 
 def serving(poll_interval: float) -> RunningEmulator:
@@ -423,7 +421,7 @@ def test_a_shut_down_server_serves_again() -> None:
 def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     for _ in range(3):  # the SIGTERM lands as early as a reader of the banner can send it
         process = subprocess.Popen(
@@ -432,8 +430,7 @@ def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
         )  # fmt: skip
         assert process.stdout is not None
         assert process.stdout.readline().startswith("backupshare emulator listening on ")
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+        _, err = terminated(process)
         assert (process.returncode, err) == (0, "")
 
 
@@ -443,7 +440,7 @@ def test_ready_file_holds_the_url_while_it_serves(
 ) -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     run = tmp_path / "run"
     run.mkdir()
@@ -466,8 +463,7 @@ def test_ready_file_holds_the_url_while_it_serves(
         )
         assert response.json() == {"count": 0}
     finally:
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+        _, err = terminated(process)
     assert (process.returncode, err) == (0, "")
     assert list(run.iterdir()) == []  # removed on the way out, no temporary left
 
@@ -475,7 +471,7 @@ def test_ready_file_holds_the_url_while_it_serves(
 def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     ready = tmp_path / "ready"
     ready.write_text("http://127.0.0.1:9\n")  # a stale one must not pass for this run's
@@ -495,7 +491,7 @@ def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None
 def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     ready = tmp_path / "missing" / "ready"
     done = subprocess.run(
@@ -509,7 +505,7 @@ def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
 def test_help_documents_every_option() -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     done = subprocess.run(
         [str(BIN), "emulator", "--help"], capture_output=True, text=True, timeout=30, check=False

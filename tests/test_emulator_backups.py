@@ -14,7 +14,7 @@ from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, PARTNER_BACKUP, fault
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, PARTNER_BACKUP, fault
 
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN}
 FIELDS = {

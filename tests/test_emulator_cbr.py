@@ -15,7 +15,7 @@ from backupshare.emulator.core import DEMO_VOLUME, PARTNER_CREDENTIALS, ProjectC
 from backupshare.emulator.schema import vault_id_of
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, PARTNER_BACKUP, fault
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, PARTNER_BACKUP, fault
 
 PARTNER_TOKEN = "partner-token"
 PARTNER_AKSK = ("PARTNERACCESSKEY0000", "partner-secret-key")

@@ -20,7 +20,7 @@ from backupshare.emulator.safety import (
 )
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BIN, OWN
+from .helpers import BIN, OWN, terminated
 
 SHARING = f"/v2/{OWN}/os-vendor-backup-sharing"
 
@@ -254,11 +254,8 @@ def test_allow_remote_serves_with_a_loud_warning(how: str, monkeypatch: pytest.M
         admin = requests.get(f"http://127.0.0.1:{port}/_emulator/backups", timeout=5)
         assert admin.status_code == 200
     finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        terminated(process)
+    assert process.returncode == 0
 
 
 def test_allow_remote_on_loopback_says_nothing() -> None:
@@ -270,6 +267,5 @@ def test_allow_remote_on_loopback_says_nothing() -> None:
         assert process.stdout is not None
         assert process.stdout.readline().startswith("backupshare emulator listening on http://127.")
     finally:
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+        _, err = terminated(process)
     assert process.returncode == 0 and err == ""

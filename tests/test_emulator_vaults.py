@@ -18,7 +18,7 @@ from backupshare.emulator.core import DEFAULT_AKSK, ProjectCredential
 from backupshare.emulator.schema import AutoAnswer, VaultSeed, vault_id_of
 from backupshare.emulator.seeding import vaults_from_spec
 
-from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3
+from .helpers import BACKUP, BACKUP2, OWN, P1, P2, P3
 from .test_emulator_cbr import PARTNER_AKSK, add, answer, backups, cbr, ok, refused, sdk_client
 
 V_SMALL = "aaaaaaaa-0000-4000-8000-000000000001"

@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, OWN, P1, close_exited, fault
+from .helpers import BACKUP, OWN, P1, close_exited, fault
 
 
 @pytest.mark.parametrize(

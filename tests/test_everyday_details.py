@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BACKUP2, OWN, P1, P2, PARTNER_BACKUP
+from .helpers import BACKUP, BACKUP2, OWN, P1, P2, PARTNER_BACKUP
 
 
 # -- mistyped commands and `help` ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BIN, OWN, P1
+from .helpers import BIN, OWN, P1
 
 
 def partner_config(home: Path) -> Path:

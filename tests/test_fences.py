@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 PACKAGE = ROOT / "backupshare"
 # library: the modules (paths under backupshare/, a trailing / for a whole package) that may

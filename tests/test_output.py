@@ -23,7 +23,7 @@ from backupshare.output import Output
 from backupshare.output.records import human_size, human_time
 from backupshare.output.tables import plain_table
 
-from .conftest import BACKUP, OWN, P1
+from .helpers import BACKUP, OWN, P1
 
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ["table", "json", "jsonl", "yaml", "csv", "ids"]

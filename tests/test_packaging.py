@@ -22,7 +22,17 @@ from backupshare.emulator import RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 from backupshare.emulator.server import DEFAULT_AKSK
 
-from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, copy_checkout, readme_block
+from .helpers import (
+    BACKUP,
+    OWN,
+    P1,
+    P2,
+    ROOT,
+    checkout_files,
+    copy_checkout,
+    readme_block,
+    terminated,
+)
 
 UTCNOW = "datetime.datetime.utcnow() is deprecated and scheduled for removal"
 
@@ -152,8 +162,7 @@ def test_the_installed_wheel_runs_the_emulator_and_a_share(installed: Path, tmp_
         [result] = json.loads(shared.stdout)["results"]
         assert (result["to_project_id"], result["result"]) == (P1, "created")
     finally:
-        server.terminate()
-        server.communicate(timeout=30)
+        terminated(server)
 
 
 # -- the README's CI recipes -----------------------------------------------------------------------

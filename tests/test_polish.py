@@ -11,7 +11,7 @@ import pytest
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 
-from .conftest import BACKUP, OWN, P1, P2
+from .helpers import BACKUP, OWN, P1, P2
 
 
 def share_ids(emulator: RunningEmulator) -> list[str]:
@@ -91,7 +91,7 @@ def test_limit_under_pipefail_is_what_the_readme_teaches(
     import os
     import subprocess
 
-    from .conftest import BIN, ROOT
+    from .helpers import BIN, ROOT
 
     readme = (ROOT / "README.md").read_text()
     assert "**Take the first N records with `--limit N`, not `| head`.**" in readme
@@ -183,7 +183,7 @@ def test_the_listing_progress_says_one_record_not_one_records() -> None:
 def test_a_timeout_says_how_many_attempts_were_made(
     cli: Any, emulator: RunningEmulator, backoff_waits: list[float]
 ) -> None:
-    from .conftest import fault
+    from .helpers import fault
 
     fault(emulator, "delay", method="GET", seconds=1, count=3)  # 10x the deadline
     result = cli("list-shares", "--timeout", "0.1", "--retries", "2")
@@ -200,7 +200,7 @@ def test_a_timeout_says_how_many_attempts_were_made(
 def test_cancel_reports_projects_in_the_order_given(cli: Any, emulator: RunningEmulator) -> None:
     import json
 
-    from .conftest import P3
+    from .helpers import P3
 
     emulator.emulator.store.share(OWN, BACKUP, [P1, P3])  # the state to end, not under test
     for dry_run in (["--dry-run"], []):
@@ -325,7 +325,7 @@ def test_every_help_pastes_at_80_columns(cli: Any, monkeypatch: Any, path: str) 
 
 
 def test_completion_help_gives_the_readmes_install_lines(cli: Any, monkeypatch: Any) -> None:
-    from .conftest import readme_block
+    from .helpers import readme_block
 
     monkeypatch.setenv("COLUMNS", "60")
     shown = cli("completion", "--help")
@@ -336,7 +336,7 @@ def test_completion_help_gives_the_readmes_install_lines(cli: Any, monkeypatch: 
 
 
 def test_help_topics_are_the_reference_pages(cli: Any) -> None:
-    from .conftest import ROOT
+    from .helpers import ROOT
 
     for topic in ("exit-codes", "configuration", "output", "commands", "wire", "emulator"):
         shown = cli("help", topic)
@@ -363,7 +363,7 @@ def as_partner(monkeypatch: Any) -> None:
 def test_a_cbr_permission_refusal_asks_for_cbr_permissions(
     cbr: Any, emulator: RunningEmulator
 ) -> None:
-    from .conftest import fault
+    from .helpers import fault
 
     body = '{"error_code": "APIG.0302", "error_msg": "not allowed"}'
     fault(emulator, "raw", method="GET", status=403, body=body)
@@ -385,7 +385,7 @@ def test_accepting_ones_own_backup_says_accept_is_for_the_receiver(cbr: Any) -> 
 
 
 def test_cbr_refusing_a_backup_being_made_suggests_wait(cbr: Any) -> None:
-    from .conftest import CREATING
+    from .helpers import CREATING
 
     result = cbr("share", CREATING, P1)
     assert result.code == 6
@@ -455,7 +455,7 @@ def test_doctor_on_cbr_checks_with_a_cbr_call(cbr: Any, emulator: RunningEmulato
 def test_list_shares_name_is_re_checked_exactly(cli: Any, emulator: RunningEmulator) -> None:
     import json
 
-    from .conftest import BACKUP2
+    from .helpers import BACKUP2
 
     emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to list, not under test
     emulator.emulator.store.share(OWN, BACKUP2, [P1])

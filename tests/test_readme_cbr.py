@@ -17,7 +17,7 @@ from backupshare.config_file import read_config_file, validate_file
 from backupshare.emulator import RunningEmulator
 from backupshare.resolution import load_settings
 
-from .conftest import BACKUP, BIN, OWN, P1, ROOT, UUID_RE, readme_block
+from .helpers import BACKUP, BIN, OWN, P1, ROOT, UUID_RE, readme_block
 
 # Where the README tells the reader to run `backupshare emulator`; a test's emulator has a port
 # of its own, so this one URL is all that the test changes in the block.

@@ -15,7 +15,7 @@ import pytest
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.schema import AutoAnswer
 
-from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, readme_block
+from .helpers import BACKUP, BACKUP2, BIN, OWN, P1, readme_block
 from .test_emulator_cbr import add, ok
 from .test_readme_cbr import README_URL
 

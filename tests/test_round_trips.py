@@ -21,7 +21,7 @@ from backupshare.verbs import cancel as cancel_verb
 from backupshare.verbs import find
 from backupshare.verbs import share as share_verb
 
-from .conftest import BACKUP, CREATING, OWN, P1, P2, P3, token_settings
+from .helpers import BACKUP, CREATING, OWN, P1, P2, P3, token_settings
 
 MEMBERS = f"/v3/{OWN}/backups/{BACKUP}/members"
 MORE = [f"{n:032x}" for n in range(0xA0, 0xA8)]  # eight more valid project ids

@@ -29,7 +29,7 @@ from backupshare.emulator import RunningEmulator
 from backupshare.emulator.schema import BackupSeed
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN, DEFAULT_USER, EmulatorServer
 
-from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, P2, CliResult, fault, in_process
+from .helpers import BACKUP, BACKUP2, BIN, OWN, P1, P2, CliResult, fault, in_process
 
 VOLUME = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
 SECRET = "S3CRET-value-never-shown"  # the part of a planted secret that must never be printed

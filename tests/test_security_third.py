@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from backupshare import config, output, resolution
@@ -36,7 +36,7 @@ from backupshare.models import Backup, Share
 from backupshare.output import escaping
 
 from . import test_security as first
-from .conftest import BACKUP, BIN, OWN, ROOT, CliResult
+from .helpers import BACKUP, BIN, OWN, ROOT, CliResult
 from .test_security import Handler, Hostile, Seen, endpoint_env, record, send
 
 bs = first.bs  # the fixtures of the earlier passes: the CLI in-process, a hostile server
@@ -658,7 +658,6 @@ def render_everywhere(parsed: Any) -> None:
 @example(kind="vbs-backup", field=3, value="²")  # 3: size
 @example(kind="cbr-backup", field=3, value="9" * 5000)  # 3: resource_size
 @example(kind="vbs-share", field=10, value=10**4200)  # 10: backup.size
-@settings(max_examples=300, deadline=None)
 def test_any_json_in_any_field_is_unreadable_or_unknown_never_a_crash(
     kind: str, field: int, value: Any
 ) -> None:

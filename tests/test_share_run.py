@@ -13,7 +13,7 @@ from backupshare.vbs import Vbs
 from backupshare.verbs.share import BackupChoice, ShareRequest, run_share
 from backupshare.verbs.wait import Timing
 
-from .conftest import OWN, P1, P2, token_settings
+from .helpers import OWN, P1, P2, token_settings
 from .test_backups import FakeTime, seeded
 
 VOLUME = "9d2f7f3e-5b5c-4f0e-8d8e-1c2b3a4d5e6f"

@@ -12,7 +12,7 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, P2, close_exited, fault
+from .helpers import BACKUP, BACKUP2, BIN, OWN, P1, P2, close_exited, fault
 
 pytestmark = pytest.mark.e2e
 WIDTHS = (80, 100, 120, 200)
