@@ -15,8 +15,6 @@ from hypothesis import settings
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-# Shared helpers live in helpers.py; re-exported here for test files written before it existed
-# (`from .conftest import X`), until every test imports them from there.
 from .helpers import (  # noqa: F401
     BACKUP,
     BACKUP2,
@@ -47,6 +45,10 @@ from .helpers import (  # noqa: F401
     token_settings,
     wait_for,
 )
+
+# Shared helpers live in helpers.py; re-exported here for test files written before it existed
+# (`from .conftest import X`), until every test imports them from there.
+from .hostile import Hostile, Respond
 
 # Hypothesis: a property sets no count of its own; the profile gives it. `quick`, the default,
 # keeps the local loop fast (200 examples); CI asks for `thorough` (HYPOTHESIS_PROFILE=thorough,
@@ -189,6 +191,43 @@ def cli(
     def invoke(*argv: str, stdin: str | None = None) -> CliResult:
         capsys.readouterr()
         code = in_process(list(argv), backoff_waits, stdin)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return invoke
+
+
+# -- the security tests' hostile server (hostile.py) and the CLI run against it ------------------
+@pytest.fixture
+def hostile() -> Iterator[Callable[..., Hostile]]:
+    """Starts hostile servers (hostile.py) answering as `respond` says; all closed after."""
+    started: list[Hostile] = []
+
+    def make(respond: Respond | None = None) -> Hostile:
+        server = Hostile(respond)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.close()
+
+
+@pytest.fixture
+def bs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], backoff_waits: list[float]
+) -> Callable[..., CliResult]:
+    """The CLI in-process; `env` entries are set (None: removed) for the rest of the test; its
+    backoff waits are recorded in `backoff_waits`, not slept."""
+
+    def invoke(*argv: str, env: dict[str, str | None] | None = None) -> CliResult:
+        for name, value in (env or {}).items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        code = in_process(list(argv), backoff_waits)
         captured = capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
 
