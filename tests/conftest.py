@@ -232,3 +232,11 @@ def bs(
         return CliResult(code, captured.out, captured.err)
 
     return invoke
+
+
+@pytest.fixture
+def three(cli: Any) -> Any:
+    """The CLI after three sharings were made through it: BACKUP to P1 and P2, BACKUP2 to P3."""
+    assert cli("share", BACKUP, P1, P2).code == 0
+    assert cli("share", BACKUP2, P3).code == 0
+    return cli

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ import pytest
 
 from backupshare.auth import Secret
 from backupshare.config import AuthSettings, Settings
-from backupshare.emulator import Fault, RunningEmulator
+from backupshare.emulator import BackupSeed, Fault, RunningEmulator
 from backupshare.emulator.server import DEFAULT_PROJECT, DEFAULT_TOKEN
 
 if TYPE_CHECKING:
@@ -225,3 +226,56 @@ def terminated(child: subprocess.Popen[Any]) -> tuple[Any, Any]:
         child.kill()
         child.communicate()
         raise
+
+
+# -- the state and outcomes several subjects' tests read; seeding backups; a test's clock -------
+def share_ids(emulator: RunningEmulator) -> list[str]:
+    return [r["id"] for r in emulator.emulator.store.query(OWN, {}, sort_dir="asc")]
+
+
+def results(outcome: Any) -> list[tuple[str | None, str]]:
+    return [(r.to_project_id, r.result) for r in outcome.results]
+
+
+def sharings(emulator: RunningEmulator, backup: str = BACKUP) -> list[str]:
+    records = emulator.emulator.store.query(OWN, {"backup_id": backup})
+    return sorted(r["to_project_id"] for r in records)
+
+
+VOLUME = "9d2f7f3e-5b5c-4f0e-8d8e-1c2b3a4d5e6f"  # the demo volume: db-nightly, and logs-hourly
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+
+
+def seeded(n: int, **fields: Any) -> BackupSeed:
+    values: dict[str, Any] = {
+        "id": f"00000000-0000-4000-8000-{n:012d}",
+        "project_id": OWN,
+        "name": f"backup-{n}",
+        "volume_id": VOLUME,
+        "created_at": NOW - timedelta(hours=n),
+    }
+    return BackupSeed(**(values | fields))
+
+
+def posts(emulator: RunningEmulator) -> list[dict[str, Any]]:
+    return emulator.emulator.logged("POST")
+
+
+class FakeTime:
+    """The emulator's clock and the CLI's sleep, one timeline: waiting costs no real time."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+        self.slept: list[float] = []
+
+    def clock(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def shared_with_us(emulator: RunningEmulator) -> dict[str, Any]:
+    [share] = emulator.emulator.store.query(OWN, {"backup_id": PARTNER_BACKUP}, to_me=True)
+    return share

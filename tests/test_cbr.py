@@ -1,5 +1,6 @@
 """CBR through the CLI, against the emulator over loopback: the same verbs as VBS on share
-members, the receiving project's accept and reject, and every refusal before anything is sent."""
+members, the receiving project's accept and reject, and every refusal before anything is sent;
+hints that fit the service, and doctor on CBR asks CBR."""
 
 from __future__ import annotations
 
@@ -11,9 +12,107 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .helpers import BACKUP, ENCRYPTED, OWN, P1, P2, PARTNER_BACKUP, CliResult, fault
+from .helpers import (
+    BACKUP,
+    ENCRYPTED,
+    OWN,
+    P1,
+    P2,
+    PARTNER_BACKUP,
+    CliResult,
+    fault,
+)
+
+
+def test_the_cbr_backups_table_marks_an_encrypted_backup(cli: Any) -> None:
+    cbr = cli("--service", "cbr", "backups")
+    assert cbr.code == 0, cbr.err
+    rows = {line.split()[0]: line for line in cbr.out.splitlines()[1:]}
+    assert rows["vault-encrypted"].split()[1] == "(encrypted)"
+    assert "(encrypted)" not in rows["db-nightly"]
+    vbs = cli("backups")  # VBS's record does not say: nothing is marked
+    assert vbs.code == 0 and "(encrypted)" not in vbs.out
+
+
+def test_a_cbr_permission_refusal_asks_for_cbr_permissions(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    from .helpers import fault
+
+    body = '{"error_code": "APIG.0302", "error_msg": "not allowed"}'
+    fault(emulator, "raw", method="GET", status=403, body=body)
+    result = cbr("backups")
+    assert result.code == 4
+    assert result.err.splitlines()[1] == (
+        "hint: these credentials are not allowed to do this; ask for CBR permissions"
+    )
+
+
+def test_accepting_ones_own_backup_says_accept_is_for_the_receiver(cbr: Any) -> None:
+    result = cbr("accept", BACKUP)
+    assert result.code == 5
+    assert result.err.splitlines()[1] == (
+        f"hint: accept is for the receiving project: backup {BACKUP} belongs to this project "
+        f"({OWN}); run `backupshare -p PROFILE accept {BACKUP}` with the profile of a project "
+        "it was shared with"
+    )
+
+
+def test_cbr_refusing_a_backup_being_made_suggests_wait(cbr: Any) -> None:
+    from .helpers import CREATING
+
+    result = cbr("share", CREATING, P1)
+    assert result.code == 6
+    assert result.err.splitlines()[-1] == (
+        "hint: only backups in status available can be shared; wait for it with --wait SECONDS"
+    )
+
+
+def test_cbr_offers_show_the_backup_id_once(cbr: Any, monkeypatch: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    result = cbr("list-shares", "--shared-with-me")
+    assert result.code == 0, result.err
+    header, row = result.out.splitlines()
+    assert header.split()[:4] == ["BACKUP", "ID", "BACKUP", "NAME"]
+    assert row.count(BACKUP) == 1 and row.split()[:3] == [BACKUP, "db-nightly", OWN]
+    csv = cbr("list-shares", "--shared-with-me", "-o", "csv")  # csv keeps its fixed header
+    assert csv.out.splitlines()[0].startswith("id,backup_id,")
+
+
+def test_the_owners_member_listing_names_the_backup(cbr: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    result = cbr("list-shares", "--backup-id", BACKUP)
+    assert result.code == 0, result.err
+    row = result.out.splitlines()[1].split()
+    assert row[1:6] == [BACKUP, "db-nightly", P1, "pending", "40"]
+
+
+def test_accept_tables_use_the_usual_header_style(cbr: Any, monkeypatch: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    result = cbr("accept", BACKUP)
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].split() == [
+        "BACKUP", "ID", "TO", "PROJECT", "ID", "STATUS", "VAULT", "ID"
+    ]  # fmt: skip
+
+
+def test_doctor_on_cbr_checks_with_a_cbr_call(cbr: Any, emulator: RunningEmulator) -> None:
+    import json
+
+    result = cbr("doctor", "-o", "json")
+    assert result.code == 0, result.err
+    steps = {step["check"]: step for step in json.loads(result.out)}
+    assert steps["credentials"]["detail"].startswith("token accepted; ")
+    assert steps["credentials"]["detail"].endswith(" backups")
+    [call] = [r for r in emulator.emulator.logged("GET") if r["path"].startswith("/v3/")]
+    assert call["path"] == f"/v3/{OWN}/backups"
+
 
 PARTNER_TOKEN = "partner-token"  # the emulator's second project (P1) and its credentials
+
+
 MEMBERS = f"/v3/{OWN}/backups/{BACKUP}/members"
 
 

@@ -1,5 +1,6 @@
 """Tables on a real terminal (a pty) at 80, 100, 120 and 200 columns: ids never cut, outcomes
-and errors always shown, nothing wider than the terminal; too narrow: one record per block."""
+and errors always shown, nothing wider than the terminal; too narrow: one record per block.
+A person at a terminal is asked before anything is ended (NO_COLOR or not), and told what."""
 
 from __future__ import annotations
 
@@ -12,10 +13,72 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .helpers import BACKUP, BACKUP2, BIN, OWN, P1, P2, close_exited, fault
+from .helpers import (
+    BACKUP,
+    BACKUP2,
+    BIN,
+    OWN,
+    P1,
+    P2,
+    PARTNER_BACKUP,
+    close_exited,
+    fault,
+    share_ids,
+    shared_with_us,
+)
+
+
+@pytest.mark.e2e
+def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
+    from .test_e2e import spawn
+
+    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
+    child.expect(r"Proceed\? \[y/N\] ")
+    child.sendline("n")
+    child.expect("nothing was ended")
+    child.expect(pexpect.EOF)
+    close_exited(child)
+    assert child.exitstatus == 0
+    assert emulator.emulator.store.count(OWN, {}) == 1  # nothing was ended
+
+
+# -- the confirmation names what it ends -----------------------------------------------------------
+@pytest.mark.e2e
+def test_cancel_prompt_names_backup_and_project_of_bare_ids(emulator: RunningEmulator) -> None:
+    from .test_e2e import backupshare, spawn
+
+    backupshare(emulator, "share", BACKUP, P1)
+    [mine] = share_ids(emulator)
+    theirs = shared_with_us(emulator)
+    missing = "00000000-0000-4000-8000-000000000000"
+    child = spawn(emulator, "cancel", mine, theirs["id"], missing, COLUMNS="80")
+    child.expect(r"Proceed\? \[y/N\] ")
+    question = child.before.replace("\r", "").splitlines()
+    assert question == [
+        "About to end 3 sharings:",
+        f"  backup {BACKUP}:",
+        f"    {mine}  to {P1}",
+        f"  backup {PARTNER_BACKUP}:",
+        f"    {theirs['id']}  to {OWN}",
+        f"      from {theirs['from_project_id']}: only that project can end it",
+        f"  {missing}  (not found: nothing to end)",
+    ]
+    assert all(len(line) <= 80 for line in question)  # fits an 80-column terminal
+    child.sendline("n")
+    child.expect("nothing was ended")
+    child.expect(pexpect.EOF)
+    assert "canceled" not in child.before  # the result word is not said of what was kept
+    child.close()
+    assert child.exitstatus == 0 and share_ids(emulator) == [mine]
+
 
 pytestmark = pytest.mark.e2e
+
+
 WIDTHS = (80, 100, 120, 200)
+
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 

@@ -1,4 +1,5 @@
-"""The IAM token cache: an unsafe cache file or a directory others can write is never trusted."""
+"""The IAM token cache: an unsafe cache file or a directory others can write is never trusted;
+`config forget-tokens` makes the next command log in again."""
 
 from __future__ import annotations
 
@@ -13,6 +14,33 @@ from backupshare.emulator.server import DEFAULT_USER
 
 from .helpers import CliResult
 from .hostile import assert_never_shown, password_env, private_dir, run_bin
+
+
+# -- cached tokens can be dropped ----------------------------------------------------------------
+@pytest.mark.e2e
+def test_forget_tokens_makes_the_next_command_log_in_again(
+    emulator: RunningEmulator, isolated: Path
+) -> None:
+    from .test_e2e import backupshare
+
+    password = {
+        "BACKUPSHARE_TOKEN": "",
+        "BACKUPSHARE_USERNAME": "emulator-user",
+        "BACKUPSHARE_PASSWORD": "emulator-password",
+        "BACKUPSHARE_DOMAIN": "acme",
+        "BACKUPSHARE_IAM_ENDPOINT": emulator.url,
+        "XDG_CACHE_HOME": str(isolated / "cache"),
+    }
+    logins = lambda: len(emulator.emulator.logged("POST", "/v3/auth/tokens"))  # noqa: E731
+    assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
+    assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
+    assert logins() == 1  # the cached token served the second run
+    forgot = backupshare(emulator, "config", "forget-tokens", **password)
+    assert (forgot.returncode, forgot.stdout) == (0, "")
+    assert forgot.stderr == f"removed 1 cached token from {isolated / 'cache' / 'backupshare'}\n"
+    assert list((isolated / "cache" / "backupshare").iterdir()) == []
+    assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
+    assert logins() == 2
 
 
 # == 12. the token cache ============================================================================
