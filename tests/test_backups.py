@@ -54,7 +54,7 @@ def test_backups_page_to_the_very_end_past_a_capped_page(
     monkeypatch.setenv("BACKUPSHARE_ENDPOINT", running.url)
     ids = cli("backups", "--page-size", "10", "-o", "ids").out.split()
     assert len(ids) == 25 and len(set(ids)) == 25
-    pages = running.emulator.logged("GET", "/backups/detail")
+    pages = running.logged("GET", "/backups/detail")
     assert len(pages) == 5  # 7 + 7 + 7 + 4, then the empty page that ends it
     assert cli("backups", "--limit", "9", "-o", "ids").out.split() == ids[:9]
 
@@ -75,7 +75,7 @@ def test_backups_bad_input(
     result = cli("backups", *argv)
     assert (result.code, result.out) == (2, "")
     assert result.err.splitlines()[0].startswith(f"error: {message}")
-    assert emulator.emulator.logged("GET", "/backups") == []
+    assert emulator.logged("GET", "/backups") == []
 
 
 def test_backups_on_cbr(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

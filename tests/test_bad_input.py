@@ -259,7 +259,7 @@ def test_bad_input(
     assert all(line.startswith(("error: ", "hint: ", "warning: ")) for line in lines), result.err
     assert result.out == ""
     if not case.sends:
-        assert emulator.emulator.logged() == []
+        assert emulator.logged() == []
 
 
 def test_huge_answers_are_bounded(

@@ -52,7 +52,7 @@ def test_cancel_backup_with_yes_and_to_project(three: Any, emulator: RunningEmul
     ]  # P2, P3: as given
     whole = three("cancel", "--backup-id", BACKUP2, "--yes", "-o", "json")
     assert [r["result"] for r in json.loads(whole.out)["results"]] == ["canceled"]
-    assert len(emulator.emulator.logged("DELETE")) == 2
+    assert len(emulator.logged("DELETE")) == 2
     again = three("cancel", "--backup-id", BACKUP2, "--yes")
     assert again.code == 0 and again.err == "nothing to do\n"
 
@@ -64,7 +64,7 @@ def test_cancel_dry_run(three: Any, emulator: RunningEmulator) -> None:
     planned = json.loads(three("cancel", "--backup-id", BACKUP, "--dry-run", "-o", "json").out)
     assert planned["dry_run"] is True
     assert [r["result"] for r in planned["results"]] == ["canceled", "canceled"]
-    assert emulator.emulator.logged("DELETE") == []
+    assert emulator.logged("DELETE") == []
 
 
 def test_cancel_partial_failure_exit_7(three: Any, emulator: RunningEmulator) -> None:
@@ -95,7 +95,7 @@ def test_cancel_whole_backup_is_one_delete(client: Vbs, emulator: RunningEmulato
     plan = cancel_verb.plan_cancel(client, argv_checks.cancel_request([], None, BACKUP, []))
     outcome = cancel_verb.cancel(client, plan)
     assert sorted(results(outcome)) == [(P1, "canceled"), (P2, "canceled")]
-    deletes = emulator.emulator.logged("DELETE")
+    deletes = emulator.logged("DELETE")
     assert len(deletes) == 1 and deletes[0]["query"] == {"is_backup_id": "true"}
     again = argv_checks.cancel_request([], None, BACKUP, [])
     assert cancel_verb.plan_cancel(client, again).empty  # nothing left: nothing to send
@@ -141,14 +141,14 @@ def test_many_cancels_run_concurrently(make_emulator: Any) -> None:
 
     running = make_emulator(latency_ms=100)
     api = Vbs.connect(token_settings(running.url), pool_size=8)
-    running.emulator.seed_shares(16)
-    ids = [r["id"] for r in running.emulator.store.query(OWN, {})]
+    running.seed_shares(16)
+    ids = [r["id"] for r in running.store.query(OWN, {})]
     plan = cancel_verb.plan_cancel(api, argv_checks.cancel_request(ids, None, None, []))
     started = time.monotonic()
     outcome = cancel_verb.cancel(api, plan, concurrency=8)
     elapsed = time.monotonic() - started
     assert [r.result for r in outcome.results] == ["canceled"] * 16
-    assert running.emulator.store.count(OWN, {}) == 0
+    assert running.store.count(OWN, {}) == 0
     assert elapsed < 16 * 0.1  # not sequential (the bound is loose: this is no timing test)
 
 
@@ -158,7 +158,7 @@ def test_cancel_reports_projects_in_the_order_given(cli: Any, emulator: RunningE
 
     from .helpers import P3
 
-    emulator.emulator.store.share(OWN, BACKUP, [P1, P3])  # the state to end, not under test
+    emulator.store.share(OWN, BACKUP, [P1, P3])  # the state to end, not under test
     for dry_run in (["--dry-run"], []):
         result = cli("cancel", "--backup-id", BACKUP, "--to-project", P3, "--to-project", P2,
                      "--to-project", P1, "-o", "json", *dry_run)  # fmt: skip

@@ -33,7 +33,7 @@ def test_a_refused_delete_then_404_is_absent(
     assert result.code == 0, result.err
     assert json.loads(result.out)["results"][0]["result"] == "absent"
     assert "note:" not in result.err
-    assert len(emulator.emulator.logged("DELETE")) == 2
+    assert len(emulator.logged("DELETE")) == 2
 
 
 UNANSWERED = "note: sharing {sid}: an attempt got no answer and the retry found the sharing gone: most likely that attempt ended it"
@@ -53,7 +53,7 @@ def test_an_unanswered_delete_then_404_is_canceled_with_a_note(
     assert result.code == 0, result.err
     assert re.search(rf"^canceled\s+-\s+{one_sharing}\s+-", result.out, re.M), result.out
     assert UNANSWERED.format(sid=one_sharing) in result.err
-    assert len(emulator.emulator.logged("DELETE")) == 2
+    assert len(emulator.logged("DELETE")) == 2
 
 
 def test_a_reset_delete_then_404_is_canceled_with_a_note(

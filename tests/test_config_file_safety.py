@@ -66,7 +66,7 @@ def test_a_config_file_others_can_change_is_refused_and_runs_nothing(
         assert result.err.startswith(f"error: {message}; refusing to use it"), result.err
         assert f"hint: {'run: ' if 'chmod' in fix else ''}{fix}" in result.err
     assert not marker.exists()  # its token_command never ran
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_a_sticky_shared_directory_is_accepted(

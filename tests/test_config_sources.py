@@ -69,7 +69,7 @@ def test_bad_numbers_on_the_command_line_are_usage_errors(
     result = cli(*argv, "share", BACKUP, P1)
     assert (result.code, result.out) == (2, "")
     assert result.err.startswith(f"error: {message}")
-    assert emulator.emulator.logged() == []  # nothing sent
+    assert emulator.logged() == []  # nothing sent
 
 
 @pytest.mark.parametrize(
@@ -93,8 +93,8 @@ def test_retries_zero_is_exactly_one_attempt(cli: Any, emulator: RunningEmulator
     fault(emulator, "status", method="GET", status=503, count=10)
     result = cli("--retries", "0", "share", BACKUP, P1)
     assert result.code == 8
-    assert len(emulator.emulator.logged("GET")) == 1
-    assert emulator.emulator.logged("POST") == []
+    assert len(emulator.logged("GET")) == 1
+    assert emulator.logged("POST") == []
 
 
 def test_environment_credentials_outrank_the_default_profiles(

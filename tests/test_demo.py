@@ -55,7 +55,7 @@ def test_demo_tours_vbs_with_its_own_emulator(emulator: RunningEmulator) -> None
     assert re.fullmatch(
         rf"sharing backup {BACKUP} \(db-nightly, created [^)]+ UTC\)\n", done.stderr
     )
-    assert emulator.emulator.logged() == []  # the environment's endpoint went untouched
+    assert emulator.logged() == []  # the environment's endpoint went untouched
     assert_stopped(done.stdout)
 
 
@@ -65,7 +65,7 @@ def test_demo_on_cbr_also_accepts_as_the_receiving_project(emulator: RunningEmul
     shown = commands_shown(done.stdout)
     assert f"backupshare -p partner accept {BACKUP}" in shown
     assert re.search(rf"^{BACKUP}\s+{P1}\s+accepted\s+\S+$", done.stdout, re.M)
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
     assert_stopped(done.stdout)
 
 

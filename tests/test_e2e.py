@@ -113,7 +113,7 @@ def test_readme_demo_uses_its_own_emulator_and_stops_it(
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(rf"^created\s+{P1}", done.stdout, re.M)
     assert re.search(rf"^canceled\s+{P1}", done.stdout, re.M)
-    assert emulator.emulator.logged() == []  # the endpoint it was given went untouched
+    assert emulator.logged() == []  # the endpoint it was given went untouched
     assert_stopped(done.stdout)
     assert list((tmp_path / "tmp").iterdir()) == []  # its ready file and log are gone
 
@@ -133,7 +133,7 @@ def test_readme_demo_stops_when_its_emulator_cannot_start(
     first, second, *_ = done.stderr.splitlines()
     assert first == "error: the demo's emulator did not start:"
     assert second.startswith(says)  # the emulator's own reason follows
-    assert emulator.emulator.logged() == []  # nothing shared, listed or cancelled elsewhere
+    assert emulator.logged() == []  # nothing shared, listed or cancelled elsewhere
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -198,14 +198,14 @@ def test_interrupt_mid_batch_reports_and_exits_130(
     """Ctrl-C (once or twice) or SIGTERM mid-batch: the report is whole every time, items never
     attempted are `skipped`, and what it says was cancelled is what the service no longer has."""
     running = make_emulator(latency_ms=150)
-    running.emulator.seed_shares(40)
-    ids = [r["id"] for r in running.emulator.store.query(OWN, {})]
+    running.seed_shares(40)
+    ids = [r["id"] for r in running.store.query(OWN, {})]
     process = subprocess.Popen(
         [str(BIN), "cancel", *ids, "--concurrency", "2", "-o", fmt],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(running),
     )  # fmt: skip
     with reaped(process):
-        wait_for(lambda: len(running.emulator.logged("DELETE")) >= 6)
+        wait_for(lambda: len(running.logged("DELETE")) >= 6)
         for signum in signals:
             process.send_signal(signum)
         out, err = process.communicate(timeout=GUARD)
@@ -227,8 +227,8 @@ def test_interrupt_mid_batch_reports_and_exits_130(
     assert set(outcomes) <= {"canceled", "skipped", "failed"}
     if len(signals) == 1:
         assert "failed" not in outcomes  # in-flight requests were waited for
-    wait_for(lambda: not running.emulator.faults)  # (nothing pending in the emulator)
-    remaining = running.emulator.store.count(OWN, {})
+    wait_for(lambda: not running.faults)  # (nothing pending in the emulator)
+    remaining = running.store.count(OWN, {})
     unknown = outcomes.count("failed")  # abandoned in flight: either way is possible
     assert 40 - done - unknown <= remaining <= 40 - done  # the report tells the truth
 
@@ -236,7 +236,7 @@ def test_interrupt_mid_batch_reports_and_exits_130(
 @pytest.mark.parametrize("fmt", ["ids", "jsonl", "csv", "json", "yaml", "table"])
 def test_a_reader_that_goes_away_is_141_quietly(emulator: RunningEmulator, fmt: str) -> None:
     """`… | head -1` under `set -o pipefail` (what CI shells run): exit 141, nothing on stderr."""
-    emulator.emulator.seed_shares(3000)  # far more than a pipe buffer holds
+    emulator.seed_shares(3000)  # far more than a pipe buffer holds
     done = subprocess.run(
         ["bash", "-c", f"set -o pipefail; '{BIN}' list-shares -o {fmt} 2>err.txt | head -1; "
          "echo \"exit=$?\"; cat err.txt"],
@@ -259,7 +259,7 @@ def test_password_token_is_reused_across_processes(emulator: RunningEmulator) ->
     }
     for _ in range(3):
         assert backupshare(emulator, "list-shares", "--count", **extra).stdout == "0\n"
-    assert len(emulator.emulator.logged("POST", "/v3/auth/tokens")) == 1
+    assert len(emulator.logged("POST", "/v3/auth/tokens")) == 1
 
 
 # -- terminals -------------------------------------------------------------------------------------
@@ -276,12 +276,12 @@ def spawn(emulator: RunningEmulator, *argv: str, **extra: str) -> pexpect.spawn:
 
 
 def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: RunningEmulator) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     child = spawn(emulator, "list-shares")
     output = child.read()
     close_exited(child)
     assert "\x1b[" in output and "─" in output  # colour and the rich table's rule
-    share_ids = [r["id"] for r in emulator.emulator.store.query(OWN, {})]
+    share_ids = [r["id"] for r in emulator.store.query(OWN, {})]
     assert all(share_id in output for share_id in share_ids)  # ids are never folded
     piped = backupshare(emulator, "list-shares")
     assert "\x1b[" not in piped.stdout and "─" not in piped.stdout
@@ -293,7 +293,7 @@ def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: Running
 
 
 def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     child = spawn(emulator, "cancel", "--backup-id", BACKUP)
     child.expect("About to end 2 sharings:")
     child.expect(r"Proceed\? \[y/N\] ")
@@ -302,14 +302,14 @@ def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.expect(pexpect.EOF)
     close_exited(child)
     assert child.exitstatus == 0
-    assert emulator.emulator.store.count(OWN, {}) == 2
+    assert emulator.store.count(OWN, {}) == 2
     child = spawn(emulator, "cancel", "--backup-id", BACKUP)
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("y")
     child.expect("canceled")
     child.expect(pexpect.EOF)
     close_exited(child)
-    assert child.exitstatus == 0 and emulator.emulator.store.count(OWN, {}) == 0
+    assert child.exitstatus == 0 and emulator.store.count(OWN, {}) == 0
 
 
 def test_config_init_through_its_prompts(emulator: RunningEmulator, isolated: Path) -> None:

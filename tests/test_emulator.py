@@ -299,10 +299,10 @@ def test_admin_routes_and_request_log(emulator: RunningEmulator) -> None:
     assert log[-1]["headers"]["X-Auth-Token"] == "***"  # shown only with the admin key
     seeded = requests.post(f"{emulator.url}/_emulator/seed", json={"shares": 25}, timeout=5)
     assert seeded.json() == {"created": 25}
-    assert emulator.emulator.store.count(OWN, {}) == 25
+    assert emulator.store.count(OWN, {}) == 25
     assert requests.post(f"{emulator.url}/_emulator/seed", json={}, timeout=5).status_code == 400
     requests.delete(f"{emulator.url}/_emulator/faults", timeout=5)
-    assert emulator.emulator.faults == []
+    assert emulator.faults == []
 
 
 def test_custom_seed_and_file_database(tmp_path: Any, make_emulator: Any) -> None:
@@ -610,5 +610,5 @@ def test_expired_token_is_apig_0307(make_emulator: Any) -> None:
 
 def test_log_json_bodies_are_text(emulator: RunningEmulator) -> None:
     post_share(emulator, BACKUP, [P1])
-    entry = emulator.emulator.logged("POST")[-1]
+    entry = emulator.logged("POST")[-1]
     assert json.loads(entry["body"])["shared"]["to_project_ids"] == [P1]

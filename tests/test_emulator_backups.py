@@ -219,7 +219,7 @@ def test_faults_and_the_log_cover_the_backup_routes(emulator: RunningEmulator) -
     failed = get(emulator, "/backups/detail", limit=3)
     assert failed.status_code == 503 and failed.json()["error"]["code"] == "VolumeBackup.0503"
     assert get(emulator, "/backups/detail").status_code == 200
-    entry = emulator.emulator.logged("GET", "/backups/detail")[0]
+    entry = emulator.logged("GET", "/backups/detail")[0]
     assert entry["query"] == {"limit": "3"}
 
 

@@ -81,7 +81,7 @@ def test_the_admin_api_refuses_what_a_web_page_can_send(
     answer = raw_exchange(emulator, http("POST", "/_emulator/faults", body=FAULT, headers=headers))
     assert status_of(answer) in (403, 415), answer
     assert b"Cross-site requests are refused" in answer or b"application/json" in answer
-    assert emulator.emulator.faults == []
+    assert emulator.faults == []
 
 
 def test_a_same_origin_json_admin_write_is_accepted(emulator: RunningEmulator) -> None:
@@ -91,7 +91,7 @@ def test_a_same_origin_json_admin_write_is_accepted(emulator: RunningEmulator) -
         emulator, http("POST", "/_emulator/faults", host=host, body=FAULT, headers=headers)
     )
     assert status_of(answer) == 200, answer
-    assert len(emulator.emulator.faults) == 1
+    assert len(emulator.faults) == 1
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_admin_seeds_are_capped(emulator: RunningEmulator, spec: dict[str, Any])
     answer = requests.post(f"{emulator.url}/_emulator/seed", json=spec, timeout=GUARD)
     assert answer.status_code == 400, answer.text
     assert str(ADMIN_SEED_MAX) in answer.json()["error_msg"]
-    assert emulator.emulator.store.count(OWN, {}) == 0
+    assert emulator.store.count(OWN, {}) == 0
 
 
 def test_the_clients_of_the_admin_api_send_json() -> None:

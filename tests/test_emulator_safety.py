@@ -140,7 +140,7 @@ def test_request_log_over_http_hides_credentials(emulator: RunningEmulator) -> N
     user = json.loads(log[2]["body"])["auth"]["identity"]["password"]["user"]
     assert (user["name"], user["password"]) == ("emulator-user", "***")
     # The in-process log, which tests read, keeps everything.
-    assert emulator.emulator.logged()[0]["headers"]["X-Auth-Token"] == DEFAULT_TOKEN
+    assert emulator.logged()[0]["headers"]["X-Auth-Token"] == DEFAULT_TOKEN
 
 
 def test_no_admin_key_configured_never_reveals(emulator: RunningEmulator) -> None:

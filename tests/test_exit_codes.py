@@ -56,7 +56,7 @@ def test_usage_errors_are_exit_2_and_send_nothing(
     lines = result.err.splitlines()
     assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: "))
     assert result.out == ""
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
     assert "Traceback" not in result.err
 
 
@@ -146,7 +146,7 @@ def test_beyond_the_retry_budget_is_exit_8_with_request_ids(
     method: str,
     status: int,
 ) -> None:
-    emulator.emulator.requests.clear()
+    emulator.requests.clear()
     fault(emulator, status=status, method=method, count=10)
     result = three("--retries", "1", *argv)
     assert result.code == 8, result.err
@@ -154,7 +154,7 @@ def test_beyond_the_retry_budget_is_exit_8_with_request_ids(
         rf"\(HTTP {status}, [\w.]+, request id [0-9a-f]{{32}}, client request id [-0-9a-f]{{36}}\)",
         result.err,
     ), result.err
-    assert len(emulator.emulator.logged(method)) == 2  # one try and the one retry allowed
+    assert len(emulator.logged(method)) == 2  # one try and the one retry allowed
     assert len(backoff_waits) == 1  # with a backoff between them
 
 

@@ -117,9 +117,9 @@ def test_loopback_never_goes_through_a_proxy(
     env = endpoint_env(url) if method == "token" else password_env(url, url)
     result = bs("list-shares", "-o", "json", env={**env, **proxies})
     assert result.code == 0, result.err
-    assert emulator.emulator.logged("GET", "/detail")  # reached directly ...
+    assert emulator.logged("GET", "/detail")  # reached directly ...
     if method == "password":
-        assert emulator.emulator.logged("POST", "/v3/auth/tokens")
+        assert emulator.logged("POST", "/v3/auth/tokens")
     assert capture.connections == 0  # ... and never through the proxy
     doctor = bs("doctor", "-o", "json")
     assert doctor.code == 0, doctor.out + doctor.err

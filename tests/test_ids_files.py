@@ -108,7 +108,7 @@ def test_cancel_reads_ids_from_a_pipe(cli: Any, emulator: RunningEmulator) -> No
     )
     assert result.code == 0, result.err
     assert result.out.count('"canceled"') == 2
-    assert [r["backup_id"] for r in emulator.emulator.store.query(OWN, {})] == [BACKUP2]
+    assert [r["backup_id"] for r in emulator.store.query(OWN, {})] == [BACKUP2]
 
 
 def test_cancel_ids_file_and_arguments_add_up(
@@ -128,7 +128,7 @@ def test_cancel_ids_file_with_nothing_in_it_is_nothing_to_do(
 ) -> None:
     result = cli("cancel", "--ids-file", "-", "-o", "json", stdin="# nothing left\n")
     assert (result.code, result.out) == (0, '{\n  "changed": false,\n  "results": []\n}\n')
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,7 @@ def test_cancel_ids_file_bad_input(
     result = cli("cancel", "--ids-file", "-", *argv, stdin=content)
     assert (result.code, result.out) == (2, "")
     assert result.err.splitlines()[0] == f"error: {message}"
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_cancel_ids_file_that_does_not_exist(cli: Any, tmp_path: Path) -> None:
@@ -179,7 +179,7 @@ def test_a_fifo_nobody_writes_to_does_not_block_for_ever(
         result.err
     )
     assert "hint: is something writing to it?" in result.err
-    assert [e for e in emulator.emulator.logged() if e["method"] != "GET"] == []
+    assert [e for e in emulator.logged() if e["method"] != "GET"] == []
 
 
 def test_a_fifo_with_a_writer_is_read(cli: Callable[..., CliResult], tmp_path: Path) -> None:

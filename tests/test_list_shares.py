@@ -49,7 +49,7 @@ def test_list_filters_are_sent(three: Any, emulator: RunningEmulator) -> None:
         "--volume-id", "00000000-0000-4000-8000-000000000000", "--page-size", "7",
     )  # fmt: skip
     assert result.code == 0
-    query = emulator.emulator.logged("GET", "/detail")[-1]["query"]
+    query = emulator.logged("GET", "/detail")[-1]["query"]
     assert query == {
         "backup_id": BACKUP, "to_project_id": P1, "from_project_id": OWN, "name": "db",
         "status": "available", "availability_zone": "eu-de-01",
@@ -65,10 +65,10 @@ def test_list_shared_with_me_and_limit(three: Any) -> None:
 
 
 def test_list_pages_through_everything(cli: Any, emulator: RunningEmulator) -> None:
-    emulator.emulator.seed_shares(250)
+    emulator.seed_shares(250)
     result = cli("list-shares", "-o", "ids", "--page-size", "100")
     assert len(set(result.out.split())) == 250
-    assert len(emulator.emulator.logged("GET", "/detail")) == 4
+    assert len(emulator.logged("GET", "/detail")) == 4
 
 
 # -- show ------------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ def test_limit_under_pipefail_is_what_the_readme_teaches(
 
     readme = (ROOT / "README.md").read_text()
     assert "**Take the first N records with `--limit N`, not `| head`.**" in readme
-    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to list, not under test
+    emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to list, not under test
     env = dict(os.environ, BACKUPSHARE_ENDPOINT=emulator.url, BACKUPSHARE_PROJECT_ID=OWN,
                BACKUPSHARE_TOKEN="emulator-token")  # fmt: skip
     script = f'set -eo pipefail; "{BIN}" list-shares -o ids --limit 1 | cat'
@@ -118,10 +118,10 @@ def test_limit_under_pipefail_is_what_the_readme_teaches(
 def test_list_shares_name_is_re_checked_exactly(cli: Any, emulator: RunningEmulator) -> None:
     import json
 
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to list, not under test
-    emulator.emulator.store.share(OWN, BACKUP2, [P1])
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to list, not under test
+    emulator.store.share(OWN, BACKUP2, [P1])
     exact = cli("list-shares", "--name", "db-nightly", "-o", "json")
     assert [r["backup_id"] for r in json.loads(exact.out)] == [BACKUP]
     loose = cli("list-shares", "--name", "db", "-o", "json")  # the service's loose match: "db…"
     assert (loose.code, json.loads(loose.out)) == (0, [])
-    assert emulator.emulator.logged("GET", "/detail")[-1]["query"]["name"] == "db"
+    assert emulator.logged("GET", "/detail")[-1]["query"]["name"] == "db"

@@ -36,7 +36,7 @@ def test_quiet_and_no_color(three: Any) -> None:
 
 # -- list-shares -c/--column -------------------------------------------------------------------------
 def test_columns_select_and_order_csv(cli: Any, emulator: RunningEmulator) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     [share_id] = share_ids(emulator)
     result = cli(
         "list-shares", "-o", "csv", "-c", "to_project_id", "--column", "backup-id", "-c", "id"
@@ -46,7 +46,7 @@ def test_columns_select_and_order_csv(cli: Any, emulator: RunningEmulator) -> No
 
 
 def test_columns_select_and_order_a_plain_table(cli: Any, emulator: RunningEmulator) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     result = cli("list-shares", "-c", "backup_id", "-c", "status")
     assert result.code == 0
     header, row = result.out.splitlines()
@@ -276,7 +276,7 @@ def test_yaml_loads_only_for_yaml_and_rich_never_off_a_terminal(
 ) -> None:
     from .test_imports import imported
 
-    [shared] = emulator.emulator.store.share(OWN, BACKUP, [P1])
+    [shared] = emulator.store.share(OWN, BACKUP, [P1])
     argv = [shared["id"] if word == "SHARE_ID" else word for word in argv]
     env = {"BACKUPSHARE_ENDPOINT": emulator.url, "BACKUPSHARE_PROJECT_ID": OWN,
            "BACKUPSHARE_TOKEN": DEFAULT_TOKEN}  # fmt: skip

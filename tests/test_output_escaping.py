@@ -179,7 +179,7 @@ def test_csv_safe_quotes_formulas(
         backups=[BackupSeed(i, OWN, name) for i, name in zip(ids, FORMULAS, strict=True)]
     )
     for backup in ids:
-        running.emulator.store.share(OWN, backup, [P2])
+        running.store.share(OWN, backup, [P2])
     names = dict(zip(ids, FORMULAS, strict=True))
     plain = bs("list-shares", "-o", "csv", env=endpoint_env(running.url))
     safe = bs("list-shares", "-o", "csv", "--csv-safe")

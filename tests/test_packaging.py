@@ -253,7 +253,7 @@ def test_the_readmes_ci_recipes_run_as_written(
     assert [(r["backup_id"], r["to_project_id"], r["result"]) for r in results] == [
         (BACKUP, p, "created") for p in expected
     ]
-    [post] = emulator.emulator.logged("POST")
+    [post] = emulator.logged("POST")
     assert post["headers"]["Authorization"].startswith(f"SDK-HMAC-SHA256 Access={AK}")
 
 
@@ -273,7 +273,7 @@ def test_a_wrong_recipe_fails(
     assert right in block
     done = run_recipe("github", block.replace(right, wrong), emulator.url, tmp_path, installed)
     assert done.returncode != 0 and says in done.stderr
-    assert emulator.emulator.logged("POST") == []
+    assert emulator.logged("POST") == []
 
 
 @pytest.mark.e2e

@@ -50,10 +50,7 @@ class ReadOnceClock:
         self.running: RunningEmulator | None = None
 
     def __call__(self) -> datetime:
-        if (
-            self.running is None
-            or len(self.running.emulator.logged("GET", f"/backups/{NEWEST}")) < 2
-        ):
+        if self.running is None or len(self.running.logged("GET", f"/backups/{NEWEST}")) < 2:
             return self.start
         return self.start + timedelta(hours=1)
 
@@ -81,5 +78,5 @@ def test_the_readmes_wait_for_the_newest_backup_runs_as_written(
         (NEWEST, P1, "created"),
         (NEWEST, P2, "created"),
     ]
-    polls = running.emulator.logged("GET", f"/backups/{NEWEST}")
+    polls = running.logged("GET", f"/backups/{NEWEST}")
     assert len(polls) >= 2  # it was read while still creating, and again once available

@@ -81,7 +81,7 @@ def test_secret_with_a_control_character_from_env_is_refused(
     assert result.code == 3, result.err
     assert result.err.startswith(f"error: {setting} {SECRET_CONTROL}"), result.err
     assert_never_shown(result, SECRET)
-    assert emulator.emulator.logged() == []  # nothing was sent
+    assert emulator.logged() == []  # nothing was sent
 
 
 def test_secret_with_a_control_character_from_a_file_or_command_is_refused(
@@ -110,7 +110,7 @@ def test_secret_with_a_control_character_from_a_file_or_command_is_refused(
             assert result.code == 3, result.err
             assert result.err.startswith(f"error: {setting} {SECRET_CONTROL}"), result.err
             assert_never_shown(result, SECRET)
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_a_trailing_line_break_alone_is_stripped_and_works(
@@ -139,7 +139,7 @@ def test_a_trailing_line_break_alone_is_stripped_and_works(
             "--config", str(path), "list-shares", "-o", "json", env={"BACKUPSHARE_TOKEN": None}
         )
         assert result.code == 0, result.err
-    sent = [entry["headers"].get("X-Auth-Token") for entry in emulator.emulator.logged()]
+    sent = [entry["headers"].get("X-Auth-Token") for entry in emulator.logged()]
     assert sent == [DEFAULT_TOKEN] * 5
 
 
@@ -158,7 +158,7 @@ def test_a_non_ascii_token_is_refused(
         "it cannot be sent in a header"
     ), result.err
     assert_never_shown(result, token)
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 # == 18. no core dumps ==============================================================================

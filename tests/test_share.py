@@ -75,7 +75,7 @@ def test_share_dry_run_sends_no_post(cli: Any, emulator: RunningEmulator) -> Non
     planned = json.loads(cli("share", BACKUP, P1, "--dry-run", "-o", "json").out)
     assert planned["dry_run"] is True and planned["changed"] is True
     assert [r["result"] for r in planned["results"]] == ["created"]  # docs/output.md's result words
-    assert emulator.emulator.logged("POST") == []
+    assert emulator.logged("POST") == []
 
 
 # -- the verb (verbs/share.py) against the emulator -----------------------------------------------
@@ -85,11 +85,11 @@ def test_share_converges(client: Vbs, emulator: RunningEmulator) -> None:
     assert all(r.share_id for r in first.results)
     second = share_verb.share(client, BACKUP, [P1, P2, P3])
     assert results(second) == [(P1, "existing"), (P2, "existing"), (P3, "created")]
-    posts = emulator.emulator.logged("POST")
+    posts = emulator.logged("POST")
     assert len(posts) == 2 and '"to_project_ids": ["' + P3 + '"]' in posts[1]["body"]
     third = share_verb.share(client, BACKUP, [P3])
     assert results(third) == [(P3, "existing")] and not third.changed
-    assert len(emulator.emulator.logged("POST")) == 2  # nothing sent when all exist
+    assert len(emulator.logged("POST")) == 2  # nothing sent when all exist
 
 
 def test_dry_run_changes_nothing(client: Vbs, emulator: RunningEmulator) -> None:
@@ -98,7 +98,7 @@ def test_dry_run_changes_nothing(client: Vbs, emulator: RunningEmulator) -> None
     assert results(plan) == [(P1, "existing"), (P2, "created")]  # the plan, in result words
     body = {"shared": {"backup_id": BACKUP, "to_project_ids": [P2]}}
     assert plan.request == f"POST …/os-vendor-backup-sharing {json.dumps(body)}"
-    assert sharings(emulator) == [P1] and len(emulator.emulator.logged("POST")) == 1
+    assert sharings(emulator) == [P1] and len(emulator.logged("POST")) == 1
 
 
 @pytest.mark.parametrize(
@@ -118,7 +118,7 @@ def test_ambiguous_post_never_duplicates(
     assert results(outcome) == [(P1, "created"), (P2, "created")]
     assert all(r.share_id for r in outcome.results)
     assert sharings(emulator) == [P1, P2]
-    assert len(emulator.emulator.logged("POST")) == 1  # learned by listing, not by re-posting
+    assert len(emulator.logged("POST")) == 1  # learned by listing, not by re-posting
 
 
 def test_uncommitted_post_is_retried_for_missing_targets_only(emulator: RunningEmulator) -> None:
@@ -127,7 +127,7 @@ def test_uncommitted_post_is_retried_for_missing_targets_only(emulator: RunningE
     fault(emulator, status=503, method="POST")
     outcome = share_verb.share(api, BACKUP, [P1, P2])
     assert results(outcome) == [(P1, "created"), (P2, "created")]
-    assert len(emulator.emulator.logged("POST")) == 2 and sleeps == [0.5]  # the client's backoff
+    assert len(emulator.logged("POST")) == 2 and sleeps == [0.5]  # the client's backoff
 
 
 def test_post_that_never_succeeds_reports_failed(emulator: RunningEmulator) -> None:
@@ -176,4 +176,4 @@ def test_too_many_targets_is_said_before_any_wait(cli: Any, emulator: RunningEmu
     targets = [f"{n:032x}" for n in range(1, 12)]
     result = cli("share", CREATING, *targets, "--wait", "600")
     assert result.code == 2 and "11 target projects" in result.err
-    assert emulator.emulator.logged() == []  # no lookup, no wait
+    assert emulator.logged() == []  # no lookup, no wait

@@ -106,13 +106,13 @@ def test_share_backup_choice_bad_input(
     result = cli("share", *argv)
     assert (result.code, result.out) == (2, "")
     assert result.err.splitlines()[0].startswith(f"error: {message}")
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_wait_that_is_not_a_number_is_a_usage_error(cli: Any, emulator: RunningEmulator) -> None:
     result = cli("share", BACKUP, P1, "--wait", "soon")
     assert result.code == 2 and "'soon' is not a valid number" in result.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_most_recent_with_wait_waits_for_the_newest_being_made(
@@ -142,7 +142,7 @@ def test_most_recent_with_wait_waits_for_the_newest_being_made(
 def test_share_by_name_says_which_backup_it_chose(cli: Any, emulator: RunningEmulator) -> None:
     result = cli("share", "db-nightly", P1, "-o", "json")
     assert result.code == 0, result.err
-    created = str(emulator.emulator.store.backup(BACKUP)["created_at"])
+    created = str(emulator.store.backup(BACKUP)["created_at"])
     shown = created.replace("T", " ").split(".")[0]
     assert result.err.splitlines() == [f"sharing backup {BACKUP} (db-nightly, created {shown} UTC)"]
 
@@ -170,4 +170,4 @@ def test_a_mistyped_backup_name_suggests_the_near_one(cli: Any, emulator: Runnin
         "error: no backup named 'db-nightlx'",
         "hint: did you mean 'db-nightly'?",
     ]
-    assert not emulator.emulator.store.query(OWN, {})  # nothing was shared
+    assert not emulator.store.query(OWN, {})  # nothing was shared

@@ -32,7 +32,7 @@ def run(make_emulator: Any, request: ShareRequest) -> tuple[Any, list[Any], list
             request,
             timing=Timing(fake.sleep, lambda: fake.now.timestamp(), lambda: 0.5),
         )
-    return outcome, running.emulator.logged("POST"), fake.slept
+    return outcome, running.logged("POST"), fake.slept
 
 
 def request(*, most_recent: bool, wait: float | None, dry_run: bool) -> ShareRequest:
@@ -89,4 +89,4 @@ def test_the_own_project_and_too_many_targets_are_refused_before_any_request(
         many = [f"{n:032x}" for n in range(1, 12)]
         with pytest.raises(UsageError, match="at most 10 projects"):
             run_share(api, ShareRequest(BackupChoice(OLD.id, None, None, []), [P2, *many]))
-    assert running.emulator.logged() == []
+    assert running.logged() == []

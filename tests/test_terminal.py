@@ -32,7 +32,7 @@ from .helpers import (
 def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     from .test_e2e import spawn
 
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("n")
@@ -40,7 +40,7 @@ def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
     child.expect(pexpect.EOF)
     close_exited(child)
     assert child.exitstatus == 0
-    assert emulator.emulator.store.count(OWN, {}) == 1  # nothing was ended
+    assert emulator.store.count(OWN, {}) == 1  # nothing was ended
 
 
 # -- the confirmation names what it ends -----------------------------------------------------------
@@ -114,7 +114,7 @@ def assert_fits(screen: str, width: int) -> None:
 
 
 def sharing_ids(emulator: RunningEmulator) -> list[str]:
-    return [record["id"] for record in emulator.emulator.store.query(OWN, {})]
+    return [record["id"] for record in emulator.store.query(OWN, {})]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -122,8 +122,8 @@ def test_list_shares_always_says_which_backup_and_project(
     emulator: RunningEmulator, width: int
 ) -> None:
     # two sharings of different backups to one project: the backup tells them apart (issue #24)
-    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
-    emulator.emulator.store.share(OWN, BACKUP2, [P1])
+    emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP2, [P1])
     screen = on_terminal(emulator, width, "list-shares")
     assert_fits(screen, width)
     assert "BACKUP ID" in screen and "TO PROJECT" in screen
@@ -137,7 +137,7 @@ def test_list_shares_always_says_which_backup_and_project(
 
 
 def test_list_shares_columns_chosen_by_name_at_80(emulator: RunningEmulator) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     [share_id] = sharing_ids(emulator)
     screen = on_terminal(emulator, 80, "list-shares", "-c", "id", "-c", "to_project_id")
     assert_fits(screen, 80)
@@ -149,7 +149,7 @@ def test_list_shares_columns_chosen_by_name_at_80(emulator: RunningEmulator) -> 
 def test_list_shares_too_narrow_for_backup_and_project_uses_blocks(
     emulator: RunningEmulator,
 ) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     screen = on_terminal(emulator, 60, "list-shares")
     assert_fits(screen, 60)
     assert re.search(rf"^BACKUP ID +{BACKUP}$", screen, re.M)
@@ -158,7 +158,7 @@ def test_list_shares_too_narrow_for_backup_and_project_uses_blocks(
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_partial_failure_shows_result_and_error(emulator: RunningEmulator, width: int) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
     ids = sharing_ids(emulator)
     fault(emulator, "status", method="DELETE", status=409, count=1)
     screen = on_terminal(emulator, width, "cancel", *ids, "--yes")
@@ -194,7 +194,7 @@ def test_doctor_and_config_show_keep_their_first_column(
 
 @pytest.mark.parametrize("width", (60, 80, 200))
 def test_show_never_folds_an_id(emulator: RunningEmulator, width: int) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     [share_id] = sharing_ids(emulator)
     screen = on_terminal(emulator, width, "show", share_id)
     assert_fits(screen, width)
@@ -212,7 +212,7 @@ def test_too_narrow_for_the_ids_one_record_per_block(emulator: RunningEmulator) 
 
 
 def test_no_color_keeps_the_fitted_table_without_colour(emulator: RunningEmulator) -> None:
-    emulator.emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     env: dict[str, Any] = {"NO_COLOR": "1"}
     screen = on_terminal(emulator, 80, "list-shares", **env)
     assert_fits(screen, 80)
@@ -223,7 +223,7 @@ def test_no_color_keeps_the_fitted_table_without_colour(emulator: RunningEmulato
 def test_backups_at_every_width(emulator: RunningEmulator, width: int) -> None:
     screen = on_terminal(emulator, width, "backups")
     assert_fits(screen, width)
-    ids = {b["id"] for b in emulator.emulator.store.backups(OWN)}
+    ids = {b["id"] for b in emulator.store.backups(OWN)}
     assert ids <= set(re.findall(r"[0-9a-f]{8}-[0-9a-f-]{27}", screen))  # every id, whole
     assert "NAME" in screen and "db-nightly" in screen and "STATUS" in screen  # what people read
     if width >= 120:

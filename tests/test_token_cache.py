@@ -31,7 +31,7 @@ def test_forget_tokens_makes_the_next_command_log_in_again(
         "BACKUPSHARE_IAM_ENDPOINT": emulator.url,
         "XDG_CACHE_HOME": str(isolated / "cache"),
     }
-    logins = lambda: len(emulator.emulator.logged("POST", "/v3/auth/tokens"))  # noqa: E731
+    logins = lambda: len(emulator.logged("POST", "/v3/auth/tokens"))  # noqa: E731
     assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
     assert backupshare(emulator, "list-shares", "--count", **password).returncode == 0
     assert logins() == 1  # the cached token served the second run
@@ -50,7 +50,7 @@ def cache_file(home: Path) -> Path:
 
 
 def iam_logins(emulator: RunningEmulator) -> int:
-    return len(emulator.emulator.logged("POST", "/v3/auth/tokens"))
+    return len(emulator.logged("POST", "/v3/auth/tokens"))
 
 
 def plant(case: str, path: Path, tmp_path: Path) -> None:

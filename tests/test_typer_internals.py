@@ -117,7 +117,7 @@ def test_everyday_values_never_reach_typers_converter(
 def test_an_unusual_value_goes_to_typer_and_means_what_typer_makes_of_it(
     cli: Any, emulator: RunningEmulator, handoffs: list[str]
 ) -> None:
-    emulator.emulator.seed_shares(5)
+    emulator.seed_shares(5)
     listed = {
         value: json.loads(cli("list-shares", "--limit", value, "-o", "json").out)
         for value in ("1.0", " 2")  # Typer reads them as 1 and 2
