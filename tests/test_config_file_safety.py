@@ -173,6 +173,7 @@ def test_config_init_refuses_a_directory_others_can_write(
     assert list(folder.iterdir()) == []
 
 
+@pytest.mark.e2e
 def test_config_init_writes_0600_in_a_checked_directory_end_to_end(
     emulator: RunningEmulator, tmp_path: Path
 ) -> None:

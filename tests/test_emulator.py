@@ -316,6 +316,7 @@ def test_custom_seed_and_file_database(tmp_path: Any, make_emulator: Any) -> Non
     assert [s["to_project_id"] for s in listed] == [P1]  # state survived the restart
 
 
+@pytest.mark.e2e
 def test_emulator_module_runs_and_prints_its_url(tmp_path: Any) -> None:
     import subprocess
     import sys
@@ -418,6 +419,7 @@ def test_a_shut_down_server_serves_again() -> None:
     assert not again.is_alive()
 
 
+@pytest.mark.e2e
 def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
     import subprocess
 
@@ -434,6 +436,7 @@ def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
         assert (process.returncode, err) == (0, "")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_ready_file_holds_the_url_while_it_serves(
     how: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
@@ -468,6 +471,7 @@ def test_ready_file_holds_the_url_while_it_serves(
     assert list(run.iterdir()) == []  # removed on the way out, no temporary left
 
 
+@pytest.mark.e2e
 def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None:
     import subprocess
 
@@ -488,6 +492,7 @@ def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None
     assert not ready.exists()
 
 
+@pytest.mark.e2e
 def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
     import subprocess
 
@@ -502,6 +507,7 @@ def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
     assert done.stderr.startswith(f"error: cannot write the ready file {ready}: ")
 
 
+@pytest.mark.e2e
 def test_help_documents_every_option() -> None:
     import subprocess
 
@@ -560,6 +566,7 @@ def test_a_bad_list_variable_is_a_usage_error(
     )
 
 
+@pytest.mark.e2e
 def test_emulator_rejects_bad_options() -> None:
     import subprocess
     import sys

@@ -188,6 +188,7 @@ REFUSED = (
 )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("argv", "env"),
     [
@@ -211,6 +212,7 @@ def test_a_non_loopback_host_needs_allow_remote(
     assert (done.returncode, done.stdout, done.stderr) == (2, "", REFUSED)
 
 
+@pytest.mark.e2e
 def test_a_bad_allow_remote_variable_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKUPSHARE_EMULATOR_ALLOW_REMOTE", "maybe")
     done = subprocess.run(
@@ -227,6 +229,7 @@ def test_a_bad_allow_remote_variable_is_a_usage_error(monkeypatch: pytest.Monkey
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_allow_remote_serves_with_a_loud_warning(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     argv = [str(BIN), "emulator", "--host", "0.0.0.0", "--port", "0"]
@@ -258,6 +261,7 @@ def test_allow_remote_serves_with_a_loud_warning(how: str, monkeypatch: pytest.M
     assert process.returncode == 0
 
 
+@pytest.mark.e2e
 def test_allow_remote_on_loopback_says_nothing() -> None:
     process = subprocess.Popen(
         [str(BIN), "emulator", "--port", "0", "--allow-remote"],

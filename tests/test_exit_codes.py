@@ -202,6 +202,7 @@ main(["list-shares"])
 """
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("module", ["backupshare.cli.invocation", "typer", "backupshare.cli.app"])
 def test_ctrl_c_while_importing_exits_130_without_a_traceback(module: str) -> None:
     import subprocess

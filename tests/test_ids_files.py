@@ -198,6 +198,7 @@ def test_a_fifo_with_a_writer_is_read(cli: Callable[..., CliResult], tmp_path: P
     assert json.loads(result.out)["results"][0]["to_project_id"] == P1
 
 
+@pytest.mark.e2e
 def test_process_substitution_still_works(emulator: RunningEmulator) -> None:
     env = {**os.environ, "BACKUPSHARE_ENDPOINT": emulator.url, "BACKUPSHARE_PROJECT_ID": OWN}
     env["BACKUPSHARE_TOKEN"] = DEFAULT_TOKEN

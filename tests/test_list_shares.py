@@ -8,6 +8,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 import yaml
 
 from backupshare.emulator import RunningEmulator
@@ -96,6 +97,7 @@ def test_list_and_count(client: Vbs) -> None:
 
 
 # -- README's CI section: --limit, not | head ------------------------------------------------------
+@pytest.mark.e2e
 def test_limit_under_pipefail_is_what_the_readme_teaches(
     emulator: RunningEmulator, tmp_path: Any
 ) -> None:

@@ -208,6 +208,7 @@ def test_streaming_formats_are_not_held_to_the_record_bound(
     assert result.out.count("\n") == 400 + (fmt == "csv")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("fmt", ["ids", "jsonl", "csv", "json", "yaml", "table"])
 def test_head_of_a_large_backup_listing_is_141_quietly(
     emulator: RunningEmulator, tmp_path: Path, fmt: str
