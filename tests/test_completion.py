@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.cli.tools import completion_script
 
-from .helpers import BIN, ROOT
+from .helpers import BIN, GUARD, ROOT
 
 CONFIG = """
 profiles:
@@ -104,7 +104,7 @@ def test_completion_needs_no_network_or_credentials(isolated: Path) -> None:
     env = {**shell_env(isolated), "BACKUPSHARE_ENDPOINT": "https://10.255.255.1"}
     env |= {"_BACKUPSHARE_COMPLETE": "complete_bash", "COMP_WORDS": "backupshare list-shares --s",
             "COMP_CWORD": "2"}  # fmt: skip
-    done = subprocess.run([str(BIN)], env=env, capture_output=True, text=True, timeout=10)
+    done = subprocess.run([str(BIN)], env=env, capture_output=True, text=True, timeout=GUARD)
     assert done.returncode == 0
     assert {"--sort-key", "--sort-dir", "--status", "--shared-with-me"} <= set(done.stdout.split())
 

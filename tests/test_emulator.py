@@ -16,7 +16,7 @@ from backupshare.auth import login_body
 from backupshare.emulator import BackupSeed, EmulatorConfig, RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN, make_server
 
-from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, fault, terminated
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, GUARD, OWN, P1, P2, P3, fault, terminated
 
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN}
 
@@ -361,7 +361,7 @@ def test_stop_returns_at_once_whatever_the_poll_interval() -> None:
     assert answers(running)  # the loop is up, and back to waiting for the next connection
     stopper = threading.Thread(target=running.stop, daemon=True)
     stopper.start()
-    stopper.join(timeout=10)  # a hang guard, not a timing assertion
+    stopper.join(timeout=GUARD)  # a hang guard, not a timing assertion
     assert not stopper.is_alive(), "stop() waited for the poll interval"
     assert not running.thread.is_alive()
     with pytest.raises(requests.ConnectionError):
@@ -391,7 +391,7 @@ def test_a_signal_landing_on_another_thread_is_handled_within_the_poll_interval(
         server.shutdown()
 
     previous = signal.signal(signal.SIGUSR1, stop)
-    hang_guard = threading.Timer(10, guard)
+    hang_guard = threading.Timer(GUARD, guard)
     try:
         hang_guard.start()
         threading.Thread(target=from_another_thread, daemon=True).start()
@@ -409,7 +409,7 @@ def test_a_shut_down_server_serves_again() -> None:
     """A stop's wake-up left behind is drained, not mistaken for a connection or a second stop."""
     running = serving(poll_interval=0.01)
     running.server.shutdown()
-    running.thread.join(timeout=10)
+    running.thread.join(timeout=GUARD)
     again = threading.Thread(target=running.server.serve_forever, daemon=True)
     again.start()
     try:

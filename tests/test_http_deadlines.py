@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import CliResult
+from .helpers import GUARD, CliResult
 from .hostile import Handler, Hostile, Respond, Seen, endpoint_env, refusing, run_bin, write_config
 
 
@@ -54,7 +54,7 @@ def test_a_dripping_answer_ends_at_the_attempt_deadline(
     done = run_bin(
         "--timeout", "1", "--retries", "0", "list-shares",
         env={**endpoint_env(server.url), "BACKUPSHARE_CONFIG": str(config)},
-        timeout=10,
+        timeout=GUARD,
     )  # fmt: skip
     assert done.returncode == 8, done.stderr
     assert done.stderr.startswith(f"error: no answer from 127.0.0.1:{server.port} within 1 s"), (

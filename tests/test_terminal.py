@@ -17,6 +17,7 @@ from .helpers import (
     BACKUP,
     BACKUP2,
     BIN,
+    GUARD,
     OWN,
     P1,
     P2,
@@ -94,7 +95,7 @@ def on_terminal(emulator: RunningEmulator, width: int, *argv: str, **extra: str)
     }
     env.pop("COLUMNS", None)  # the terminal's own size decides
     child = pexpect.spawn(
-        str(BIN), list(argv), env=env, encoding="utf-8", timeout=30, dimensions=(60, width)
+        str(BIN), list(argv), env=env, encoding="utf-8", timeout=GUARD, dimensions=(60, width)
     )
     output = child.read()
     close_exited(child)
