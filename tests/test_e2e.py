@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -193,21 +194,35 @@ def test_python_dash_m_works(emulator: RunningEmulator) -> None:
     ],
 )
 def test_interrupt_mid_batch_reports_and_exits_130(
-    make_emulator: Any, signals: list[int], fmt: str
+    make_emulator: Any, monkeypatch: pytest.MonkeyPatch, signals: list[int], fmt: str
 ) -> None:
     """Ctrl-C (once or twice) or SIGTERM mid-batch: the report is whole every time, items never
     attempted are `skipped`, and what it says was cancelled is what the service no longer has."""
-    running = make_emulator(latency_ms=150)
+    running = make_emulator()
     running.seed_shares(40)
     ids = [r["id"] for r in running.store.query(OWN, {})]
+    # Mid-batch by construction, however fast or slow the machine: past the sixth DELETE, each is
+    # held in the emulator until the signals have been sent.
+    signalled = threading.Event()
+    record = running.emulator.record
+
+    def record_then_hold(entry: dict[str, Any]) -> None:
+        record(entry)
+        if entry["method"] == "DELETE" and len(running.logged("DELETE")) > 6:
+            signalled.wait(GUARD)
+
+    monkeypatch.setattr(running.emulator, "record", record_then_hold)
     process = subprocess.Popen(
         [str(BIN), "cancel", *ids, "--concurrency", "2", "-o", fmt],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(running),
     )  # fmt: skip
     with reaped(process):
-        wait_for(lambda: len(running.logged("DELETE")) >= 6)
-        for signum in signals:
-            process.send_signal(signum)
+        try:
+            wait_for(lambda: len(running.logged("DELETE")) > 6)
+            for signum in signals:
+                process.send_signal(signum)
+        finally:
+            signalled.set()
         out, err = process.communicate(timeout=GUARD)
     assert process.returncode == 130, err
     assert "Traceback" not in err
