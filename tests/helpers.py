@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pexpect
 import pytest
 
 from backupshare.auth import Secret
@@ -28,8 +29,6 @@ from backupshare.emulator import BackupSeed, Fault, RunningEmulator
 from backupshare.emulator.server import DEFAULT_PROJECT, DEFAULT_TOKEN
 
 if TYPE_CHECKING:
-    import pexpect
-
     from backupshare.emulator.store import Store
 
 BACKUP = "066b1e37-9305-4057-97e5-2e99b21fc71d"  # demo: available
@@ -158,6 +157,33 @@ def reaped(child: subprocess.Popen[Any]) -> Iterator[subprocess.Popen[Any]]:
         finally:
             if child.poll() is None:
                 child.kill()
+
+
+def backupshare(
+    emulator: RunningEmulator, *argv: str, stdin: str | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env_for(emulator, **extra),
+        timeout=60,
+        check=False,
+    )
+
+
+# -- terminals -------------------------------------------------------------------------------------
+def spawn(emulator: RunningEmulator, *argv: str, **extra: str) -> pexpect.spawn:
+    env = env_for(emulator, COLUMNS="160", LINES="40", TERM="xterm-256color")
+    env.pop("NO_COLOR", None)
+    env.update(extra)
+    child = pexpect.spawn(str(BIN), list(argv), env=env, encoding="utf-8", timeout=GUARD,
+                          dimensions=(40, 160))  # fmt: skip
+    # pexpect waits 0.05 s before every send for programs that read before they are ready; these
+    # tests always expect the prompt (written after a hidden one turns echo off) before answering.
+    child.delaybeforesend = None
+    return child
 
 
 def wait_for(condition: Callable[[], object], guard: float = GUARD) -> None:

@@ -1,9 +1,13 @@
 """cancel: by ids, a whole backup, a backup to projects (in the order given), dry runs, partial
-failures (7) with per-item results, concurrency; a sharing made to us says who can end it."""
+failures (7) with per-item results, concurrency; a sharing made to us says who can end it.
+Ctrl-C (once or twice) or SIGTERM mid-batch: the report is whole, exit 130."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import threading
 from typing import Any
 
 import pytest
@@ -18,17 +22,21 @@ from backupshare.verbs import share as share_verb
 from .helpers import (
     BACKUP,
     BACKUP2,
+    BIN,
     GUARD,
     OWN,
     P1,
     P2,
     P3,
+    env_for,
     fault,
+    reaped,
     results,
     share_ids,
     shared_with_us,
     sharings,
     token_settings,
+    wait_for,
 )
 
 
@@ -201,3 +209,69 @@ def test_a_sharing_that_does_not_exist_is_still_absent(cli: Any, emulator: Runni
     result = cli("cancel", "00000000-0000-4000-8000-000000000000", "-o", "jsonl")
     assert (result.code, result.err) == (0, "")
     assert '"result": "absent"' in result.out
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("signals", "fmt"),
+    [
+        ([signal.SIGINT], "json"),
+        ([signal.SIGTERM], "json"),
+        ([signal.SIGINT, signal.SIGINT], "json"),
+        ([signal.SIGINT], "jsonl"),
+        ([signal.SIGINT, signal.SIGINT], "csv"),
+    ],
+)
+def test_interrupt_mid_batch_reports_and_exits_130(
+    make_emulator: Any, monkeypatch: pytest.MonkeyPatch, signals: list[int], fmt: str
+) -> None:
+    """Ctrl-C (once or twice) or SIGTERM mid-batch: the report is whole every time, items never
+    attempted are `skipped`, and what it says was cancelled is what the service no longer has."""
+    running = make_emulator()
+    running.seed_shares(40)
+    ids = [r["id"] for r in running.store.query(OWN, {})]
+    # Mid-batch by construction, however fast or slow the machine: past the sixth DELETE, each is
+    # held in the emulator until the signals have been sent.
+    signalled = threading.Event()
+    record = running.emulator.record
+
+    def record_then_hold(entry: dict[str, Any]) -> None:
+        record(entry)
+        if entry["method"] == "DELETE" and len(running.logged("DELETE")) > 6:
+            signalled.wait(GUARD)
+
+    monkeypatch.setattr(running.emulator, "record", record_then_hold)
+    process = subprocess.Popen(
+        [str(BIN), "cancel", *ids, "--concurrency", "2", "-o", fmt],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(running),
+    )  # fmt: skip
+    with reaped(process):
+        try:
+            wait_for(lambda: len(running.logged("DELETE")) > 6)
+            for signum in signals:
+                process.send_signal(signum)
+        finally:
+            signalled.set()
+        out, err = process.communicate(timeout=GUARD)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert "error: interrupted" in err
+    if fmt == "json":
+        outcomes = [r["result"] for r in json.loads(out)["results"]]  # complete JSON
+    elif fmt == "jsonl":
+        outcomes = [json.loads(line)["result"] for line in out.splitlines()]  # whole lines
+    else:
+        rows = out.splitlines()
+        assert rows[0] == "backup_id,to_project_id,share_id,result,error"
+        outcomes = [row.split(",")[3] for row in rows[1:]]
+    assert len(outcomes) == 40
+    done = outcomes.count("canceled")
+    assert 0 < done < 40
+    assert outcomes.count("skipped") > 0
+    assert set(outcomes) <= {"canceled", "skipped", "failed"}
+    if len(signals) == 1:
+        assert "failed" not in outcomes  # in-flight requests were waited for
+    wait_for(lambda: not running.faults)  # (nothing pending in the emulator)
+    remaining = running.store.count(OWN, {})
+    unknown = outcomes.count("failed")  # abandoned in flight: either way is possible
+    assert 40 - done - unknown <= remaining <= 40 - done  # the report tells the truth

@@ -105,7 +105,7 @@ def test_config_init_writes_the_service(cli: Any, isolated: Any) -> None:
 def test_config_init_asks_again_after_a_bad_answer(
     emulator: RunningEmulator, isolated: Path
 ) -> None:
-    from .test_e2e import spawn
+    from .helpers import spawn
 
     env = {"XDG_CONFIG_HOME": str(isolated / ".config"), "HOME": str(isolated)}
     child = spawn(emulator, "-p", "prod", "config", "init", **env)

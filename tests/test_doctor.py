@@ -1,15 +1,20 @@
 """doctor: its steps without the CLI, --debug logs its requests like every command, and behind a
-proxy it leaves DNS to the proxy."""
+proxy it leaves DNS to the proxy.
+The installed doctor against a running, a stopped and a clock-skewed emulator, and a wrong token."""
 
 from __future__ import annotations
 
+import json
+import re
+import threading
 from typing import Any
 
 import pytest
 
 from backupshare.doctor import _clock
+from backupshare.emulator import RunningEmulator
 
-from .helpers import token_settings
+from .helpers import backupshare, token_settings
 
 
 # -- doctor --debug ------------------------------------------------------------------------------------
@@ -27,7 +32,6 @@ def test_doctor_debug_logs_its_requests_like_every_command(cli: Any) -> None:
 def refusing_proxy() -> Any:
     """A loopback 'proxy' that records what it was asked to reach and refuses (502)."""
     import socketserver
-    import threading
 
     asked: list[str] = []
 
@@ -75,3 +79,47 @@ def test_clock_reads_every_utc_spelling_of_a_date(zone: str) -> None:
     step = _clock(token_settings("http://127.0.0.1:9"), f"Sat, 01 Jan 2000 00:00:00 {zone}")
     assert (step.check, step.status) == ("clock", "warn")
     assert "ahead of the server" in step.detail
+
+
+# -- doctor ----------------------------------------------------------------------------------------
+def doctor(emulator: RunningEmulator, **extra: str) -> tuple[int, dict[str, dict[str, str]]]:
+    done = backupshare(emulator, "doctor", "-o", "json", **extra)
+    steps = {step["check"]: step for step in json.loads(done.stdout)}
+    return done.returncode, steps
+
+
+@pytest.mark.e2e
+def test_doctor_against_a_running_emulator(emulator: RunningEmulator) -> None:
+    code, steps = doctor(emulator)
+    assert code == 0
+    assert [s["status"] for s in steps.values()] == ["warn"] + ["ok"] * 7  # no config file
+    assert steps["credentials"]["detail"] == "token accepted; 0 sharings"
+
+
+@pytest.mark.e2e
+def test_doctor_with_a_wrong_token(emulator: RunningEmulator) -> None:
+    code, steps = doctor(emulator, BACKUPSHARE_TOKEN="wrong")
+    assert code == 4 and steps["credentials"]["status"] == "fail"
+    assert "APIG.0301" in steps["credentials"]["detail"]
+
+
+@pytest.mark.e2e
+def test_doctor_against_a_stopped_emulator(emulator: RunningEmulator, refused_port: int) -> None:
+    code, steps = doctor(emulator, BACKUPSHARE_ENDPOINT=f"http://127.0.0.1:{refused_port}")
+    assert code == 8 and steps["tcp"]["status"] == "fail"
+    assert "is the service (or `backupshare emulator`) running?" in steps["tcp"]["fix"]
+
+
+@pytest.mark.e2e
+def test_doctor_sees_a_skewed_clock(make_emulator: Any) -> None:
+    running = make_emulator(clock_skew_seconds=3600)
+    code, steps = doctor(
+        running,
+        BACKUPSHARE_TOKEN="",
+        BACKUPSHARE_ACCESS_KEY="EMULATORACCESSKEY000",
+        BACKUPSHARE_SECRET_KEY="emulator-secret-key",
+    )
+    assert code == 4
+    assert steps["credentials"]["status"] == "fail"
+    assert steps["clock"]["status"] == "fail"
+    assert re.search(r"(3599|3600|3601) s behind the server", steps["clock"]["detail"])

@@ -1,18 +1,21 @@
 """Errors and exit codes: usage errors are 2 and send nothing, service errors map to their codes
 (config 3, auth 4, unavailable 8), JSON errors on stderr, internal errors in one line, the retry
-budget and timeouts say how hard they tried, Ctrl-C while importing is 130."""
+budget and timeouts say how hard they tried, Ctrl-C while importing is 130.
+The installed executable's exact outputs and codes; `python -m backupshare`."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, fault
+from .helpers import BACKUP, BACKUP2, BIN, CREATING, ENCRYPTED, OWN, P1, backupshare, env_for, fault
 
 
 @pytest.mark.parametrize(
@@ -215,3 +218,50 @@ def test_ctrl_c_while_importing_exits_130_without_a_traceback(module: str) -> No
         "error: interrupted",
         "hint: work in progress was stopped; re-run to finish",
     ]
+
+
+@pytest.mark.e2e
+def test_exact_outputs_and_codes(emulator: RunningEmulator) -> None:
+    shared = backupshare(emulator, "share", BACKUP, P1, "-o", "json")
+    assert shared.returncode == 0 and shared.stderr == ""
+    share_id = json.loads(shared.stdout)["results"][0]["share_id"]
+    listed = backupshare(emulator, "list-shares", "-o", "ids")
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, f"{share_id}\n", "")
+    counted = backupshare(emulator, "list-shares", "--count", "-o", "json")
+    assert counted.stdout == '{"count": 1}\n'
+    missing = backupshare(emulator, "show", "00000000-0000-4000-8000-000000000000")
+    assert missing.returncode == 5 and missing.stdout == ""
+    assert re.fullmatch(
+        r"error: sharing 00000000-0000-4000-8000-000000000000 not found "
+        r"\(HTTP 404, VolumeBackup\.0205, request id [0-9a-f]{32}, client request id [-0-9a-f]{36}\)\n"
+        r"hint: check the id and the profile's project\n",
+        missing.stderr,
+    )
+    bad = backupshare(emulator, "share", "066b1e37-9305-4057-97e5", P1)
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert bad.stderr == (
+        "error: invalid backup id '066b1e37-9305-4057-97e5': expected a UUID such as "
+        "066b1e37-9305-4057-97e5-2e99b21fc71d\n"
+    )
+    unknown = backupshare(emulator, "share", "nope", P1)  # not an id: a name, and none has it
+    assert (unknown.returncode, unknown.stdout) == (5, "")
+    assert (
+        unknown.stderr == "error: no backup named 'nope'\nhint: `backupshare backups` lists them\n"
+    )
+    canceled = subprocess.run(
+        [str(BIN), "cancel", share_id, "-o", "csv"],
+        capture_output=True, env=env_for(emulator), timeout=60, check=False,
+    )  # fmt: skip
+    # By id, the DELETE does not say whose sharing it was: those columns stay empty.
+    assert canceled.stdout == (
+        f"backup_id,to_project_id,share_id,result,error\r\n,,{share_id},canceled,\r\n".encode()
+    )
+
+
+@pytest.mark.e2e
+def test_python_dash_m_works(emulator: RunningEmulator) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "backupshare", "list-shares", "--count"],
+        capture_output=True, text=True, env=env_for(emulator), timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, "0\n")

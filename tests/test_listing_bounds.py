@@ -17,7 +17,7 @@ from backupshare import output
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .helpers import BACKUP, BIN, GUARD, OWN, P1, P2, CliResult
+from .helpers import BACKUP, BIN, GUARD, OWN, P1, P2, CliResult, env_for
 from .hostile import (
     Handler,
     Hostile,
@@ -229,3 +229,20 @@ def test_head_of_a_large_backup_listing_is_141_quietly(
     assert head.strip()
     assert status == "exit=141", done.stdout
     assert stderr == []
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("fmt", ["ids", "jsonl", "csv", "json", "yaml", "table"])
+def test_a_reader_that_goes_away_is_141_quietly(emulator: RunningEmulator, fmt: str) -> None:
+    """`… | head -1` under `set -o pipefail` (what CI shells run): exit 141, nothing on stderr."""
+    emulator.seed_shares(3000)  # far more than a pipe buffer holds
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; '{BIN}' list-shares -o {fmt} 2>err.txt | head -1; "
+         "echo \"exit=$?\"; cat err.txt"],
+        capture_output=True, text=True, env=env_for(emulator), timeout=60, check=False,
+        cwd=str(Path(os.environ["HOME"])),
+    )  # fmt: skip
+    first, status, *stderr = done.stdout.splitlines()
+    assert first.strip()
+    assert status == "exit=141", done.stdout
+    assert stderr == []  # quiet, like `yes | head`

@@ -1,11 +1,13 @@
 """Tables on a real terminal (a pty) at 80, 100, 120 and 200 columns: ids never cut, outcomes
 and errors always shown, nothing wider than the terminal; too narrow: one record per block.
-A person at a terminal is asked before anything is ended (NO_COLOR or not), and told what."""
+A person at a terminal is asked before anything is ended (NO_COLOR or not), and told what.
+A terminal gets colour, a pipe plain text; config init through its prompts."""
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pexpect
@@ -22,16 +24,18 @@ from .helpers import (
     P1,
     P2,
     PARTNER_BACKUP,
+    backupshare,
     close_exited,
     fault,
     share_ids,
     shared_with_us,
+    spawn,
 )
 
 
 @pytest.mark.e2e
 def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
-    from .test_e2e import spawn
+    from .helpers import spawn
 
     emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
     child = spawn(emulator, "cancel", "--backup-id", BACKUP, "--to-project", P1, NO_COLOR="1")
@@ -47,7 +51,7 @@ def test_no_color_still_asks_on_a_terminal(emulator: RunningEmulator) -> None:
 # -- the confirmation names what it ends -----------------------------------------------------------
 @pytest.mark.e2e
 def test_cancel_prompt_names_backup_and_project_of_bare_ids(emulator: RunningEmulator) -> None:
-    from .test_e2e import backupshare, spawn
+    from .helpers import backupshare, spawn
 
     backupshare(emulator, "share", BACKUP, P1)
     [mine] = share_ids(emulator)
@@ -239,3 +243,70 @@ def test_share_by_name_says_what_it_chose_at_80(emulator: RunningEmulator) -> No
     assert notice.startswith(f"sharing backup {BACKUP} (db-nightly, created ")  # stderr, first
     assert_fits("\n".join(table), 80)
     assert "created" in "\n".join(table) and P1 in "\n".join(table)
+
+
+def test_terminal_gets_colour_and_a_table_pipe_gets_plain_text(emulator: RunningEmulator) -> None:
+    emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
+    child = spawn(emulator, "list-shares")
+    output = child.read()
+    close_exited(child)
+    assert "\x1b[" in output and "─" in output  # colour and the rich table's rule
+    share_ids = [r["id"] for r in emulator.store.query(OWN, {})]
+    assert all(share_id in output for share_id in share_ids)  # ids are never folded
+    piped = backupshare(emulator, "list-shares")
+    assert "\x1b[" not in piped.stdout and "─" not in piped.stdout
+    no_color = spawn(emulator, "list-shares", NO_COLOR="1")
+    plain = no_color.read()
+    close_exited(no_color)
+    colour = re.compile(r"\x1b\[[0-9;]*m")  # SGR: colours and styles
+    assert not colour.search(plain) and "db-nightly" in plain  # NO_COLOR removes colour only
+
+
+def test_cancel_asks_on_a_terminal(emulator: RunningEmulator) -> None:
+    emulator.store.share(OWN, BACKUP, [P1, P2])  # the state to show, not under test
+    child = spawn(emulator, "cancel", "--backup-id", BACKUP)
+    child.expect("About to end 2 sharings:")
+    child.expect(r"Proceed\? \[y/N\] ")
+    child.sendline("n")
+    child.expect("nothing was ended")
+    child.expect(pexpect.EOF)
+    close_exited(child)
+    assert child.exitstatus == 0
+    assert emulator.store.count(OWN, {}) == 2
+    child = spawn(emulator, "cancel", "--backup-id", BACKUP)
+    child.expect(r"Proceed\? \[y/N\] ")
+    child.sendline("y")
+    child.expect("canceled")
+    child.expect(pexpect.EOF)
+    close_exited(child)
+    assert child.exitstatus == 0 and emulator.store.count(OWN, {}) == 0
+
+
+def test_config_init_through_its_prompts(emulator: RunningEmulator, isolated: Path) -> None:
+    env = {"XDG_CONFIG_HOME": str(isolated / ".config"), "HOME": str(isolated)}
+    child = spawn(emulator, "-p", "prod", "config", "init", **env)
+    child.expect(r"Backup service \(vbs or cbr\) \[vbs\]: ")
+    child.sendline("cbr")
+    child.expect(r"Cloud \(otc or huaweicloud\) \[otc\]: ")
+    child.sendline("")
+    child.expect(r"Region \[eu-de\]: ")
+    child.sendline("eu-nl")
+    child.expect(r"Project id \(32 hex\): ")
+    child.sendline(P1.upper())
+    child.expect(r"Auth method \(token, password, aksk\) \[aksk\]: ")
+    child.sendline("")
+    child.expect(r"Access key \(AK\): ")
+    child.sendline("AKTYPED")
+    child.expect(r"Secret key \(hidden\): ")
+    child.sendline("typed-secret-key")
+    child.expect("wrote profile 'prod'")
+    child.expect(pexpect.EOF)
+    transcript = child.before or ""
+    close_exited(child)
+    assert child.exitstatus == 0
+    assert "typed-secret-key" not in transcript  # never echoed
+    path = isolated / ".config" / "backupshare" / "config.yaml"
+    assert path.stat().st_mode & 0o777 == 0o600
+    text = path.read_text()
+    assert "region: eu-nl" in text and P1 in text and "secret_key: typed-secret-key" in text
+    assert "service: cbr" in text

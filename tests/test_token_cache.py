@@ -1,5 +1,6 @@
 """The IAM token cache: an unsafe cache file or a directory others can write is never trusted;
-`config forget-tokens` makes the next command log in again."""
+`config forget-tokens` makes the next command log in again.
+A password login's token is reused across processes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_USER
 
-from .helpers import CliResult
+from .helpers import CliResult, backupshare
 from .hostile import assert_never_shown, password_env, private_dir, run_bin
 
 
@@ -21,7 +22,7 @@ from .hostile import assert_never_shown, password_env, private_dir, run_bin
 def test_forget_tokens_makes_the_next_command_log_in_again(
     emulator: RunningEmulator, isolated: Path
 ) -> None:
-    from .test_e2e import backupshare
+    from .helpers import backupshare
 
     password = {
         "BACKUPSHARE_TOKEN": "",
@@ -133,3 +134,17 @@ def test_a_cache_directory_others_can_write_is_not_used(
         assert result.code == 0, result.err
         assert iam_logins(emulator) == expected
         assert path.read_bytes() == planted
+
+
+@pytest.mark.e2e
+def test_password_token_is_reused_across_processes(emulator: RunningEmulator) -> None:
+    extra = {
+        "BACKUPSHARE_TOKEN": "",
+        "BACKUPSHARE_USERNAME": "emulator-user",
+        "BACKUPSHARE_PASSWORD": "emulator-password",
+        "BACKUPSHARE_DOMAIN": "acme",
+        "BACKUPSHARE_IAM_ENDPOINT": emulator.url,
+    }
+    for _ in range(3):
+        assert backupshare(emulator, "list-shares", "--count", **extra).stdout == "0\n"
+    assert len(emulator.logged("POST", "/v3/auth/tokens")) == 1
