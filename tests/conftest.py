@@ -1,5 +1,6 @@
-"""Shared fixtures: an isolated environment for every test and a real emulator over loopback;
-the run's settings: Hypothesis's profile, the coverage floor and what coverage traces."""
+"""Shared fixtures and hooks: an isolated environment for every test, a real emulator over loopback,
+the CLI in-process, the hostile server; the run's settings: Hypothesis's profiles, the coverage
+floor and what coverage traces. Helpers that are not fixtures are in helpers.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from hypothesis import settings
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.emulator.server import DEFAULT_TOKEN
 
+# Shared helpers live in helpers.py; re-exported here for test files written before it existed
+# (`from .conftest import X`, on branches not merged yet), until every test imports them from there.
 from .helpers import (  # noqa: F401
     BACKUP,
     BACKUP2,
@@ -45,9 +48,6 @@ from .helpers import (  # noqa: F401
     token_settings,
     wait_for,
 )
-
-# Shared helpers live in helpers.py; re-exported here for test files written before it existed
-# (`from .conftest import X`), until every test imports them from there.
 from .hostile import Hostile, Respond
 
 # Hypothesis: a property sets no count of its own; the profile gives it. `quick`, the default,
@@ -69,6 +69,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 def pytest_configure(config: pytest.Config) -> None:
     if leaves_tests_out(config) and config.getoption("cov_fail_under", None) is None:
         config.known_args_namespace.cov_fail_under = None
+    restore_ctrl_c()
+
+
+def restore_ctrl_c() -> None:
+    """A run started in the background by a shell without job control (`pytest &` in a script,
+    some CI runners) has SIGINT ignored, and so would every child it starts: Python then installs
+    no KeyboardInterrupt, and the tests that press Ctrl-C on a child would wait in vain. A handler
+    of our own is reset to the default in a child, so Ctrl-C works there as at a terminal."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def leaves_tests_out(config: pytest.Config) -> bool:

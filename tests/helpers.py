@@ -159,6 +159,26 @@ def reaped(child: subprocess.Popen[Any]) -> Iterator[subprocess.Popen[Any]]:
                 child.kill()
 
 
+def terminated(child: subprocess.Popen[Any]) -> tuple[Any, Any]:
+    """Sends `child` SIGTERM and returns what is left of its output once it has exited; killed
+    and reaped all the same if it has not exited within GUARD (then TimeoutExpired is raised)."""
+    child.terminate()
+    try:
+        return child.communicate(timeout=GUARD)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+
+
+def wait_for(condition: Callable[[], object], guard: float = GUARD) -> None:
+    """Polls until `condition()` holds (a guard against hanging, not a timing assertion)."""
+    give_up = time.monotonic() + guard
+    while not condition():
+        assert time.monotonic() < give_up, "the condition never held"
+        time.sleep(0.02)
+
+
 def backupshare(
     emulator: RunningEmulator, *argv: str, stdin: str | None = None, **extra: str
 ) -> subprocess.CompletedProcess[str]:
@@ -184,14 +204,6 @@ def spawn(emulator: RunningEmulator, *argv: str, **extra: str) -> pexpect.spawn:
     # tests always expect the prompt (written after a hidden one turns echo off) before answering.
     child.delaybeforesend = None
     return child
-
-
-def wait_for(condition: Callable[[], object], guard: float = GUARD) -> None:
-    """Polls until `condition()` holds (a guard against hanging, not a timing assertion)."""
-    give_up = time.monotonic() + guard
-    while not condition():
-        assert time.monotonic() < give_up, "the condition never held"
-        time.sleep(0.02)
 
 
 def close_exited(child: pexpect.spawn) -> None:
@@ -240,18 +252,6 @@ def in_process(argv: list[str], waits: list[float], stdin: str | None = None) ->
 
     stream = io.TextIOWrapper(io.BytesIO((stdin or "").encode()))
     return run(argv, invocation=Invocation(sleep=waits.append, stdin=stream))
-
-
-def terminated(child: subprocess.Popen[Any]) -> tuple[Any, Any]:
-    """Sends `child` SIGTERM and returns what is left of its output once it has exited; killed
-    and reaped all the same if it has not exited within GUARD (then TimeoutExpired is raised)."""
-    child.terminate()
-    try:
-        return child.communicate(timeout=GUARD)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
-        raise
 
 
 # -- the state and outcomes several subjects' tests read; seeding backups; a test's clock -------

@@ -24,8 +24,6 @@ from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN, DEFAULT_USE
 from .helpers import BACKUP, BIN, GUARD, OWN, P1, CliResult
 
 VOLUME = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f"
-
-
 SECRET = "S3CRET-value-never-shown"  # the part of a planted secret that must never be printed
 
 
@@ -182,6 +180,7 @@ def record(
     }
 
 
+# -- the CLI against a hostile server --------------------------------------------------------------
 def endpoint_env(url: str) -> dict[str, str | None]:
     return {
         "BACKUPSHARE_ENDPOINT": url,
@@ -256,7 +255,7 @@ def refusing(h: Handler, seen: Seen) -> None:
     send(h, 503, {"error_code": "APIG.0503", "error_msg": "busy"}, headers=(("Retry-After", "0"),))
 
 
-# == 2. listings bounded in bytes, and collect-then-print formats in records =======================
+# -- records hostile servers serve, and their answers ----------------------------------------------
 def backup_record(description: str = "") -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),

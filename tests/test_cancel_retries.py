@@ -16,7 +16,7 @@ from .helpers import BACKUP, P1, CliResult, fault
 from .hostile import Handler, Hostile, Seen, endpoint_env, send
 
 
-# == 16. a retried DELETE that finds nothing ========================================================
+# -- a retried DELETE that finds nothing -----------------------------------------------------------
 @pytest.fixture
 def one_sharing(bs: Callable[..., CliResult], emulator: RunningEmulator) -> str:
     result = bs("share", BACKUP, P1, "-o", "json", env=endpoint_env(emulator.url))

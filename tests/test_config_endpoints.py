@@ -16,7 +16,7 @@ from .helpers import OWN, CliResult
 from .hostile import SECRET, Hostile, assert_never_shown, endpoint_env, password_env, write_config
 
 
-# == 6. endpoints parsed strictly ===================================================================
+# -- endpoints parsed strictly ---------------------------------------------------------------------
 def bad_endpoints(port: int) -> list[tuple[str, str]]:
     return [
         (f"http://evil.example\\@127.0.0.1:{port}", "a backslash"),
@@ -69,7 +69,7 @@ def test_an_endpoint_password_with_at_or_slash_is_never_printed(
     assert_never_shown(result, leak)
 
 
-# == 7. regions checked =============================================================================
+# -- regions checked -------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "region", ["evil.example/x", "x@127.0.0.1:{port}/", "eu-de.127.0.0.1.nip.io#"]
 )
@@ -109,7 +109,7 @@ def test_a_region_that_is_not_one_is_refused_before_any_request(
     assert capture.connections == 0
 
 
-# == 8. regions, derived URLs, CSV formulas by default, YAML's bidi overrides ========================
+# -- regions, derived URLs, CSV formulas by default, YAML's bidi overrides -------------------------
 @pytest.mark.parametrize("region", ["eu-de\n", "eu-de\r", "eu-de/x", "eu-de.evil.example"])
 def test_a_region_with_a_trailing_line_break_is_refused(
     bs: Callable[..., CliResult], region: str

@@ -18,7 +18,7 @@ from .helpers import BIN, GUARD, OWN, CliResult
 from .hostile import private_dir, run_bin, write_config
 
 
-# == 9. a config file others can change ============================================================
+# -- a config file others can change ---------------------------------------------------------------
 def marker_profile(url: str, marker: Path) -> str:
     return (
         f"profiles:\n  default:\n    endpoint: {url}\n    project_id: {OWN}\n"
@@ -82,7 +82,7 @@ def test_a_sticky_shared_directory_is_accepted(
     assert marker.exists()
 
 
-# == 14. hostile config files =======================================================================
+# -- hostile config files --------------------------------------------------------------------------
 def alias_bomb(key: str) -> str:
     lines = ["a: &a [" + ", ".join(['"lol"'] * 9) + "]"]
     for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
@@ -132,7 +132,7 @@ def test_a_device_or_fifo_as_config_is_refused_without_hanging(tmp_path: Path, k
     assert done.stderr.startswith(f"error: {path}: not a regular file"), done.stderr
 
 
-# == 17. config init writes safely ==================================================================
+# -- config init writes safely ---------------------------------------------------------------------
 def init(bs: Callable[..., CliResult], path: Path, url: str) -> CliResult:
     return bs(
         "config", "init", "--config", str(path), "--endpoint", url, "--project-id", OWN,

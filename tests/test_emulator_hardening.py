@@ -187,7 +187,7 @@ def test_the_clients_of_the_admin_api_send_json() -> None:
     assert [(name, call) for name, call in calls if "json=" not in call] == []
 
 
-# == 4. connection timeout, cap and body limit ========================================================
+# -- connection timeout, cap and body limit --------------------------------------------------------
 def test_a_half_sent_request_is_dropped_after_the_connection_timeout(
     emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ from .helpers import GUARD, CliResult
 from .hostile import Handler, Hostile, Respond, Seen, endpoint_env, refusing, run_bin, write_config
 
 
-# == 3. the attempt deadline ========================================================================
+# -- the attempt deadline --------------------------------------------------------------------------
 def drip_body(h: Handler, seen: Seen) -> None:
     """Headers at once, then one body byte every 0.2 s for up to 20 s."""
     h.send_response(200)

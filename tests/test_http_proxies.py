@@ -15,7 +15,7 @@ from backupshare.emulator.server import DEFAULT_TOKEN
 from .helpers import BACKUP, OWN, P1, CliResult
 from .hostile import SECRET, Hostile, assert_never_shown, endpoint_env, password_env, write_config
 
-# == 10. passwords in proxy URLs ===================================================================
+# -- passwords in proxy URLs -----------------------------------------------------------------------
 VIA_PROXY = "https://vbs.eu-de.example.invalid"  # not loopback: the proxy is used, nothing resolved
 
 
@@ -97,7 +97,7 @@ def test_proxy_passwords_with_at_or_slash_are_masked(
     assert_never_shown(result, SECRET)
 
 
-# == 11. loopback never through a proxy ============================================================
+# -- loopback never through a proxy ----------------------------------------------------------------
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 

@@ -21,7 +21,7 @@ from .hostile import (
 )
 
 
-# == 2. redirects are never followed ================================================================
+# -- redirects are never followed ------------------------------------------------------------------
 def redirecting(status: int, location: str) -> Respond:
     return lambda h, seen: send(h, status, {"moved": True}, headers=(("Location", location),))
 

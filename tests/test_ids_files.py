@@ -154,7 +154,7 @@ def test_cancel_ids_file_that_does_not_exist(cli: Any, tmp_path: Path) -> None:
     assert result.err.splitlines()[0] == f"error: --ids-file {tmp_path / 'nope'}: no such file"
 
 
-# == 7. a FIFO as an ids file ========================================================================
+# -- a FIFO as an ids file -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "argv",
     [("cancel", "--ids-file", "{fifo}", "--yes"), ("share", BACKUP, "--projects-file", "{fifo}")],

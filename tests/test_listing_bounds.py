@@ -31,7 +31,7 @@ from .hostile import (
 )
 
 
-# == 4. listings that never end =====================================================================
+# -- listings that never end -----------------------------------------------------------------------
 def endless(kind: str) -> Respond:
     """Detail pages that never end: fresh ids for ever, the same page, or two pages in turn.
     Bounded all the same: after 60 pages it answers an empty page (the listing 'ends')."""

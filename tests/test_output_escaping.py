@@ -19,7 +19,7 @@ from backupshare.emulator.schema import BackupSeed
 from .helpers import BACKUP2, OWN, P2, CliResult
 from .hostile import Handler, Hostile, Respond, Seen, backup_record, endpoint_env, record, send
 
-# == 5. terminal injection ==========================================================================
+# -- terminal injection ----------------------------------------------------------------------------
 OSC52 = "\x1b]52;c;cm0gLXJmIH4=\x07"  # writes the clipboard
 
 
@@ -167,7 +167,7 @@ def test_service_text_is_escaped_in_errors(
         assert error["message"] == EVIL and error["request_id"] == EVIL_HEADER
 
 
-# == 20. --csv-safe =================================================================================
+# -- --csv-safe ------------------------------------------------------------------------------------
 FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "db-nightly"]
 
 

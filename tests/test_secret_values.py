@@ -16,7 +16,7 @@ from backupshare.emulator.server import DEFAULT_TOKEN
 from .helpers import BIN, GUARD, OWN, CliResult
 from .hostile import SECRET, aksk_env, assert_never_shown, endpoint_env, password_env, write_config
 
-# == 1. secrets with control characters =============================================================
+# -- secrets with control characters ---------------------------------------------------------------
 SECRET_CONTROL = "contains a line break or other control character"
 
 
@@ -161,7 +161,7 @@ def test_a_non_ascii_token_is_refused(
     assert emulator.logged() == []
 
 
-# == 18. no core dumps ==============================================================================
+# -- no core dumps ---------------------------------------------------------------------------------
 @pytest.mark.e2e
 def test_the_running_cli_cannot_dump_core(emulator: RunningEmulator, tmp_path: Path) -> None:
     marker = tmp_path / "core-limit"
@@ -190,7 +190,7 @@ def test_the_running_cli_cannot_dump_core(emulator: RunningEmulator, tmp_path: P
     assert marker.read_text().strip() == "0"
 
 
-# == 9. what the attack did not verify ===============================================================
+# -- what the attack did not verify ----------------------------------------------------------------
 # (no access key: with one, the environment's AK/SK would take over from the profile's token)
 CREDENTIAL_VALUES = {
     "BACKUPSHARE_PASSWORD": f"pw-{SECRET}",

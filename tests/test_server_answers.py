@@ -34,7 +34,7 @@ from .hostile import (
     send,
 )
 
-# == 13. deeply nested JSON answers ================================================================
+# -- deeply nested JSON answers --------------------------------------------------------------------
 NESTED = "[" * 100_000 + "]" * 100_000
 
 
@@ -78,7 +78,7 @@ def test_deeply_nested_json_in_a_5xx_is_unavailable(
     assert "internal error" not in result.err
 
 
-# == 15. server ids validated, filters re-checked ===================================================
+# -- server ids validated, filters re-checked ------------------------------------------------------
 CANCEL_TO = ("cancel", "--backup-id", BACKUP, "--to-project", P1)
 
 
@@ -175,7 +175,7 @@ LONG = 200_000  # characters: quadratic masking took minutes on this, linear tak
 FAR_ABOVE_LINEAR = 30.0  # seconds: a hang bound only, never an expectation
 
 
-# == 1. one long server string cannot hang the CLI ==================================================
+# -- one long server string cannot hang the CLI ----------------------------------------------------
 @pytest.mark.parametrize(
     "text",
     ["A" * LONG, "a://" * (LONG // 4), "https://" + "u" * LONG + "@host", "x1+.-" * (LONG // 5)],
@@ -271,7 +271,7 @@ def test_a_long_server_string_is_shown_bounded_and_masked(
         assert "characters in all]" in result.out
 
 
-# == 6. any field may be any JSON ===================================================================
+# -- any field may be any JSON ---------------------------------------------------------------------
 # Values a parser has tripped on, drawn often: digits int() refuses, numbers too long to print.
 STRANGE = ["²", "9" * 5000, "-1", " 12", "1e3", 10**4200, -(10**30), "٣", float("nan")]
 

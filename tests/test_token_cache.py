@@ -44,7 +44,7 @@ def test_forget_tokens_makes_the_next_command_log_in_again(
     assert logins() == 2
 
 
-# == 12. the token cache ============================================================================
+# -- the token cache -------------------------------------------------------------------------------
 def cache_file(home: Path) -> Path:
     [path] = (home / ".cache" / "backupshare").glob("token-*.json")
     return path
