@@ -15,7 +15,7 @@ import pytest
 
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 
-from .conftest import OWN, P1, P2, P3, CliResult, fault, token_settings
+from .helpers import OWN, P1, P2, P3, CliResult, Emulated, fault, token_settings
 from .test_plan import (
     NIGHTLY,
     PROJECTS,
@@ -32,10 +32,10 @@ from .test_plan import (
 
 
 @pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
+def emulator() -> Iterator[Emulated]:
     """The project's backups, as test_plan's (used by `cli`, which talks to this emulator)."""
     with start(EmulatorConfig(backups=seeds())) as running:
-        yield running
+        yield Emulated.of(running)
 
 
 @pytest.fixture(params=["vbs", "cbr"])
@@ -84,7 +84,7 @@ def test_apply_converges_and_a_second_run_changes_nothing(
         "entry", "action", "backup_id", "to_project_id", "share_id", "result", "error"
     }  # fmt: skip
     assert "plan: 5 to share, 0 to cancel, 1 unchanged, 0 blocked" in first.err
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     second = cli("apply", "-f", path, "-o", "json")
     assert second.code == 0 and report(second)["changed"] is False
     assert {r["result"] for r in report(second)["results"]} == {"existing"}
@@ -95,14 +95,12 @@ def test_one_post_per_backup_and_no_listing_before_it(
     cli: Callable[..., CliResult], service: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     path = sharings_file(tmp_path, NIGHTLY)
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     assert cli("apply", "-f", path).code == 0
-    posts = [r["path"] for r in emulator.emulator.logged("POST")]
+    posts = [r["path"] for r in emulator.logged("POST")]
     assert len(posts) == 2  # one per backup, every missing project in it
     sharing_reads = [
-        r
-        for r in emulator.emulator.logged("GET")
-        if "/members" in r["path"] or "backup_id" in str(r)
+        r for r in emulator.logged("GET") if "/members" in r["path"] or "backup_id" in str(r)
     ]
     assert len(sharing_reads) == 2  # the plan's one read per backup; the share sends no other
 
@@ -111,7 +109,7 @@ def test_additions_go_before_removals(
     cli: Callable[..., CliResult], service: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     assert cli("share", A, P2).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     result = cli("apply", "-f", sharings_file(tmp_path, exact(A, P1)), "--yes", "-o", "json")
     assert outcomes(report(result)) == [(A, P1, "share", "created"), (A, P2, "cancel", "canceled")]
     assert [method for method, _ in changes_sent(emulator)] == ["POST", "DELETE"]
@@ -121,7 +119,7 @@ def test_the_limit_forces_a_removal_first_and_the_plan_says_so(
     cli: Callable[..., CliResult], service: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     assert cli("share", A, *PROJECTS[:10]).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     path = sharings_file(tmp_path, exact(A, P1, *PROJECTS[1:10]))
     result = cli("apply", "-f", path, "--yes", "-o", "json")
     assert result.code == 0, result.err
@@ -137,16 +135,16 @@ def test_more_removals_than_allowed_are_refused_before_anything_is_sent(
     cli: Callable[..., CliResult], service: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     assert cli("share", A, P1, P2, P3).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     path = sharings_file(tmp_path, exact(A))
     result = cli("apply", "-f", path, "--yes", "--max-removals", "2")
     assert result.code == 2
     assert "error: the plan cancels 3 sharings, more than --max-removals 2" in result.err
     saved = tmp_path / "plan.json"
     saved.write_text(cli("plan", "-f", path, "-o", "json").out)
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     again = cli("apply", "--plan", str(saved), "--yes", "--max-removals", "2")
-    assert again.code == 2 and emulator.emulator.logged() == []  # not even read
+    assert again.code == 2 and emulator.logged() == []  # not even read
     assert cli("apply", "-f", path, "--yes", "--max-removals", "3").code == 0
 
 
@@ -154,7 +152,7 @@ def test_off_a_terminal_cancels_need_yes(
     cli: Callable[..., CliResult], service: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     assert cli("share", A, P2).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     result = cli("apply", "-f", sharings_file(tmp_path, exact(A, P1)))
     assert result.code == 2
     assert "error: the plan cancels 1 sharing: without a terminal to ask, give --yes" in result.err
@@ -170,7 +168,7 @@ def test_a_saved_plan_runs_exactly_and_a_stale_one_is_refused(
     saved.write_text(cli("plan", "-f", path, "-o", "json").out)
     # Someone changes a pair the plan changes, and one it does not touch.
     assert cli("share", A, P1).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     stale = cli("apply", "--plan", str(saved), "--yes")
     assert stale.code == 6
     assert f"the live state differs from the saved plan for 1 pair: backup {A} to {P1}" in stale.err
@@ -205,7 +203,7 @@ def test_a_bad_plan_document_is_a_configuration_error(
     saved.write_text(document)
     result = cli("apply", "--plan", str(saved), "--yes")
     assert result.code == 3 and message in result.err, result.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_every_field_of_a_saved_change_is_checked(
@@ -224,10 +222,10 @@ def test_every_field_of_a_saved_change_is_checked(
         broken["changes"][0][field] = value
         saved = tmp_path / "plan.json"
         saved.write_text(json.dumps(broken))
-        emulator.emulator.clear_log()
+        emulator.clear_log()
         result = cli("apply", "--plan", str(saved), "--yes")
         assert result.code == 3 and message in result.err, (field, result.err)
-        assert emulator.emulator.logged() == []
+        assert emulator.logged() == []
     assert cli("apply", "--plan", "-", "--yes", stdin=json.dumps(good)).code == 0
 
 
@@ -353,13 +351,13 @@ def test_on_a_terminal_it_asks_first(
     monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", OWN)
     monkeypatch.setenv("BACKUPSHARE_TOKEN", DEFAULT_TOKEN)
     assert run(["share", A, P2]) == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     stderr = Tty()
     path = sharings_file(tmp_path, exact(A, P1))
     code = run(["-q", "apply", "-f", path], invocation=Invocation(stdin=Tty(answer), stderr=stderr))
     assert code == 0
     assert "Apply these changes? [y/N] " in stderr.getvalue()
-    rows = emulator.emulator.store.query(OWN, {"backup_id": A})
+    rows = emulator.store.query(OWN, {"backup_id": A})
     assert {row["to_project_id"] for row in rows} == shared
 
 
@@ -371,7 +369,7 @@ def test_one_file_many_projects_each_entry_with_its_profile(
     from backupshare.cli import run
     from backupshare.emulator.server import DEFAULT_TOKEN
 
-    from .conftest import PARTNER_BACKUP
+    from .helpers import PARTNER_BACKUP
 
     running = make_emulator()  # the demo: each project has its own backups
     config = tmp_path / "config.yaml"

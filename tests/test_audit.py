@@ -21,7 +21,7 @@ import yaml
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.emulator.store import BackupSeed
 
-from .conftest import OWN, P1, P2, P3, PARTNER_BACKUP, CliResult, fault
+from .helpers import OWN, P1, P2, P3, PARTNER_BACKUP, CliResult, Emulated, fault
 
 A = "aaaaaaaa-0000-4000-8000-000000000001"
 B = "aaaaaaaa-0000-4000-8000-000000000002"
@@ -45,14 +45,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def emulator(clock: Clock) -> Iterator[RunningEmulator]:
+def emulator(clock: Clock) -> Iterator[Emulated]:
     backups = [
         BackupSeed(id=A, project_id=OWN, name="db-a"),
         BackupSeed(id=B, project_id=OWN, name=HOSTILE),
         BackupSeed(id=PARTNER_BACKUP, project_id=P1, name="partner-golden-image"),
     ]
     with start(EmulatorConfig(backups=backups, clock=clock)) as running:
-        yield running
+        yield Emulated.of(running)
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def sharings(
         partner.setenv("BACKUPSHARE_PROJECT_ID", P1)
         partner.setenv("BACKUPSHARE_TOKEN", PARTNER_TOKEN)
         assert cbr("share", PARTNER_BACKUP, OWN).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
 
 
 def findings(result: CliResult) -> list[tuple[str, str, str]]:
@@ -236,7 +236,7 @@ def test_bad_audit_input_is_a_usage_error_and_sends_nothing(
     result = cbr("audit", *argv, stdin=stdin)
     assert (result.code, result.out) == (2, ""), result.err
     assert result.err.startswith(message), result.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_an_empty_allowlist_file_is_refused(
@@ -261,7 +261,7 @@ def test_a_failure_to_read_wins_over_findings(
 
 def test_audit_is_read_only(cbr: Any, sharings: None, emulator: RunningEmulator) -> None:
     assert cbr("audit", "--allowed", P3, "--incoming").code == 10
-    methods = {r["method"] for r in emulator.emulator.logged()}
+    methods = {r["method"] for r in emulator.logged()}
     assert methods == {"GET"}
 
 

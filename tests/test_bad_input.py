@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backupshare.emulator import RunningEmulator
@@ -19,7 +19,7 @@ from backupshare.models import Share
 from backupshare.service import count_in
 from backupshare.vbs import shares_from_body
 
-from .conftest import BACKUP, OWN, P1, fault
+from .helpers import BACKUP, OWN, P1, fault
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
@@ -259,7 +259,7 @@ def test_bad_input(
     assert all(line.startswith(("error: ", "hint: ", "warning: ")) for line in lines), result.err
     assert result.out == ""
     if not case.sends:
-        assert emulator.emulator.logged() == []
+        assert emulator.logged() == []
 
 
 def test_huge_answers_are_bounded(
@@ -289,7 +289,6 @@ json_values = st.recursive(
 )  # fmt: skip
 
 
-@settings(deadline=None)  # examples: the profile's (conftest.py)
 @given(body=json_values)
 def test_fuzzed_bodies_never_escape_as_anything_but_our_errors(body: Any) -> None:
     for parse in (
@@ -302,7 +301,6 @@ def test_fuzzed_bodies_never_escape_as_anything_but_our_errors(body: Any) -> Non
             parse(body)
 
 
-@settings(max_examples=1000, deadline=None)
 @given(
     raw=st.binary(max_size=200), status=st.sampled_from([400, 401, 403, 404, 409, 429, 500, 503])
 )

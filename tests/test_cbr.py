@@ -1,5 +1,6 @@
 """CBR through the CLI, against the emulator over loopback: the same verbs as VBS on share
-members, the receiving project's accept and reject, and every refusal before anything is sent."""
+members, the receiving project's accept and reject, and every refusal before anything is sent;
+hints that fit the service, and doctor on CBR asks CBR."""
 
 from __future__ import annotations
 
@@ -11,9 +12,107 @@ import pytest
 
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, ENCRYPTED, OWN, P1, P2, PARTNER_BACKUP, CliResult, fault
+from .helpers import (
+    BACKUP,
+    ENCRYPTED,
+    OWN,
+    P1,
+    P2,
+    PARTNER_BACKUP,
+    CliResult,
+    fault,
+)
+
+
+def test_the_cbr_backups_table_marks_an_encrypted_backup(cli: Any) -> None:
+    cbr = cli("--service", "cbr", "backups")
+    assert cbr.code == 0, cbr.err
+    rows = {line.split()[0]: line for line in cbr.out.splitlines()[1:]}
+    assert rows["vault-encrypted"].split()[1] == "(encrypted)"
+    assert "(encrypted)" not in rows["db-nightly"]
+    vbs = cli("backups")  # VBS's record does not say: nothing is marked
+    assert vbs.code == 0 and "(encrypted)" not in vbs.out
+
+
+def test_a_cbr_permission_refusal_asks_for_cbr_permissions(
+    cbr: Any, emulator: RunningEmulator
+) -> None:
+    from .helpers import fault
+
+    body = '{"error_code": "APIG.0302", "error_msg": "not allowed"}'
+    fault(emulator, "raw", method="GET", status=403, body=body)
+    result = cbr("backups")
+    assert result.code == 4
+    assert result.err.splitlines()[1] == (
+        "hint: these credentials are not allowed to do this; ask for CBR permissions"
+    )
+
+
+def test_accepting_ones_own_backup_says_accept_is_for_the_receiver(cbr: Any) -> None:
+    result = cbr("accept", BACKUP)
+    assert result.code == 5
+    assert result.err.splitlines()[1] == (
+        f"hint: accept is for the receiving project: backup {BACKUP} belongs to this project "
+        f"({OWN}); run `backupshare -p PROFILE accept {BACKUP}` with the profile of a project "
+        "it was shared with"
+    )
+
+
+def test_cbr_refusing_a_backup_being_made_suggests_wait(cbr: Any) -> None:
+    from .helpers import CREATING
+
+    result = cbr("share", CREATING, P1)
+    assert result.code == 6
+    assert result.err.splitlines()[-1] == (
+        "hint: only backups in status available can be shared; wait for it with --wait SECONDS"
+    )
+
+
+def test_cbr_offers_show_the_backup_id_once(cbr: Any, monkeypatch: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    result = cbr("list-shares", "--shared-with-me")
+    assert result.code == 0, result.err
+    header, row = result.out.splitlines()
+    assert header.split()[:4] == ["BACKUP", "ID", "BACKUP", "NAME"]
+    assert row.count(BACKUP) == 1 and row.split()[:3] == [BACKUP, "db-nightly", OWN]
+    csv = cbr("list-shares", "--shared-with-me", "-o", "csv")  # csv keeps its fixed header
+    assert csv.out.splitlines()[0].startswith("id,backup_id,")
+
+
+def test_the_owners_member_listing_names_the_backup(cbr: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    result = cbr("list-shares", "--backup-id", BACKUP)
+    assert result.code == 0, result.err
+    row = result.out.splitlines()[1].split()
+    assert row[1:6] == [BACKUP, "db-nightly", P1, "pending", "40"]
+
+
+def test_accept_tables_use_the_usual_header_style(cbr: Any, monkeypatch: Any) -> None:
+    assert cbr("share", BACKUP, P1).code == 0
+    as_partner(monkeypatch)
+    result = cbr("accept", BACKUP)
+    assert result.code == 0, result.err
+    # the report's table, as share's and --all-pending's
+    headers = "RESULT STATUS PROJECT SHARE ID BACKUP ID FROM PROJECT VAULT ERROR"
+    assert result.out.splitlines()[0].split() == headers.split()
+
+
+def test_doctor_on_cbr_checks_with_a_cbr_call(cbr: Any, emulator: RunningEmulator) -> None:
+    import json
+
+    result = cbr("doctor", "-o", "json")
+    assert result.code == 0, result.err
+    steps = {step["check"]: step for step in json.loads(result.out)}
+    assert steps["credentials"]["detail"].startswith("token accepted; ")
+    assert steps["credentials"]["detail"].endswith(" backups")
+    [call] = [r for r in emulator.logged("GET") if r["path"].startswith("/v3/")]
+    assert call["path"] == f"/v3/{OWN}/backups"
+
 
 PARTNER_TOKEN = "partner-token"  # the emulator's second project (P1) and its credentials
+
+
 MEMBERS = f"/v3/{OWN}/backups/{BACKUP}/members"
 
 
@@ -30,7 +129,7 @@ def as_partner(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def members(emulator: RunningEmulator) -> list[str]:
-    return [r["path"] for r in emulator.emulator.logged("POST") if r["path"].endswith("/members")]
+    return [r["path"] for r in emulator.logged("POST") if r["path"].endswith("/members")]
 
 
 def test_share_adds_members_and_converges(cbr: Any, emulator: RunningEmulator) -> None:
@@ -64,14 +163,14 @@ def test_eleven_targets_are_refused_before_anything_is_sent(
     assert result.err.splitlines()[0] == (
         "error: 11 target projects: a backup can be shared with at most 10 projects"
     )
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_past_the_limit_with_existing_members_is_refused_before_the_post(
     cbr: Any, emulator: RunningEmulator
 ) -> None:
     assert cbr("share", BACKUP, *[f"{n:032x}" for n in range(1, 10)]).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     result = cbr("share", BACKUP, P1, P2, "--dry-run")
     assert result.code == 6
     assert "is shared with 9 projects; 2 more would pass the limit of 10" in result.err
@@ -86,7 +185,7 @@ def test_own_project_and_bad_ids_are_usage_errors(cbr: Any, emulator: RunningEmu
     assert bad.code == 2 and "invalid backup id 'not-a-backup'" in bad.err
     vault = cbr("accept", BACKUP, "--vault", "nope")
     assert vault.code == 2 and "invalid vault id 'nope'" in vault.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_an_ambiguous_post_is_settled_by_listing(cbr: Any, emulator: RunningEmulator) -> None:
@@ -193,7 +292,7 @@ def test_vaults_that_say_nothing_of_their_room_are_named_and_nothing_is_sent(
         "11111111-1111-4111-8111-111111111111 (disks): it takes an unknown type of backups; "
         "22222222-2222-4222-8222-222222222222 (servers): it takes an unknown type of backups"
     )
-    assert emulator.emulator.logged("PUT") == []
+    assert emulator.logged("PUT") == []
 
 
 def test_accept_and_reject_on_vbs_are_usage_errors(cli: Any, emulator: RunningEmulator) -> None:
@@ -203,7 +302,7 @@ def test_accept_and_reject_on_vbs_are_usage_errors(cli: Any, emulator: RunningEm
         assert result.err.splitlines()[0] == (
             "error: VBS sharing needs no acceptance: a sharing is usable as soon as it is made"
         )
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_cancel_every_member_of_a_backup(cbr: Any, emulator: RunningEmulator) -> None:
@@ -211,7 +310,7 @@ def test_cancel_every_member_of_a_backup(cbr: Any, emulator: RunningEmulator) ->
     result = cbr("cancel", "--backup-id", BACKUP, "--yes", "-o", "json")
     assert result.code == 0, result.err
     assert sorted(r["to_project_id"] for r in json.loads(result.out)["results"]) == [P1, P2]
-    deletes = [r["path"] for r in emulator.emulator.logged("DELETE")]
+    deletes = [r["path"] for r in emulator.logged("DELETE")]
     assert sorted(deletes) == [f"{MEMBERS}/{P1}", f"{MEMBERS}/{P2}"]
     assert cbr("list-shares", "--backup-id", BACKUP, "--count").out == "0\n"
 
@@ -233,7 +332,7 @@ def test_sharing_ids_are_usage_errors_on_cbr(
     result = cbr(*argv)
     assert result.code == 2
     assert result.err.startswith("error: CBR sharings have no ids of their own")
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_a_bad_service_is_named(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,7 +352,7 @@ def test_doctor_proves_cbr_credentials_with_a_backup_list(
     assert steps["credentials"]["status"] == "ok"
     assert steps["credentials"]["detail"].startswith("token accepted; ")
     assert steps["credentials"]["detail"].endswith(" backups")
-    [probe] = emulator.emulator.logged("GET")
+    [probe] = emulator.logged("GET")
     assert (probe["path"], probe["query"]) == (f"/v3/{OWN}/backups", {"limit": "1"})
 
 
@@ -269,7 +368,7 @@ def test_a_dry_run_shows_the_cbr_request(cbr: Any, emulator: RunningEmulator) ->
     result = cbr("share", BACKUP, P1, "--dry-run")
     assert result.code == 0
     assert f'would send: POST …/backups/{BACKUP}/members {{"members": ["{P1}"]}}' in result.err
-    assert emulator.emulator.logged("POST") == []
+    assert emulator.logged("POST") == []
 
 
 def test_the_receiving_project_cannot_end_a_sharing_only_decline_it(
@@ -282,27 +381,27 @@ def test_the_receiving_project_cannot_end_a_sharing_only_decline_it(
     [item] = json.loads(result.out)["results"]
     assert (item["to_project_id"], item["result"]) == (OWN, "failed")
     assert "only the owner can end the sharing" in item["error"]["message"]
-    assert emulator.emulator.logged("DELETE") == []
+    assert emulator.logged("DELETE") == []
 
 
 def test_offers_of_one_backup_are_filtered_here(
     cbr: Any, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from .conftest import BACKUP2
+    from .helpers import BACKUP2
 
     assert cbr("share", BACKUP, P1).code == 0 and cbr("share", BACKUP2, P1).code == 0
     as_partner(monkeypatch)
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     listed = cbr("list-shares", "--shared-with-me", "--backup-id", BACKUP, "-o", "ids")
     assert listed.out == f"{BACKUP}\n"
-    assert all("id" not in r["query"] for r in emulator.emulator.logged("GET"))
+    assert all("id" not in r["query"] for r in emulator.logged("GET"))
 
 
 def test_an_unknown_vault_is_refused_before_the_put(cbr: Any, emulator: RunningEmulator) -> None:
     result = cbr("accept", PARTNER_BACKUP, "--vault", "00000000-0000-4000-8000-000000000000")
     assert result.code == 5
     assert "vault 00000000-0000-4000-8000-000000000000 is not one of this project's" in result.err
-    assert emulator.emulator.logged("PUT") == []  # the vault list said so: nothing sent
+    assert emulator.logged("PUT") == []  # the vault list said so: nothing sent
     assert result.err.splitlines()[-1] == (
         "hint: the vault does not exist in this project (see the vault ids)"
     )
@@ -318,7 +417,7 @@ def test_options_cbr_cannot_honour_are_refused(
     result = cbr("list-shares", "--backup-id", BACKUP, option, value)
     assert (result.code, result.out) == (2, "")
     assert result.err.splitlines()[0] == f"error: {option}: not available on CBR"
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_a_bad_project_id_flag_is_a_usage_error(cli: Any) -> None:
@@ -330,5 +429,5 @@ def test_a_bad_project_id_flag_is_a_usage_error(cli: Any) -> None:
 def test_a_dry_run_reads_the_backup_once(cbr: Any, emulator: RunningEmulator) -> None:
     assert cbr("share", BACKUP, P1, "--dry-run").code == 0
     path = f"/v3/{OWN}/backups/{BACKUP}"
-    reads = [r for r in emulator.emulator.logged("GET", path) if r["path"] == path]
+    reads = [r for r in emulator.logged("GET", path) if r["path"] == path]
     assert len(reads) == 1  # read for the dry run's checks, not again for the warnings

@@ -19,7 +19,7 @@ from backupshare.models import ListQuery
 from backupshare.responses import extract_error, parse_retry_after
 from backupshare.vbs import Vbs
 
-from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3, fault, token_settings
+from .helpers import BACKUP, BACKUP2, OWN, P1, P2, P3, fault, token_settings
 
 
 def all_shares(client: Vbs, query: ListQuery = ListQuery(), **kwargs: Any) -> list[Any]:
@@ -56,7 +56,7 @@ def test_every_filter_is_sent(client: Vbs, emulator: RunningEmulator) -> None:
         sort_dir="asc",
     )
     assert all_shares(client, query) == []  # the volume id matches nothing
-    sent = emulator.emulator.logged("GET", "/detail")[-1]["query"]
+    sent = emulator.logged("GET", "/detail")[-1]["query"]
     assert sent == {
         "backup_id": BACKUP, "to_project_id": P1, "from_project_id": OWN,
         "volume_id": "00000000-0000-4000-8000-000000000000", "name": "db",
@@ -64,22 +64,22 @@ def test_every_filter_is_sent(client: Vbs, emulator: RunningEmulator) -> None:
         "sort_dir": "asc", "limit": "100", "offset": "0",
     }  # fmt: skip
     client.count(ListQuery(shared_with_me=True, sort_key="name"))
-    counted = emulator.emulator.logged("GET", "/count")[-1]["query"]
+    counted = emulator.logged("GET", "/count")[-1]["query"]
     assert counted == {"share_to_me": "true"}  # no sort or paging on the count call
 
 
 def test_paging_across_boundaries_until_an_empty_page(client: Vbs, emulator: Any) -> None:
-    emulator.emulator.seed_shares(25)
+    emulator.seed_shares(25)
     pages = list(client.iter_pages(ListQuery(), page_size=10))
     assert [len(p) for p in pages] == [10, 10, 5]
     assert len({s.id for p in pages for s in p}) == 25
-    offsets = [e["query"]["offset"] for e in emulator.emulator.logged("GET", "/detail")]
+    offsets = [e["query"]["offset"] for e in emulator.logged("GET", "/detail")]
     assert offsets == ["0", "10", "20", "25"]  # a short page does not prove the end
 
 
 def test_paging_with_a_server_that_caps_pages(make_emulator: Any) -> None:
     running = make_emulator(page_cap=7)
-    running.emulator.seed_shares(20)
+    running.seed_shares(20)
     api = Vbs.connect(token_settings(running.url))
     pages = list(api.iter_pages(ListQuery(), page_size=100))
     assert [len(p) for p in pages] == [7, 7, 6]
@@ -87,14 +87,14 @@ def test_paging_with_a_server_that_caps_pages(make_emulator: Any) -> None:
 
 
 def test_limit_stops_early(client: Vbs, emulator: Any) -> None:
-    emulator.emulator.seed_shares(30)
+    emulator.seed_shares(30)
     assert len(all_shares(client, limit=12, page_size=5)) == 12
-    limits = [e["query"]["limit"] for e in emulator.emulator.logged("GET", "/detail")]
+    limits = [e["query"]["limit"] for e in emulator.logged("GET", "/detail")]
     assert limits == ["5", "5", "2"]
 
 
 def test_a_server_ignoring_offset_is_detected(client: Vbs, emulator: Any) -> None:
-    emulator.emulator.seed_shares(3)
+    emulator.seed_shares(3)
     first = client.http.call("GET", f"{client._base}/detail", params={"limit": "2"})
     import json
 
@@ -108,7 +108,7 @@ def test_a_server_ignoring_offset_is_detected(client: Vbs, emulator: Any) -> Non
 
 def test_headers_identify_the_client(client: Vbs, emulator: Any) -> None:
     client.count(ListQuery())
-    headers = emulator.emulator.logged("GET")[-1]["headers"]
+    headers = emulator.logged("GET")[-1]["headers"]
     assert headers["User-Agent"] == f"backupshare/{__version__}"
     assert headers["X-Client-Request-Id"] == client.invocation_id
     assert headers["X-Auth-Token"] == "emulator-token"
@@ -276,7 +276,7 @@ def test_fault_matrix_recovers_within_budget(
     count = 1 if spec["kind"] == "delay" else 3  # a delayed request still commits
     fault(emulator, method=method, path=path, count=count, **spec)
     call(api, share.id)
-    sent = [e for e in emulator.emulator.logged(method) if path in e["path"]]
+    sent = [e for e in emulator.logged(method) if path in e["path"]]
     assert len(sent) == count + normal  # the faults, then what succeeds
     expected = [2.0] * 3 if fault_name == "429+Retry-After" else [0.5, 1.0, 2.0][:count]
     assert sleeps == expected  # Retry-After, or backoff with the jitter pinned at its maximum
@@ -292,7 +292,7 @@ def test_beyond_the_budget_is_exit_8_with_request_id(
         api.count(ListQuery())
     assert caught.value.exit_code == 8 and caught.value.status == status
     assert caught.value.request_id and caught.value.request_id in caught.value.headline()
-    assert len(emulator.emulator.logged("GET")) == 3
+    assert len(emulator.logged("GET")) == 3
 
 
 def test_retry_after_is_honoured_and_capped(emulator: RunningEmulator) -> None:
@@ -331,7 +331,7 @@ def test_connection_reset_and_read_timeout_are_retried(emulator: RunningEmulator
     fault(emulator, "reset", method="GET")
     fault(emulator, "delay", method="GET", seconds=1.0)
     assert api.count(ListQuery()) == 0
-    assert len(emulator.emulator.logged("GET")) == 3
+    assert len(emulator.logged("GET")) == 3
     assert len(sleeps) == 2
 
 
@@ -357,7 +357,7 @@ def test_4xx_is_never_retried(emulator: RunningEmulator, status: int) -> None:
     fault(emulator, status=status, method="GET", count=5)
     with pytest.raises((RejectedError, AuthError, NotFoundError)):
         api.count(ListQuery())
-    assert len(emulator.emulator.logged("GET")) == 1 and sleeps == []
+    assert len(emulator.logged("GET")) == 1 and sleeps == []
 
 
 def test_post_is_never_blindly_retried(emulator: RunningEmulator) -> None:
@@ -365,7 +365,7 @@ def test_post_is_never_blindly_retried(emulator: RunningEmulator) -> None:
     fault(emulator, status=503, method="POST")
     with pytest.raises(UnavailableError):
         api.share(BACKUP, [P3])
-    assert len(emulator.emulator.logged("POST")) == 1 and sleeps == []
+    assert len(emulator.logged("POST")) == 1 and sleeps == []
 
 
 def test_delete_404_after_a_retry_counts_as_done(emulator: RunningEmulator) -> None:
@@ -374,7 +374,7 @@ def test_delete_404_after_a_retry_counts_as_done(emulator: RunningEmulator) -> N
     [share] = api.share(BACKUP2, [P1])
     fault(emulator, "commit_then_502", method="DELETE")
     api.cancel(share.id)
-    assert [e["method"] for e in emulator.emulator.logged("DELETE")] == ["DELETE", "DELETE"]
+    assert [e["method"] for e in emulator.logged("DELETE")] == ["DELETE", "DELETE"]
     with pytest.raises(NotFoundError):  # without a retry, a 404 is still a 404
         api.cancel(share.id)
 

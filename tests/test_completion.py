@@ -11,7 +11,7 @@ import pytest
 
 from backupshare.cli.tools import completion_script
 
-from .conftest import BIN, ROOT
+from .helpers import BIN, GUARD, ROOT
 
 CONFIG = """
 profiles:
@@ -57,6 +57,7 @@ CASES = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 @pytest.mark.parametrize(("words", "expected"), CASES)
 def test_bash(isolated: Path, words: list[str], expected: list[str]) -> None:
@@ -69,6 +70,7 @@ def test_bash(isolated: Path, words: list[str], expected: list[str]) -> None:
     assert sorted(run_shell(["bash", "-c", program], shell_env(isolated))) == expected
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (.ci/run adds it)")
 @pytest.mark.parametrize(("words", "expected"), CASES)
 def test_zsh(isolated: Path, words: list[str], expected: list[str]) -> None:
@@ -86,6 +88,7 @@ def test_zsh(isolated: Path, words: list[str], expected: list[str]) -> None:
     assert sorted(run_shell(["zsh", "-f", "-c", program], shell_env(isolated))) == expected
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed (.ci/run adds it)")
 @pytest.mark.parametrize(("words", "expected"), CASES)
 def test_fish(isolated: Path, words: list[str], expected: list[str]) -> None:
@@ -96,11 +99,12 @@ def test_fish(isolated: Path, words: list[str], expected: list[str]) -> None:
     assert sorted(entry.split("\t")[0] for entry in lines) == expected
 
 
+@pytest.mark.e2e
 def test_completion_needs_no_network_or_credentials(isolated: Path) -> None:
     env = {**shell_env(isolated), "BACKUPSHARE_ENDPOINT": "https://10.255.255.1"}
     env |= {"_BACKUPSHARE_COMPLETE": "complete_bash", "COMP_WORDS": "backupshare list-shares --s",
             "COMP_CWORD": "2"}  # fmt: skip
-    done = subprocess.run([str(BIN)], env=env, capture_output=True, text=True, timeout=10)
+    done = subprocess.run([str(BIN)], env=env, capture_output=True, text=True, timeout=GUARD)
     assert done.returncode == 0
     assert {"--sort-key", "--sort-dir", "--status", "--shared-with-me"} <= set(done.stdout.split())
 
@@ -108,7 +112,7 @@ def test_completion_needs_no_network_or_credentials(isolated: Path) -> None:
 # -- the README's install lines, as written, in a fresh home -------------------------------------
 def install_lines() -> dict[str, str]:
     """The README's completion block, one shell script per `# shell:` comment."""
-    from .conftest import readme_block
+    from .helpers import readme_block
 
     scripts: dict[str, list[str]] = {}
     shell = ""
@@ -142,6 +146,7 @@ def test_the_readme_installs_completion_for_each_tested_shell() -> None:
     assert sorted(install_lines()) == ["bash", "fish", "zsh"]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_readme_install_for_bash(tmp_path: Path) -> None:
     env = installed_home(tmp_path, "bash")
@@ -153,6 +158,7 @@ def test_readme_install_for_bash(tmp_path: Path) -> None:
     assert run_shell(["bash", "-i", "-c", program], env)[-1:] == ["list-shares"]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (.ci/run adds it)")
 def test_readme_install_for_zsh(tmp_path: Path) -> None:
     env = installed_home(tmp_path, "zsh", rc="autoload -Uz compinit && compinit -u\n")
@@ -161,6 +167,7 @@ def test_readme_install_for_zsh(tmp_path: Path) -> None:
     assert lines[-1:] == ["_backupshare_completion"]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed (.ci/run adds it)")
 def test_readme_install_for_fish(tmp_path: Path) -> None:
     env = installed_home(tmp_path, "fish")

@@ -18,7 +18,7 @@ from backupshare.config_file import parse_yaml, validate_file
 from backupshare.errors import ConfigError
 from backupshare.resolution import load_settings
 
-from .conftest import OWN, P1
+from .helpers import OWN, P1
 
 GOOD = f"""
 default_profile: prod
@@ -369,8 +369,7 @@ yaml_values = st.recursive(
 )  # fmt: skip
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,  # examples: the profile's
-          HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(document=yaml_values)
 def test_fuzzed_structures_only_ever_raise_config_errors(isolated: Path, document: object) -> None:
     import json
@@ -381,8 +380,7 @@ def test_fuzzed_structures_only_ever_raise_config_errors(isolated: Path, documen
         load_settings(Flags(config=str(path)), {"HOME": str(isolated)})
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(text=st.text(max_size=80))
 def test_fuzzed_text_only_ever_raises_config_errors(isolated: Path, text: str) -> None:
     path = isolated / "fuzz.yaml"

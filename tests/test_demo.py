@@ -15,7 +15,7 @@ import requests
 from backupshare.demo import DemoStepFailed, run
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, BIN, OWN, P1
+from .helpers import BACKUP, BIN, OWN, P1
 
 pytestmark = pytest.mark.e2e
 URL_RE = re.compile(r"^demo: a (?:VBS|CBR) emulator on (http://127\.0\.0\.1:\d+),", re.M)
@@ -55,7 +55,7 @@ def test_demo_tours_vbs_with_its_own_emulator(emulator: RunningEmulator) -> None
     assert re.fullmatch(
         rf"sharing backup {BACKUP} \(db-nightly, created [^)]+ UTC\)\n", done.stderr
     )
-    assert emulator.emulator.logged() == []  # the environment's endpoint went untouched
+    assert emulator.logged() == []  # the environment's endpoint went untouched
     assert_stopped(done.stdout)
 
 
@@ -68,7 +68,7 @@ def test_demo_on_cbr_also_accepts_as_the_receiving_project(emulator: RunningEmul
     assert re.search(
         rf"^accepted\s+accepted\s+{P1}\s+\S+\s+{BACKUP}\s+\S+\s+\S+$", done.stdout, re.M
     )
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
     assert_stopped(done.stdout)
 
 

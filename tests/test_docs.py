@@ -14,7 +14,7 @@ import pytest
 
 from backupshare import errors
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 DOCS = ROOT / "docs"
 ENV_NAME_RE = re.compile(r"_?(BACKUPSHARE|HUAWEICLOUD_SDK)_[A-Z0-9_]*")

@@ -16,7 +16,7 @@ from backupshare.auth import login_body
 from backupshare.emulator import BackupSeed, EmulatorConfig, RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN, make_server
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, fault
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, GUARD, OWN, P1, P2, P3, fault, terminated
 
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN}
 
@@ -299,10 +299,10 @@ def test_admin_routes_and_request_log(emulator: RunningEmulator) -> None:
     assert log[-1]["headers"]["X-Auth-Token"] == "***"  # shown only with the admin key
     seeded = requests.post(f"{emulator.url}/_emulator/seed", json={"shares": 25}, timeout=5)
     assert seeded.json() == {"created": 25}
-    assert emulator.emulator.store.count(OWN, {}) == 25
+    assert emulator.store.count(OWN, {}) == 25
     assert requests.post(f"{emulator.url}/_emulator/seed", json={}, timeout=5).status_code == 400
     requests.delete(f"{emulator.url}/_emulator/faults", timeout=5)
-    assert emulator.emulator.faults == []
+    assert emulator.faults == []
 
 
 def test_custom_seed_and_file_database(tmp_path: Any, make_emulator: Any) -> None:
@@ -316,6 +316,7 @@ def test_custom_seed_and_file_database(tmp_path: Any, make_emulator: Any) -> Non
     assert [s["to_project_id"] for s in listed] == [P1]  # state survived the restart
 
 
+@pytest.mark.e2e
 def test_emulator_module_runs_and_prints_its_url(tmp_path: Any) -> None:
     import subprocess
     import sys
@@ -335,10 +336,8 @@ def test_emulator_module_runs_and_prints_its_url(tmp_path: Any) -> None:
         )
         assert response.json() == {"count": 0}
     finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        assert process.stdout is not None
-        process.stdout.close()
+        terminated(process)
+    assert process.returncode == 0
 
 
 def serving(poll_interval: float) -> RunningEmulator:
@@ -362,7 +361,7 @@ def test_stop_returns_at_once_whatever_the_poll_interval() -> None:
     assert answers(running)  # the loop is up, and back to waiting for the next connection
     stopper = threading.Thread(target=running.stop, daemon=True)
     stopper.start()
-    stopper.join(timeout=10)  # a hang guard, not a timing assertion
+    stopper.join(timeout=GUARD)  # a hang guard, not a timing assertion
     assert not stopper.is_alive(), "stop() waited for the poll interval"
     assert not running.thread.is_alive()
     with pytest.raises(requests.ConnectionError):
@@ -392,7 +391,7 @@ def test_a_signal_landing_on_another_thread_is_handled_within_the_poll_interval(
         server.shutdown()
 
     previous = signal.signal(signal.SIGUSR1, stop)
-    hang_guard = threading.Timer(10, guard)
+    hang_guard = threading.Timer(GUARD, guard)
     try:
         hang_guard.start()
         threading.Thread(target=from_another_thread, daemon=True).start()
@@ -410,7 +409,7 @@ def test_a_shut_down_server_serves_again() -> None:
     """A stop's wake-up left behind is drained, not mistaken for a connection or a second stop."""
     running = serving(poll_interval=0.01)
     running.server.shutdown()
-    running.thread.join(timeout=10)
+    running.thread.join(timeout=GUARD)
     again = threading.Thread(target=running.server.serve_forever, daemon=True)
     again.start()
     try:
@@ -420,10 +419,11 @@ def test_a_shut_down_server_serves_again() -> None:
     assert not again.is_alive()
 
 
+@pytest.mark.e2e
 def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     for _ in range(3):  # the SIGTERM lands as early as a reader of the banner can send it
         process = subprocess.Popen(
@@ -432,18 +432,18 @@ def test_stopping_the_emulator_right_after_its_banner_is_clean() -> None:
         )  # fmt: skip
         assert process.stdout is not None
         assert process.stdout.readline().startswith("backupshare emulator listening on ")
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+        _, err = terminated(process)
         assert (process.returncode, err) == (0, "")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_ready_file_holds_the_url_while_it_serves(
     how: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     run = tmp_path / "run"
     run.mkdir()
@@ -466,16 +466,16 @@ def test_ready_file_holds_the_url_while_it_serves(
         )
         assert response.json() == {"count": 0}
     finally:
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+        _, err = terminated(process)
     assert (process.returncode, err) == (0, "")
     assert list(run.iterdir()) == []  # removed on the way out, no temporary left
 
 
+@pytest.mark.e2e
 def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     ready = tmp_path / "ready"
     ready.write_text("http://127.0.0.1:9\n")  # a stale one must not pass for this run's
@@ -492,10 +492,11 @@ def test_ready_file_is_not_written_when_the_port_is_taken(tmp_path: Any) -> None
     assert not ready.exists()
 
 
+@pytest.mark.e2e
 def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     ready = tmp_path / "missing" / "ready"
     done = subprocess.run(
@@ -506,10 +507,11 @@ def test_ready_file_in_a_missing_directory_is_an_error(tmp_path: Any) -> None:
     assert done.stderr.startswith(f"error: cannot write the ready file {ready}: ")
 
 
+@pytest.mark.e2e
 def test_help_documents_every_option() -> None:
     import subprocess
 
-    from .conftest import BIN
+    from .helpers import BIN
 
     done = subprocess.run(
         [str(BIN), "emulator", "--help"], capture_output=True, text=True, timeout=30, check=False
@@ -564,6 +566,7 @@ def test_a_bad_list_variable_is_a_usage_error(
     )
 
 
+@pytest.mark.e2e
 def test_emulator_rejects_bad_options() -> None:
     import subprocess
     import sys
@@ -614,5 +617,5 @@ def test_expired_token_is_apig_0307(make_emulator: Any) -> None:
 
 def test_log_json_bodies_are_text(emulator: RunningEmulator) -> None:
     post_share(emulator, BACKUP, [P1])
-    entry = emulator.emulator.logged("POST")[-1]
+    entry = emulator.logged("POST")[-1]
     assert json.loads(entry["body"])["shared"]["to_project_ids"] == [P1]

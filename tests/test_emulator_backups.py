@@ -14,7 +14,7 @@ from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, PARTNER_BACKUP, fault
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, PARTNER_BACKUP, fault
 
 HEADERS = {"X-Auth-Token": DEFAULT_TOKEN}
 FIELDS = {
@@ -219,7 +219,7 @@ def test_faults_and_the_log_cover_the_backup_routes(emulator: RunningEmulator) -
     failed = get(emulator, "/backups/detail", limit=3)
     assert failed.status_code == 503 and failed.json()["error"]["code"] == "VolumeBackup.0503"
     assert get(emulator, "/backups/detail").status_code == 200
-    entry = emulator.emulator.logged("GET", "/backups/detail")[0]
+    entry = emulator.logged("GET", "/backups/detail")[0]
     assert entry["query"] == {"limit": "3"}
 
 

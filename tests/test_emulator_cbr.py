@@ -15,7 +15,7 @@ from backupshare.emulator.core import DEMO_VOLUME, PARTNER_CREDENTIALS, ProjectC
 from backupshare.emulator.schema import vault_id_of
 from backupshare.emulator.server import DEFAULT_AKSK, DEFAULT_TOKEN
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, PARTNER_BACKUP, fault
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, PARTNER_BACKUP, fault
 
 PARTNER_TOKEN = "partner-token"
 PARTNER_AKSK = ("PARTNERACCESSKEY0000", "partner-secret-key")
@@ -386,7 +386,7 @@ def test_faults_and_the_log_cover_cbr(emulator: RunningEmulator) -> None:
         m["dest_project_id"]
         for m in ok(cbr(emulator, "GET", f"/backups/{BACKUP}/members"))["members"]
     ] == [P1]
-    posted = emulator.emulator.logged("POST", "/members")[0]
+    posted = emulator.logged("POST", "/members")[0]
     assert posted["path"] == f"/v3/{OWN}/backups/{BACKUP}/members" and '"members"' in posted["body"]
 
 
@@ -464,7 +464,7 @@ def test_the_official_sdk_shares_accepts_and_deletes(emulator: RunningEmulator) 
     assert (missing.value.status_code, missing.value.error_code) == (404, "BackupService.6705")
     assert missing.value.request_id  # from X-Request-Id
 
-    signed = [entry for entry in emulator.emulator.logged() if entry["path"].startswith("/v3/")]
+    signed = [entry for entry in emulator.logged() if entry["path"].startswith("/v3/")]
     assert len(signed) == 8
     assert all(e["headers"]["Authorization"].startswith("SDK-HMAC-SHA256 ") for e in signed)
 

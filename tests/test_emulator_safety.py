@@ -20,7 +20,7 @@ from backupshare.emulator.safety import (
 )
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BIN, OWN
+from .helpers import BIN, OWN, terminated
 
 SHARING = f"/v2/{OWN}/os-vendor-backup-sharing"
 
@@ -140,7 +140,7 @@ def test_request_log_over_http_hides_credentials(emulator: RunningEmulator) -> N
     user = json.loads(log[2]["body"])["auth"]["identity"]["password"]["user"]
     assert (user["name"], user["password"]) == ("emulator-user", "***")
     # The in-process log, which tests read, keeps everything.
-    assert emulator.emulator.logged()[0]["headers"]["X-Auth-Token"] == DEFAULT_TOKEN
+    assert emulator.logged()[0]["headers"]["X-Auth-Token"] == DEFAULT_TOKEN
 
 
 def test_no_admin_key_configured_never_reveals(emulator: RunningEmulator) -> None:
@@ -188,6 +188,7 @@ REFUSED = (
 )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("argv", "env"),
     [
@@ -211,6 +212,7 @@ def test_a_non_loopback_host_needs_allow_remote(
     assert (done.returncode, done.stdout, done.stderr) == (2, "", REFUSED)
 
 
+@pytest.mark.e2e
 def test_a_bad_allow_remote_variable_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKUPSHARE_EMULATOR_ALLOW_REMOTE", "maybe")
     done = subprocess.run(
@@ -227,6 +229,7 @@ def test_a_bad_allow_remote_variable_is_a_usage_error(monkeypatch: pytest.Monkey
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_allow_remote_serves_with_a_loud_warning(how: str, monkeypatch: pytest.MonkeyPatch) -> None:
     argv = [str(BIN), "emulator", "--host", "0.0.0.0", "--port", "0"]
@@ -254,13 +257,11 @@ def test_allow_remote_serves_with_a_loud_warning(how: str, monkeypatch: pytest.M
         admin = requests.get(f"http://127.0.0.1:{port}/_emulator/backups", timeout=5)
         assert admin.status_code == 200
     finally:
-        process.terminate()
-        assert process.wait(timeout=10) == 0
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        terminated(process)
+    assert process.returncode == 0
 
 
+@pytest.mark.e2e
 def test_allow_remote_on_loopback_says_nothing() -> None:
     process = subprocess.Popen(
         [str(BIN), "emulator", "--port", "0", "--allow-remote"],
@@ -270,6 +271,5 @@ def test_allow_remote_on_loopback_says_nothing() -> None:
         assert process.stdout is not None
         assert process.stdout.readline().startswith("backupshare emulator listening on http://127.")
     finally:
-        process.terminate()
-        _, err = process.communicate(timeout=10)
+        _, err = terminated(process)
     assert process.returncode == 0 and err == ""

@@ -25,7 +25,7 @@ from backupshare.emulator.signature import (
     signature_matches,
 )
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 EMULATOR = ROOT / "backupshare" / "emulator"
 
@@ -128,7 +128,7 @@ def officially_signed(
     return parts.path, parts.query, received
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(
     method=st.sampled_from(["GET", "POST", "DELETE", "PUT"]),
     segments=st.lists(SEGMENT, min_size=1, max_size=4),

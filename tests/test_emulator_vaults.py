@@ -18,7 +18,7 @@ from backupshare.emulator.core import DEFAULT_AKSK, ProjectCredential
 from backupshare.emulator.schema import AutoAnswer, VaultSeed, vault_id_of
 from backupshare.emulator.seeding import vaults_from_spec
 
-from .conftest import BACKUP, BACKUP2, OWN, P1, P2, P3
+from .helpers import BACKUP, BACKUP2, OWN, P1, P2, P3
 from .test_emulator_cbr import PARTNER_AKSK, add, answer, backups, cbr, ok, refused, sdk_client
 
 V_SMALL = "aaaaaaaa-0000-4000-8000-000000000001"
@@ -246,7 +246,7 @@ def test_a_bad_auto_answer_is_refused(emulator: RunningEmulator, spec: Any, mess
     response = requests.post(f"{emulator.url}/_emulator/auto-answer", json=spec, timeout=5)
     assert response.status_code == 400 and response.json()["error_code"] == "EMULATOR.0002"
     assert message in response.json()["error_msg"]
-    assert emulator.emulator.store.auto_answers == {}
+    assert emulator.store.auto_answers == {}
 
 
 # -- keys like IAM's --------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def test_the_official_sdk_answers_for_the_receiver_with_the_owner_s_key(
     assert seen.member.vault_id == V_BIG
     [vault] = receiver.list_vault(ListVaultRequest(limit=1, offset=1)).vaults
     assert vault.billing.used == 40 * 1024  # the 40 GB backup, in MB
-    signed = [e for e in running.emulator.logged() if e["path"].startswith(f"/v3/{P1}/")]
+    signed = [e for e in running.logged() if e["path"].startswith(f"/v3/{P1}/")]
     assert signed and all(
         e["headers"]["Authorization"].startswith(f"SDK-HMAC-SHA256 Access={DEFAULT_AKSK[0]},")
         for e in signed
@@ -580,7 +580,7 @@ def test_a_naive_clock_is_utc_and_the_home_vault_is_the_first_disk_vault(
         "accepted",
         V_BIG,
     )
-    store = running.emulator.store
+    store = running.store
     assert store.home_vault(P1) == V_BIG and store.vault(P1)["used"] == (10 + 40) * 1024
     store.add_vault(VaultSeed(V_SMALL, P3, "only-servers", "server"))
     assert store.home_vault(P3) == V_SMALL  # no disk vault: the first one

@@ -8,10 +8,12 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BIN, OWN, P1
+from .helpers import BIN, OWN, P1
 
 
 def partner_config(home: Path) -> Path:
@@ -43,6 +45,7 @@ def ci_environment(emulator: RunningEmulator) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e
 def test_explicit_profile_uses_its_own_identity_and_names_what_it_ignored(
     emulator: RunningEmulator, isolated: Path
 ) -> None:
@@ -61,6 +64,7 @@ def test_explicit_profile_uses_its_own_identity_and_names_what_it_ignored(
     ]
 
 
+@pytest.mark.e2e
 def test_explicit_profile_acts_as_that_project(emulator: RunningEmulator, isolated: Path) -> None:
     partner_config(isolated)
     result = run("-p", "partner", "backups", "-o", "json", env=ci_environment(emulator))
@@ -71,6 +75,7 @@ def test_explicit_profile_acts_as_that_project(emulator: RunningEmulator, isolat
     assert json.loads(result.stdout) != json.loads(mine.stdout)  # the partner's own backups
 
 
+@pytest.mark.e2e
 def test_profile_from_the_environment_does_not_count_as_the_flag(
     emulator: RunningEmulator, isolated: Path
 ) -> None:
@@ -85,6 +90,7 @@ def test_profile_from_the_environment_does_not_count_as_the_flag(
     assert "warning" not in result.stderr
 
 
+@pytest.mark.e2e
 def test_no_warning_when_nothing_is_ignored(emulator: RunningEmulator, isolated: Path) -> None:
     partner_config(isolated)
     env = {k: v for k, v in os.environ.items() if not k.startswith("BACKUPSHARE_")}
@@ -108,6 +114,7 @@ def test_library_profile_gets_the_rule_too(emulator: RunningEmulator, isolated: 
     assert load_settings(Flags(), env).project_id == OWN
 
 
+@pytest.mark.e2e
 def test_doctor_warns_of_the_ignored_variables(emulator: RunningEmulator, isolated: Path) -> None:
     partner_config(isolated)
     result = run("-p", "partner", "doctor", "-o", "json", env=ci_environment(emulator))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 CLI = ROOT / "backupshare" / "cli"
 

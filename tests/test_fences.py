@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 PACKAGE = ROOT / "backupshare"
 # library: the modules (paths under backupshare/, a trailing / for a whole package) that may
@@ -148,3 +148,14 @@ def test_no_module_holds_two_kinds_of_knowledge_by_its_length() -> None:
         and path.relative_to(PACKAGE).as_posix() != "emulator/server.py"
     ]
     assert long == []
+
+
+def test_tests_take_helpers_from_helpers_and_each_other_test_file_from_nowhere() -> None:
+    """conftest.py holds fixtures and hooks; what tests share is in helpers.py (and hostile.py),
+    so a test file never imports conftest, nor another test file's helpers (a split moves them)."""
+    trespass = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module == "conftest":
+                trespass.append(f"{path.name}: from .conftest import …")
+    assert trespass == []

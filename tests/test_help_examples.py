@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import BACKUP, P1
+from .helpers import BACKUP, P1
 
 PLACEHOLDERS = {
     "BACKUP_ID": BACKUP,

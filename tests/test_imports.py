@@ -37,6 +37,7 @@ def imported(argv: list[str], **env: str) -> list[str]:
     return list(json.loads(done.stdout.splitlines()[-1]))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "argv",
     [
@@ -53,11 +54,13 @@ def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
     assert imported(argv) == []
 
 
+@pytest.mark.e2e
 def test_version_details_come_from_metadata_not_from_importing_the_libraries() -> None:
     loaded = imported(["--version", "--verbose"])
     assert not [name for name in loaded if name.split(".")[0] in ("requests", "rich", "yaml")]
 
 
+@pytest.mark.e2e
 def test_completion_imports_nothing_heavy() -> None:
     env = {
         "_BACKUPSHARE_COMPLETE": "complete_bash",
@@ -67,6 +70,7 @@ def test_completion_imports_nothing_heavy() -> None:
     assert imported([], **env) == []
 
 
+@pytest.mark.e2e
 def test_version_does_not_even_load_typer() -> None:
     done = subprocess.run(
         [sys.executable, "-c", "import sys; from backupshare.cli import main\n"
@@ -76,6 +80,7 @@ def test_version_does_not_even_load_typer() -> None:
     assert done.stdout.splitlines()[-1] == "False"
 
 
+@pytest.mark.e2e
 def test_a_real_command_loads_what_it_needs(refused_port: int) -> None:
     # the probe is not vacuous: a command that talks to the service does import requests
     env = {"BACKUPSHARE_ENDPOINT": f"http://127.0.0.1:{refused_port}", "BACKUPSHARE_PROJECT_ID": "0" * 32,

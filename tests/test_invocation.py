@@ -14,7 +14,7 @@ from backupshare.cli import run
 from backupshare.cli.invocation import Invocation
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, OWN, P1, fault
+from .helpers import BACKUP, OWN, P1, fault
 
 
 def test_retries_wait_through_the_invocations_sleep(

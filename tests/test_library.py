@@ -40,7 +40,7 @@ from backupshare.responses import error_from_response
 from backupshare.testing import BACKUP_IDS, TestEmulator, emulator
 from backupshare.verbs.wait import WaitTick
 
-from .conftest import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, ROOT
+from .helpers import BACKUP, BACKUP2, CREATING, ENCRYPTED, OWN, P1, P2, P3, ROOT
 
 MISSING = "066b1e37-9305-4057-97e5-2e99b21fc71e"
 SECRET = "s3cr3t-value"

@@ -14,7 +14,7 @@ import pytest
 
 from backupshare.testing import TestEmulator, emulator
 
-from .conftest import BACKUP, OWN, P1, ROOT
+from .helpers import BACKUP, OWN, P1, ROOT
 
 BLOCK_RE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 

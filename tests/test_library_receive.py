@@ -14,7 +14,7 @@ import pytest
 from backupshare import Client, Share, UsageError
 from backupshare.testing import TestEmulator, emulator
 
-from .conftest import BACKUP, BACKUP2, P3
+from .helpers import BACKUP, BACKUP2, P3
 
 
 @pytest.fixture

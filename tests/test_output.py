@@ -1,4 +1,5 @@
-"""Golden outputs: every format of every kind of output, from fixed records.
+"""Golden outputs: every format of every kind of output, from fixed records; --quiet and NO_COLOR,
+list-shares -c/--column, and progress counts.
 
 Regenerate after an intended change with `UPDATE_GOLDEN=1 pytest tests/test_output.py` and review
 the diff of tests/golden/.
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN
 from backupshare.errors import RejectedError
 from backupshare.models import Result, Share
@@ -23,9 +25,79 @@ from backupshare.output import Output
 from backupshare.output.records import human_size, human_time
 from backupshare.output.tables import plain_table
 
-from .conftest import BACKUP, OWN, P1
+from .helpers import BACKUP, OWN, P1, share_ids
+
+
+def test_quiet_and_no_color(three: Any) -> None:
+    result = three("share", BACKUP, P1, "-q", "--dry-run")
+    assert result.err == "" and "existing" in result.out
+    assert "\x1b[" not in three("list-shares", "--no-color").out
+
+
+# -- list-shares -c/--column -------------------------------------------------------------------------
+def test_columns_select_and_order_csv(cli: Any, emulator: RunningEmulator) -> None:
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    [share_id] = share_ids(emulator)
+    result = cli(
+        "list-shares", "-o", "csv", "-c", "to_project_id", "--column", "backup-id", "-c", "id"
+    )
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == ["to_project_id,backup_id,id", f"{P1},{BACKUP},{share_id}"]
+
+
+def test_columns_select_and_order_a_plain_table(cli: Any, emulator: RunningEmulator) -> None:
+    emulator.store.share(OWN, BACKUP, [P1])  # the state to show, not under test
+    result = cli("list-shares", "-c", "backup_id", "-c", "status")
+    assert result.code == 0
+    header, row = result.out.splitlines()
+    assert header.split() == ["BACKUP", "ID", "STATUS"]
+    assert row.split() == [BACKUP, "available"]
+
+
+def test_an_unknown_column_lists_the_valid_ones(cli: Any) -> None:
+    result = cli("list-shares", "-c", "backup_nmae")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.splitlines() == [
+        "error: invalid --column 'backup_nmae': choose one of id, backup_id, backup_name, "
+        "from_project_id, to_project_id, status, backup_status, backup_size, created_at, "
+        "updated_at, volume_id, availability_zone",
+        "hint: did you mean 'backup_name' or 'backup_size'?",
+    ]
+
+
+# -- progress counts -------------------------------------------------------------------------------
+class TerminalText:
+    """A stderr that says it is a terminal and keeps what was written."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_listing_progress_says_one_record_not_one_records() -> None:
+    from backupshare.output import Output
+
+    stderr = TerminalText()
+    out = Output(stderr=stderr)  # type: ignore[arg-type]
+    with out.progress("listing sharings") as advance:
+        advance(1)
+    shown = stderr.buffer.getvalue()
+    assert "listing sharings 1 record" in shown and "1 records" not in shown
+
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
 FORMATS = ["table", "json", "jsonl", "yaml", "csv", "ids"]
 
 
@@ -51,6 +123,8 @@ def record(n: int, name: str | None, size: int | None) -> dict[str, Any]:
 
 
 SHARES = [Share.from_api(record(1, "db-nightly", 40)), Share.from_api(record(2, None, 2048))]
+
+
 RESULTS = [
     Result("066b1e37-9305-4057-97e5-2e99b21fc71d", "722513ed0a324dadaabe5b2d0fe848c1",
            "00000000-0000-4000-8000-000000000001", "created"),
@@ -202,7 +276,7 @@ def test_yaml_loads_only_for_yaml_and_rich_never_off_a_terminal(
 ) -> None:
     from .test_imports import imported
 
-    [shared] = emulator.emulator.store.share(OWN, BACKUP, [P1])
+    [shared] = emulator.store.share(OWN, BACKUP, [P1])
     argv = [shared["id"] if word == "SHARE_ID" else word for word in argv]
     env = {"BACKUPSHARE_ENDPOINT": emulator.url, "BACKUPSHARE_PROJECT_ID": OWN,
            "BACKUPSHARE_TOKEN": DEFAULT_TOKEN}  # fmt: skip

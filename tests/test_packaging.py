@@ -22,7 +22,17 @@ from backupshare.emulator import RunningEmulator
 from backupshare.emulator.core import DEMO_VOLUME
 from backupshare.emulator.server import DEFAULT_AKSK
 
-from .conftest import BACKUP, OWN, P1, P2, ROOT, checkout_files, copy_checkout, readme_block
+from .helpers import (
+    BACKUP,
+    OWN,
+    P1,
+    P2,
+    ROOT,
+    checkout_files,
+    copy_checkout,
+    readme_block,
+    terminated,
+)
 
 UTCNOW = "datetime.datetime.utcnow() is deprecated and scheduled for removal"
 
@@ -152,8 +162,7 @@ def test_the_installed_wheel_runs_the_emulator_and_a_share(installed: Path, tmp_
         [result] = json.loads(shared.stdout)["results"]
         assert (result["to_project_id"], result["result"]) == (P1, "created")
     finally:
-        server.terminate()
-        server.communicate(timeout=30)
+        terminated(server)
 
 
 # -- the README's CI recipes -----------------------------------------------------------------------
@@ -244,7 +253,7 @@ def test_the_readmes_ci_recipes_run_as_written(
     assert [(r["backup_id"], r["to_project_id"], r["result"]) for r in results] == [
         (BACKUP, p, "created") for p in expected
     ]
-    [post] = emulator.emulator.logged("POST")
+    [post] = emulator.logged("POST")
     assert post["headers"]["Authorization"].startswith(f"SDK-HMAC-SHA256 Access={AK}")
 
 
@@ -264,7 +273,7 @@ def test_a_wrong_recipe_fails(
     assert right in block
     done = run_recipe("github", block.replace(right, wrong), emulator.url, tmp_path, installed)
     assert done.returncode != 0 and says in done.stderr
-    assert emulator.emulator.logged("POST") == []
+    assert emulator.logged("POST") == []
 
 
 @pytest.mark.e2e

@@ -17,7 +17,7 @@ from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.emulator.store import BackupSeed
 from backupshare.models import Backup
 
-from .conftest import OWN, P1, P2, P3, CliResult
+from .helpers import OWN, P1, P2, P3, CliResult, Emulated
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 V1 = "11111111-1111-4111-8111-111111111111"
@@ -47,10 +47,10 @@ def seeds() -> list[BackupSeed]:
 
 
 @pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
+def emulator() -> Iterator[Emulated]:
     """The project's backups (used by `cli`, which talks to this emulator)."""
     with start(EmulatorConfig(backups=seeds())) as running:
-        yield running
+        yield Emulated.of(running)
 
 
 @pytest.fixture(params=["vbs", "cbr"])
@@ -67,7 +67,7 @@ def sharings_file(tmp_path: Path, body: str, name: str = "sharings.yaml") -> str
 
 def changes_sent(emulator: RunningEmulator) -> list[tuple[str, str]]:
     """Every request that could change something (reads are GET)."""
-    return [(r["method"], r["path"]) for r in emulator.emulator.logged() if r["method"] != "GET"]
+    return [(r["method"], r["path"]) for r in emulator.logged() if r["method"] != "GET"]
 
 
 def plan_document(result: CliResult) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def test_newest_counts_per_volume_and_every_row_is_in_the_document(
     cli: Callable[..., CliResult], service: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     assert cli("share", B, P1).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     result = cli("plan", "-f", sharings_file(tmp_path, NIGHTLY), "-o", "json")
     document = plan_document(result)
     assert rows(document) == [
@@ -137,7 +137,7 @@ def test_exact_mode_cancels_only_what_the_entry_selects(
 ) -> None:
     for backup in (A, B, C):
         assert cli("share", backup, P2, P3).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     body = f"sharings:\n  - backups: {{volume_id: {V1}, newest: 1}}\n    to: [dr, {P2}]\n"
     body += "    mode: exact\n"
     document = plan_document(cli("plan", "-f", sharings_file(tmp_path, body), "-o", "json"))
@@ -260,7 +260,7 @@ def test_an_exact_entry_matching_nothing_is_not_found(
     cli: Callable[..., CliResult], service: str, emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     assert cli("share", A, P1).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     body = "sharings:\n  - backups: {name: nothing-like-it}\n    to: []\n    mode: exact\n"
     path = sharings_file(tmp_path, body)
     for argv in (["plan"], ["apply", "--yes"]):
@@ -280,7 +280,7 @@ def test_vault_id_on_vbs_is_a_configuration_error_before_any_request(
     assert (
         result.code == 3 and ":6: backups: vault_id: the profile 'default' uses VBS" in result.err
     )
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_detailed_exitcode_is_10_until_the_policy_holds(

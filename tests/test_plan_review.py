@@ -14,15 +14,15 @@ from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.errors import ConfigError
 from backupshare.sharings import parse_sharings
 
-from .conftest import OWN, P1, P2, CliResult
+from .helpers import OWN, P1, P2, CliResult, Emulated
 from .test_plan import NOW, A, B, C, D, changes_sent, seeds, sharings_file
 
 
 @pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
+def emulator() -> Iterator[Emulated]:
     """test_plan's backups (used by `cli`, which talks to this emulator)."""
     with start(EmulatorConfig(backups=seeds())) as running:
-        yield running
+        yield Emulated.of(running)
 
 
 def exact_entry(backups: str, to: str = "[dr]") -> str:
@@ -53,14 +53,14 @@ def test_a_blank_selector_value_is_refused_naming_the_line_and_the_key(
     message: str,
 ) -> None:
     assert cli("share", A, P2).code == 0  # what exact mode would cancel, were it to run
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     path = sharings_file(tmp_path, exact_entry(backups))
     for command in (["plan"], ["apply", "--yes", "--max-removals", "100"]):
         result = cli(*command, "-f", path)
         assert result.code == 3, result.err
         first = result.err.splitlines()[0]
         assert first.startswith(f"error: {path}:") and message in first, first
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_the_library_refuses_a_blank_selector_too(emulator: RunningEmulator) -> None:
@@ -72,7 +72,7 @@ def test_the_library_refuses_a_blank_selector_too(emulator: RunningEmulator) -> 
             with pytest.raises(ConfigError) as raised:
                 call()
             assert raised.value.message.startswith("<text>:3: volume_id: [] value")
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_make_plan_refuses_an_exact_entry_whose_selector_names_nothing() -> None:
@@ -96,7 +96,7 @@ def test_an_empty_group_is_refused_and_nothing_is_sent(
     cli: Callable[..., CliResult], emulator: RunningEmulator, tmp_path: Path
 ) -> None:
     assert cli("share", C, P2).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     path = tmp_path / "s.yaml"
     path.write_text("version: 1\ngroups:\n  dr: []\n" + exact_entry("{name_prefix: web-}"))
     for command in (["plan"], ["apply", "--yes"]):
@@ -105,7 +105,7 @@ def test_an_empty_group_is_refused_and_nothing_is_sent(
         assert result.err.splitlines()[0] == (
             f"error: {path}:3: dr: an empty group: list its project ids, or remove it"
         )
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
     literal = sharings_file(tmp_path, exact_entry("{name_prefix: web-}", "[]"))
     assert parse_sharings(Path(literal).read_text(), "s.yaml", now=NOW).entries[0].to == ()
 
@@ -140,7 +140,7 @@ def test_an_entry_naming_the_runs_own_profile_gets_that_profiles_identity(
     from backupshare.cli import run
     from backupshare.emulator.server import DEFAULT_TOKEN
 
-    from .conftest import PARTNER_BACKUP
+    from .helpers import PARTNER_BACKUP
 
     running = make_emulator()
     config = partner_config(tmp_path, running.url)
@@ -220,7 +220,7 @@ def test_hostile_yaml_in_a_sharings_file_is_refused_at_its_line(
     result = cli("plan", "-f", str(path))
     assert result.code == 3 and result.err.startswith(f"error: {path}:{line}: "), result.err
     assert "Traceback" not in result.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 @pytest.mark.parametrize(("text", "line", "message"), HOSTILE_YAML)
@@ -264,7 +264,7 @@ def test_a_saved_ok_pair_ended_since_is_stale_not_existing(
     saved.write_text(cli("plan", "-f", path, "-o", "json").out)
     assert [c["action"] for c in json.loads(saved.read_text())["changes"]] == ["ok"]
     assert cli("cancel", "--backup-id", B, "--to-project", P1, "--yes").code == 0  # by hand
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     stale = cli("apply", "--plan", str(saved), "--yes")
     assert stale.code == 6, stale.err
     assert f"differs from the saved plan for 1 pair: backup {B} to {P1}" in stale.err
@@ -304,12 +304,12 @@ def test_a_saved_plan_is_refused_for_what_the_format_cannot_hold(
     ]:  # fmt: skip
         saved = tmp_path / "plan.json"
         saved.write_text(json.dumps(document))
-        emulator.emulator.clear_log()
+        emulator.clear_log()
         result = cli("apply", "--plan", str(saved), "--yes")
         assert result.code == 3, result.err
         first = result.err.splitlines()[0]
         assert first.startswith(f"error: {saved}") and message in first, (message, first)
-        assert emulator.emulator.logged() == []
+        assert emulator.logged() == []
 
 
 def test_the_library_checks_a_plan_mapping_by_type_without_json(
@@ -321,7 +321,7 @@ def test_the_library_checks_a_plan_mapping_by_type_without_json(
     text = f"version: 1\nsharings:\n  - backups: {{id: {A}}}\n    to: [{P1}]\n"
     with Client(endpoint=emulator.url, project_id=OWN, token="emulator-token") as api:
         document = api.plan(text=text).to_document()
-        emulator.emulator.clear_log()
+        emulator.clear_log()
         for key, value in (("entry", object()), ("reason", b"x"), ("backup_name", 1.5)):
             broken = {**document, "changes": [{**document["changes"][0], key: value}]}
             with pytest.raises(BackupshareError) as raised:
@@ -329,7 +329,7 @@ def test_the_library_checks_a_plan_mapping_by_type_without_json(
             assert raised.value.message.startswith(f"<plan>: changes[0].{key}: expected text")
         with pytest.raises(BackupshareError):
             api.apply(plan={**document, "summary": {"share": object()}})
-        assert emulator.emulator.logged() == []
+        assert emulator.logged() == []
 
 
 # -- 8. at 80 columns the plan still says why a row is blocked ----------------------------------
@@ -372,7 +372,7 @@ def test_a_number_as_a_name_says_to_quote_it(
     assert result.err.splitlines()[0] == (
         f"error: {path}:6: {key}: 2024 is a number: quote it ('2024') to match a name"
     )
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 # -- 9. an interrupted apply: the ok rows of a backup not started are `existing` ----------------
@@ -384,11 +384,11 @@ def test_an_interrupt_reports_the_ok_rows_of_backups_not_started_as_existing(
     from backupshare.verbs.batch import Interrupt
     from backupshare.verbs.plan import make_plan
 
-    from .conftest import token_settings
+    from .helpers import token_settings
 
     backups = (A, C, D)
     for backup in backups:  # the state to plan against, not under test
-        emulator.emulator.store.share(OWN, backup, [P1])
+        emulator.store.share(OWN, backup, [P1])
     text = "version: 1\nsharings:\n" + "".join(
         f"  - backups: {{id: {backup}}}\n    to: [{P1}, {P2}]\n" for backup in backups
     )
@@ -435,9 +435,9 @@ def test_exact_mode_ends_every_sharing_a_pair_has(
     might): every one of the four is ended, and the report says so once per pair."""
     import json
 
-    from .conftest import fault
+    from .helpers import fault
 
-    made = emulator.emulator.store.share(OWN, A, [P1, P2])
+    made = emulator.store.share(OWN, A, [P1, P2])
     twins = [{**record, "id": f"cccccccc-0000-4000-8000-00000000000{n}"}
              for n, record in enumerate(made, start=1)]  # fmt: skip
     listing = json.dumps({"shared": [*made, *twins]})
@@ -449,10 +449,10 @@ def test_exact_mode_ends_every_sharing_a_pair_has(
     assert [(r["to_project_id"], r["result"]) for r in json.loads(result.out)["results"]] == [
         (P1, "canceled"), (P2, "canceled")
     ]  # fmt: skip
-    deleted = {r["path"].rsplit("/", 1)[1] for r in emulator.emulator.logged()
+    deleted = {r["path"].rsplit("/", 1)[1] for r in emulator.logged()
                if r["method"] == "DELETE"}  # fmt: skip
     assert deleted == {record["id"] for record in [*made, *twins]}
-    assert emulator.emulator.store.query(OWN, {"backup_id": A}) == []
+    assert emulator.store.query(OWN, {"backup_id": A}) == []
 
 
 # -- the review's code points: one bounded reader, the row bound's words ------------------------
@@ -468,7 +468,7 @@ def test_a_plan_path_is_read_by_the_sharings_files_bounded_reader(
     ):
         result = cli("apply", "--plan", name, "--yes")
         assert result.code == 3 and message in result.err.splitlines()[0], result.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_the_row_bound_counts_backup_entry_pairs(

@@ -21,7 +21,7 @@ from backupshare.verbs.batch import Interrupt
 from backupshare.verbs.fanout import FanOut
 from backupshare.verbs.project import ProjectQuery, project_shares
 
-from .conftest import OWN, P1, P2, P3, CliResult, fault, token_settings
+from .helpers import OWN, P1, P2, P3, CliResult, Emulated, fault, token_settings
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 V1 = "11111111-1111-4111-8111-111111111111"
@@ -52,10 +52,10 @@ def seeds() -> list[BackupSeed]:
 
 
 @pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
+def emulator() -> Iterator[Emulated]:
     """The project's five backups (used by `cli`, which talks to this emulator)."""
     with start(EmulatorConfig(backups=seeds())) as running:
-        yield running
+        yield Emulated.of(running)
 
 
 @pytest.fixture(params=["vbs", "cbr"])
@@ -69,7 +69,7 @@ def shared(cli: Callable[..., CliResult], service: str, emulator: RunningEmulato
     for backup, projects in SHARED.items():
         result = cli("share", backup, *projects)
         assert result.code == 0, result.err
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     return service
 
 
@@ -113,10 +113,10 @@ def test_cbr_costs_one_request_per_backup_and_debug_shows_them(
 ) -> None:
     for backup, projects in SHARED.items():
         assert cli("--service", "cbr", "share", backup, *projects).code == 0
-    emulator.emulator.clear_log()
+    emulator.clear_log()
     result = cli("--service", "cbr", "--debug", "list-shares", "--count")
     assert (result.code, result.out) == (0, "6\n")
-    member_reads = emulator.emulator.logged("GET", "/members")
+    member_reads = emulator.logged("GET", "/members")
     assert sorted(r["path"].split("/")[4] for r in member_reads) == sorted(NEWEST_FIRST)
     assert result.err.count("/members") >= len(NEWEST_FIRST)  # each request, in --debug
 
@@ -167,7 +167,7 @@ def test_selectors_and_to_project_narrow_it(
 def test_cbr_is_sent_the_backup_filters_it_has(cli: Any, emulator: RunningEmulator) -> None:
     result = cli("--service", "cbr", "list-shares", "--volume-id", V1, "--created-after", "5d")
     assert result.code == 0, result.err
-    listing = emulator.emulator.logged("GET", f"/v3/{OWN}/backups")[0]
+    listing = emulator.logged("GET", f"/v3/{OWN}/backups")[0]
     assert listing["query"]["resource_id"] == V1
     sent = datetime.fromisoformat(listing["query"]["start_time"].replace("Z", "+00:00"))
     assert abs(sent - (NOW - timedelta(days=5))) < timedelta(days=1)
@@ -228,7 +228,7 @@ def test_bad_selectors_are_usage_errors_naming_the_value_and_send_nothing(
     result = cli(*argv)
     assert (result.code, result.out) == (2, ""), result.err
     assert result.err.startswith(message), result.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_after_later_than_before_names_both(cli: Any, emulator: RunningEmulator) -> None:
@@ -238,7 +238,7 @@ def test_after_later_than_before_names_both(cli: Any, emulator: RunningEmulator)
         "error: --created-after 2026-12-02T00:00:00+00:00 is later than --created-before "
         "2026-12-01T00:00:00+00:00: no backup can match both"
     ]
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_vault_id_is_a_usage_error_on_vbs_and_a_filter_on_cbr(
@@ -246,12 +246,12 @@ def test_vault_id_is_a_usage_error_on_vbs_and_a_filter_on_cbr(
 ) -> None:
     vbs = cli("backups", "--vault-id", A)
     assert (vbs.code, vbs.err.splitlines()[0]) == (2, f"error: --vault-id '{A}': VBS has no vaults")
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
     listed = jsonl(cli("--service", "cbr", "backups", "-o", "jsonl"))
     vault = listed[0]["vault_id"]
     in_vault = jsonl(cli("--service", "cbr", "backups", "--vault-id", vault, "-o", "jsonl"))
     assert {r["id"] for r in in_vault} == set(NEWEST_FIRST)
-    assert emulator.emulator.logged("GET", "/backups")[-1]["query"]["vault_id"] == vault
+    assert emulator.logged("GET", "/backups")[-1]["query"]["vault_id"] == vault
     other = cli("--service", "cbr", "backups", "--vault-id", V3)
     assert (other.code, other.out) == (0, "")
 
@@ -300,7 +300,7 @@ def test_cancel_dry_run_lists_and_changes_nothing(
     assert sorted((r["backup_id"], r["result"], r["dry_run"]) for r in jsonl(result)) == sorted(
         (b, "canceled", True) for b in (A, B, D)
     )
-    assert emulator.emulator.logged("DELETE") == []
+    assert emulator.logged("DELETE") == []
 
 
 def test_cancel_across_the_project_needs_yes_off_a_terminal(
@@ -309,7 +309,7 @@ def test_cancel_across_the_project_needs_yes_off_a_terminal(
     result = cli("cancel", "--to-project", P1)
     assert result.code == 2
     assert result.err.startswith("error: refusing to end sharings across the project without --yes")
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_nothing_matched_is_nothing_to_do(cli: Any, shared: str) -> None:
@@ -343,7 +343,7 @@ def test_a_429_with_retry_after_pauses_every_worker(emulator: RunningEmulator) -
         for n in range(20)
     ]
     for seed in many:
-        emulator.emulator.store.add_backup(seed)
+        emulator.store.add_backup(seed)
     released = threading.Event()
     sleepers: list[float] = []
     lock = threading.Lock()
@@ -371,7 +371,7 @@ def test_a_429_with_retry_after_pauses_every_worker(emulator: RunningEmulator) -
             runner.join(0.01)
         with lock:
             assert len(sleepers) >= concurrency, sleepers
-        sent_while_paused = len(emulator.emulator.logged("GET", "/members"))
+        sent_while_paused = len(emulator.logged("GET", "/members"))
         with lock:
             assert all(0 < s <= 2 for s in sleepers)
     finally:
@@ -379,7 +379,7 @@ def test_a_429_with_retry_after_pauses_every_worker(emulator: RunningEmulator) -
         runner.join(100)
         api.close()
     assert done == [0]  # the listing finished: every backup's members read
-    assert len(emulator.emulator.logged("GET", "/members")) > sent_while_paused
+    assert len(emulator.logged("GET", "/members")) > sent_while_paused
 
 
 def test_the_fan_out_keeps_order_and_holds_a_bounded_window() -> None:
@@ -427,11 +427,10 @@ def test_an_error_in_the_fan_out_ends_it_with_that_error() -> None:
 def test_cancel_across_the_project_shows_what_it_will_end_and_asks_on_a_terminal(
     emulator: RunningEmulator,
 ) -> None:
-    from .conftest import close_exited
-    from .test_e2e import spawn
+    from .helpers import close_exited, spawn
 
     for backup, projects in SHARED.items():
-        emulator.emulator.store.share(OWN, backup, projects)  # the state to show, not under test
+        emulator.store.share(OWN, backup, projects)  # the state to show, not under test
     child = spawn(emulator, "cancel", "--to-project", P1)
     child.expect("About to end 3 sharings:")
     child.expect(r"Proceed\? \[y/N\] ")
@@ -441,12 +440,12 @@ def test_cancel_across_the_project_shows_what_it_will_end_and_asks_on_a_terminal
     child.expect("nothing was ended")
     child.expect(pexpect.EOF)
     close_exited(child)
-    assert child.exitstatus == 0 and emulator.emulator.logged("DELETE") == []
+    assert child.exitstatus == 0 and emulator.logged("DELETE") == []
     child = spawn(emulator, "cancel", "--to-project", P1)
     child.expect(r"Proceed\? \[y/N\] ")
     child.sendline("y")
     child.expect(pexpect.EOF)
     close_exited(child)
     assert child.exitstatus == 0
-    assert len(emulator.emulator.logged("DELETE")) == 3
-    assert emulator.emulator.store.count(OWN, {"to_project_id": P1}) == 0
+    assert len(emulator.logged("DELETE")) == 3
+    assert emulator.store.count(OWN, {"to_project_id": P1}) == 0

@@ -17,7 +17,7 @@ from backupshare.config_file import read_config_file, validate_file
 from backupshare.emulator import RunningEmulator
 from backupshare.resolution import load_settings
 
-from .conftest import BACKUP, BIN, OWN, P1, ROOT, UUID_RE, readme_block
+from .helpers import BACKUP, BIN, OWN, P1, ROOT, UUID_RE, readme_block
 
 # Where the README tells the reader to run `backupshare emulator`; a test's emulator has a port
 # of its own, so this one URL is all that the test changes in the block.
@@ -54,7 +54,7 @@ def test_the_readmes_cbr_example_runs_as_written(emulator: RunningEmulator, tmp_
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""  # no warning: the file is private, the backup not encrypted
 
-    vault = emulator.emulator.store.vault(P1)["id"]
+    vault = emulator.store.vault(P1)["id"]
     shared, _, _, listed, canceled = lines_in_order(
         done.stdout,
         rf"^created\s+pending\s+{P1}\s+({UUID})\s+{BACKUP}$",  # the owner shares
@@ -66,10 +66,10 @@ def test_the_readmes_cbr_example_runs_as_written(emulator: RunningEmulator, tmp_
     assert shared[1] == listed[1] == canceled[1]  # one member all along
 
     # the partner answered for itself, with its own token, and the sharing is gone again
-    [answer] = emulator.emulator.logged("PUT")
+    [answer] = emulator.logged("PUT")
     assert answer["path"] == f"/v3/{P1}/backups/{BACKUP}/members/{P1}"
     assert answer["headers"]["X-Auth-Token"] == PARTNER_TOKEN
-    assert emulator.emulator.store.members(BACKUP) == []
+    assert emulator.store.members(BACKUP) == []
 
 
 @pytest.mark.e2e
@@ -89,7 +89,7 @@ def test_a_wrong_cbr_example_fails(
     assert right in block
     done = run_demo(block.replace(right, wrong), emulator, tmp_path)
     assert done.returncode != 0 and says in done.stderr
-    assert emulator.emulator.logged("PUT") == []
+    assert emulator.logged("PUT") == []
 
 
 # -- config.example.yaml -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BACKUP, BIN, OWN, P1, P2, P3, readme_block
+from .helpers import BACKUP, BIN, OWN, P1, P2, P3, readme_block
 
 WEB_WEEKLY = "3a9e46f5-2b47-4c0e-9a1d-5f2f8c4e7b10"  # the demo's web- backup
 

@@ -16,7 +16,7 @@ import pytest
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.server import DEFAULT_TOKEN
 
-from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, P2, readme_block
+from .helpers import BACKUP, BACKUP2, BIN, OWN, P1, P2, readme_block
 
 
 def run(block: str, url: str, work: Path, service: str) -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ import pytest
 from backupshare.emulator import RunningEmulator
 from backupshare.emulator.schema import AutoAnswer
 
-from .conftest import BACKUP, BACKUP2, BIN, OWN, P1, readme_block
+from .helpers import BACKUP, BACKUP2, BIN, OWN, P1, readme_block
 from .test_emulator_cbr import add, ok
 from .test_readme_cbr import README_URL
 
@@ -44,7 +44,7 @@ def test_the_receivers_nightly_job_accepts_every_offer_from_the_owner(
     done = run_blocks(emulator, tmp_path, "cbr:nightly")
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((tmp_path / "accepted.json").read_text())
-    vault = emulator.emulator.store.vault(P1)["id"]
+    vault = emulator.store.vault(P1)["id"]
     assert report["changed"] is True
     assert sorted((r["backup_id"], r["result"], r["from_project_id"], r["vault_id"])
                   for r in report["results"]) == sorted(

@@ -22,7 +22,7 @@ from backupshare.emulator.core import ProjectCredential
 from backupshare.emulator.schema import AutoAnswer, VaultSeed
 from backupshare.emulator.seeding import vaults_from_spec
 
-from .conftest import BACKUP, BACKUP2, OWN, P1, P2
+from .helpers import BACKUP, BACKUP2, OWN, P1, P2
 from .test_emulator_cbr import ok
 
 PARTNER_TOKEN = "partner-token"  # P1, the receiving project

@@ -13,7 +13,7 @@ import pytest
 from backupshare.emulator import BackupSeed, RunningEmulator
 from backupshare.emulator.schema import VaultSeed
 
-from .conftest import BACKUP, BACKUP2, OWN, P1
+from .helpers import BACKUP, BACKUP2, OWN, P1
 from .test_receive import BACKUP3, Ran, cli_as, member, offer, puts, two_owners
 
 __all__ = ["cli_as"]  # the fixture, used by name

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from backupshare.cli.catalog import COMMANDS
 
-from .conftest import CliResult
+from .helpers import CliResult
 
 
 def test_the_root_help_lists_every_command_once(cli: Callable[..., CliResult]) -> None:

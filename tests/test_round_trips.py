@@ -21,7 +21,7 @@ from backupshare.verbs import cancel as cancel_verb
 from backupshare.verbs import find
 from backupshare.verbs import share as share_verb
 
-from .conftest import BACKUP, CREATING, OWN, P1, P2, P3, token_settings
+from .helpers import BACKUP, CREATING, OWN, P1, P2, P3, token_settings
 
 MEMBERS = f"/v3/{OWN}/backups/{BACKUP}/members"
 MORE = [f"{n:032x}" for n in range(0xA0, 0xA8)]  # eight more valid project ids
@@ -33,21 +33,21 @@ def results(outcome: Any) -> list[tuple[str | None, str]]:
 
 def listed(running: RunningEmulator) -> list[str]:
     """The offsets of the sharing list requests, in order."""
-    return [e["query"].get("offset", "") for e in running.emulator.logged("GET", "/detail")]
+    return [e["query"].get("offset", "") for e in running.logged("GET", "/detail")]
 
 
 def planted(running: RunningEmulator, *projects: str, members: bool = False) -> None:
     """Sharings (or CBR members) put in the store directly, so no request of ours is logged."""
     if members:
-        running.emulator.store.add_members(OWN, BACKUP, list(projects))
+        running.store.add_members(OWN, BACKUP, list(projects))
     else:
-        running.emulator.store.share(OWN, BACKUP, list(projects))
+        running.store.share(OWN, BACKUP, list(projects))
 
 
 def hidden_behind_first_page(api: Any, running: RunningEmulator, *projects: str) -> str:
     """Which of `projects` a capped first page (of one record) does not show; the log cleared."""
     first = find.current_shares(api, BACKUP, optimistic=True)
-    running.emulator.clear_log()
+    running.clear_log()
     [hidden] = [p for p in projects if p not in first]
     return hidden
 
@@ -70,15 +70,15 @@ def test_share_reads_one_page_when_it_is_short(emulator: RunningEmulator) -> Non
     planted(emulator, P1)
     outcome = share_verb.share(vbs(emulator), BACKUP, [P1, P2])
     assert results(outcome) == [(P1, "existing"), (P2, "created")]
-    assert listed(emulator) == ["0"] and len(emulator.emulator.logged("POST")) == 1
-    assert len(emulator.emulator.logged()) == 2  # one list, one POST: nothing else
+    assert listed(emulator) == ["0"] and len(emulator.logged("POST")) == 1
+    assert len(emulator.logged()) == 2  # one list, one POST: nothing else
 
 
 def test_share_of_what_exists_is_one_request(emulator: RunningEmulator) -> None:
     planted(emulator, P1, P2)
     outcome = share_verb.share(vbs(emulator), BACKUP, [P2, P1])
     assert results(outcome) == [(P2, "existing"), (P1, "existing")]
-    assert len(emulator.emulator.logged()) == 1
+    assert len(emulator.logged()) == 1
 
 
 def test_a_dry_run_reads_to_the_end(emulator: RunningEmulator) -> None:
@@ -98,11 +98,9 @@ def test_a_sharing_a_capped_page_hid_is_settled_by_a_full_listing(
     outcome = share_verb.share(api, BACKUP, [hidden, P3])
     assert results(outcome) == [(hidden, "existing"), (P3, "created")]
     assert listed(running) == ["0", "0", "1", "2"]  # optimistic, then the full listing
-    posts = [e["body"] for e in running.emulator.logged("POST")]
+    posts = [e["body"] for e in running.logged("POST")]
     assert len(posts) == 2 and hidden in posts[0] and hidden not in posts[1] and P3 in posts[1]
-    assert sorted(r["to_project_id"] for r in running.emulator.store.query(OWN, {})) == sorted(
-        [P1, P2, P3]
-    )
+    assert sorted(r["to_project_id"] for r in running.store.query(OWN, {})) == sorted([P1, P2, P3])
 
 
 def test_a_limit_a_capped_page_hid_is_refused_with_the_true_count(make_emulator: Any) -> None:
@@ -114,7 +112,7 @@ def test_a_limit_a_capped_page_hid_is_refused_with_the_true_count(make_emulator:
     assert caught.value.message == (
         f"backup {BACKUP} is shared with 10 projects; 1 more would pass the limit of 10"
     )
-    assert len(running.emulator.logged("POST")) == 1  # the service refused; nothing after it
+    assert len(running.logged("POST")) == 1  # the service refused; nothing after it
 
 
 def test_a_refusal_the_listing_does_not_explain_stands(emulator: RunningEmulator) -> None:
@@ -122,15 +120,15 @@ def test_a_refusal_the_listing_does_not_explain_stands(emulator: RunningEmulator
     with pytest.raises(RejectedError, match="only available backups") as caught:
         share_verb.share(api, CREATING, [P1])
     assert caught.value.exit_code == 6
-    assert len(emulator.emulator.logged("POST")) == 1
+    assert len(emulator.logged("POST")) == 1
 
 
 def test_cbr_share_reads_one_page_when_it_is_short(emulator: RunningEmulator) -> None:
     planted(emulator, P1, members=True)
     outcome = share_verb.share(cbr(emulator), BACKUP, [P1, P2])
     assert results(outcome) == [(P1, "existing"), (P2, "created")]
-    reads = [e for e in emulator.emulator.logged("GET") if e["path"] == MEMBERS]
-    assert len(reads) == 1 and len(emulator.emulator.logged("POST")) == 1
+    reads = [e for e in emulator.logged("GET") if e["path"] == MEMBERS]
+    assert len(reads) == 1 and len(emulator.logged("POST")) == 1
 
 
 @pytest.mark.parametrize("code", ["BackupService.6703", "BackupService.6714"])
@@ -141,7 +139,7 @@ def test_cbr_member_a_capped_page_hid_is_settled(make_emulator: Any, code: str) 
     hidden = hidden_behind_first_page(api, running, P1, P2)
     outcome = share_verb.share(api, BACKUP, [hidden, P3])
     assert results(outcome) == [(hidden, "existing"), (P3, "created")]
-    posts = [e["body"] for e in running.emulator.logged("POST")]
+    posts = [e["body"] for e in running.logged("POST")]
     assert len(posts) == 2 and hidden not in posts[1] and P3 in posts[1]
 
 
@@ -150,7 +148,7 @@ def test_cancel_to_a_project_stops_reading_once_found(emulator: RunningEmulator)
     planted(emulator, P1, P2)
     outcome = cancel_to(vbs(emulator), P2)
     assert results(outcome) == [(P2, "canceled")]
-    assert listed(emulator) == ["0"] and len(emulator.emulator.logged("DELETE")) == 1
+    assert listed(emulator) == ["0"] and len(emulator.logged("DELETE")) == 1
 
 
 def test_cancel_reads_to_the_end_before_reporting_absent(make_emulator: Any) -> None:
@@ -166,7 +164,7 @@ def test_cancel_finds_a_project_behind_a_capped_page(make_emulator: Any) -> None
     planted(running, P1, P2, P3)
     api = vbs(running)
     first = find.current_shares(api, BACKUP, optimistic=True)
-    running.emulator.clear_log()
+    running.clear_log()
     [hidden] = [p for p in (P1, P2, P3) if p not in first]
     outcome = cancel_to(api, hidden)
     assert results(outcome) == [(hidden, "canceled")]
@@ -177,7 +175,7 @@ def test_cbr_cancel_to_a_member_stops_reading_once_found(emulator: RunningEmulat
     planted(emulator, P1, P2, members=True)
     outcome = cancel_to(cbr(emulator), P1)
     assert results(outcome) == [(P1, "canceled")]
-    reads = [e for e in emulator.emulator.logged("GET") if e["path"] == MEMBERS]
+    reads = [e for e in emulator.logged("GET") if e["path"] == MEMBERS]
     assert len(reads) == 1
 
 
@@ -239,4 +237,4 @@ def test_attempt_deadlines_share_one_watchdog_thread(emulator: RunningEmulator) 
         api.count(ListQuery())
     watchdogs = [t for t in threading.enumerate() if t.name == "backupshare-deadlines"]
     assert len(watchdogs) == 1  # not a timer thread started per request
-    assert len(emulator.emulator.logged("GET", "/count")) == 5
+    assert len(emulator.logged("GET", "/count")) == 5

@@ -29,7 +29,7 @@ import pytest
 from backupshare.emulator import EmulatorConfig, RunningEmulator, start
 from backupshare.emulator.server import DEFAULT_PROJECT, DEFAULT_TOKEN
 
-from .conftest import BACKUP, BACKUP2, BIN, CREATING, ENCRYPTED, PARTNER_BACKUP, ROOT
+from .helpers import BACKUP, BACKUP2, BIN, CREATING, ENCRYPTED, PARTNER_BACKUP, ROOT
 
 pytestmark = pytest.mark.e2e
 PAGES = ("README.md", *sorted(f"docs/{p.name}" for p in (ROOT / "docs").glob("*.md")))

@@ -9,7 +9,7 @@ import pytest
 
 from backupshare.config import ENV_NAMES, PROFILE_KEYS, SETTINGS, Flags
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 
 def test_flags_are_exactly_the_settings_with_a_flag_and_the_selectors() -> None:

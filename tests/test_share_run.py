@@ -13,8 +13,7 @@ from backupshare.vbs import Vbs
 from backupshare.verbs.share import BackupChoice, ShareRequest, run_share
 from backupshare.verbs.wait import Timing
 
-from .conftest import OWN, P1, P2, token_settings
-from .test_backups import FakeTime, seeded
+from .helpers import OWN, P1, P2, FakeTime, seeded, token_settings
 
 VOLUME = "9d2f7f3e-5b5c-4f0e-8d8e-1c2b3a4d5e6f"
 OLD = seeded(1, created_at=datetime.now(timezone.utc) - timedelta(hours=2))
@@ -32,7 +31,7 @@ def run(make_emulator: Any, request: ShareRequest) -> tuple[Any, list[Any], list
             request,
             timing=Timing(fake.sleep, lambda: fake.now.timestamp(), lambda: 0.5),
         )
-    return outcome, running.emulator.logged("POST"), fake.slept
+    return outcome, running.logged("POST"), fake.slept
 
 
 def request(*, most_recent: bool, wait: float | None, dry_run: bool) -> ShareRequest:
@@ -89,4 +88,4 @@ def test_the_own_project_and_too_many_targets_are_refused_before_any_request(
         many = [f"{n:032x}" for n in range(1, 12)]
         with pytest.raises(UsageError, match="at most 10 projects"):
             run_share(api, ShareRequest(BackupChoice(OLD.id, None, None, []), [P2, *many]))
-    assert running.emulator.logged() == []
+    assert running.logged() == []

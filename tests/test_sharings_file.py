@@ -15,7 +15,7 @@ from backupshare.emulator import RunningEmulator
 from backupshare.errors import ConfigError
 from backupshare.sharings import parse_sharings
 
-from .conftest import P1, P2, CliResult
+from .helpers import P1, P2, CliResult
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
 V1 = "11111111-1111-4111-8111-111111111111"
@@ -151,7 +151,7 @@ def test_the_cli_says_it_in_one_line_exit_3_and_sends_nothing(
         assert result.code == 3, result.err
         assert message.replace("s.yaml", str(path)) in result.err
         assert "Traceback" not in result.err
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 def test_stdin_is_read_with_a_dash(
@@ -186,7 +186,7 @@ def test_unreadable_huge_and_binary_files_are_configuration_errors(
         result = cli("plan", "-f", name)
         assert result.code == 3 and message in result.err, result.err
     assert cli("plan").code == 2  # no -f at all: a usage error
-    assert emulator.emulator.logged() == []
+    assert emulator.logged() == []
 
 
 @given(st.text(max_size=200))

@@ -17,7 +17,7 @@ from backupshare.models import ListQuery
 from backupshare.trust import TrustStore
 from backupshare.vbs import Vbs
 
-from .conftest import OWN, token_settings
+from .helpers import OWN, token_settings
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import pytest
 import typer
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from backupshare.cli import typer_internals
@@ -26,7 +26,7 @@ from backupshare.cli.typer_internals import (
 )
 from backupshare.emulator import RunningEmulator
 
-from .conftest import BACKUP, P1, ROOT
+from .helpers import BACKUP, P1, ROOT
 from .test_imports import imported
 
 
@@ -117,7 +117,7 @@ def test_everyday_values_never_reach_typers_converter(
 def test_an_unusual_value_goes_to_typer_and_means_what_typer_makes_of_it(
     cli: Any, emulator: RunningEmulator, handoffs: list[str]
 ) -> None:
-    emulator.emulator.seed_shares(5)
+    emulator.seed_shares(5)
     listed = {
         value: json.loads(cli("list-shares", "--limit", value, "-o", "json").out)
         for value in ("1.0", " 2")  # Typer reads them as 1 and 2
@@ -192,7 +192,6 @@ def plain_type(kind: str, many: bool = False) -> PlainType:
 NUMBERISH = st.text(alphabet="0123456789-+._ eEinfatrusyoINFTY\t", max_size=8)
 
 
-@settings(max_examples=400, deadline=None)
 @given(value=NUMBERISH | st.text(max_size=6) | st.lists(NUMBERISH, max_size=3).map(tuple))
 def test_any_string_is_answered_as_typer_does(value: Any) -> None:
     assert differences([value], KINDS) == []
