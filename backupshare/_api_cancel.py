@@ -33,6 +33,7 @@ class CancelMethods(ClientCore):
         with it (`raise_on_failure`). `progress` is called with the number of sharings each
         step ended."""
         from .cli import arguments
+        from .verbs.batch import caught_interrupts
 
         request = arguments.cancel_request(
             as_texts(share_ids, "sharing id", allow_none=True),
@@ -46,7 +47,8 @@ class CancelMethods(ClientCore):
         plan = self._plan_cancel(request, concurrency=concurrency)
         if as_flag(dry_run, "dry_run"):
             return self._planned_cancel(plan)
-        outcome = self._cancel(plan, concurrency=concurrency, progress=progress)
+        with caught_interrupts() as stop:  # Ctrl-C from here: the rest skipped, a whole report
+            outcome = self._cancel(plan, concurrency=concurrency, progress=progress, stop=stop)
         return settled(outcome, as_flag(raise_on_failure, "raise_on_failure"))
 
     def _plan_cancel(

@@ -127,11 +127,15 @@ class ReceiveMethods(ClientCore):
         raise_on_failure: object,
         progress: Callable[[], None] | None,
     ) -> ReceiveOutcome:
+        from .verbs.batch import caught_interrupts
+
         raising = as_flag(raise_on_failure, "raise_on_failure")
         plan = self._plan_answers(request)
         if request.dry_run:
             return settled(self._planned_answers(plan, request.status), raising)
-        return settled(self._answer_all(plan, request.status, progress=progress), raising)
+        with caught_interrupts() as stop:  # Ctrl-C from here: the rest skipped, a whole report
+            outcome = self._answer_all(plan, request.status, progress=progress, stop=stop)
+        return settled(outcome, raising)
 
     # -- the CLI's doors -----------------------------------------------------------------------
     def _answer_one(self, backup_id: str, status: str, vault: str) -> ReceiveOutcome:

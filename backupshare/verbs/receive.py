@@ -297,14 +297,12 @@ def answer_all(
             return _result(service, item, RESULT_FAILED, error=exc)
         return _result(service, item, status, member=member)
 
-    results = run_batch(
-        list(by_backup), work, concurrency=concurrency, on_done=progress,
-        stop=stop or Interrupt(),
-    )  # fmt: skip
+    stop = stop or Interrupt()
+    results = run_batch(list(by_backup), work, concurrency=concurrency, on_done=progress, stop=stop)
     # an item the batch never ran (skipped, or abandoned) still says whose offer it was
     results = [r if r.receiving else _result(service, by_backup[str(r.share_id)], r.result,
                error=r.error) for r in results]  # fmt: skip
-    return ReceiveOutcome(results, service.invocation_id)
+    return ReceiveOutcome(results, service.invocation_id, interrupted=stop.raised)
 
 
 def _result(
