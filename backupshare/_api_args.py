@@ -80,6 +80,14 @@ def as_flag(value: Any, what: str) -> bool:
     return value
 
 
+def as_callback(value: Any, what: str) -> Any:
+    """A callback (None: none) checked when given, not when first called: by then a request
+    may have gone out and the work would stop halfway."""
+    if value is not None and not callable(value):
+        raise UsageError(f"invalid {what} {shown(value)}: expected a function (or None)")
+    return value
+
+
 def check_paging(limit: Any, page_size: Any) -> None:
     from .cli import arguments
 

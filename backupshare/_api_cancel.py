@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ._api_args import as_flag, as_integer, as_text, as_texts
+from ._api_args import as_callback, as_flag, as_integer, as_text, as_texts
 from ._api_base import ClientCore, ignore, settled
 
 if TYPE_CHECKING:
@@ -42,14 +42,16 @@ class CancelMethods(ClientCore):
             as_texts(to_projects, "project id", allow_none=True),
         )
         arguments.concurrency_arg(as_integer(concurrency, "--concurrency"))
+        dry, raising = as_flag(dry_run, "dry_run"), as_flag(raise_on_failure, "raise_on_failure")
+        progress = as_callback(progress, "progress")
         if request.by_id:
             arguments.check_sharing_ids(self._kind())
         plan = self._plan_cancel(request, concurrency=concurrency)
-        if as_flag(dry_run, "dry_run"):
+        if dry:
             return self._planned_cancel(plan)
         with caught_interrupts() as stop:  # Ctrl-C from here: the rest skipped, a whole report
             outcome = self._cancel(plan, concurrency=concurrency, progress=progress, stop=stop)
-        return settled(outcome, as_flag(raise_on_failure, "raise_on_failure"))
+        return settled(outcome, raising)
 
     def _plan_cancel(
         self,

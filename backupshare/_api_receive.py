@@ -6,7 +6,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ._api_args import as_backup_id, as_flag, as_optional_text, as_selectors, as_text, as_texts
+from ._api_args import (
+    as_backup_id,
+    as_callback,
+    as_flag,
+    as_optional_text,
+    as_selectors,
+    as_text,
+    as_texts,
+)
 from ._api_base import ClientCore, settled
 
 if TYPE_CHECKING:
@@ -130,6 +138,7 @@ class ReceiveMethods(ClientCore):
         from .verbs.batch import caught_interrupts
 
         raising = as_flag(raise_on_failure, "raise_on_failure")
+        progress = as_callback(progress, "progress")
         plan = self._plan_answers(request)
         if request.dry_run:
             return settled(self._planned_answers(plan, request.status), raising)

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ._api_args import as_backup_id, as_flag, as_seconds, as_text, as_texts
+from ._api_args import as_backup_id, as_callback, as_flag, as_seconds, as_text, as_texts
 from ._api_base import ClientCore, log_warning, settled
 from .errors import UsageError
 from .models import Backup
@@ -53,8 +53,9 @@ class ShareMethods(ClientCore):
                 self._kind,
             ),
         )
-        outcome = self._run_share(request, on_wait=progress)
-        return settled(outcome, as_flag(raise_on_failure, "raise_on_failure"))
+        raising = as_flag(raise_on_failure, "raise_on_failure")
+        outcome = self._run_share(request, on_wait=as_callback(progress, "progress"))
+        return settled(outcome, raising)
 
     def _run_share(
         self,
@@ -104,6 +105,7 @@ class ShareMethods(ClientCore):
         from .verbs.wait import ignore_tick
 
         backup_id = as_backup_id(backup)
+        progress = as_callback(progress, "progress")
         seconds = arguments.wait_arg(as_seconds(timeout, "--wait"))
         assert seconds is not None
         timing = self._timing()

@@ -188,3 +188,36 @@ def test_bad_audit_arguments_are_usage_errors_before_anything_is_sent(
         cbr.client.audit(**arguments)  # type: ignore[arg-type]
     assert message in str(raised.value)
     assert cbr.requests() == []
+
+
+# -- every argument checked before anything is sent ----------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "side", "arguments", "message"),
+    [
+        ("accept_all_pending", "partner", {"progress": 123},
+         "invalid progress 123: expected a function (or None)"),
+        ("reject_all_pending", "partner", {"progress": "yes"},
+         "invalid progress 'yes': expected a function (or None)"),
+        ("cancel", "client", {"backup_id": BACKUP, "progress": 123},
+         "invalid progress 123: expected a function (or None)"),
+        ("cancel", "client", {"backup_id": BACKUP, "dry_run": 1},
+         "invalid dry_run 1: expected True or False"),
+        ("cancel", "client", {"backup_id": BACKUP, "raise_on_failure": "no"},
+         "invalid raise_on_failure 'no': expected True or False"),
+        ("share", "client", {"backup": BACKUP, "projects": [P3], "raise_on_failure": 0},
+         "invalid raise_on_failure 0: expected True or False"),
+        ("share", "client", {"backup": BACKUP, "projects": [P3], "progress": [print]},
+         "invalid progress [<built-in function print>]: expected a function (or None)"),
+        ("wait_available", "client", {"backup": BACKUP, "timeout": 1, "progress": "yes"},
+         "invalid progress 'yes': expected a function (or None)"),
+    ],
+)  # fmt: skip
+def test_a_wrong_argument_is_refused_before_anything_is_sent(
+    cbr: TestEmulator, method: str, side: str, arguments: dict[str, object], message: str
+) -> None:
+    offered(cbr, BACKUP)
+    cbr.clear_requests()
+    with pytest.raises(UsageError) as refused:
+        getattr(getattr(cbr, side), method)(**arguments)
+    assert (str(refused.value), refused.value.exit_code) == (message, 2)
+    assert [r for r in cbr.requests() if not r["path"].startswith("/v3/auth")] == []
