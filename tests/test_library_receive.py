@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backupshare import Client, Share, UsageError
+from backupshare import Client, RejectedError, Share, UsageError
 from backupshare.testing import TestEmulator, emulator
 
 from .conftest import BACKUP, BACKUP2, P3
@@ -221,3 +221,38 @@ def test_a_wrong_argument_is_refused_before_anything_is_sent(
         getattr(getattr(cbr, side), method)(**arguments)
     assert (str(refused.value), refused.value.exit_code) == (message, 2)
     assert [r for r in cbr.requests() if not r["path"].startswith("/v3/auth")] == []
+
+
+# -- a backup of unknown size: no vault is chosen, nothing sent ----------------------------------
+def _offered_backup_without_a_valid_size(cbr: TestEmulator, size: object) -> str:
+    """The partner's view of BACKUP as JSON, its `resource_size` replaced by `size` (None:
+    left out; NaN: the bare `NaN` a lax server writes), for a `raw` fault to answer with."""
+    import json
+
+    import requests
+
+    url = f"{cbr.url}/v3/{cbr.partner_project_id}/backups/{BACKUP}"
+    body = requests.get(url, headers={"X-Auth-Token": cbr.partner_token}, timeout=30).json()
+    del body["backup"]["resource_size"]
+    if size is not None:
+        body["backup"]["resource_size"] = size
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize("size", [None, -500, "forty", float("nan")])
+def test_a_backup_of_unknown_size_is_refused_before_the_put(
+    cbr: TestEmulator, size: object
+) -> None:
+    offered(cbr, BACKUP)
+    body = _offered_backup_without_a_valid_size(cbr, size)
+    cbr.clear_requests()
+    cbr.fault("raw", method="GET", path=f"/backups/{BACKUP}", status=200, body=body)
+    with pytest.raises(RejectedError) as refused:
+        cbr.partner.accept(BACKUP)
+    assert str(refused.value) == (
+        f"cannot tell which vault has room for backup {BACKUP} (disk, size unknown): the service "
+        "gave no valid size for it"
+    )
+    assert refused.value.exit_code == 6
+    assert cbr.requests("PUT") == []
+    assert [o.status for o in cbr.partner.offers()] == ["pending"]

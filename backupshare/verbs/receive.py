@@ -160,6 +160,16 @@ def _cut(text: str) -> str:
 
 
 def vault_for(room: Room, vault: str, offered: Offered) -> Vault:
+    """The vault to accept into; a backup whose size the service did not give (missing,
+    negative, not a number) is refused first: it would fit anywhere (need 0), and the
+    service's own check may not save the vault from filling up."""
+    if offered.size_gb is None:
+        raise RejectedError(
+            f"cannot tell which vault has room for {offered.describe()}: the service gave "
+            "no valid size for it",
+            hint="nothing was sent: the offer stays pending; accept it once the service "
+            "reports the backup's size",
+        )
     return room.choose(offered) if vault == VAULT_AUTO else room.check(vault, offered)
 
 
