@@ -256,3 +256,25 @@ def test_a_backup_of_unknown_size_is_refused_before_the_put(
     assert refused.value.exit_code == 6
     assert cbr.requests("PUT") == []
     assert [o.status for o in cbr.partner.offers()] == ["pending"]
+
+
+def test_when_no_vault_fits_the_numbers_count_what_this_run_took(isolated: Path) -> None:
+    """db-nightly (40 GB) and web-weekly (20 GB) into one 50 GB vault: the first fits, the
+    second finds none left (10 GB of it was used already), and the message adds up."""
+    from backupshare.emulator.core import OTHER_PROJECT
+    from backupshare.emulator.seeding import parse_vault_option
+
+    vaults = parse_vault_option(f"project={OTHER_PROJECT}:name=dr:size=50", OTHER_PROJECT)
+    with emulator(service="cbr", vaults=vaults) as running:
+        offered(running, BACKUP, BACKUP2)
+        sizes = {b.id: b.size for b in running.client.backups()}
+        assert (sizes[BACKUP], sizes[BACKUP2]) == (40, 20)
+        [vault] = vaults
+        report = running.partner.accept_all_pending()
+        assert [r.result for r in report.results] == ["accepted", "failed"]
+        error = report.results[1].error
+        assert error is not None and str(error) == (
+            f"no vault of this project can take backup {BACKUP2} (disk, 20 GB): {vault.id} (dr): "
+            "0 MB free of 50 GB (10240 MB used, 40960 MB taken by this run), needs 20480 MB"
+        )
+        assert len(running.requests("PUT")) == 1

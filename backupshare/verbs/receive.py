@@ -92,11 +92,13 @@ class Room:
     def __init__(self, vaults: list[Vault]) -> None:
         self.vaults = vaults
         self.free = {vault.id: vault.free_mb for vault in vaults}
+        self.taken = {vault.id: 0.0 for vault in vaults}  # MB this run has planned into each
 
     def take(self, vault: Vault, offered: Offered) -> None:
         free = self.free[vault.id]
         if free is not None:
             self.free[vault.id] = free - offered.need_mb
+            self.taken[vault.id] += offered.need_mb
 
     def why_not(self, vault: Vault, offered: Offered) -> str | None:
         """None when the vault can take the backup; else why not, in a few words."""
@@ -106,11 +108,18 @@ class Room:
         if free is None:
             return "its capacity is not known"
         if free < offered.need_mb:
-            return (
-                f"{free:.0f} MB free ({vault.size_gb:g} GB, {vault.used_mb or 0:.0f} MB used), "
-                f"needs {offered.need_mb:.0f} MB"
-            )
+            return f"{self._room(vault, free)}, needs {offered.need_mb:.0f} MB"
         return None
+
+    def _room(self, vault: Vault, free: float) -> str:
+        """The vault's room in numbers that add up: free = size - used - what this run took."""
+        used, taken = vault.used_mb or 0, self.taken[vault.id]
+        if not taken:
+            return f"{free:.0f} MB free ({vault.size_gb:g} GB, {used:.0f} MB used)"
+        return (
+            f"{free:.0f} MB free of {vault.size_gb:g} GB ({used:.0f} MB used, "
+            f"{taken:.0f} MB taken by this run)"
+        )
 
     def choose(self, offered: Offered) -> Vault:
         """The roomiest vault that fits (ties: the smaller id); none: exit 6 naming, per
