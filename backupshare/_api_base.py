@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from .verbs.wait import Timing
 
 LOG = logging.getLogger("backupshare")
+# A library's convention: its records go where the application configures logging, never to
+# logging's last-resort handler (a plain script would see every warning on stderr).
+LOG.addHandler(logging.NullHandler())
 T = TypeVar("T")
 R = TypeVar("R", bound="Outcome")
 
