@@ -32,20 +32,19 @@ class CancelMethods(ClientCore):
         Nothing to end for a project is `absent`, not an error. Returns the report, or raises
         with it (`raise_on_failure`). `progress` is called with the number of sharings each
         step ended."""
-        from .cli import arguments
+        from . import checks
         from .verbs.batch import caught_interrupts
 
-        request = arguments.cancel_request(
+        request = checks.cancel_request(
             as_texts(share_ids, "sharing id", allow_none=True),
-            None,
             as_text(backup_id, "backup id") if backup_id is not None else None,
             as_texts(to_projects, "project id", allow_none=True),
         )
-        arguments.concurrency_arg(as_integer(concurrency, "--concurrency"))
+        checks.concurrency_arg(as_integer(concurrency, "--concurrency"))
         dry, raising = as_flag(dry_run, "dry_run"), as_flag(raise_on_failure, "raise_on_failure")
         progress = as_callback(progress, "progress")
         if request.by_id:
-            arguments.check_sharing_ids(self._kind())
+            checks.check_sharing_ids(self._kind())
         plan = self._plan_cancel(request, concurrency=concurrency)
         if dry:
             return self._planned_cancel(plan)

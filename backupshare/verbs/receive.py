@@ -35,7 +35,7 @@ SHOWN_NAME = 64  # a vault's name (server text) is cut to this in messages
 @dataclass(frozen=True)
 class AnswerRequest:
     """What `accept --all-pending` / `reject --all-pending` was asked (checked by
-    cli/arguments.answer_request): the answer, whose offers (none: anyone's), which backups
+    checks.answer_request): the answer, whose offers (none: anyone's), which backups
     (exact name, and the backup selectors), the vault (`auto` or an id) and whether only to
     show the choices."""
 
