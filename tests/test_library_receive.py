@@ -278,3 +278,63 @@ def test_when_no_vault_fits_the_numbers_count_what_this_run_took(isolated: Path)
             "0 MB free of 50 GB (10240 MB used, 40960 MB taken by this run), needs 20480 MB"
         )
         assert len(running.requests("PUT")) == 1
+
+
+# -- answers of the wrong shape: exit 8, said like any other answer ------------------------------
+def _member_answer(cbr: TestEmulator, status: object) -> str:
+    """The PUT's answer as the emulator gives it, its member's `status` replaced."""
+    import json
+
+    member = {
+        "id": BACKUP, "backup_id": BACKUP, "dest_project_id": cbr.partner_project_id,
+        "status": status, "vault_id": None, "image_id": None, "created_at": None,
+        "updated_at": None,
+    }  # fmt: skip
+    return json.dumps({"member": member})
+
+
+@pytest.mark.parametrize("status", ["evil\x1b[2J\r\nerror: fake", "pending", None])
+def test_a_put_answered_with_another_status_is_an_unexpected_response(
+    cbr: TestEmulator, status: object
+) -> None:
+    from backupshare import UnexpectedResponse
+
+    offered(cbr, BACKUP)
+    body = _member_answer(cbr, status)
+    cbr.clear_requests()
+    cbr.fault("raw", method="PUT", path="/members/", status=200, body=body)
+    with pytest.raises(UnexpectedResponse) as raised:
+        cbr.partner.accept(BACKUP)
+    error = raised.value
+    given = "no status" if status is None else repr(status)
+    assert error.message == (
+        f"unexpected response: the member's 'status' is {given}, not 'accepted' as asked, in "
+        f"the answer to PUT /v3/{cbr.partner_project_id}/backups/{BACKUP}/members/"
+        f"{cbr.partner_project_id}"
+    )
+    assert (error.exit_code, error.status, error.client_request_id is not None) == (8, 200, True)
+    assert [len(rid) for rid in error.request_ids] == [32]  # the emulator's X-Request-Id
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "what"),
+    [
+        ("/vaults", '{"oops": 1}', "no 'vaults' list in the body"),
+        ("/vaults", '{"vaults": [7], "count": 1}', "a vault is not an object"),
+        (f"/backups/{BACKUP}", '{"backup": []}', "a backup is not an object"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_names_the_answer_like_any_error(
+    cbr: TestEmulator, path: str, body: str, what: str
+) -> None:
+    from backupshare import UnexpectedResponse
+
+    offered(cbr, BACKUP)
+    cbr.fault("raw", method="GET", path=path, status=200, body=body)
+    with pytest.raises(UnexpectedResponse) as raised:
+        cbr.partner.accept(BACKUP)
+    error = raised.value
+    assert error.message.startswith(f"unexpected response: {what}, in the answer to GET /v3/")
+    assert (error.exit_code, error.status, error.client_request_id is not None) == (8, 200, True)
+    assert [len(rid) for rid in error.request_ids] == [32]  # the emulator's X-Request-Id
+    assert cbr.requests("PUT") == []
