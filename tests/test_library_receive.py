@@ -338,3 +338,25 @@ def test_a_body_of_the_wrong_shape_names_the_answer_like_any_error(
     assert (error.exit_code, error.status, error.client_request_id is not None) == (8, 200, True)
     assert [len(rid) for rid in error.request_ids] == [32]  # the emulator's X-Request-Id
     assert cbr.requests("PUT") == []
+
+
+def test_an_unknown_vault_names_ten_of_the_project_s_vaults_and_counts_the_rest(
+    isolated: Path,
+) -> None:
+    from backupshare import NotFoundError
+    from backupshare.emulator.core import OTHER_PROJECT
+    from backupshare.emulator.schema import VaultSeed
+
+    ids = [f"cccccccc-0000-4000-8000-{n:012d}" for n in range(13)]
+    vaults = [VaultSeed(vault_id, OTHER_PROJECT, f"v{n}") for n, vault_id in enumerate(ids)]
+    unknown = "dddddddd-0000-4000-8000-000000000000"
+    with emulator(service="cbr", vaults=vaults) as running:
+        offered(running, BACKUP)
+        running.clear_requests()
+        with pytest.raises(NotFoundError) as refused:
+            running.partner.accept(BACKUP, vault=unknown)
+        named = ", ".join(f"{vault_id} (v{n})" for n, vault_id in enumerate(ids[:10]))
+        assert str(refused.value) == (
+            f"vault {unknown} is not one of this project's vaults ({named} and 3 more)"
+        )
+        assert running.requests("PUT") == []

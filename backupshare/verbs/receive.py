@@ -145,6 +145,8 @@ class Room:
         vault = next((v for v in self.vaults if v.id == vault_id), None)
         if vault is None:
             known = ", ".join(label(v) for v in self.vaults[:SHOWN_VAULTS]) or "none"
+            if len(self.vaults) > SHOWN_VAULTS:  # counted, as choose() counts them
+                known += f" and {len(self.vaults) - SHOWN_VAULTS} more"
             raise NotFoundError(
                 f"vault {vault_id} is not one of this project's vaults ({known})",
                 hint="the vault does not exist in this project (see the vault ids)",
