@@ -14,6 +14,7 @@ from ..models import (
     RESULT_EXISTING,
     RESULT_FAILED,
     RESULT_REJECTED,
+    RESULT_SKIPPED,
     VAULT_TYPE_OF_RESOURCE,
     Backup,
     ListQuery,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from ..service import SharingService
 
 VAULT_AUTO = "auto"  # --vault's default: per backup, the roomiest vault that fits
+MEMBER_PENDING = "pending"  # an offer's member status until it is answered
 SHOWN_VAULTS = 10  # vaults named one by one when none fits; the rest are counted
 SHOWN_NAME = 64  # a vault's name (server text) is cut to this in messages
 
@@ -290,9 +292,12 @@ def plan_answers(service: SharingService, request: AnswerRequest) -> list[Planne
 def planned_results(service: SharingService, plan: list[Planned], status: str) -> list[Result]:
     """A dry run's report: the same result words the real run would give."""
     return [
-        _result(service, item, RESULT_FAILED if item.refusal else status, error=item.refusal)
+        _result(
+            service, item, RESULT_FAILED if item.refusal else status, error=item.refusal,
+            sent=False,
+        )
         for item in plan
-    ]
+    ]  # fmt: skip
 
 
 def answer_all(
@@ -311,7 +316,7 @@ def answer_all(
     def work(backup_id: str) -> Result:
         item = by_backup[backup_id]
         if item.refusal is not None:
-            return _result(service, item, RESULT_FAILED, error=item.refusal)
+            return _result(service, item, RESULT_FAILED, error=item.refusal, sent=False)
         try:
             member = service.answer(backup_id, status, item.vault_id)
         except BackupshareError as exc:
@@ -322,7 +327,7 @@ def answer_all(
     results = run_batch(list(by_backup), work, concurrency=concurrency, on_done=progress, stop=stop)
     # an item the batch never ran (skipped, or abandoned) still says whose offer it was
     results = [r if r.receiving else _result(service, by_backup[str(r.share_id)], r.result,
-               error=r.error) for r in results]  # fmt: skip
+               error=r.error, sent=r.result != RESULT_SKIPPED) for r in results]  # fmt: skip
     return ReceiveOutcome(results, service.invocation_id, interrupted=stop.raised)
 
 
@@ -333,7 +338,11 @@ def _result(
     *,
     error: BackupshareError | None = None,
     member: Share | None = None,
+    sent: bool = True,
 ) -> Result:
+    """One offer's result; `status` the member's: as the answer left it, `pending` when nothing
+    was sent for it (a dry run, a refusal, skipped), None when a request failed (not known)."""
+    status = member.status if member else (None if sent else MEMBER_PENDING)
     return replace(
         Result(
             item.offered.backup_id,
@@ -341,7 +350,7 @@ def _result(
             member.id if member else None,
             result,
             error,
-            status=member.status if member else None,
+            status=status,
         ),
         from_project_id=item.offered.from_project_id,
         vault_id=(member.vault_id if member else item.vault_id),

@@ -1,5 +1,6 @@
-"""The receiving side against a hostile service (review of #23), through the CLI: an answer of the
-wrong shape is exit 8, one escaped line naming the answer, and nothing is reported done."""
+"""accept/reject through the CLI (review of #23): a dry run's records have the real run's shape,
+and an answer of the wrong shape is exit 8, one escaped line naming the answer, nothing reported
+done."""
 
 from __future__ import annotations
 
@@ -48,3 +49,25 @@ def test_a_garbage_member_status_is_exit_8_not_accepted(
     )
     assert "(HTTP 200, request id " in first
     assert "\x1b" not in err
+
+
+@pytest.mark.parametrize("verb", ["accept", "reject"])
+def test_a_dry_run_s_records_have_the_real_run_s_keys(
+    cbr: TestEmulator, capsys: pytest.CaptureFixture[str], verb: str
+) -> None:
+    confirmed = ["--yes"] if verb == "reject" else []  # accept asks nothing
+
+    def answered(*dry_run: str) -> list[dict[str, object]]:
+        capsys.readouterr()
+        code = in_process([verb, "--all-pending", *confirmed, *dry_run, "-o", "json"], [])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return list(json.loads(out)["results"])
+
+    [planned] = answered("--dry-run")
+    [done] = answered()
+    assert list(planned) == [*done, "dry_run"]
+    assert (planned["status"], done["status"]) == (
+        "pending",
+        {"accept": "accepted", "reject": "rejected"}[verb],
+    )
