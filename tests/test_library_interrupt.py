@@ -158,3 +158,31 @@ def test_a_cli_ctrl_c_during_all_pending_exits_130_with_the_whole_report(
     outcomes = [r["result"] for r in json.loads(out)["results"]]
     done = "accepted" if verb == "accept" else "rejected"
     assert_cut_short(offers, outcomes, done, before)
+
+
+def test_a_script_s_own_sigint_handler_is_left_alone(
+    offers: TestEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A script that handles SIGINT itself keeps its handler: the library takes over only
+    Python's default one, so the batch runs to its end and the script decides."""
+    before = pending(offers)
+    heard = threading.Event()
+    store = offers.running.emulator.store
+    answer_member = store.answer_member
+    sent = threading.Lock()
+
+    def held(*args: Any) -> Any:
+        if sent.acquire(blocking=False):
+            os.kill(os.getpid(), signal.SIGINT)
+        assert heard.wait(100), "the script's handler never ran"
+        return answer_member(*args)
+
+    monkeypatch.setattr(store, "answer_member", held)
+    own = signal.signal(signal.SIGINT, lambda signum, frame: heard.set())
+    try:
+        report = offers.partner.accept_all_pending()
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, own)
+    assert [r.result for r in report.results] == ["accepted"] * before
+    assert not report.interrupted and report.error() is None
