@@ -24,6 +24,11 @@ _PUBLIC = {
     "ShareReport": "verbs.share",
     "CancelReport": "verbs.cancel",
     "ReceiveReport": "verbs.receive",
+    "ApplyReport": "verbs.apply",
+    "StalePlanError": "verbs.apply",
+    "Plan": "verbs.plan",
+    "PlanRow": "verbs.plan",
+    "WaitTick": "verbs.wait",
     "Audited": "verbs.audit",
     "Finding": "verbs.audit",
     "BackupshareError": "errors",
@@ -53,10 +58,12 @@ _RENAMED = {
     "ShareReport": "ShareOutcome",
     "CancelReport": "CancelOutcome",
     "ReceiveReport": "ReceiveOutcome",
+    "ApplyReport": "ApplyOutcome",
 }
 
 __all__ = [
     "AlreadySharedError",
+    "ApplyReport",
     "Audited",
     "AuthError",
     "Backup",
@@ -73,12 +80,15 @@ __all__ = [
     "MemberNotFoundError",
     "NotFoundError",
     "PartialFailure",
+    "Plan",
+    "PlanRow",
     "ProjectLimitError",
     "ReceiveReport",
     "RejectedError",
     "Result",
     "Share",
     "ShareReport",
+    "StalePlanError",
     "TlsError",
     "UnavailableError",
     "UnexpectedResponse",
@@ -86,6 +96,7 @@ __all__ = [
     "VaultError",
     "VaultFullError",
     "VaultTypeError",
+    "WaitTick",
     "WaitTimeoutError",
     "__version__",
 ]  # every key of _PUBLIC, and the version (a test checks)
@@ -119,11 +130,16 @@ if TYPE_CHECKING:  # for type checkers only (`X as X`: a re-export); at run time
     from .models import Backup as Backup
     from .models import Result as Result
     from .models import Share as Share
+    from .verbs.apply import ApplyOutcome as ApplyReport
+    from .verbs.apply import StalePlanError as StalePlanError
     from .verbs.audit import Audited as Audited
     from .verbs.audit import Finding as Finding
     from .verbs.cancel import CancelOutcome as CancelReport
+    from .verbs.plan import Plan as Plan
+    from .verbs.plan import PlanRow as PlanRow
     from .verbs.receive import ReceiveOutcome as ReceiveReport
     from .verbs.share import ShareOutcome as ShareReport
+    from .verbs.wait import WaitTick as WaitTick
 
 
 def __getattr__(name: str) -> Any:

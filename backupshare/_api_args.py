@@ -1,4 +1,4 @@
-"""Internal: the library's argument checks — the CLI's checks (cli/arguments.py) and the types a
+"""Internal: the library's argument checks — the CLI's checks (checks.py) and the types a
 caller may get wrong — each failing with the UsageError the CLI prints, before anything is sent."""
 
 from __future__ import annotations
@@ -80,19 +80,27 @@ def as_flag(value: Any, what: str) -> bool:
     return value
 
 
-def check_paging(limit: Any, page_size: Any) -> None:
-    from .cli import arguments
+def as_callback(value: Any, what: str) -> Any:
+    """A callback (None: none) checked when given, not when first called: by then a request
+    may have gone out and the work would stop halfway."""
+    if value is not None and not callable(value):
+        raise UsageError(f"invalid {what} {shown(value)}: expected a function (or None)")
+    return value
 
-    arguments.check_paging(
+
+def check_paging(limit: Any, page_size: Any) -> None:
+    from . import checks
+
+    checks.check_paging(
         as_integer(limit, "--limit") if limit is not None else None,
         as_integer(page_size, "--page-size"),
     )
 
 
 def as_uuid(value: Any, what: str) -> str:
-    from .cli import arguments
+    from . import checks
 
-    return arguments.uuid_arg(as_text(value, what), what)
+    return checks.uuid_arg(as_text(value, what), what)
 
 
 def as_backup_id(backup: Any) -> str:
@@ -123,9 +131,9 @@ def as_selectors(
 ) -> Selectors:
     """The backup selectors as keywords (a WHEN: the CLI's text, or a datetime, naive meaning
     UTC), checked as the CLI checks its selector flags."""
-    from .cli import arguments
+    from . import checks
 
-    return arguments.selectors_arg(
+    return checks.selectors_arg(
         kind,
         volume_ids=as_texts(volume_ids, "volume id", allow_none=True),
         vault_id=as_optional_text(vault_id, "vault id"),

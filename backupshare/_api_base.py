@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from .verbs.wait import Timing
 
 LOG = logging.getLogger("backupshare")
+# A library's convention: its records go where the application configures logging, never to
+# logging's last-resort handler (a plain script would see every warning on stderr).
+LOG.addHandler(logging.NullHandler())
 T = TypeVar("T")
 R = TypeVar("R", bound="Outcome")
 
@@ -52,8 +55,11 @@ class ClientCore:
 
 
 def settled(outcome: R, raise_on_failure: bool) -> R:
-    """The report, or with `raise_on_failure` the error it adds up to, carrying it."""
-    error: BackupshareError | None = outcome.error() if raise_on_failure else None
+    """The report, or with `raise_on_failure` the error it adds up to, carrying it. An
+    interrupted run always raises (Interrupted, carrying the report): the caller's Ctrl-C
+    must stop the script, as it would anywhere else."""
+    raising = raise_on_failure or outcome.interrupted
+    error: BackupshareError | None = outcome.error() if raising else None
     if error is not None:
         error.report = outcome
         raise error

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ._api_args import as_flag, as_integer, as_text, as_texts
+from ._api_args import as_callback, as_flag, as_integer, as_text, as_texts
 from ._api_base import ClientCore, ignore, settled
 
 if TYPE_CHECKING:
@@ -32,22 +32,25 @@ class CancelMethods(ClientCore):
         Nothing to end for a project is `absent`, not an error. Returns the report, or raises
         with it (`raise_on_failure`). `progress` is called with the number of sharings each
         step ended."""
-        from .cli import arguments
+        from . import checks
+        from .verbs.batch import caught_interrupts
 
-        request = arguments.cancel_request(
+        request = checks.cancel_request(
             as_texts(share_ids, "sharing id", allow_none=True),
-            None,
             as_text(backup_id, "backup id") if backup_id is not None else None,
             as_texts(to_projects, "project id", allow_none=True),
         )
-        arguments.concurrency_arg(as_integer(concurrency, "--concurrency"))
+        checks.concurrency_arg(as_integer(concurrency, "--concurrency"))
+        dry, raising = as_flag(dry_run, "dry_run"), as_flag(raise_on_failure, "raise_on_failure")
+        progress = as_callback(progress, "progress")
         if request.by_id:
-            arguments.check_sharing_ids(self._kind())
+            checks.check_sharing_ids(self._kind())
         plan = self._plan_cancel(request, concurrency=concurrency)
-        if as_flag(dry_run, "dry_run"):
+        if dry:
             return self._planned_cancel(plan)
-        outcome = self._cancel(plan, concurrency=concurrency, progress=progress)
-        return settled(outcome, as_flag(raise_on_failure, "raise_on_failure"))
+        with caught_interrupts() as stop:  # Ctrl-C from here: the rest skipped, a whole report
+            outcome = self._cancel(plan, concurrency=concurrency, progress=progress, stop=stop)
+        return settled(outcome, raising)
 
     def _plan_cancel(
         self,

@@ -39,13 +39,13 @@ class ProjectMethods(ClientCore):
         (`share`, `incoming`, `findings`: not-allowed, pending-too-long, rejected,
         offer-from-unknown), streamed as read. `allowed`: project ids (a caller reads its own
         files). The arguments are checked now; nothing is sent until iteration."""
-        from .cli import arguments
+        from . import checks
 
         ids = as_texts(allowed, "project id")
         for project in ids:
-            arguments.project_id_arg(project)  # a file name is the CLI's: here, ids only
+            checks.project_id_arg(project)  # a file name is the CLI's: here, ids only
         given_age = isinstance(max_pending_age, timedelta)
-        request = arguments.audit_request(
+        request = checks.audit_request(
             ids, None, incoming=as_flag(incoming, "incoming"),
             max_pending_age="7d" if given_age else as_text(max_pending_age, "max_pending_age"),
             concurrency=as_integer(concurrency, "--concurrency"),

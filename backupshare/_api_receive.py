@@ -6,7 +6,15 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ._api_args import as_backup_id, as_flag, as_optional_text, as_selectors, as_text, as_texts
+from ._api_args import (
+    as_backup_id,
+    as_callback,
+    as_flag,
+    as_optional_text,
+    as_selectors,
+    as_text,
+    as_texts,
+)
 from ._api_base import ClientCore, settled
 
 if TYPE_CHECKING:
@@ -20,10 +28,10 @@ class ReceiveMethods(ClientCore):
         """Accepts a backup offered to this project into the vault (a vault id, or None or
         "auto": the roomiest vault of the backup's type that fits). Returns the member; one
         already accepted is returned as it is, nothing sent."""
-        from .cli import arguments
+        from . import checks
         from .verbs.receive import VAULT_AUTO
 
-        chosen = VAULT_AUTO if vault is None else arguments.vault_arg(as_text(vault, "vault id"))
+        chosen = VAULT_AUTO if vault is None else checks.vault_arg(as_text(vault, "vault id"))
         return self._member(self._answer_one(as_backup_id(backup), "accepted", chosen))
 
     def reject(self, backup: str | Backup | Share) -> Share:
@@ -54,10 +62,10 @@ class ReceiveMethods(ClientCore):
         into, or None/"auto": per backup the roomiest that fits). Returns the report (per
         offer `accepted`, `failed`), or raises with it (`raise_on_failure`); `dry_run`: the
         report of the choices, nothing sent. `progress` is called once per offer answered."""
-        from .cli import arguments
+        from . import checks
         from .verbs.receive import VAULT_AUTO
 
-        chosen = VAULT_AUTO if vault is None else arguments.vault_arg(as_text(vault, "vault id"))
+        chosen = VAULT_AUTO if vault is None else checks.vault_arg(as_text(vault, "vault id"))
         request = self._answer_request(
             "accepted", from_projects, name, chosen, dry_run,
             volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
@@ -101,9 +109,9 @@ class ReceiveMethods(ClientCore):
         **selectors: object,
     ) -> AnswerRequest:
         """The checked request of an --all-pending answer: the CLI's checks, nothing sent."""
-        from .cli import arguments
+        from . import checks
 
-        _, request = arguments.answer_request(
+        _, request = checks.answer_request(
             status, None, all_pending=True,
             from_projects=as_texts(from_projects, "project id", allow_none=True),
             name=as_optional_text(name, "backup name"), vault=vault,
@@ -116,10 +124,10 @@ class ReceiveMethods(ClientCore):
     def _check_answers(self, request: AnswerRequest) -> None:
         """Internal (the CLI's door too): answers are CBR's, and never to this project's own
         offers — refused before anything is sent."""
-        from .cli import arguments
+        from . import checks
 
-        arguments.check_answers_offers(self._kind())
-        arguments.refuse_own_offers(request, self.project_id)
+        checks.check_answers_offers(self._kind())
+        checks.refuse_own_offers(request, self.project_id)
 
     def _answer_pending(
         self,
@@ -127,19 +135,24 @@ class ReceiveMethods(ClientCore):
         raise_on_failure: object,
         progress: Callable[[], None] | None,
     ) -> ReceiveOutcome:
+        from .verbs.batch import caught_interrupts
+
         raising = as_flag(raise_on_failure, "raise_on_failure")
+        progress = as_callback(progress, "progress")
         plan = self._plan_answers(request)
         if request.dry_run:
             return settled(self._planned_answers(plan, request.status), raising)
-        return settled(self._answer_all(plan, request.status, progress=progress), raising)
+        with caught_interrupts() as stop:  # Ctrl-C from here: the rest skipped, a whole report
+            outcome = self._answer_all(plan, request.status, progress=progress, stop=stop)
+        return settled(outcome, raising)
 
     # -- the CLI's doors -----------------------------------------------------------------------
     def _answer_one(self, backup_id: str, status: str, vault: str) -> ReceiveOutcome:
         """Internal: one checked offer answered, as a report (`existing`: nothing sent)."""
-        from .cli import arguments
+        from . import checks
         from .verbs.receive import answer_offer
 
-        arguments.check_answers_offers(self._kind())
+        checks.check_answers_offers(self._kind())
         return answer_offer(self._connected(), backup_id, status, vault)
 
     def _plan_answers(self, request: AnswerRequest) -> list[Planned]:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ._api_args import as_backup_id, as_flag, as_seconds, as_text, as_texts
+from ._api_args import as_backup_id, as_callback, as_flag, as_seconds, as_text, as_texts
 from ._api_base import ClientCore, log_warning, settled
 from .errors import UsageError
 from .models import Backup
@@ -36,25 +36,25 @@ class ShareMethods(ClientCore):
         `raise_on_failure`. `wait`: seconds to wait for the backup to be available;
         `wait_accepted` (CBR): seconds to wait for the receivers' answers, written into each
         result's `status` (`answers`: what they add up to, also in `error()`)."""
-        from .cli import arguments
+        from . import checks
 
         if isinstance(backup, Backup):
             backup = as_backup_id(backup)
-        request = arguments.share_request(
+        request = checks.share_request(
             as_text(backup, "backup") if backup is not None else None,
             as_texts(projects, "project id"),
-            projects_file=None,
             volume_id=as_text(volume_id, "volume id") if volume_id is not None else None,
             most_recent=volume_id is not None,
             wait=as_seconds(wait, "--wait") if wait is not None else None,
             dry_run=as_flag(dry_run, "dry_run"),
-            wait_accepted=arguments.wait_accepted_arg(
+            wait_accepted=checks.wait_accepted_arg(
                 as_seconds(wait_accepted, "--wait-accepted") if wait_accepted is not None else None,
                 self._kind,
             ),
         )
-        outcome = self._run_share(request, on_wait=progress)
-        return settled(outcome, as_flag(raise_on_failure, "raise_on_failure"))
+        raising = as_flag(raise_on_failure, "raise_on_failure")
+        outcome = self._run_share(request, on_wait=as_callback(progress, "progress"))
+        return settled(outcome, raising)
 
     def _run_share(
         self,
@@ -99,20 +99,21 @@ class ShareMethods(ClientCore):
         all when the backup is available at the first look."""
         from dataclasses import replace
 
-        from .cli import arguments
+        from . import checks
         from .verbs.share import wait_until_available
         from .verbs.wait import ignore_tick
 
         backup_id = as_backup_id(backup)
-        seconds = arguments.wait_arg(as_seconds(timeout, "--wait"))
+        progress = as_callback(progress, "progress")
+        seconds = checks.wait_arg(as_seconds(timeout, "--wait"))
         assert seconds is not None
         timing = self._timing()
         if interval is not None:
             every = as_seconds(interval, "interval")
-            if not (math.isfinite(every) and 0 < every <= arguments.MAX_WAIT):
+            if not (math.isfinite(every) and 0 < every <= checks.MAX_WAIT):
                 raise UsageError(
                     f"invalid interval {every:g}: must be more than 0 and at most "
-                    f"{arguments.MAX_WAIT:g} seconds"
+                    f"{checks.MAX_WAIT:g} seconds"
                 )
             timing = replace(timing, jitter=lambda: 1.0, first=every, cap=every)
         return wait_until_available(

@@ -2,7 +2,7 @@
 
 A Client resolves its settings exactly as the CLI does (the SETTINGS table, flag > environment >
 profile > default, the same checks and errors; keyword arguments rank as flags), checks every
-argument as the CLI checks argv (cli/arguments.py: the same usage errors, before anything is
+argument as the CLI checks argv (checks.py: the same usage errors, before anything is
 sent), and runs the same verbs (verbs/). It never prints: it logs through
 `logging.getLogger("backupshare")`, with --debug's redaction, and reports progress through
 callbacks. The CLI is its first user: each command parses, calls a Client, renders.
@@ -223,10 +223,10 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods, ProjectMethods, Policy
 
     def backup(self, id_or_name: str) -> Backup:
         """One backup, by its id or its exact name (several of that name: a UsageError)."""
-        from .cli import arguments
+        from . import checks
         from .verbs.find import backup_named, look_up_backup
 
-        choice = arguments.backup_choice(as_text(id_or_name, "backup"), [], None, False)
+        choice = checks.backup_choice(as_text(id_or_name, "backup"), [], None, False)
         if choice.backup_id is not None:
             return look_up_backup(self._connected(), choice.backup_id)
         assert choice.name is not None
@@ -336,7 +336,7 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods, ProjectMethods, Policy
     ) -> tuple[bool, ProjectQuery]:
         """list-shares' checks on a caller's keywords: whether the listing is across the
         project, and what it asks (the sharing filters, the backup selectors)."""
-        from .cli import arguments
+        from . import checks
         from .verbs.project import ProjectQuery
 
         across = filters.get("backup_id") is None and not as_flag(shared_with_me, "shared_with_me")
@@ -344,20 +344,20 @@ class Client(ShareMethods, CancelMethods, ReceiveMethods, ProjectMethods, Policy
             self._kind, volume_ids=volume_id, vault_id=vault_id, name_prefix=name_prefix,
             created_after=created_after, created_before=created_before,
         )  # fmt: skip
-        arguments.check_listing_selectors(selectors, across=across, graph=False)
+        checks.check_listing_selectors(selectors, across=across, graph=False)
         one_volume = selectors.volume_ids[0] if len(selectors.volume_ids) == 1 else None
         given: dict[str, str | None] = {
             key: as_text(value, key) for key, value in filters.items() if value is not None
         }
         given["volume_id"] = None if across else one_volume
         check_paging(limit, page_size)
-        query = arguments.list_query(
+        query = checks.list_query(
             self._kind, {**dict.fromkeys(filters), **given}, shared_with_me=shared_with_me,
             sort_key=as_optional_text(sort_key, "--sort-key"),
             sort_dir=as_optional_text(sort_dir, "--sort-dir"),
             limit=limit, page_size=page_size, across_project=across,
         )  # fmt: skip
-        workers = arguments.concurrency_arg(as_integer(concurrency, "--concurrency"))
+        workers = checks.concurrency_arg(as_integer(concurrency, "--concurrency"))
         return across, ProjectQuery(query, selectors, workers)
 
     def _list_shares(

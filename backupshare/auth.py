@@ -11,8 +11,9 @@ import hashlib
 import hmac
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -205,6 +206,11 @@ class PasswordAuth:
     cache_dir: Path | None
     clock: Clock = utc_now
     _token: IssuedToken | None = None
+    # One login at a time: a Client shared by many threads fetches one token on first use,
+    # the others wait for it (IAM rate-limits logins, and each one is a password sent).
+    _login_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
 
     def __call__(self, request: PreparedLike) -> PreparedLike:
         request.headers["X-Auth-Token"] = self.current().value.reveal()
@@ -213,14 +219,19 @@ class PasswordAuth:
     def current(self) -> IssuedToken:
         # A token IAM just gave this process is used until the service refuses it (then one
         # re-login); the expiry margin guards tokens from the cache, which may be hours old.
-        if self._token is None:
-            cached = self._read_cache()
-            self._token = cached if cached and self._fresh(cached) else self._login()
-        return self._token
+        token = self._token
+        if token is not None:
+            return token
+        with self._login_lock:
+            if self._token is None:  # not fetched by a thread that held the lock before us
+                cached = self._read_cache()
+                self._token = cached if cached and self._fresh(cached) else self._login()
+            return self._token
 
     def renew(self) -> None:
         """Forget the token (the service refused it) and log in again on the next request."""
-        self._token = self._login()
+        with self._login_lock:
+            self._token = self._login()
 
     def _fresh(self, token: IssuedToken) -> bool:
         return token.expires_at - TOKEN_EXPIRY_MARGIN > self.clock()

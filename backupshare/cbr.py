@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from .errors import BackupshareError, UsageError
+from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import Backup, BackupQuery, ListQuery, Share, Vault
 from .paging import offset_pages
 from .selectors import Selectors
@@ -94,8 +94,10 @@ class Cbr(SharingService):
         added: list[Share] = []
         for start in range(0, len(project_ids), MEMBERS_PER_REQUEST):
             chunk = project_ids[start : start + MEMBERS_PER_REQUEST]
-            body = self._call("POST", self._members(backup_id), json_body={"members": chunk})
-            added.extend(self._members_of(body))
+            url = self._members(backup_id)
+            added.extend(
+                self._call("POST", url, json_body={"members": chunk}, read=self._members_of)
+            )
         return added
 
     def share_request(self, backup_id: str, project_ids: list[str]) -> str:
@@ -134,15 +136,16 @@ class Cbr(SharingService):
 
     def count(self, query: ListQuery) -> int:
         if query.shared_with_me:
+            url = f"{self._base}/backups"
             return sum(
-                count_in(self._call("GET", f"{self._base}/backups", params={**p, "limit": "1"}))
+                self._call("GET", url, params={**p, "limit": "1"}, read=count_in)
                 for p in self._offer_params(query)
             )
         backup_id = dict(query.filters).get("backup_id")
         if backup_id is None:
             raise UsageError(NO_PROJECT_LIST, hint="give --backup-id BACKUP_ID")
         params = {**_member_params(query), "limit": "1"}
-        return count_in(self._call("GET", self._members(backup_id), params=params))
+        return int(self._call("GET", self._members(backup_id), params=params, read=count_in))
 
     def show(self, share_id: str) -> Share:
         raise UsageError(
@@ -167,8 +170,9 @@ class Cbr(SharingService):
 
     def probe(self) -> str:
         """`GET …/backups?limit=1` and its count."""
-        body = self._call("GET", f"{self._base}/backups", params={"limit": "1"})
-        count = count_in(body)
+        count = int(
+            self._call("GET", f"{self._base}/backups", params={"limit": "1"}, read=count_in)
+        )
         return f"{count} backup{'' if count == 1 else 's'}"
 
     def backup_warnings(self, backup_id: str, known: Backup | None = None) -> list[str]:
@@ -196,13 +200,15 @@ class Cbr(SharingService):
 
         def fetch(want: int, offset: int) -> list[Backup]:
             page = page_params(params, want, offset)
-            records = records_in(self._call("GET", f"{self._base}/backups", params=page), "backups")
-            return [Backup.listed_cbr(record) for record in records]
+
+            def read(body: Any) -> list[Backup]:
+                return [Backup.listed_cbr(record) for record in records_in(body, "backups")]
+
+            return list(self._call("GET", f"{self._base}/backups", params=page, read=read))
 
         def counted() -> int:
-            return count_in(
-                self._call("GET", f"{self._base}/backups", params={**params, "limit": "1"})
-            )
+            url = f"{self._base}/backups"
+            return int(self._call("GET", url, params={**params, "limit": "1"}, read=count_in))
 
         def ours(backup: Backup) -> bool:
             replica = backup.raw.get("image_type") not in (None, "backup")
@@ -220,16 +226,19 @@ class Cbr(SharingService):
         )
 
     def backup(self, backup_id: str) -> Backup:
-        body = self._call("GET", f"{self._base}/backups/{backup_id}")
-        return Backup.listed_cbr(record_in(body, "backup"))
+        url = f"{self._base}/backups/{backup_id}"
+        backup: Backup = self._call(
+            "GET", url, read=lambda body: Backup.listed_cbr(record_in(body, "backup"))
+        )
+        return backup
 
     # -- the receiving side --------------------------------------------------------------------
     def offer(self, backup_id: str) -> Share:
         """This project's member record of the backup (GET …/members/{this project}): how it
         has answered so far; not offered to it: NotFoundError (6705 or 6200)."""
         own = self.settings.project_id
-        answer = self._call("GET", self._members(backup_id, own))
-        return Share.from_cbr_member(record_in(answer, "member"))
+        member: Share = self._call("GET", self._members(backup_id, own), read=_member_in)
+        return member
 
     def answer(self, backup_id: str, status: str, vault_id: str | None = None) -> Share:
         """Accepts (into `vault_id`) or rejects an offer, as this (the receiving) project."""
@@ -237,19 +246,27 @@ class Cbr(SharingService):
         body: dict[str, str] = {"status": status}
         if vault_id is not None:
             body["vault_id"] = vault_id
-        answer = self._call("PUT", self._members(backup_id, own), json_body=body)
-        return Share.from_cbr_member(record_in(answer, "member"))
+
+        def read(answer: Any) -> Share:
+            return _answered(_member_in(answer), status)
+
+        member: Share = self._call("PUT", self._members(backup_id, own), json_body=body, read=read)
+        return member
 
     def vaults(self, page_size: int = 1000) -> list[Vault]:
         """Every vault of this project, every page read (CBR pages them by limit and offset)."""
 
         def fetch(want: int, offset: int) -> list[Vault]:
             page = page_params({}, want, offset)
-            body = self._call("GET", f"{self._base}/vaults", params=page)
-            return [Vault.from_cbr(record) for record in records_in(body, "vaults")]
+
+            def read(body: Any) -> list[Vault]:
+                return [Vault.from_cbr(record) for record in records_in(body, "vaults")]
+
+            return list(self._call("GET", f"{self._base}/vaults", params=page, read=read))
 
         def counted() -> int:
-            return count_in(self._call("GET", f"{self._base}/vaults", params={"limit": "1"}))
+            url = f"{self._base}/vaults"
+            return int(self._call("GET", url, params={"limit": "1"}, read=count_in))
 
         pages = offset_pages(
             fetch, count=counted, keep=lambda vault: True, page_size=page_size,
@@ -267,10 +284,12 @@ class Cbr(SharingService):
         found: list[Share] = []
         while True:
             page = page_params(params, MEMBER_PAGE, len(found))
-            body = self._call("GET", self._members(backup_id), params=page)
-            members = self._members_of(body)
+            members, count = self._call(
+                "GET", self._members(backup_id), params=page,
+                read=lambda body: (self._members_of(body), count_in(body)),
+            )  # fmt: skip
             found.extend(members)
-            if not members or len(found) >= count_in(body) or len(found) > MAX_MEMBERS:
+            if not members or len(found) >= count or len(found) > MAX_MEMBERS:
                 break
         wanted = {s.id: s for s in found if _member_matches(s, backup_id, query)}
         return [replace(share, backup=backup) for share in wanted.values()]
@@ -289,7 +308,9 @@ class Cbr(SharingService):
 
         def fetch(want: int, offset: int) -> list[Share]:
             page = page_params(params, want, offset)
-            return self._members_of(self._call("GET", self._members(backup_id), params=page))
+            return list(
+                self._call("GET", self._members(backup_id), params=page, read=self._members_of)
+            )
 
         return offset_pages(
             fetch,
@@ -322,13 +343,16 @@ class Cbr(SharingService):
                 want: int, offset: int, params: dict[str, str] = params, status: str = status
             ) -> list[Share]:
                 page = page_params(params, want, offset)
-                body = self._call("GET", f"{self._base}/backups", params=page)
-                records = records_in(body, "backups")
-                return [Share.from_cbr_offer(r, own, status) for r in records]
+
+                def read(body: Any) -> list[Share]:
+                    records = records_in(body, "backups")
+                    return [Share.from_cbr_offer(r, own, status) for r in records]
+
+                return list(self._call("GET", f"{self._base}/backups", params=page, read=read))
 
             def counted(params: dict[str, str] = params) -> int:
                 url = f"{self._base}/backups"
-                return count_in(self._call("GET", url, params={**params, "limit": "1"}))
+                return int(self._call("GET", url, params={**params, "limit": "1"}, read=count_in))
 
             pages = offset_pages(
                 fetch,
@@ -420,3 +444,18 @@ def backup_params(selectors: Selectors) -> dict[str, str]:
             before += timedelta(seconds=1)
         params["end_time"] = before.strftime(TIME_FILTER_FORMAT)
     return params
+
+
+def _member_in(body: Any) -> Share:
+    return Share.from_cbr_member(record_in(body, "member"))
+
+
+def _answered(member: Share, status: str) -> Share:
+    """The member a PUT answered with must have the status it set: anything else (a status
+    no client knows, or the old one) would be reported as done when it is not known to be."""
+    if member.status != status:
+        given = "no status" if member.status is None else f"{member.status[:40]!r}"
+        raise UnexpectedResponse(
+            f"unexpected response: the member's 'status' is {given}, not {status!r} as asked"
+        )
+    return member

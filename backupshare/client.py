@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import requests
 import urllib3.connection
@@ -135,18 +135,27 @@ class Client:
         *,
         params: dict[str, str] | None = None,
         json_body: Any = None,
+        read: Callable[[Any], Any] | None = None,
     ) -> Any:
-        """Sends one request, retrying what is safe; returns the decoded JSON body (or None)."""
+        """Sends one request, retrying what is safe; returns the decoded JSON body (or None),
+        or what `read` makes of it: a body not of the shape `read` expects (UnexpectedResponse)
+        is then reported as every answer is, with its HTTP status, request ids and request."""
         with self._naming_errors():
-            body, _ = self._attempts(method, url, params, json_body)
-        return body
+            body, _, answer = self._attempts(method, url, params, json_body)
+            if read is None:
+                return body
+            try:
+                return read(body)
+            except UnexpectedResponse as exc:
+                _name_the_answer(exc, method, url, answer)
+                raise
 
     def delete(self, url: str, *, params: dict[str, str] | None = None) -> bool:
         """Sends a DELETE, retrying as `call` does. True when a retry found nothing left to
         delete after an attempt whose outcome was unknown (that attempt most likely did it);
         a 404 otherwise is NotFoundError."""
         with self._naming_errors():
-            _, gone_after_unknown = self._attempts("DELETE", url, params, None)
+            _, gone_after_unknown, _ = self._attempts("DELETE", url, params, None)
         return gone_after_unknown
 
     @contextmanager
@@ -158,8 +167,11 @@ class Client:
             exc.client_request_id = self.invocation_id
             raise
 
-    def _attempts(self, method: str, url: str, params: Any, json_body: Any) -> tuple[Any, bool]:
-        """(the decoded body, whether a retried DELETE found its target already gone)"""
+    def _attempts(
+        self, method: str, url: str, params: Any, json_body: Any
+    ) -> tuple[Any, bool, Answered | None]:
+        """(the decoded body, whether a retried DELETE found its target already gone, the
+        answer's status and request ids)"""
         safe = method in ("GET", "DELETE")
         attempts = 1 + (self.settings.retries if safe else 0)
         relogged = False
@@ -183,10 +195,11 @@ class Client:
                 continue
             status = response.status_code
             if 200 <= status < 300:
-                return _decode_success(response, raw, method), False
+                answered = Answered(status, request_ids(response.headers))
+                return _decode_success(response, raw, method), False, answered
             if status == 404 and method == "DELETE" and outcome_unknown:
                 self.debug("404 on a retried DELETE: the earlier, unanswered attempt took effect")
-                return None, True
+                return None, True, None
             if status == 401 and isinstance(self.auth, PasswordAuth) and not relogged:
                 relogged = True
                 self.debug("401: the token was refused; logging in again once")
@@ -550,6 +563,25 @@ def _read_bounded(response: requests.Response) -> bytes:
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class Answered(NamedTuple):
+    """What identifies a 2xx answer, for an error about its body."""
+
+    status: int
+    request_ids: tuple[str, ...]
+
+
+def _name_the_answer(
+    error: UnexpectedResponse, method: str, url: str, answer: Answered | None
+) -> None:
+    """A body of the wrong shape, reported like any other error about an answer: which
+    request it answered (method and path), its HTTP status and request ids."""
+    from urllib.parse import urlsplit
+
+    if answer is not None and error.status is None:
+        error.status, error.request_ids = answer.status, answer.request_ids
+    error.message += f", in the answer to {method} {urlsplit(url).path}"
 
 
 def _decode_success(response: requests.Response, raw: bytes, method: str) -> Any:

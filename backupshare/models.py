@@ -344,8 +344,8 @@ class Result:
             "result": self.result,
             "error": self.error.to_dict() if self.error else None,
         }
-        if self.status is not None:  # CBR only: VBS records keep their shape exactly
-            record["status"] = self.status
+        if self.status is not None or self.receiving:  # CBR only: VBS records keep their shape
+            record["status"] = self.status  # an answer's always (null: not known)
         if self.receiving:
             record.update(from_project_id=self.from_project_id, vault_id=self.vault_id)
         return record

@@ -67,7 +67,7 @@ class Vbs(SharingService):
         """POST one sharing request. Never retried here: an unknown outcome is the caller's to
         resolve by listing (see verbs/share.py)."""
         body = {"shared": {"backup_id": backup_id, "to_project_ids": project_ids}}
-        return shares_from_body(self.http.call("POST", self._base, json_body=body))
+        return list(self.http.call("POST", self._base, json_body=body, read=shares_from_body))
 
     def share_request(self, backup_id: str, project_ids: list[str]) -> str:
         """The POST `share` sends, as a person reads it (for dry runs)."""
@@ -88,7 +88,8 @@ class Vbs(SharingService):
 
         def fetch(want: int, offset: int) -> list[Share]:
             page = page_params(params, want, offset)
-            return shares_from_body(self.http.call("GET", f"{self._base}/detail", params=page))
+            url = f"{self._base}/detail"
+            return list(self.http.call("GET", url, params=page, read=shares_from_body))
 
         own = self.settings.project_id
         return offset_pages(
@@ -105,10 +106,15 @@ class Vbs(SharingService):
 
     def count(self, query: ListQuery) -> int:
         params = {k: v for k, v in query_params(query).items() if k not in ("sort_key", "sort_dir")}
-        return count_in(self.http.call("GET", f"{self._base}/count", params=params))
+        return int(self.http.call("GET", f"{self._base}/count", params=params, read=count_in))
 
     def show(self, share_id: str) -> Share:
-        return shares_from_body(self.http.call("GET", f"{self._base}/{share_id}"), single=True)[0]
+        share: Share = self.http.call(
+            "GET",
+            f"{self._base}/{share_id}",
+            read=lambda body: shares_from_body(body, single=True)[0],
+        )
+        return share
 
     def cancel(self, share_id: str) -> bool:
         """Ends one sharing. True when a retry found it gone after an attempt whose outcome
@@ -154,8 +160,11 @@ class Vbs(SharingService):
 
         def fetch(want: int, offset: int) -> list[Backup]:
             page = page_params(params, want, offset)
-            records = records_in(self.http.call("GET", url, params=page), "backups")
-            return [Backup.listed_vbs(record) for record in records]
+
+            def read(body: Any) -> list[Backup]:
+                return [Backup.listed_vbs(record) for record in records_in(body, "backups")]
+
+            return list(self.http.call("GET", url, params=page, read=read))
 
         return offset_pages(
             fetch,
@@ -169,8 +178,11 @@ class Vbs(SharingService):
         )
 
     def backup(self, backup_id: str) -> Backup:
-        body = self.http.call("GET", f"{self._backups}/{backup_id}")
-        return Backup.listed_vbs(record_in(body, "backup"))
+        backup: Backup = self.http.call(
+            "GET", f"{self._backups}/{backup_id}",
+            read=lambda body: Backup.listed_vbs(record_in(body, "backup")),
+        )  # fmt: skip
+        return backup
 
     # -- CBR's receiving side has no VBS counterpart ---------------------------------------
     def offer(self, backup_id: str) -> Share:

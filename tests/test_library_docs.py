@@ -51,7 +51,14 @@ def test_the_tour_runs_as_written(
     assert out[4:6] == ["['db-nightly', 'vault-encrypted']", "['web-weekly']"]
     assert out[6].startswith("not yet: ") and out[6].endswith("VolumeBackup.0104")
     assert out[7] == "still creating"
-    status, code, request_id, hint = out[8].split(" ", 3)  # the fields callers branch on
+    # the PartialFailure branch ran: one sharing ended, the one made to this project failed
+    assert out[8] == "False canceled None"
+    assert out[9].startswith("True failed sharing ")
+    assert out[9].endswith(
+        f"was made to this project by project {P1}; only that project can end it"
+    )
+    assert len(described.requests("DELETE")) == 2  # both sent: the service refused theirs
+    status, code, request_id, hint = out[10].split(" ", 3)  # the fields callers branch on
     assert (status, code, hint) == (
         "404",
         "VolumeBackup.0205",
@@ -59,8 +66,8 @@ def test_the_tour_runs_as_written(
     )
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
     # the receiving side and the whole project, on CBR
-    assert out[9:11] == [f"{BACKUP} accepted True", "accepted"]
-    assert out[11:] == [f"{BACKUP} {P1} accepted", f"{P1} []"]
+    assert out[11:13] == [f"{BACKUP} accepted True", "accepted"]
+    assert out[13:] == [f"{BACKUP} {P1} accepted", f"{P1} []"]
     assert {e["path"] for e in described.requests("POST")} == {
         f"/v2/{OWN}/os-vendor-backup-sharing",
         f"/v3/{OWN}/backups/{BACKUP}/members",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backupshare import Client, Share, UsageError
+from backupshare import Client, RejectedError, Share, UsageError
 from backupshare.testing import TestEmulator, emulator
 
 from .helpers import BACKUP, BACKUP2, P3
@@ -188,3 +188,175 @@ def test_bad_audit_arguments_are_usage_errors_before_anything_is_sent(
         cbr.client.audit(**arguments)  # type: ignore[arg-type]
     assert message in str(raised.value)
     assert cbr.requests() == []
+
+
+# -- every argument checked before anything is sent ----------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "side", "arguments", "message"),
+    [
+        ("accept_all_pending", "partner", {"progress": 123},
+         "invalid progress 123: expected a function (or None)"),
+        ("reject_all_pending", "partner", {"progress": "yes"},
+         "invalid progress 'yes': expected a function (or None)"),
+        ("cancel", "client", {"backup_id": BACKUP, "progress": 123},
+         "invalid progress 123: expected a function (or None)"),
+        ("cancel", "client", {"backup_id": BACKUP, "dry_run": 1},
+         "invalid dry_run 1: expected True or False"),
+        ("cancel", "client", {"backup_id": BACKUP, "raise_on_failure": "no"},
+         "invalid raise_on_failure 'no': expected True or False"),
+        ("share", "client", {"backup": BACKUP, "projects": [P3], "raise_on_failure": 0},
+         "invalid raise_on_failure 0: expected True or False"),
+        ("share", "client", {"backup": BACKUP, "projects": [P3], "progress": [print]},
+         "invalid progress [<built-in function print>]: expected a function (or None)"),
+        ("wait_available", "client", {"backup": BACKUP, "timeout": 1, "progress": "yes"},
+         "invalid progress 'yes': expected a function (or None)"),
+    ],
+)  # fmt: skip
+def test_a_wrong_argument_is_refused_before_anything_is_sent(
+    cbr: TestEmulator, method: str, side: str, arguments: dict[str, object], message: str
+) -> None:
+    offered(cbr, BACKUP)
+    cbr.clear_requests()
+    with pytest.raises(UsageError) as refused:
+        getattr(getattr(cbr, side), method)(**arguments)
+    assert (str(refused.value), refused.value.exit_code) == (message, 2)
+    assert [r for r in cbr.requests() if not r["path"].startswith("/v3/auth")] == []
+
+
+# -- a backup of unknown size: no vault is chosen, nothing sent ----------------------------------
+def _offered_backup_without_a_valid_size(cbr: TestEmulator, size: object) -> str:
+    """The partner's view of BACKUP as JSON, its `resource_size` replaced by `size` (None:
+    left out; NaN: the bare `NaN` a lax server writes), for a `raw` fault to answer with."""
+    import json
+
+    import requests
+
+    url = f"{cbr.url}/v3/{cbr.partner_project_id}/backups/{BACKUP}"
+    body = requests.get(url, headers={"X-Auth-Token": cbr.partner_token}, timeout=30).json()
+    del body["backup"]["resource_size"]
+    if size is not None:
+        body["backup"]["resource_size"] = size
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize("size", [None, -500, "forty", float("nan")])
+def test_a_backup_of_unknown_size_is_refused_before_the_put(
+    cbr: TestEmulator, size: object
+) -> None:
+    offered(cbr, BACKUP)
+    body = _offered_backup_without_a_valid_size(cbr, size)
+    cbr.clear_requests()
+    cbr.fault("raw", method="GET", path=f"/backups/{BACKUP}", status=200, body=body)
+    with pytest.raises(RejectedError) as refused:
+        cbr.partner.accept(BACKUP)
+    assert str(refused.value) == (
+        f"cannot tell which vault has room for backup {BACKUP} (disk, size unknown): the service "
+        "gave no valid size for it"
+    )
+    assert refused.value.exit_code == 6
+    assert cbr.requests("PUT") == []
+    assert [o.status for o in cbr.partner.offers()] == ["pending"]
+
+
+def test_when_no_vault_fits_the_numbers_count_what_this_run_took(isolated: Path) -> None:
+    """db-nightly (40 GB) and web-weekly (20 GB) into one 50 GB vault: the first fits, the
+    second finds none left (10 GB of it was used already), and the message adds up."""
+    from backupshare.emulator.core import OTHER_PROJECT
+    from backupshare.emulator.seeding import parse_vault_option
+
+    vaults = parse_vault_option(f"project={OTHER_PROJECT}:name=dr:size=50", OTHER_PROJECT)
+    with emulator(service="cbr", vaults=vaults) as running:
+        offered(running, BACKUP, BACKUP2)
+        sizes = {b.id: b.size for b in running.client.backups()}
+        assert (sizes[BACKUP], sizes[BACKUP2]) == (40, 20)
+        [vault] = vaults
+        report = running.partner.accept_all_pending()
+        assert [r.result for r in report.results] == ["accepted", "failed"]
+        error = report.results[1].error
+        assert error is not None and str(error) == (
+            f"no vault of this project can take backup {BACKUP2} (disk, 20 GB): {vault.id} (dr): "
+            "0 MB free of 50 GB (10240 MB used, 40960 MB taken by this run), needs 20480 MB"
+        )
+        assert len(running.requests("PUT")) == 1
+
+
+# -- answers of the wrong shape: exit 8, said like any other answer ------------------------------
+def _member_answer(cbr: TestEmulator, status: object) -> str:
+    """The PUT's answer as the emulator gives it, its member's `status` replaced."""
+    import json
+
+    member = {
+        "id": BACKUP, "backup_id": BACKUP, "dest_project_id": cbr.partner_project_id,
+        "status": status, "vault_id": None, "image_id": None, "created_at": None,
+        "updated_at": None,
+    }  # fmt: skip
+    return json.dumps({"member": member})
+
+
+@pytest.mark.parametrize("status", ["evil\x1b[2J\r\nerror: fake", "pending", None])
+def test_a_put_answered_with_another_status_is_an_unexpected_response(
+    cbr: TestEmulator, status: object
+) -> None:
+    from backupshare import UnexpectedResponse
+
+    offered(cbr, BACKUP)
+    body = _member_answer(cbr, status)
+    cbr.clear_requests()
+    cbr.fault("raw", method="PUT", path="/members/", status=200, body=body)
+    with pytest.raises(UnexpectedResponse) as raised:
+        cbr.partner.accept(BACKUP)
+    error = raised.value
+    given = "no status" if status is None else repr(status)
+    assert error.message == (
+        f"unexpected response: the member's 'status' is {given}, not 'accepted' as asked, in "
+        f"the answer to PUT /v3/{cbr.partner_project_id}/backups/{BACKUP}/members/"
+        f"{cbr.partner_project_id}"
+    )
+    assert (error.exit_code, error.status, error.client_request_id is not None) == (8, 200, True)
+    assert [len(rid) for rid in error.request_ids] == [32]  # the emulator's X-Request-Id
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "what"),
+    [
+        ("/vaults", '{"oops": 1}', "no 'vaults' list in the body"),
+        ("/vaults", '{"vaults": [7], "count": 1}', "a vault is not an object"),
+        (f"/backups/{BACKUP}", '{"backup": []}', "a backup is not an object"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_names_the_answer_like_any_error(
+    cbr: TestEmulator, path: str, body: str, what: str
+) -> None:
+    from backupshare import UnexpectedResponse
+
+    offered(cbr, BACKUP)
+    cbr.fault("raw", method="GET", path=path, status=200, body=body)
+    with pytest.raises(UnexpectedResponse) as raised:
+        cbr.partner.accept(BACKUP)
+    error = raised.value
+    assert error.message.startswith(f"unexpected response: {what}, in the answer to GET /v3/")
+    assert (error.exit_code, error.status, error.client_request_id is not None) == (8, 200, True)
+    assert [len(rid) for rid in error.request_ids] == [32]  # the emulator's X-Request-Id
+    assert cbr.requests("PUT") == []
+
+
+def test_an_unknown_vault_names_ten_of_the_project_s_vaults_and_counts_the_rest(
+    isolated: Path,
+) -> None:
+    from backupshare import NotFoundError
+    from backupshare.emulator.core import OTHER_PROJECT
+    from backupshare.emulator.schema import VaultSeed
+
+    ids = [f"cccccccc-0000-4000-8000-{n:012d}" for n in range(13)]
+    vaults = [VaultSeed(vault_id, OTHER_PROJECT, f"v{n}") for n, vault_id in enumerate(ids)]
+    unknown = "dddddddd-0000-4000-8000-000000000000"
+    with emulator(service="cbr", vaults=vaults) as running:
+        offered(running, BACKUP)
+        running.clear_requests()
+        with pytest.raises(NotFoundError) as refused:
+            running.partner.accept(BACKUP, vault=unknown)
+        named = ", ".join(f"{vault_id} (v{n})" for n, vault_id in enumerate(ids[:10]))
+        assert str(refused.value) == (
+            f"vault {unknown} is not one of this project's vaults ({named} and 3 more)"
+        )
+        assert running.requests("PUT") == []

@@ -14,11 +14,24 @@ from .test_packaging import Dists, dists  # noqa: F401 (a fixture, built once pe
 
 SCRIPT = '''"""A user's automation: only backupshare's public names, on CBR."""
 
-from backupshare import AlreadySharedError, Client, NotFoundError, ShareReport
+from backupshare import (
+    AlreadySharedError, ApplyReport, CancelReport, Client, NotFoundError, Plan, PlanRow,
+    ReceiveReport, ShareReport, WaitTick,
+)
 from backupshare.testing import emulator
 
 MISSING = "066b1e37-9305-4057-97e5-2e99b21fc71e"
 DUPLICATE = '{"error_code": "BackupService.6703", "error_msg": "The backup has been shared."}'
+
+
+def annotated(client: Client, sharings: str) -> tuple[ReceiveReport, CancelReport, ApplyReport]:
+    """Never run: every report and record type a user annotates with, from `backupshare`."""
+    ticks: list[WaitTick] = []
+    client.wait_available("db-nightly", timeout=1, progress=ticks.append)
+    plan: Plan = client.plan(text=sharings)
+    rows: list[PlanRow] = plan.rows
+    print(len(rows), len(ticks))
+    return client.accept_all_pending(), client.cancel(backup_id="x"), client.apply(plan=plan)
 
 
 def main() -> None:

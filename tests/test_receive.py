@@ -286,7 +286,7 @@ def test_dry_run_shows_the_choices_and_sends_nothing(
     result = cli_as(running, "accept", "--all-pending", "--dry-run")
     assert result.code == 0, result.err
     [row] = result.out.splitlines()[1:]
-    assert row.split()[:3] == ["would", "accept", P1]
+    assert row.split()[:4] == ["would", "accept", "pending", P1]  # the member is pending yet
     assert V_BIG in row and OWN in row
     as_json = json.loads(cli_as(running, "accept", "--all-pending", "--dry-run", "-o", "json").out)
     assert as_json["dry_run"] is True and as_json["results"][0]["vault_id"] == V_BIG

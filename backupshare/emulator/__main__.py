@@ -403,6 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 print(f"error: cannot write the ready file {ready_file}: {exc}", file=sys.stderr)
                 return 3
+        for note in dict.fromkeys(emulator.notes):  # on stderr: scripts read the banner
+            sys.stderr.write(f"note: {note}\n")
         print(banner(config, url, emulator.store.backups(config.project_id), cbr_lines(emulator)))
         sys.stdout.flush()
         server.serve_forever()

@@ -205,10 +205,13 @@ class Emulator:
             self.store.add_vault(vault)
         for project, answer in config.auto_answers:
             self.store.set_auto_answer(project, answer)
+        # what seeding had to change to keep CBR's rules (a vault grown), for the banner
+        self.notes: list[str] = []
         if not self.store.backups(config.project_id):  # a --db file keeps its own state
             self._seed(config)
             if config.seed_backups:
                 self.generate_backups(config.seed_backups, config.random_seed)
+            self.notes += self.store.grow_to_hold()
         self.faults: list[Fault] = []
         self.requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
         self._lock = threading.Lock()
@@ -261,6 +264,7 @@ class Emulator:
         partners = {p: self._room_to_accept(p) for p in self.projects() if p != owner}
         made = generate_backups(count, random_seed, owner, vaults, partners, self.clock())
         self.store.add_many(made.backups, made.shares, made.members)
+        self.notes += self.store.grow_to_hold()
         return len(made.backups)
 
     def add_fault(self, fault: Fault) -> None:

@@ -84,6 +84,35 @@ class VaultStore:
         result: str = self._transaction(work)
         return result
 
+    def grow_to_hold(self) -> list[str]:
+        """Seeding keeps CBR's rule that a vault holds no more than its size: a vault the
+        seeded backups overfill (60 generated backups in a 1000 GB vault, a project's demo
+        backup in a 1 GB vault it was given) is grown to hold them, whole GB. Returns a note
+        per vault grown, for whoever started the emulator."""
+
+        def work(db: sqlite3.Connection) -> list[str]:
+            notes = []
+            owners = db.execute(
+                "SELECT project_id FROM backups UNION SELECT project_id FROM cbr_vaults ORDER BY 1"
+            )
+            for (project_id,) in owners.fetchall():  # (no vault yet: its default comes on use)
+                held = self._usage(db, project_id)
+                for vault in self._vault_rows(db, project_id):
+                    need_mb = int(vault["used_mb"]) + held.get(vault["id"], 0) * MB_PER_GB
+                    need_gb = -(-need_mb // MB_PER_GB)
+                    if need_gb > int(vault["size"]):
+                        db.execute(
+                            "UPDATE cbr_vaults SET size = ? WHERE id = ?", (need_gb, vault["id"])
+                        )
+                        notes.append(
+                            f"vault {vault['name']} of project {project_id} grown from "
+                            f"{vault['size']} GB to {need_gb} GB to hold the backups seeded in it"
+                        )
+            return notes
+
+        result: list[str] = self._transaction(work)
+        return result
+
     def _vault_rows(self, db: sqlite3.Connection, project_id: str) -> list[sqlite3.Row]:
         return db.execute(
             "SELECT * FROM cbr_vaults WHERE project_id = ? ORDER BY rowid", (project_id,)

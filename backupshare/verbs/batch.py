@@ -3,8 +3,9 @@ batch runner (bounded concurrency, Ctrl-C as a flag a batch polls, every item ac
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, ClassVar
 
 from ..errors import (
@@ -31,6 +32,9 @@ class Outcome:
 
     results: list[Result]
     client_request_id: str | None = None
+    # by Ctrl-C or SIGTERM: the results say what happened to each (keyword-only: the
+    # subclasses' own fields keep their places)
+    interrupted: bool = field(default=False, kw_only=True)
     what: ClassVar[str] = "item"
 
     @property
@@ -38,6 +42,10 @@ class Outcome:
         return any(r.result in (RESULT_CREATED, RESULT_CANCELED) for r in self.results)
 
     def error(self) -> BackupshareError | None:
+        if self.interrupted:  # exit 130 whatever the items say: the run did not finish
+            return Interrupted(
+                "interrupted", hint="the report shows what happened to each; re-run to finish"
+            )
         error = batch_error(self.results, self.what)
         if error is not None:
             error.client_request_id = self.client_request_id
@@ -74,6 +82,27 @@ class Interrupt:
         return self.count > 0
 
 
+@contextmanager
+def caught_interrupts() -> Iterator[Interrupt]:
+    """The library's latch (the CLI has its own, cli/invocation.py): within, a script's Ctrl-C
+    raises the batch's flag instead of a KeyboardInterrupt that would leave the workers running
+    the batch to its end and the caller with no report. Only in the main thread, and only while
+    SIGINT has Python's default handler (a caller's own handler is theirs); restored after."""
+    import signal
+    import threading
+
+    stop = Interrupt()
+    in_main = threading.current_thread() is threading.main_thread()
+    if not in_main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield stop
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.raise_())
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_batch(
     items: list[str],
     work: Callable[[str], Result],
@@ -100,10 +129,14 @@ def run_batch(
     futures: dict[Future[Result], str] = {pool.submit(guarded, item): item for item in items}
     pending = set(futures)
     while pending and stop.count < 2:
-        done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-        for future in done:
-            results[futures[future]] = future.result()
-            on_done()
+        try:
+            done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[futures[future]] = future.result()  # recorded before it leaves pending
+                pending.discard(future)
+                on_done()
+        except KeyboardInterrupt:  # a caller's own SIGINT handler raised it: the flag all the same
+            stop.raise_()
     for future in pending:  # abandoned after a second interrupt
         item = futures[future]
         if future.cancel() or not future.running():

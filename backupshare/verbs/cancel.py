@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, ClassVar
 from ..errors import (
     AuthError,
     BackupshareError,
-    Interrupted,
     NotFoundError,
 )
 from ..models import (
@@ -29,15 +28,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class CancelOutcome(Outcome):
-    interrupted: bool = False  # by Ctrl-C or SIGTERM: the results say what happened to each
     what: ClassVar[str] = "cancellation"
-
-    def error(self) -> BackupshareError | None:
-        if self.interrupted:  # exit 130 whatever the items say: the run did not finish
-            return Interrupted(
-                "interrupted", hint="the report shows what happened to each; re-run to finish"
-            )
-        return super().error()
 
 
 @dataclass(frozen=True)

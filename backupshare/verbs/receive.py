@@ -14,6 +14,7 @@ from ..models import (
     RESULT_EXISTING,
     RESULT_FAILED,
     RESULT_REJECTED,
+    RESULT_SKIPPED,
     VAULT_TYPE_OF_RESOURCE,
     Backup,
     ListQuery,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from ..service import SharingService
 
 VAULT_AUTO = "auto"  # --vault's default: per backup, the roomiest vault that fits
+MEMBER_PENDING = "pending"  # an offer's member status until it is answered
 SHOWN_VAULTS = 10  # vaults named one by one when none fits; the rest are counted
 SHOWN_NAME = 64  # a vault's name (server text) is cut to this in messages
 
@@ -35,7 +37,7 @@ SHOWN_NAME = 64  # a vault's name (server text) is cut to this in messages
 @dataclass(frozen=True)
 class AnswerRequest:
     """What `accept --all-pending` / `reject --all-pending` was asked (checked by
-    cli/arguments.answer_request): the answer, whose offers (none: anyone's), which backups
+    checks.answer_request): the answer, whose offers (none: anyone's), which backups
     (exact name, and the backup selectors), the vault (`auto` or an id) and whether only to
     show the choices."""
 
@@ -92,11 +94,13 @@ class Room:
     def __init__(self, vaults: list[Vault]) -> None:
         self.vaults = vaults
         self.free = {vault.id: vault.free_mb for vault in vaults}
+        self.taken = {vault.id: 0.0 for vault in vaults}  # MB this run has planned into each
 
     def take(self, vault: Vault, offered: Offered) -> None:
         free = self.free[vault.id]
         if free is not None:
             self.free[vault.id] = free - offered.need_mb
+            self.taken[vault.id] += offered.need_mb
 
     def why_not(self, vault: Vault, offered: Offered) -> str | None:
         """None when the vault can take the backup; else why not, in a few words."""
@@ -106,11 +110,18 @@ class Room:
         if free is None:
             return "its capacity is not known"
         if free < offered.need_mb:
-            return (
-                f"{free:.0f} MB free ({vault.size_gb:g} GB, {vault.used_mb or 0:.0f} MB used), "
-                f"needs {offered.need_mb:.0f} MB"
-            )
+            return f"{self._room(vault, free)}, needs {offered.need_mb:.0f} MB"
         return None
+
+    def _room(self, vault: Vault, free: float) -> str:
+        """The vault's room in numbers that add up: free = size - used - what this run took."""
+        used, taken = vault.used_mb or 0, self.taken[vault.id]
+        if not taken:
+            return f"{free:.0f} MB free ({vault.size_gb:g} GB, {used:.0f} MB used)"
+        return (
+            f"{free:.0f} MB free of {vault.size_gb:g} GB ({used:.0f} MB used, "
+            f"{taken:.0f} MB taken by this run)"
+        )
 
     def choose(self, offered: Offered) -> Vault:
         """The roomiest vault that fits (ties: the smaller id); none: exit 6 naming, per
@@ -136,6 +147,8 @@ class Room:
         vault = next((v for v in self.vaults if v.id == vault_id), None)
         if vault is None:
             known = ", ".join(label(v) for v in self.vaults[:SHOWN_VAULTS]) or "none"
+            if len(self.vaults) > SHOWN_VAULTS:  # counted, as choose() counts them
+                known += f" and {len(self.vaults) - SHOWN_VAULTS} more"
             raise NotFoundError(
                 f"vault {vault_id} is not one of this project's vaults ({known})",
                 hint="the vault does not exist in this project (see the vault ids)",
@@ -160,6 +173,16 @@ def _cut(text: str) -> str:
 
 
 def vault_for(room: Room, vault: str, offered: Offered) -> Vault:
+    """The vault to accept into; a backup whose size the service did not give (missing,
+    negative, not a number) is refused first: it would fit anywhere (need 0), and the
+    service's own check may not save the vault from filling up."""
+    if offered.size_gb is None:
+        raise RejectedError(
+            f"cannot tell which vault has room for {offered.describe()}: the service gave "
+            "no valid size for it",
+            hint="nothing was sent: the offer stays pending; accept it once the service "
+            "reports the backup's size",
+        )
     return room.choose(offered) if vault == VAULT_AUTO else room.check(vault, offered)
 
 
@@ -269,9 +292,12 @@ def plan_answers(service: SharingService, request: AnswerRequest) -> list[Planne
 def planned_results(service: SharingService, plan: list[Planned], status: str) -> list[Result]:
     """A dry run's report: the same result words the real run would give."""
     return [
-        _result(service, item, RESULT_FAILED if item.refusal else status, error=item.refusal)
+        _result(
+            service, item, RESULT_FAILED if item.refusal else status, error=item.refusal,
+            sent=False,
+        )
         for item in plan
-    ]
+    ]  # fmt: skip
 
 
 def answer_all(
@@ -290,21 +316,19 @@ def answer_all(
     def work(backup_id: str) -> Result:
         item = by_backup[backup_id]
         if item.refusal is not None:
-            return _result(service, item, RESULT_FAILED, error=item.refusal)
+            return _result(service, item, RESULT_FAILED, error=item.refusal, sent=False)
         try:
             member = service.answer(backup_id, status, item.vault_id)
         except BackupshareError as exc:
             return _result(service, item, RESULT_FAILED, error=exc)
         return _result(service, item, status, member=member)
 
-    results = run_batch(
-        list(by_backup), work, concurrency=concurrency, on_done=progress,
-        stop=stop or Interrupt(),
-    )  # fmt: skip
+    stop = stop or Interrupt()
+    results = run_batch(list(by_backup), work, concurrency=concurrency, on_done=progress, stop=stop)
     # an item the batch never ran (skipped, or abandoned) still says whose offer it was
     results = [r if r.receiving else _result(service, by_backup[str(r.share_id)], r.result,
-               error=r.error) for r in results]  # fmt: skip
-    return ReceiveOutcome(results, service.invocation_id)
+               error=r.error, sent=r.result != RESULT_SKIPPED) for r in results]  # fmt: skip
+    return ReceiveOutcome(results, service.invocation_id, interrupted=stop.raised)
 
 
 def _result(
@@ -314,7 +338,11 @@ def _result(
     *,
     error: BackupshareError | None = None,
     member: Share | None = None,
+    sent: bool = True,
 ) -> Result:
+    """One offer's result; `status` the member's: as the answer left it, `pending` when nothing
+    was sent for it (a dry run, a refusal, skipped), None when a request failed (not known)."""
+    status = member.status if member else (None if sent else MEMBER_PENDING)
     return replace(
         Result(
             item.offered.backup_id,
@@ -322,7 +350,7 @@ def _result(
             member.id if member else None,
             result,
             error,
-            status=member.status if member else None,
+            status=status,
         ),
         from_project_id=item.offered.from_project_id,
         vault_id=(member.vault_id if member else item.vault_id),

@@ -68,7 +68,7 @@ class BackupChoice:
 @dataclass(frozen=True)
 class ShareRequest:
     """What `share` was asked: which backup, with which projects (checked, canonical and
-    de-duplicated: cli/arguments.share_request), whether to wait for it (seconds), and
+    de-duplicated: checks.share_request), whether to wait for it (seconds), and
     whether only to check and show the plan."""
 
     choice: BackupChoice
