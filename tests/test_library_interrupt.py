@@ -21,7 +21,7 @@ from backupshare.emulator.schema import VaultSeed
 from backupshare.testing import TestEmulator, emulator
 from backupshare.verbs.batch import Interrupt
 
-from .conftest import in_process
+from .helpers import in_process
 
 OFFERS = 12
 CONCURRENCY = 4  # answer_all's: at most this many requests are in flight when it is taken

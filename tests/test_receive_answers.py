@@ -12,7 +12,7 @@ import pytest
 
 from backupshare.testing import TestEmulator, emulator
 
-from .conftest import BACKUP, in_process
+from .helpers import BACKUP, in_process
 
 
 @pytest.fixture
