@@ -128,11 +128,17 @@ class PolicyMethods:
         StalePlanError (exit 6) when a pair it changes differs from what it saw. More cancels
         than `max_removals`: a UsageError, nothing sent. Returns the report (`results`,
         `changed`, `to_dict()`), or raises the error it adds up to with `raise_on_failure`."""
+        from ._api_args import as_callback, as_flag
+        from ._api_base import settled
+        from .verbs.batch import caught_interrupts
+
         _options(revoke_accepted, concurrency)
         if isinstance(max_removals, bool) or not isinstance(max_removals, int) or max_removals < 0:
             raise UsageError(f"invalid max_removals {max_removals!r}: a whole number, 0 or more")
         if plan is not None and (file is not None or text is not None):
             raise UsageError("give a sharings file or a saved plan, not both")
+        raising = as_flag(raise_on_failure, "raise_on_failure")
+        progress = as_callback(progress, "progress")
         with self._services() as services:
             if plan is None:
                 sharings = self._sharings(file, text)
@@ -140,13 +146,12 @@ class PolicyMethods:
                                   concurrency=concurrency, services=services)  # fmt: skip
             else:
                 made = self._checked_plan(plan, services, concurrency=concurrency)
-            outcome = self._apply(made, services, max_removals=max_removals,
-                                  concurrency=concurrency, progress=progress)  # fmt: skip
-        error = outcome.error() if raise_on_failure is True else None
-        if error is not None:
-            error.report = outcome
-            raise error
-        return outcome
+            # Ctrl-C from here: the rest skipped, a whole report (Interrupted carries it)
+            with caught_interrupts() as stop:
+                outcome = self._apply(made, services, max_removals=max_removals,
+                                      concurrency=concurrency, progress=progress,
+                                      stop=stop)  # fmt: skip
+        return settled(outcome, raising)
 
     # -- the CLI's doors -------------------------------------------------------------------------
     def _sharings(self, file: Any, text: Any) -> SharingsFile:

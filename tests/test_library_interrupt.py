@@ -186,3 +186,55 @@ def test_a_script_s_own_sigint_handler_is_left_alone(
         signal.signal(signal.SIGINT, own)
     assert [r.result for r in report.results] == ["accepted"] * before
     assert not report.interrupted and report.error() is None
+
+
+def test_a_library_ctrl_c_during_apply_raises_interrupted_with_every_row_reported(
+    offers: TestEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply's batch is the same latch: the backups not started are `skipped`, each row is in
+    the report, and nothing is sent after the interrupt."""
+    taken = threading.Event()
+    raise_flag = Interrupt.raise_
+
+    def spied(self: Interrupt) -> None:
+        raise_flag(self)
+        taken.set()
+
+    monkeypatch.setattr(Interrupt, "raise_", spied)
+    store = offers.running.emulator.store
+    add_members = store.add_members
+    sent = threading.Lock()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if sent.acquire(blocking=False):
+            os.kill(os.getpid(), signal.SIGINT)
+        assert taken.wait(100), "the interrupt was never taken"
+        return add_members(*args, **kwargs)
+
+    monkeypatch.setattr(store, "add_members", held)
+    third = "0123456789abcdef0123456789abcdef"
+    backups = sorted({o.backup_id for o in offers.partner.offers()})
+    entries = "".join(f"  - backups: {{id: {b}}}\n    to: [{third}]\n" for b in backups)
+    with pytest.raises(Interrupted) as raised:
+        offers.client.apply(text=f"version: 1\nsharings:\n{entries}", concurrency=2)
+    report = raised.value.report
+    assert report is not None and report.interrupted
+    outcomes = [r.result for r in report.results]
+    assert len(outcomes) == len(backups)
+    assert 1 <= outcomes.count("created") <= 2  # what was in flight when it was taken
+    assert outcomes.count("skipped") == len(backups) - outcomes.count("created")
+    assert len(offers.requests("POST")) == outcomes.count("created")
+
+
+def test_the_library_s_apply_checks_its_callback_and_flags_before_sending(
+    offers: TestEmulator,
+) -> None:
+    from backupshare.errors import UsageError
+
+    backup = next(iter(o.backup_id for o in offers.partner.offers()))
+    text = f"version: 1\nsharings:\n  - backups: {{id: {backup}}}\n    to: [{'0' * 32}]\n"
+    offers.clear_requests()
+    for wrong in ({"progress": 123}, {"raise_on_failure": "yes"}):
+        with pytest.raises(UsageError):
+            offers.client.apply(text=text, **wrong)  # type: ignore[arg-type]
+    assert offers.requests() == []

@@ -22,7 +22,6 @@ from ..errors import (
     BackupshareError,
     ConfigError,
     EncryptedBackupError,
-    Interrupted,
     NotFoundError,
     ProjectLimitError,
     RejectedError,
@@ -74,15 +73,7 @@ class ApplyOutcome(Outcome):
     """The report: one Result per plan row (`rows`, in the same order)."""
 
     rows: list[PlanRow] = field(default_factory=list)
-    interrupted: bool = False
     what: ClassVar[str] = "change"
-
-    def error(self) -> BackupshareError | None:
-        if self.interrupted:
-            return Interrupted(
-                "interrupted", hint="the report shows what happened to each; re-run to finish"
-            )
-        return super().error()
 
     def records(self) -> list[dict[str, Any]]:
         return [
