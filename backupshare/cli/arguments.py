@@ -12,14 +12,15 @@ from typing import IO, TYPE_CHECKING
 from ..errors import UsageError, invalid_choice
 from ..models import ListQuery, normalize_project_id, normalize_uuid
 from ..registry import sort_keys
-from ..selectors import InvalidSelector, Selectors, parse_duration, parse_when
-from ..verbs.cancel import CancelRequest
-from ..verbs.receive import AnswerRequest
-from ..verbs.share import BackupChoice, ShareRequest
 
+# verbs/ and selectors load in the function that builds one: a command loads only its own
 if TYPE_CHECKING:
+    from ..selectors import Selectors
     from ..service import SharingService
     from ..verbs.audit import AuditRequest
+    from ..verbs.cancel import CancelRequest
+    from ..verbs.receive import AnswerRequest
+    from ..verbs.share import BackupChoice, ShareRequest
 
 MAX_IDS_FILE_BYTES = 1024 * 1024
 # A FIFO or `<(command)` given as an ids file is read for at most this long, in all: a FIFO
@@ -178,6 +179,8 @@ def backup_choice(
     backup: str | None, projects: list[str], volume_id: str | None, most_recent: bool
 ) -> BackupChoice:
     """The checked choice, or a usage error saying what is wrong (nothing is sent)."""
+    from ..verbs.share import BackupChoice
+
     if most_recent and volume_id is None:
         raise UsageError("--most-recent needs --volume-id VOLUME_ID")
     if volume_id is not None:
@@ -229,6 +232,8 @@ def cancel_request(
     selectors: Selectors | None = None,
 ) -> CancelRequest:
     """The checked request, or a usage error naming what is wrong (nothing is sent)."""
+    from ..verbs.cancel import CancelRequest
+
     given = [(share_id, "") for share_id in share_ids]
     if ids_file:
         given += read_ids_file(ids_file, stdin, option="--ids-file", what="sharing id")
@@ -267,6 +272,8 @@ def share_request(
 ) -> ShareRequest:
     """share's flags, checked in the order a person reads them: the backup, --wait, then the
     targets (arguments and --projects-file). Nothing is sent."""
+    from ..verbs.share import ShareRequest
+
     choice = backup_choice(backup, projects, volume_id, most_recent)
     seconds = wait_arg(wait)
     from_file = read_ids_file(projects_file, stdin) if projects_file else []
@@ -330,7 +337,8 @@ def list_query(
     given = tuple(
         (key, checks.get(key, str)(value)) for key, value in filters.items() if value is not None
     )
-    check_choice("--sort-key", sort_key, sort_keys())
+    if sort_key is not None:
+        check_choice("--sort-key", sort_key, sort_keys())
     check_choice("--sort-dir", sort_dir, ("asc", "desc"))
     check_paging(limit, page_size)
     query = ListQuery(given, shared_with_me, sort_key, sort_dir)
@@ -419,6 +427,8 @@ def answer_request(
 ) -> tuple[str | None, AnswerRequest]:
     """accept's or reject's flags: one BACKUP_ID, or --all-pending with its narrowing options.
     Returns the backup id (None with --all-pending) and the request. Nothing is sent."""
+    from ..verbs.receive import AnswerRequest
+
     verb = "accept" if status == "accepted" else "reject"
     if all_pending and backup_id is not None:
         raise UsageError(
@@ -517,6 +527,8 @@ def selectors_arg(
 ) -> Selectors:
     """The selector flags, checked: a usage error names the option and the value; `service()`
     (the profile's service class) is asked only when --vault-id or --status needs it."""
+    from ..selectors import InvalidSelector, Selectors
+
     moment = now or datetime.now(timezone.utc)
     try:
         if vault_id is not None and not service().has_vaults:
@@ -540,6 +552,16 @@ def selectors_arg(
         raise UsageError(selector_message(exc.message)) from None
 
 
+def selectors_given(
+    service: Callable[[], type[SharingService]], volume_ids: list[str] | None, **flags: str | None
+) -> Selectors | None:
+    """As selectors_arg, or None when no selector flag is given: a listing without one (the
+    usual case) does not load the selectors."""
+    if volume_ids or any(value is not None for value in flags.values()):
+        return selectors_arg(service, volume_ids=volume_ids, **flags)  # type: ignore[arg-type]
+    return None
+
+
 def selector_message(message: str) -> str:
     """A selector's message with its keys named as the options a person typed."""
     for key in sorted(SELECTOR_OPTIONS, key=len, reverse=True):
@@ -548,11 +570,13 @@ def selector_message(message: str) -> str:
 
 
 def _when(value: str | None, now: datetime, key: str) -> datetime | None:
+    from ..selectors import parse_when
+
     return None if value is None else parse_when(value, now, key)
 
 
 def check_listing_selectors(
-    selectors: Selectors, *, across: bool, graph: bool, count: bool = False
+    selectors: Selectors | None, *, across: bool, graph: bool, count: bool = False
 ) -> None:
     """list-shares: backup selectors (but one --volume-id, a filter of its own) and `-o dot`
     are for the listing across the project, not for one backup's or the offers made to us."""
@@ -565,6 +589,8 @@ def check_listing_selectors(
             "-o dot draws the project's sharings: give it without --backup-id and "
             "--shared-with-me (or use `audit -o dot`)"
         )
+    if selectors is None:
+        return
     narrowing = {
         "--volume-id": len(selectors.volume_ids) > 1,
         "--vault-id": selectors.vault_id is not None,
@@ -591,6 +617,7 @@ def audit_request(
 ) -> AuditRequest:
     """--allowed: a 32-hex value is a project id, anything else a file of them (`-`: stdin);
     an allowlist that names no project is refused (it would make every sharing a finding)."""
+    from ..selectors import InvalidSelector, parse_duration
     from ..verbs.audit import AuditRequest
 
     if not allowed:
