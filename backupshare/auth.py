@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .private_files import private_dir, read_private, replace_privately
@@ -182,8 +182,7 @@ class TokenAuth:
         return request
 
 
-@dataclass(frozen=True)
-class IssuedToken:
+class IssuedToken(NamedTuple):  # not a frozen dataclass: a fifth of its cost at import
     value: Secret
     expires_at: datetime
 
