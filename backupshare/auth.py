@@ -12,7 +12,6 @@ import hmac
 import json
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -131,15 +130,23 @@ class Secret:
         return hash(self._value)
 
 
-@dataclass
+# The three request signers are plain classes, not dataclasses: every command defines them at
+# start-up (a dataclass costs ≈ 0.4 ms to define on Python 3.11), and none is compared or copied.
 class AkSkAuth:
     """Signs every request with SDK-HMAC-SHA256 (temporary keys add X-Security-Token)."""
 
-    access_key: str
-    secret_key: Secret
-    project_id: str
-    security_token: Secret | None = None
-    clock: Clock = utc_now
+    __slots__ = ("access_key", "clock", "project_id", "secret_key", "security_token")
+
+    def __init__(
+        self,
+        access_key: str,
+        secret_key: Secret,
+        project_id: str,
+        security_token: Secret | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.access_key, self.secret_key, self.project_id = access_key, secret_key, project_id
+        self.security_token, self.clock = security_token, clock
 
     def __call__(self, request: PreparedLike) -> PreparedLike:
         url = request.url or ""
@@ -171,11 +178,13 @@ class AkSkAuth:
 
 
 # -- token and password --------------------------------------------------------------------------
-@dataclass
 class TokenAuth:
     """A token the user already holds, sent as X-Auth-Token."""
 
-    token: Secret
+    __slots__ = ("token",)
+
+    def __init__(self, token: Secret) -> None:
+        self.token = token
 
     def __call__(self, request: PreparedLike) -> PreparedLike:
         request.headers["X-Auth-Token"] = self.token.reveal()
@@ -191,19 +200,25 @@ class IssuedToken(NamedTuple):  # not a frozen dataclass: a fifth of its cost at
 TokenFetcher = Callable[[dict[str, Any]], IssuedToken]
 
 
-@dataclass
 class PasswordAuth:
     """A project-scoped token from IAM, cached on disk until shortly before it expires."""
 
-    iam_endpoint: str
-    domain: str
-    username: str
-    password: Secret
-    project_id: str
-    fetch: TokenFetcher
-    cache_dir: Path | None
-    clock: Clock = utc_now
-    _token: IssuedToken | None = None
+    def __init__(
+        self,
+        iam_endpoint: str,
+        domain: str,
+        username: str,
+        password: Secret,
+        project_id: str,
+        fetch: TokenFetcher,
+        cache_dir: Path | None,
+        clock: Clock = utc_now,
+        _token: IssuedToken | None = None,
+    ) -> None:
+        self.iam_endpoint, self.domain, self.username = iam_endpoint, domain, username
+        self.password, self.project_id, self.fetch = password, project_id, fetch
+        self.cache_dir, self.clock = cache_dir, clock
+        self._token = _token
 
     def __call__(self, request: PreparedLike) -> PreparedLike:
         request.headers["X-Auth-Token"] = self.current().value.reveal()
