@@ -325,13 +325,14 @@ def login_body(username: str, password: str, domain: str, project_id: str | None
     return {"auth": auth}
 
 
-EXPIRY_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$")
+# Text, not a compiled pattern: only a password login reads an expiry (`re` compiles it then).
+EXPIRY_PATTERN = r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$"
 
 
 def parse_expiry(text: Any) -> datetime:
     """IAM's `expires_at` (`2026-11-28T01:42:57.527000Z`) as an aware datetime; any number of
     fraction digits and `Z` or an offset (Python 3.10's fromisoformat takes neither)."""
-    match = EXPIRY_RE.match(text.strip()) if isinstance(text, str) else None
+    match = re.match(EXPIRY_PATTERN, text.strip()) if isinstance(text, str) else None
     if match is None:
         raise ValueError(f"unreadable expires_at {text!r}")
     whole, fraction, zone = match.groups()

@@ -172,7 +172,8 @@ def backup_name_arg(value: str) -> str:
 
 
 # Hex digits and dashes (perhaps in braces), as long as an id: a mistyped backup id, not a name.
-MISTYPED_ID_RE = re.compile(r"[{(]?[0-9a-fA-F]{8}-[0-9a-fA-F-]{8,}[})]?")
+# (Text: `re` compiles it the first time a backup is not a canonical id.)
+MISTYPED_ID = r"[{(]?[0-9a-fA-F]{8}-[0-9a-fA-F-]{8,}[})]?"
 
 
 def backup_choice(
@@ -200,7 +201,7 @@ def backup_choice(
             "no backup to share: give its id or name, or --volume-id VOLUME_ID --most-recent",
             hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
         )
-    if normalize_uuid(backup) is not None or MISTYPED_ID_RE.fullmatch(backup.strip()):
+    if normalize_uuid(backup) is not None or re.fullmatch(MISTYPED_ID, backup.strip()):
         return BackupChoice(uuid_arg(backup, "backup id"), None, None, projects)
     if normalize_project_id(backup) is not None:
         error = _invalid_uuid(backup, "backup id")
