@@ -41,12 +41,16 @@ BACKUP_STATUSES: tuple[str, ...] = (
 
 def normalize_uuid(value: str) -> str | None:
     """The canonical (lower-case) form of a dashed UUID, or None when it is not one."""
+    if UUID_RE.fullmatch(value):  # already canonical, as every id a service lists: no copies
+        return value
     candidate = value.strip().lower()
     return candidate if UUID_RE.match(candidate) else None
 
 
 def normalize_project_id(value: str) -> str | None:
     """The canonical (lower-case) form of a 32-hex project id, or None when it is not one."""
+    if PROJECT_ID_RE.fullmatch(value):  # already canonical: no copies
+        return value
     candidate = value.strip().lower()
     return candidate if PROJECT_ID_RE.match(candidate) else None
 
