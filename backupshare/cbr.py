@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import Backup, BackupQuery, ListQuery, Share, Vault
 from .paging import offset_pages
-from .selectors import Selectors
 from .service import SharingService, count_in, page_params, record_in, records_in
 
 if TYPE_CHECKING:  # the wire loads only when a call is made
     from .client import Client
+    from .selectors import Selectors  # loaded by iter_backups: a sharing listing needs none
 
 MEMBERS_PER_REQUEST = 10
 MEMBER_PAGE = 100  # a backup has at most 10 members: one page holds them
@@ -194,6 +194,8 @@ class Cbr(SharingService):
         out here too, whatever the service's filters did. CBR's list filters carry what they
         can of the selectors (one volume, vault, exact name, status, the creation times);
         every selector is re-checked on each record."""
+        from .selectors import Selectors
+
         selectors = Selectors.of(query)
         params = {"own_type": "private", "sort": "created_at:desc", **backup_params(selectors)}
         own = self.settings.project_id

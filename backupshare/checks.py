@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 from .errors import UsageError, invalid_choice
 from .models import ListQuery, normalize_project_id, normalize_uuid
 from .registry import sort_keys
-from .selectors import InvalidSelector, Selectors, parse_duration, parse_when
-from .verbs.cancel import CancelRequest
-from .verbs.receive import AnswerRequest
-from .verbs.share import BackupChoice, ShareRequest
 
+# verbs/ and selectors load in the function that builds one: a command loads only its own
 if TYPE_CHECKING:
+    from .selectors import Selectors
     from .service import SharingService
     from .verbs.audit import AuditRequest
+    from .verbs.cancel import CancelRequest
+    from .verbs.receive import AnswerRequest
+    from .verbs.share import BackupChoice, ShareRequest
 
 
 def uuid_arg(value: str, what: str, where: str = "") -> str:
@@ -77,13 +78,16 @@ def backup_name_arg(value: str) -> str:
 
 
 # Hex digits and dashes (perhaps in braces), as long as an id: a mistyped backup id, not a name.
-MISTYPED_ID_RE = re.compile(r"[{(]?[0-9a-fA-F]{8}-[0-9a-fA-F-]{8,}[})]?")
+# (Text: `re` compiles it the first time a backup is not a canonical id.)
+MISTYPED_ID = r"[{(]?[0-9a-fA-F]{8}-[0-9a-fA-F-]{8,}[})]?"
 
 
 def backup_choice(
     backup: str | None, projects: list[str], volume_id: str | None, most_recent: bool
 ) -> BackupChoice:
     """The checked choice, or a usage error saying what is wrong (nothing is sent)."""
+    from .verbs.share import BackupChoice
+
     if most_recent and volume_id is None:
         raise UsageError("--most-recent needs --volume-id VOLUME_ID")
     if volume_id is not None:
@@ -103,7 +107,7 @@ def backup_choice(
             "no backup to share: give its id or name, or --volume-id VOLUME_ID --most-recent",
             hint="example: backupshare share BACKUP_ID 722513ed0a324dadaabe5b2d0fe848c9",
         )
-    if normalize_uuid(backup) is not None or MISTYPED_ID_RE.fullmatch(backup.strip()):
+    if normalize_uuid(backup) is not None or re.fullmatch(MISTYPED_ID, backup.strip()):
         return BackupChoice(uuid_arg(backup, "backup id"), None, None, projects)
     if normalize_project_id(backup) is not None:
         error = _invalid_uuid(backup, "backup id")
@@ -137,6 +141,8 @@ def cancel_request(
     """The checked request, or a usage error naming what is wrong (nothing is sent).
     `file_ids`: the (id, where) pairs of an --ids-file (None: none given; an empty one still
     asks to cancel by id)."""
+    from .verbs.cancel import CancelRequest
+
     given = [(share_id, "") for share_id in share_ids] + (file_ids or [])
     ids = [uuid_arg(share_id, "sharing id", where) for share_id, where in given]
     backup = uuid_arg(backup_id, "backup id") if backup_id else None
@@ -173,6 +179,8 @@ def share_request(
     """share's flags, checked in the order a person reads them: the backup, --wait, then the
     targets (arguments, then `from_file`'s: --projects-file read when its turn comes). Nothing
     is sent."""
+    from .verbs.share import ShareRequest
+
     choice = backup_choice(backup, projects, volume_id, most_recent)
     seconds = wait_arg(wait)
     targets = share_targets(choice.projects, from_file())
@@ -225,7 +233,8 @@ def list_query(
     given = tuple(
         (key, checks.get(key, str)(value)) for key, value in filters.items() if value is not None
     )
-    check_choice("--sort-key", sort_key, sort_keys())
+    if sort_key is not None:
+        check_choice("--sort-key", sort_key, sort_keys())
     check_choice("--sort-dir", sort_dir, ("asc", "desc"))
     check_paging(limit, page_size)
     query = ListQuery(given, shared_with_me, sort_key, sort_dir)
@@ -316,6 +325,8 @@ def answer_request(
     """accept's or reject's flags: one BACKUP_ID, or --all-pending with its narrowing options
     (owner projects, exact name, the backup selectors). Returns the backup id (None with
     --all-pending) and the request. Nothing is sent."""
+    from .verbs.receive import AnswerRequest
+
     verb = "accept" if status == "accepted" else "reject"
     if all_pending and backup_id is not None:
         raise UsageError(
@@ -416,6 +427,8 @@ def selectors_arg(
 ) -> Selectors:
     """The selector flags, checked: a usage error names the option and the value; `service()`
     (the profile's service class) is asked only when --vault-id or --status needs it."""
+    from .selectors import InvalidSelector, Selectors
+
     moment = now or datetime.now(timezone.utc)
     try:
         if vault_id is not None and not service().has_vaults:
@@ -449,6 +462,16 @@ def selector_options_given(selectors: Selectors) -> list[str]:
     ]
 
 
+def selectors_given(
+    service: Callable[[], type[SharingService]], volume_ids: list[str] | None, **flags: str | None
+) -> Selectors | None:
+    """As selectors_arg, or None when no selector flag is given: a listing without one (the
+    usual case) does not load the selectors."""
+    if volume_ids or any(value is not None for value in flags.values()):
+        return selectors_arg(service, volume_ids=volume_ids, **flags)  # type: ignore[arg-type]
+    return None
+
+
 def selector_message(message: str) -> str:
     """A selector's message with its keys named as the options a person typed."""
     for key in sorted(SELECTOR_OPTIONS, key=len, reverse=True):
@@ -457,11 +480,13 @@ def selector_message(message: str) -> str:
 
 
 def _when(value: str | None, now: datetime, key: str) -> datetime | None:
+    from .selectors import parse_when
+
     return None if value is None else parse_when(value, now, key)
 
 
 def check_listing_selectors(
-    selectors: Selectors, *, across: bool, graph: bool, count: bool = False
+    selectors: Selectors | None, *, across: bool, graph: bool, count: bool = False
 ) -> None:
     """list-shares: backup selectors (but one --volume-id, a filter of its own) and `-o dot`
     are for the listing across the project, not for one backup's or the offers made to us."""
@@ -474,6 +499,8 @@ def check_listing_selectors(
             "-o dot draws the project's sharings: give it without --backup-id and "
             "--shared-with-me (or use `audit -o dot`)"
         )
+    if selectors is None:
+        return
     narrowing = {
         "--volume-id": len(selectors.volume_ids) > 1,
         "--vault-id": selectors.vault_id is not None,
@@ -501,6 +528,7 @@ def audit_request(
     """--allowed: a 32-hex value is a project id, anything else a file of them that
     `read_allowlist` reads (the CLI's; None: ids only, as the library takes them); an allowlist
     that names no project is refused (it would make every sharing a finding)."""
+    from .selectors import InvalidSelector, parse_duration
     from .verbs.audit import AuditRequest
 
     if not allowed:

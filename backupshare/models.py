@@ -41,12 +41,16 @@ BACKUP_STATUSES: tuple[str, ...] = (
 
 def normalize_uuid(value: str) -> str | None:
     """The canonical (lower-case) form of a dashed UUID, or None when it is not one."""
+    if UUID_RE.fullmatch(value):  # already canonical, as every id a service lists: no copies
+        return value
     candidate = value.strip().lower()
     return candidate if UUID_RE.match(candidate) else None
 
 
 def normalize_project_id(value: str) -> str | None:
     """The canonical (lower-case) form of a 32-hex project id, or None when it is not one."""
+    if PROJECT_ID_RE.fullmatch(value):  # already canonical: no copies
+        return value
     candidate = value.strip().lower()
     return candidate if PROJECT_ID_RE.match(candidate) else None
 
@@ -356,10 +360,11 @@ VAULT_TYPE_OF_RESOURCE = {"OS::Cinder::Volume": "disk", "OS::Nova::Server": "ser
 MB_PER_GB = 1024
 
 
-@dataclass(frozen=True)
-class Vault:
+class Vault(NamedTuple):
     """A CBR vault of this project and its room, in CBR's units (docs/wire.md):
-    `billing.size` is GB, `billing.used` MB. A number the service left out is None."""
+    `billing.size` is GB, `billing.used` MB. A number the service left out is None. (A
+    NamedTuple, as ListQuery: every command loads this module, and a frozen dataclass costs
+    five times as much to define.)"""
 
     id: str
     name: str

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 from .errors import BackupshareError, UnexpectedResponse, UsageError
 from .models import BACKUP_STATUSES, Backup, BackupQuery, ListQuery, Share, Vault
 from .paging import offset_pages
-from .selectors import Selectors
 from .service import SharingService, count_in, page_params, record_in, records_in
 
 if TYPE_CHECKING:  # the wire loads only when a call is made: --help and parsing need none of it
     from .client import Client
+    from .selectors import Selectors  # loaded by iter_backups: a sharing listing needs none
 
 BASE_PATH = "/v2/{project_id}/os-vendor-backup-sharing"
 SORT_KEYS = ("id", "name", "status", "size", "created_at", "updated_at")
@@ -151,6 +151,8 @@ class Vbs(SharingService):
         empty page (a short page, or one without `backups_links`, is not the end). The list
         filters VBS has are sent (one volume, exact name, status); every selector is
         re-checked on each record."""
+        from .selectors import Selectors
+
         selectors = Selectors.of(query)
         if selectors.vault_id is not None:
             raise UsageError("--vault-id: not available on VBS", hint="vaults are CBR's")

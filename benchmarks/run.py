@@ -431,11 +431,14 @@ def main() -> int:
         "--compare", metavar="REF", help="HEAD and REF built and run alternately, with floors"
     )
     parser.add_argument("--runs", type=int, default=15, help="with --compare: alternated rounds")
+    parser.add_argument(
+        "--cpu", action="store_true", help="with --compare: CPU time of each run (user + system)"
+    )
     args = parser.parse_args()
     if args.compare:
         from side_by_side import compare
 
-        return compare(args.compare, max(4, args.runs), not args.no_write)
+        return compare(args.compare, max(4, args.runs), not args.no_write, args.cpu)
     runs = 5 if args.quick else 15
     with tempfile.TemporaryDirectory() as work:
         rows = startup(runs, Path(work))

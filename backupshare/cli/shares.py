@@ -21,8 +21,6 @@ if TYPE_CHECKING:
     from ..verbs.cancel import CancelPlan
 
 
-SORT_KEYS = sort_keys()  # every service's: the profile's service is not known yet
-
 # The backup selectors (selectors.py), one set of flags for every command that takes many
 # backups; their checks are arguments.selectors_arg's.
 WHEN_HELP = "ISO 8601 date or date-time (UTC unless it says), or 30m, 12h, 7d, 2w back from now"
@@ -57,7 +55,7 @@ Concurrency = Annotated[
 
 
 def complete_sort_key(incomplete: str) -> list[str]:
-    return [key for key in SORT_KEYS if key.startswith(incomplete)]
+    return [key for key in sort_keys() if key.startswith(incomplete)]
 
 
 def complete_sort_dir(incomplete: str) -> list[str]:
@@ -271,7 +269,11 @@ def list_shares(
     sort_key: Annotated[
         str | None,
         typer.Option(
-            "--sort-key", metavar="KEY", autocompletion=complete_sort_key, help=", ".join(SORT_KEYS)
+            "--sort-key",
+            metavar="KEY",
+            autocompletion=complete_sort_key,
+            # every service's (the profile's is not known yet): read when list-shares is built
+            help=", ".join(sort_keys()),
         ),
     ] = None,
     sort_dir: Annotated[
@@ -303,12 +305,13 @@ def list_shares(
 
     kind = lambda: service_class(inv.settings().service)  # noqa: E731  (read when needed)
     across = backup_id is None and not shared_with_me
-    selectors = arguments.selectors_arg(
-        kind, volume_ids=volume_ids, vault_id=vault_id, name_prefix=name_prefix,
+    selectors = arguments.selectors_given(
+        kind, volume_ids, vault_id=vault_id, name_prefix=name_prefix,
         created_after=created_after, created_before=created_before,
     )  # fmt: skip
     arguments.concurrency_arg(concurrency)
-    one_volume = selectors.volume_ids[0] if len(selectors.volume_ids) == 1 else None
+    volumes = selectors.volume_ids if selectors is not None else ()
+    one_volume = volumes[0] if len(volumes) == 1 else None
     filters = {
         "backup_id": backup_id,
         "to_project_id": to_project,

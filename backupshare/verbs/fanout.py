@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from .batch import Interrupt
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from .batch import Interrupt
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -43,11 +45,17 @@ class FanOut:
     ) -> None:
         self._items: Iterator[T] = iter(items)
         self._work: Callable[[T], R] = work
+        from .batch import Interrupt
+
         self.concurrency = max(1, concurrency)
         self.stop = stop or Interrupt()
         self.stopped = False
 
     def __iter__(self) -> Iterator[R]:
+        # concurrent.futures (and its logging) loads only when a fan-out runs: the modules that
+        # import this one for DEFAULT_CONCURRENCY are on list-shares' start-up path
+        from concurrent.futures import ThreadPoolExecutor
+
         window = 2 * self.concurrency  # finished results waiting for an earlier one, at most
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fanout")
         pending: deque[Future[R]] = deque()

@@ -11,30 +11,32 @@ backup listing's order: one request per backup.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
 from ..models import Backup, ListQuery, Share
-from ..selectors import Selectors
-from .batch import Interrupt
-from .cancel import CancelPlan
-from .fanout import DEFAULT_CONCURRENCY, ordered
+from .fanout import DEFAULT_CONCURRENCY
 
+# cancel's plan, the selectors and the fan-out's threads are imported where they are used: a
+# listing on VBS with no selector (list-shares' default) needs none of them.
 if TYPE_CHECKING:
+    from ..selectors import Selectors
     from ..service import SharingService
+    from .batch import Interrupt
+    from .cancel import CancelPlan
 
 BACKUP_PAGE = 1000  # the fan-out's own backup listing: the largest page both services send
 MAX_PLANNED = 100_000  # sharings a cancel across the project shows and holds, at most
 
 
-@dataclass(frozen=True)
-class ProjectQuery:
+class ProjectQuery(NamedTuple):
     """Which sharings of the project: `query` holds the sharing filters (to a project, the
-    sharing's status, the backup name); `selectors` narrow the backups."""
+    sharing's status, the backup name); `selectors` narrow the backups (None: every backup).
+    A NamedTuple, not a dataclass: it is made on list-shares' start-up path, where a frozen
+    dataclass costs five times as much to define."""
 
-    query: ListQuery = field(default_factory=ListQuery)
-    selectors: Selectors = field(default_factory=Selectors)
+    query: ListQuery = ListQuery()
+    selectors: Selectors | None = None
     concurrency: int = DEFAULT_CONCURRENCY
 
 
@@ -48,7 +50,8 @@ def project_shares(
 ) -> Iterator[list[Share]]:
     """Pages of every sharing the project made that the query keeps: on VBS pages of its list,
     on CBR one page per backup that has any, in the backup listing's order."""
-    if asked.selectors.vault_id is not None and not service.has_vaults:
+    vault_id = asked.selectors.vault_id if asked.selectors is not None else None
+    if vault_id is not None and not service.has_vaults:
         raise UsageError(f"--vault-id: not available on {service.name.upper()}")
     pages = (
         _listed(service, asked, page_size)
@@ -60,8 +63,9 @@ def project_shares(
 
 def _listed(service: SharingService, asked: ProjectQuery, page_size: int) -> Iterator[list[Share]]:
     selectors, query = asked.selectors, asked.query
-    if len(selectors.volume_ids) == 1 and "volume_id" not in dict(query.filters):
-        query = query._replace(filters=(*query.filters, ("volume_id", selectors.volume_ids[0])))
+    volumes = selectors.volume_ids if selectors is not None else ()
+    if len(volumes) == 1 and "volume_id" not in dict(query.filters):
+        query = query._replace(filters=(*query.filters, ("volume_id", volumes[0])))
     for page in service.iter_pages(query, page_size=page_size):
         kept = [share for share in page if _backup_selected(selectors, share.backup)]
         if kept:
@@ -71,8 +75,13 @@ def _listed(service: SharingService, asked: ProjectQuery, page_size: int) -> Ite
 def _fanned_out(
     service: SharingService, asked: ProjectQuery, stop: Interrupt | None
 ) -> Iterator[list[Share]]:
+    from dataclasses import replace
+
+    from ..selectors import Selectors
+    from .fanout import ordered
+
     filters = dict(asked.query.filters)
-    selectors = asked.selectors
+    selectors = asked.selectors or Selectors()
     if "name" in filters:  # the backup name: one of CBR's backup list filters
         selectors = replace(selectors, name=filters.pop("name"))
     member_query = ListQuery(filters=tuple(filters.items()))
@@ -88,8 +97,8 @@ def _fanned_out(
             yield shares
 
 
-def _backup_selected(selectors: Selectors, backup: Backup | None) -> bool:
-    if selectors.empty:
+def _backup_selected(selectors: Selectors | None, backup: Backup | None) -> bool:
+    if selectors is None or selectors.empty:
         return True
     return backup is not None and selectors.matches(backup)
 
@@ -109,7 +118,7 @@ def _at_most(pages: Iterator[list[Share]], limit: int | None) -> Iterator[list[S
 def count_project_shares(service: SharingService, asked: ProjectQuery) -> int:
     """How many sharings across the project: VBS's count call when no selector needs the
     records; else the listing (CBR: one request per backup)."""
-    if service.lists_whole_project and asked.selectors.empty:
+    if service.lists_whole_project and (asked.selectors is None or asked.selectors.empty):
         return service.count(asked.query)
     return sum(len(page) for page in project_shares(service, asked))
 
@@ -125,6 +134,8 @@ def plan_project_cancel(
     """Every sharing with those projects among the selected backups, as a cancel plan (VBS:
     its list, filtered by each project; CBR: the fan-out, every member of each backup read once
     and kept when it is with one of them)."""
+    from .cancel import CancelPlan
+
     wanted = set(to_projects)
     plan = CancelPlan()
     if service.lists_whole_project:
