@@ -12,7 +12,6 @@ Not a test: nothing here asserts a time. Medians of repeated runs.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BIN, PROJECT, ROOT, TOKEN, Emulator, machine, median_of, peak_rss_mb, timed
+from sections import set_section
 
 Row = tuple[str, str, str, str, str, str]
 PROJECTS = [f"{n:02x}" + "cd" * 15 for n in range(1, 6)]  # five projects
@@ -179,11 +179,8 @@ def write_readme(rows: list[Row], header: str) -> None:
         "|---|---|---|---|---|---|",
         *[f"| {' | '.join(row)} |" for row in rows],
     ]
-    block = "<!-- POLICY -->\n" + "\n".join(table) + "\n<!-- /POLICY -->"
-    text = readme.read_text()
-    if "<!-- POLICY -->" not in text:
-        text += "\n## Sharings files: plan and apply (#22)\n\n<!-- POLICY -->\n<!-- /POLICY -->\n"
-    readme.write_text(re.sub(r"<!-- POLICY -->.*<!-- /POLICY -->", block, text, flags=re.S))
+    title = "Sharings files: plan and apply (#22)"
+    readme.write_text(set_section(readme.read_text(), "POLICY", table, title))
 
 
 def main() -> int:

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+from sections import set_section
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "backupshare"
@@ -414,13 +415,9 @@ def write_readme(rows: list[Row], header: str) -> None:
         "|---|---|---|---|---|---|",
         *[f"| {' | '.join(row)} |" for row in rows],
     ]
-    block = "<!-- RESULTS -->\n" + "\n".join(table) + "\n<!-- /RESULTS -->"
-    text = (
-        readme.read_text()
-        if readme.exists()
-        else "# Benchmarks\n\n<!-- RESULTS -->\n<!-- /RESULTS -->\n"
-    )
-    readme.write_text(re.sub(r"<!-- RESULTS -->.*<!-- /RESULTS -->", block, text, flags=re.S))
+    blank = "# Benchmarks\n\n<!-- RESULTS -->\n<!-- /RESULTS -->\n"
+    text = readme.read_text() if readme.exists() else blank
+    readme.write_text(set_section(text, "RESULTS", table, "Start-up and listing"))
 
 
 def main() -> int:

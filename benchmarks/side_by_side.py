@@ -441,7 +441,8 @@ def rss_row(new: Build, ref: Build, server: Server) -> Row:
 
 def write_readme(rows: list[Row], new: Build, ref: Build, runs: int, cpu: bool = False) -> None:
     import platform
-    import re
+
+    from sections import set_section
 
     readme = ROOT / "benchmarks" / "README.md"
     text = readme.read_text()
@@ -461,10 +462,7 @@ def write_readme(rows: list[Row], new: Build, ref: Build, runs: int, cpu: bool =
         "|" + "---|" * len(header),
         *["| " + " | ".join(row) + " |" for row in rows],
     ]
-    block = "<!-- COMPARE -->\n" + "\n".join(table) + "\n<!-- /COMPARE -->"
-    if "<!-- COMPARE -->" not in text:
-        text += "\n## Side by side\n\n<!-- COMPARE -->\n<!-- /COMPARE -->\n"
-    text = re.sub(r"<!-- COMPARE -->.*<!-- /COMPARE -->", lambda m: block, text, flags=re.S)
+    text = set_section(text, "COMPARE", table, "Side by side")
     ratios = [row[3].split(" ")[0] for row in rows]
     history = (f"| {when:%Y-%m-%d} | {new.commit} | {ref.commit} | "
                + " | ".join(ratios) + " |")  # fmt: skip

@@ -11,7 +11,6 @@ Not a test: nothing here asserts a time. Medians of repeated runs.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import uuid
@@ -22,6 +21,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BIN, PROJECT, ROOT, TOKEN, Emulator, machine, median_of, peak_rss_mb, timed
+from sections import set_section
 
 Row = tuple[str, str, str, str, str]
 PARTNER = "722513ed0a324dadaabe5b2d0fe848c9"
@@ -162,11 +162,8 @@ def write_readme(rows: list[Row], header: str) -> None:
         "|---|---|---|---|---|",
         *[f"| {' | '.join(row)} |" for row in rows],
     ]
-    block = "<!-- PROJECT -->\n" + "\n".join(table) + "\n<!-- /PROJECT -->"
-    text = readme.read_text()
-    if "<!-- PROJECT -->" not in text:
-        text += "\n## The whole project (CBR fan-out)\n\n<!-- PROJECT -->\n<!-- /PROJECT -->\n"
-    readme.write_text(re.sub(r"<!-- PROJECT -->.*<!-- /PROJECT -->", block, text, flags=re.S))
+    title = "The whole project (CBR fan-out)"
+    readme.write_text(set_section(readme.read_text(), "PROJECT", table, title))
 
 
 def main() -> int:
