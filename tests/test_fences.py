@@ -150,9 +150,9 @@ def test_no_module_holds_two_kinds_of_knowledge_by_its_length() -> None:
     assert long == []
 
 
-def test_tests_take_helpers_from_helpers_and_each_other_test_file_from_nowhere() -> None:
+def test_tests_take_shared_helpers_from_helpers_never_from_conftest() -> None:
     """conftest.py holds fixtures and hooks; what tests share is in helpers.py (and hostile.py),
-    so a test file never imports conftest, nor another test file's helpers (a split moves them)."""
+    so a test file never imports conftest."""
     trespass = []
     for path in sorted((ROOT / "tests").glob("test_*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

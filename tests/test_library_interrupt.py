@@ -46,9 +46,12 @@ def offers(isolated: Path) -> Iterator[TestEmulator]:
         yield running
 
 
-def interrupt_at_first_answer(running: TestEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first answer the emulator receives sends this process a SIGINT; every answer is held
-    until the batch's flag is up (a bound 100x anything expected, against a hang)."""
+def interrupt_at_first(
+    running: TestEmulator, monkeypatch: pytest.MonkeyPatch, change: str = "answer_member"
+) -> None:
+    """The first change (the emulator store's method of that name: an answer, a removal, an
+    addition) sends this process a SIGINT; every such change is held until the batch's flag is
+    up (a bound 100x anything expected, against a hang)."""
     taken = threading.Event()
     raise_flag = Interrupt.raise_
 
@@ -58,16 +61,16 @@ def interrupt_at_first_answer(running: TestEmulator, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(Interrupt, "raise_", spied)
     store = running.running.emulator.store
-    answer_member = store.answer_member
+    original = getattr(store, change)
     sent = threading.Lock()
 
-    def held(*args: Any) -> Any:
+    def held(*args: Any, **kwargs: Any) -> Any:
         if sent.acquire(blocking=False):
             os.kill(os.getpid(), signal.SIGINT)
         assert taken.wait(100), "the interrupt was never taken"
-        return answer_member(*args)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(store, "answer_member", held)
+    monkeypatch.setattr(store, change, held)
 
 
 def pending(running: TestEmulator) -> int:
@@ -89,7 +92,7 @@ def test_a_library_ctrl_c_skips_the_rest_and_raises_interrupted_with_the_report(
     offers: TestEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = pending(offers)
-    interrupt_at_first_answer(offers, monkeypatch)
+    interrupt_at_first(offers, monkeypatch)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # as in a script
     try:
         offers.partner.accept_all_pending()
@@ -110,25 +113,7 @@ def test_a_library_ctrl_c_skips_the_rest_and_raises_interrupted_with_the_report(
 def test_a_library_ctrl_c_during_cancel_raises_interrupted_too(
     offers: TestEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    taken = threading.Event()
-    raise_flag = Interrupt.raise_
-
-    def spied(self: Interrupt) -> None:
-        raise_flag(self)
-        taken.set()
-
-    monkeypatch.setattr(Interrupt, "raise_", spied)
-    store = offers.running.emulator.store
-    remove_member = store.remove_member
-    sent = threading.Lock()
-
-    def held(*args: Any) -> Any:
-        if sent.acquire(blocking=False):
-            os.kill(os.getpid(), signal.SIGINT)
-        assert taken.wait(100), "the interrupt was never taken"
-        return remove_member(*args)
-
-    monkeypatch.setattr(store, "remove_member", held)
+    interrupt_at_first(offers, monkeypatch, "remove_member")
     shared = [o.backup_id for o in offers.partner.offers()]
     with pytest.raises(Interrupted) as raised:
         offers.client.cancel(backup_id=shared[0], to_projects=[offers.partner_project_id])
@@ -144,7 +129,7 @@ def test_a_cli_ctrl_c_during_all_pending_exits_130_with_the_whole_report(
     verb: str,
 ) -> None:
     before = pending(offers)
-    interrupt_at_first_answer(offers, monkeypatch)
+    interrupt_at_first(offers, monkeypatch)
     monkeypatch.setenv("BACKUPSHARE_ENDPOINT", offers.url)
     monkeypatch.setenv("BACKUPSHARE_PROJECT_ID", offers.partner_project_id)
     monkeypatch.setenv("BACKUPSHARE_TOKEN", offers.partner_token)
@@ -193,25 +178,7 @@ def test_a_library_ctrl_c_during_apply_raises_interrupted_with_every_row_reporte
 ) -> None:
     """apply's batch is the same latch: the backups not started are `skipped`, each row is in
     the report, and nothing is sent after the interrupt."""
-    taken = threading.Event()
-    raise_flag = Interrupt.raise_
-
-    def spied(self: Interrupt) -> None:
-        raise_flag(self)
-        taken.set()
-
-    monkeypatch.setattr(Interrupt, "raise_", spied)
-    store = offers.running.emulator.store
-    add_members = store.add_members
-    sent = threading.Lock()
-
-    def held(*args: Any, **kwargs: Any) -> Any:
-        if sent.acquire(blocking=False):
-            os.kill(os.getpid(), signal.SIGINT)
-        assert taken.wait(100), "the interrupt was never taken"
-        return add_members(*args, **kwargs)
-
-    monkeypatch.setattr(store, "add_members", held)
+    interrupt_at_first(offers, monkeypatch, "add_members")
     third = "0123456789abcdef0123456789abcdef"
     backups = sorted({o.backup_id for o in offers.partner.offers()})
     entries = "".join(f"  - backups: {{id: {b}}}\n    to: [{third}]\n" for b in backups)
