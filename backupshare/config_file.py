@@ -195,19 +195,24 @@ def read_config_file(path: Path) -> LineDict:
     an empty file, not a device to refuse."""
     if str(path) == os.devnull:
         return _empty_file()
-    raw = _read_private_file(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file (invalid UTF-8)") from None
-    if "\x00" in text:
-        raise ConfigError(f"{path}: not a text file (contains NUL bytes)")
-    data = parse_yaml(text, path)
+    data = parse_yaml(text_of(_read_private_file(path), str(path)), path)
     if data is None:
         return _empty_file()
     if not isinstance(data, LineDict):
         raise ConfigError(f"{path}: the top level must be a mapping with a 'profiles' key")
     return data
+
+
+def text_of(raw: bytes, shown: str) -> str:
+    """A file's bytes as text: UTF-8 without NUL bytes, else a ConfigError naming it (a
+    binary file given by mistake is never parsed)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: not a text file (invalid UTF-8)") from None
+    if "\x00" in text:
+        raise ConfigError(f"{shown}: not a text file (contains NUL bytes)")
+    return text
 
 
 def _empty_file() -> LineDict:

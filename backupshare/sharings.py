@@ -111,13 +111,9 @@ def read_bounded(
     if len(raw) > limit:
         size = f"{limit // 2**20} MiB" if limit > 2**20 else f"{limit // 1024} KiB"
         raise ConfigError(f"{shown}: larger than {size}: not a {what}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{shown}: not a text file (invalid UTF-8)") from None
-    if "\x00" in text:
-        raise ConfigError(f"{shown}: not a text file (contains NUL bytes)")
-    return text
+    from .config_file import text_of
+
+    return text_of(raw, shown)
 
 
 def parse_sharings(text: str, source: str, *, now: datetime) -> SharingsFile:
