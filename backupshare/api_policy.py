@@ -207,12 +207,12 @@ class PolicyMethods:
         services: ProfileServices | None = None,
         stop: Interrupt | None = None,
     ) -> Plan:
+        from contextlib import nullcontext
+
         from .verbs.plan import make_plan
 
-        if services is not None:
-            return make_plan(sharings, services, revoke_accepted=revoke_accepted,
-                             concurrency=concurrency, stop=stop)  # fmt: skip
-        with self._services() as opened:
+        # the caller's open services (the CLI, apply), else this call's own
+        with nullcontext(services) if services is not None else self._services() as opened:
             return make_plan(sharings, opened, revoke_accepted=revoke_accepted,
                              concurrency=concurrency, stop=stop)  # fmt: skip
 
